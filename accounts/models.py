@@ -1,0 +1,137 @@
+"""Who we sell to and who sells: segments, sales reps, customers and opportunities."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from o2c_api.money import currency_field, money_field
+
+
+class Segment(models.Model):
+    """A group of customers that KPIs can be filtered by (a market, a country, a tier)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    code = models.CharField(max_length=32, unique=True, help_text="Short stable code.")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SalesRep(models.Model):
+    """A salesperson who owns customers, opportunities, orders and invoices."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sales_rep",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "sales rep"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """An account that buys on credit; its segment and rep drive the KPI filters."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    external_id = models.CharField(
+        max_length=100, blank=True, default="", help_text="The id in the sender's system."
+    )
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    rep = models.ForeignKey(
+        SalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    currency = currency_field()
+    payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    credit_limit = money_field(null=True, blank=True)
+    on_credit_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="customer_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
+                name="customer_credit_limit_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(models.Model):
+    """A deal in the pipeline; closed (won or lost) exactly when it has a closed date."""
+
+    class Stage(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opportunities")
+    rep = models.ForeignKey(
+        SalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    name = models.CharField(max_length=200)
+    amount = money_field()
+    currency = currency_field()
+    stage = models.CharField(max_length=8, choices=Stage.choices, default=Stage.OPEN)
+    created_date = models.DateField()
+    closed_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_date", "id"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["closed_date", "stage"]),
+            models.Index(fields=["created_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_gte_0"),
+            models.CheckConstraint(
+                condition=(Q(stage="open") & Q(closed_date__isnull=True))
+                | (Q(stage__in=["won", "lost"]) & Q(closed_date__isnull=False)),
+                name="opportunity_closed_iff_won_or_lost",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_date__isnull=True)
+                | Q(closed_date__gte=models.F("created_date")),
+                name="opportunity_closed_not_before_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Dimension rule of the KPI spec: without a rep, take the customer's rep now and keep it.
+        if self.rep_id is None and self.customer_id is not None:
+            self.rep_id = self.customer.rep_id
+        super().save(*args, **kwargs)

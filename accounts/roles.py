@@ -1,0 +1,71 @@
+"""API roles as Django groups, and the permissions each one holds.
+
+`viewer` reads everything and the KPIs; `collector` also writes disputes, promises and
+activities; `integration` also writes customers, opportunities, orders, invoices, adjustments,
+payments and applications; `admin` holds every permission of the domain apps.
+"""
+
+from django.apps import apps as global_apps
+
+DOMAIN_APPS = ("accounts", "receivables", "metrics")
+ROLES = ("viewer", "collector", "integration", "admin")
+
+COLLECTOR_MODELS = ("dispute", "promisetopay", "collectionactivity")
+INTEGRATION_MODELS = (
+    "customer",
+    "opportunity",
+    "order",
+    "invoice",
+    "adjustment",
+    "payment",
+    "paymentapplication",
+)
+
+
+def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (app_label, codename) pairs `role` holds, out of all domain permissions."""
+    views = {(app, code) for app, code in permissions if code.startswith("view_")}
+    if role == "viewer":
+        return views
+    writes = ("add_", "change_")
+    if role == "collector":
+        return views | {
+            (app, code)
+            for app, code in permissions
+            if code.startswith(writes) and code.split("_", 1)[1] in COLLECTOR_MODELS
+        }
+    if role == "integration":
+        models = COLLECTOR_MODELS + INTEGRATION_MODELS
+        return (
+            views
+            | {
+                (app, code)
+                for app, code in permissions
+                if code.startswith(writes) and code.split("_", 1)[1] in models
+            }
+            | {("receivables", "delete_paymentapplication")}
+        )
+    if role == "admin":
+        return set(permissions)
+    raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+
+
+def sync_roles(apps=global_apps) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    domain = list(
+        permission_model.objects.filter(content_type__app_label__in=DOMAIN_APPS).values_list(
+            "content_type__app_label", "codename", "pk"
+        )
+    )
+    pk_by_pair = {(app, code): pk for app, code, pk in domain}
+    for role in ROLES:
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = role_permissions(role, list(pk_by_pair))
+        group.permissions.set([pk_by_pair[pair] for pair in wanted if pair in pk_by_pair])

@@ -1,0 +1,124 @@
+"""One error shape for every 4xx of the REST API.
+
+    {"errors": [{"code": "exceeds_open_amount", "field": "amount", "message": "..."}]}
+
+`code` is stable and machine-readable, `field` names the input the error is about (null when
+it concerns the whole request), `message` is a sentence for a person. Django's ValidationError
+(raised by services) is a 400, `Conflict` and IntegrityError a 409, ProtectedError a 409:
+none of them is ever a 500.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from o2c_api.errors import Conflict
+
+NON_FIELD = ("non_field_errors", "__all__")
+
+
+def flatten(detail, field: str | None = None) -> list[dict]:
+    """Turn DRF's nested error detail into a flat list of {code, field, message}."""
+    if isinstance(detail, dict):
+        errors = []
+        for key, value in detail.items():
+            name = None if key in NON_FIELD else (f"{field}.{key}" if field else str(key))
+            errors.extend(flatten(value, name))
+        return errors
+    if isinstance(detail, list):
+        errors = []
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list) and not _is_leaf_list(value):
+                errors.extend(flatten(value, f"{field}[{index}]" if field else f"[{index}]"))
+            else:
+                errors.extend(flatten(value, field))
+        return errors
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"code": code, "field": field, "message": str(detail)}]
+
+
+def _is_leaf_list(value) -> bool:
+    return isinstance(value, list) and all(not isinstance(v, dict | list) for v in value)
+
+
+def django_validation_errors(exc: DjangoValidationError) -> list[dict]:
+    if hasattr(exc, "error_dict"):
+        errors = []
+        for field, field_errors in exc.error_dict.items():
+            name = None if field in NON_FIELD else field
+            for error in field_errors:
+                errors.append(
+                    {"code": error.code or "invalid", "field": name, "message": _message(error)}
+                )
+        return errors
+    return [
+        {"code": error.code or "invalid", "field": None, "message": _message(error)}
+        for error in exc.error_list
+    ]
+
+
+def _message(error: DjangoValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def error_response(errors: list[dict], status_code: int, **extra) -> Response:
+    return Response({"errors": errors, **extra}, status=status_code)
+
+
+def exception_handler(exc, context):
+    """DRF exception handler producing the one error shape."""
+    if isinstance(exc, Conflict):
+        errors = django_validation_errors(exc)
+        for error in errors:
+            error.update(exc.details)
+        return error_response(errors, status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        return error_response(django_validation_errors(exc), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError):
+        return error_response(
+            [
+                {
+                    "code": "protected",
+                    "field": None,
+                    "message": "Other records depend on this one (e.g. cash applications); "
+                    "it cannot be deleted.",
+                }
+            ],
+            status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        return error_response(
+            [
+                {
+                    "code": "conflict",
+                    "field": None,
+                    "message": "The change conflicts with existing data (a duplicate or a "
+                    "concurrent change); nothing was saved.",
+                }
+            ],
+            status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten(exc.detail)
+    else:
+        errors = [
+            {
+                "code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
+                "field": None,
+                "message": str(exc.detail),
+            }
+        ]
+    response.data = {"errors": errors}
+    return response

@@ -1,0 +1,26 @@
+"""Role-based access: Django model permissions, reads included."""
+
+from rest_framework import permissions
+
+
+class RolePermission(permissions.DjangoModelPermissions):
+    """DjangoModelPermissions that also require the `view_` permission to read.
+
+    The roles (`accounts.roles`) grant view permissions to every role, write permissions by
+    role. Anonymous requests are refused with 401 by the authentication layer.
+    """
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class CanViewKPIs(permissions.BasePermission):
+    """Reading KPIs, series, breakdowns, aging and the glossary: `viewer` and above."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("metrics.view_kpis"))

@@ -1,0 +1,78 @@
+"""QuerySet methods: the one home of the receivables' query logic."""
+
+from datetime import date
+
+from django.db import models
+
+from receivables import predicates
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def counting(self) -> "InvoiceQuerySet":
+        """Invoices that count for KPIs (not draft, not void)."""
+        return self.filter(predicates.counting())
+
+    def open_at(self, d: date) -> "InvoiceQuerySet":
+        """Invoices with an open amount at the end of day d."""
+        return self.filter(predicates.open_at(d))
+
+    def past_due_at(self, d: date) -> "InvoiceQuerySet":
+        return self.filter(predicates.past_due_at(d))
+
+    def issued_between(self, start: date, end: date) -> "InvoiceQuerySet":
+        return self.filter(issue_date__gte=start, issue_date__lte=end)
+
+    def in_dimensions(self, **dimensions) -> "InvoiceQuerySet":
+        return self.filter(predicates.invoice_dimensions(**dimensions))
+
+
+class PaymentQuerySet(models.QuerySet):
+    def received_between(self, start: date, end: date) -> "PaymentQuerySet":
+        return self.filter(received_date__gte=start, received_date__lte=end)
+
+    def in_dimensions(self, **dimensions) -> "PaymentQuerySet":
+        return self.filter(predicates.customer_dimensions(**dimensions))
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def applied_between(self, start: date, end: date) -> "ApplicationQuerySet":
+        return self.filter(applied_date__gte=start, applied_date__lte=end)
+
+    def in_dimensions(self, **dimensions) -> "ApplicationQuerySet":
+        return self.filter(predicates.invoice_dimensions("invoice", **dimensions))
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self) -> "DisputeQuerySet":
+        return self.filter(status="open")
+
+    def in_dimensions(self, **dimensions) -> "DisputeQuerySet":
+        return self.filter(predicates.invoice_dimensions("invoice", **dimensions))
+
+
+class PromiseQuerySet(models.QuerySet):
+    def in_dimensions(self, **dimensions) -> "PromiseQuerySet":
+        return self.filter(predicates.invoice_dimensions("invoice", **dimensions))
+
+
+class ActivityQuerySet(models.QuerySet):
+    def reminders(self) -> "ActivityQuerySet":
+        return self.filter(kind="reminder")
+
+    def in_dimensions(
+        self,
+        *,
+        rep: int | None = None,
+        segment: int | None = None,
+        customer: int | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> "ActivityQuerySet":
+        qs = self.filter(predicates.customer_dimensions(segment=segment, customer=customer))
+        if rep is not None:
+            qs = qs.filter(predicates.activity_rep(rep))
+        if product_line is not None:
+            qs = qs.filter(invoice__product_line=product_line)
+        if currency is not None:
+            qs = qs.filter(invoice__currency=currency)
+        return qs

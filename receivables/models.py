@@ -1,0 +1,456 @@
+"""Orders, invoices and everything that moves an invoice's open amount or tracks its collection.
+
+Amounts that the services keep (`Invoice.open_amount`, `Invoice.paid_date`,
+`Payment.unapplied_amount`, `PromiseToPay.status`, the `ARDailyMovement` rollup) are never
+written directly: they change only through `receivables.services`, in the same transaction as
+the rows they are derived from.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api.money import currency_field, money_field
+from receivables.managers import (
+    ActivityQuerySet,
+    ApplicationQuerySet,
+    DisputeQuerySet,
+    InvoiceQuerySet,
+    PaymentQuerySet,
+    PromiseQuerySet,
+)
+
+
+class Order(models.Model):
+    """A booked sale; `order_date` is the booked (closed-won) date time-to-invoice starts from."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    rep = models.ForeignKey(
+        SalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    order_date = models.DateField(db_index=True)
+    amount = money_field()
+    currency = currency_field()
+    product_line = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-order_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.rep_id is None and self.customer_id is not None:
+            self.rep_id = self.customer.rep_id
+        super().save(*args, **kwargs)
+
+
+class Invoice(models.Model):
+    """A bill to a customer in one currency.
+
+    Counts for the KPIs unless draft or void. `open_amount` is amount minus applications minus
+    adjustments; `paid_date` is the date the open amount reached zero (the latest application
+    or adjustment date), so the invoice is open at date d exactly when
+    `issue_date <= d < paid_date` (or `paid_date` is null).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    number = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    rep = models.ForeignKey(
+        SalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    product_line = models.CharField(max_length=64, blank=True, default="")
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    amount = money_field()
+    currency = currency_field()
+    status = models.CharField(max_length=5, choices=Status.choices, default=Status.OPEN)
+    open_amount = money_field(editable=False)
+    paid_date = models.DateField(null=True, blank=True, editable=False)
+    voided_date = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        indexes = [
+            models.Index(fields=["issue_date"]),
+            models.Index(fields=["due_date"]),
+            models.Index(fields=["paid_date"]),
+            models.Index(fields=["rep", "issue_date"]),
+            models.Index(fields=["customer", "issue_date"]),
+            models.Index(fields=["product_line", "issue_date"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_gt_0"),
+            models.CheckConstraint(condition=Q(open_amount__gte=0), name="invoice_open_gte_0"),
+            models.CheckConstraint(
+                condition=Q(open_amount__lte=F("amount")), name="invoice_open_lte_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_not_before_issue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def counts(self) -> bool:
+        return self.status not in (self.Status.DRAFT, self.Status.VOID)
+
+
+class Adjustment(models.Model):
+    """A credit note or write-off that lowers an invoice's open amount from its date on."""
+
+    class Kind(models.TextChoices):
+        CREDIT_NOTE = "credit_note", "Credit note"
+        WRITE_OFF = "write_off", "Write-off"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="adjustments")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = money_field()
+    adjustment_date = models.DateField(db_index=True)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-adjustment_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="adjustment_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.invoice}"
+
+
+class Payment(models.Model):
+    """Cash received from a customer; `unapplied_amount` is what no application has used yet."""
+
+    class Method(models.TextChoices):
+        ACH = "ach", "ACH"
+        WIRE = "wire", "Wire"
+        CARD = "card", "Card"
+        CHECK = "check", "Check"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    currency = currency_field()
+    received_date = models.DateField()
+    method = models.CharField(max_length=5, choices=Method.choices, default=Method.OTHER)
+    reference = models.CharField(
+        max_length=255, blank=True, default="", help_text="Free text as the bank shows it."
+    )
+    external_id = models.CharField(
+        max_length=100, blank=True, default="", help_text="The sender's id for this payment."
+    )
+    unapplied_amount = money_field(editable=False)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The client that posted it; external ids are unique per client.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_date", "-id"]
+        indexes = [
+            models.Index(fields=["received_date"]),
+            models.Index(fields=["customer", "received_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__gte=0), name="payment_unapplied_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__lte=F("amount")),
+                name="payment_unapplied_lte_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["posted_by", "external_id"],
+                condition=~Q(external_id=""),
+                name="payment_external_id_unique_per_client",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} from {self.customer} on {self.received_date}"
+
+
+class PaymentApplication(models.Model):
+    """Part of a payment applied to one invoice. Reversed by deleting it (through a service)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="applications")
+    amount = money_field()
+    applied_date = models.DateField()
+    automatic = models.BooleanField(
+        default=False, help_text="Made by remittance or the matching rules, not by a person."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["applied_date", "id"]
+        indexes = [
+            models.Index(fields=["applied_date"]),
+            models.Index(fields=["invoice", "applied_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of payment {self.payment_id} to {self.invoice_id}"
+
+
+class Dispute(models.Model):
+    """A customer's objection to (part of) an invoice."""
+
+    class Reason(models.TextChoices):
+        PRICING = "pricing", "Pricing"
+        QUANTITY = "quantity", "Quantity"
+        DELIVERY = "delivery", "Delivery"
+        QUALITY = "quality", "Quality"
+        DUPLICATE = "duplicate", "Duplicate"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        NONE = "", "—"
+        CREDITED = "credited", "Credited"
+        UPHELD = "upheld", "Invoice upheld"
+        WITHDRAWN = "withdrawn", "Withdrawn by customer"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="disputes")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    amount = money_field()
+    opened_date = models.DateField(db_index=True)
+    resolved_date = models.DateField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_gt_0"),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(resolved_date__isnull=True))
+                | (Q(status="resolved") & Q(resolved_date__isnull=False)),
+                name="dispute_resolved_iff_resolved_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_date__isnull=True) | Q(resolved_date__gte=F("opened_date")),
+                name="dispute_resolved_not_before_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} dispute on {self.invoice}"
+
+
+class PromiseToPay(models.Model):
+    """A customer's promise to pay an amount on an invoice by a date.
+
+    Kept when the applications to the invoice dated from `created_date` to `promised_date`
+    (inclusive) add up to at least `amount`; broken when that date has passed without it;
+    open until then. The services keep `status` true as cash is applied or reversed, and
+    `refresh_promise_statuses` turns open promises past their date into broken ones.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="promises")
+    created_date = models.DateField()
+    promised_date = models.DateField(db_index=True)
+    amount = money_field()
+    status = models.CharField(
+        max_length=6, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    notes = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PromiseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-promised_date", "-id"]
+        verbose_name = "promise to pay"
+        verbose_name_plural = "promises to pay"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(promised_date__gte=F("created_date")),
+                name="promise_date_not_before_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} by {self.promised_date} on {self.invoice}"
+
+
+class CollectionActivity(models.Model):
+    """A reminder, email, call, SMS or note in the collection of a customer or one invoice."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder"
+        EMAIL = "email", "Email"
+        CALL = "call", "Call"
+        SMS = "sms", "SMS"
+        NOTE = "note", "Note"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        NO_ANSWER = "no_answer", "No answer"
+        REACHED = "reached", "Reached"
+        PROMISED = "promised", "Promise to pay"
+        DISPUTED = "disputed", "Disputed"
+        PAID = "paid", "Paid"
+        BOUNCED = "bounced", "Bounced"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="activities")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = "collection activity"
+        verbose_name_plural = "collection activities"
+        indexes = [
+            models.Index(fields=["kind", "occurred_at"]),
+            models.Index(fields=["invoice", "occurred_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(clicked_at__isnull=True) | Q(clicked_at__gte=F("occurred_at")),
+                name="activity_clicked_not_before_occurred",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.customer} at {self.occurred_at:%Y-%m-%d}"
+
+
+class ARDailyMovement(models.Model):
+    """Daily rollup of how accounts receivable moved, kept by the services that move it.
+
+    One row per (date, due date, kind, rep, segment, product line, currency): invoices add
+    their amount on the issue date, applications and adjustments subtract theirs on their
+    dates; only invoices that count (not draft, not void) contribute. AR at any date d is the
+    sum of rows dated on or before d, current AR adds `due_date >= d`, credit sales and cash
+    collected are the `invoice` and `application` rows of a period — so historical balances are
+    a read of this small table instead of a join over every invoice and application.
+    `receivables.ledger.rebuild()` recomputes it from the source rows; tests pin that it always
+    equals that recomputation. Rep and segment are stored as ids with 0 for "none" so the row
+    key has no NULLs (a unique key over NULLs would not merge them).
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice issued"
+        APPLICATION = "application", "Cash applied"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    movement_date = models.DateField()
+    due_date = models.DateField()
+    kind = models.CharField(max_length=11, choices=Kind.choices)
+    rep_key = models.BigIntegerField(help_text="SalesRep id, 0 for none.")
+    segment_key = models.BigIntegerField(help_text="Segment id, 0 for none.")
+    product_line = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    amount = money_field(help_text="Signed: + raises AR, - lowers it.")
+
+    class Meta:
+        verbose_name = "AR daily movement"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "movement_date",
+                    "due_date",
+                    "kind",
+                    "rep_key",
+                    "segment_key",
+                    "product_line",
+                    "currency",
+                ],
+                name="ar_daily_movement_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["currency", "movement_date"]),
+            models.Index(fields=["currency", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.movement_date} {self.kind} {self.amount} {self.currency}"

@@ -1,0 +1,742 @@
+"""Every write to receivables that has rules: one function each, one transaction each.
+
+Locking order, followed by every function here so that concurrent writers cannot deadlock:
+payments (by id), then invoices (by id), then the AR rollup rows (by key, in `ledger.post`).
+Each function raises `django.core.exceptions.ValidationError` with a stable `code` (or
+`o2c_api.errors.Conflict` for clashes with existing state) and changes nothing when it does.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, F, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.utils import timezone
+
+from accounts.models import Customer, SalesRep
+from o2c_api.errors import Conflict
+from o2c_api.money import CURRENCIES, ZERO, money_field
+from receivables import ledger
+from receivables.models import (
+    Adjustment,
+    Dispute,
+    Invoice,
+    Order,
+    Payment,
+    PaymentApplication,
+    PromiseToPay,
+)
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _check_amount(amount: Decimal, field: str = "amount") -> None:
+    if amount is None or amount <= 0:
+        raise ValidationError(
+            {field: ValidationError("Must be greater than zero.", "not_positive")}
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: ValidationError("At most two decimals.", "invalid_amount")})
+
+
+def _check_currency(currency: str) -> None:
+    if currency not in CURRENCIES:
+        raise ValidationError(
+            {"currency": ValidationError(f"Unknown currency {currency!r}.", "invalid_currency")}
+        )
+
+
+def _lock_invoice(invoice_id: int) -> Invoice:
+    return Invoice.objects.select_for_update().select_related("customer").get(pk=invoice_id)
+
+
+def _lock_payment(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
+    """Lock invoices in id order (the documented order) and return them by id."""
+    ids = sorted(set(invoice_ids))
+    invoices = (
+        Invoice.objects.select_for_update()
+        .select_related("customer")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    return {invoice.pk: invoice for invoice in invoices}
+
+
+# --- Invoices ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_invoice(
+    *,
+    customer: Customer,
+    number: str,
+    issue_date: date,
+    amount: Decimal,
+    currency: str | None = None,
+    due_date: date | None = None,
+    order: Order | None = None,
+    rep: SalesRep | None = None,
+    product_line: str | None = None,
+    status: str = Invoice.Status.OPEN,
+) -> Invoice:
+    """Create an invoice, filling the dimension defaults of the KPI spec.
+
+    Args:
+        customer: who is billed.
+        number: unique invoice number.
+        issue_date: may be in the past (history imports).
+        amount: > 0, two decimals.
+        currency: defaults to the order's, else the customer's currency.
+        due_date: defaults to issue date + the customer's payment terms.
+        order: optional; must belong to the customer and share its currency.
+        rep: defaults to the order's rep, else the customer's current rep; kept afterwards.
+        product_line: defaults to the order's product line.
+        status: `open` (issued, counts for KPIs) or `draft`.
+
+    Returns:
+        The saved invoice, its open amount equal to its amount.
+
+    Raises:
+        ValidationError: with codes not_positive, invalid_currency, order_customer_mismatch,
+            currency_mismatch, due_before_issue, invalid_status, unique (number).
+    """
+    _check_amount(amount)
+    if status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
+        raise ValidationError(
+            {"status": ValidationError("A new invoice is draft or open.", "invalid_status")}
+        )
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order belongs to another customer.", "order_customer_mismatch"
+                )
+            }
+        )
+    currency = currency or (order.currency if order else customer.currency)
+    _check_currency(currency)
+    if order is not None and order.currency != currency:
+        raise ValidationError(
+            {"currency": ValidationError("The order is in another currency.", "currency_mismatch")}
+        )
+    if due_date is None:
+        due_date = issue_date + timedelta(days=customer.payment_terms_days)
+    if due_date < issue_date:
+        raise ValidationError(
+            {
+                "due_date": ValidationError(
+                    "The due date is before the issue date.", "due_before_issue"
+                )
+            }
+        )
+    if rep is None:
+        rep_id = order.rep_id if order and order.rep_id else customer.rep_id
+    else:
+        rep_id = rep.pk
+    if product_line is None:
+        product_line = order.product_line if order else ""
+    invoice = Invoice(
+        customer=customer,
+        number=number,
+        order=order,
+        rep_id=rep_id,
+        product_line=product_line,
+        issue_date=issue_date,
+        due_date=due_date,
+        amount=amount,
+        currency=currency,
+        status=status,
+        open_amount=amount,
+    )
+    invoice.full_clean()
+    invoice.save()
+    if invoice.counts:
+        ledger.post([(ledger.invoice_key(invoice, "invoice", issue_date), amount)])
+    return invoice
+
+
+DRAFT_ONLY_FIELDS = ("customer", "number", "issue_date", "amount", "currency")
+REKEYED_FIELDS = ("rep", "product_line", "due_date")
+
+
+@transaction.atomic
+def update_invoice(invoice: Invoice, **changes) -> Invoice:
+    """Change an invoice. Money, customer, number and issue date change only while draft.
+
+    Rep, product line, due date (an extension), order are editable on issued invoices too;
+    the rollup is re-keyed in the same transaction.
+
+    Raises:
+        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue, or field errors.
+    """
+    invoice = _lock_invoice(invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise ValidationError("A void invoice cannot be changed.", code="invoice_void")
+    if invoice.status != Invoice.Status.DRAFT:
+        for field in DRAFT_ONLY_FIELDS:
+            if field in changes and _value(changes[field]) != _value(getattr(invoice, field)):
+                raise ValidationError(
+                    {
+                        field: ValidationError(
+                            "Only a draft invoice's money, customer, number and issue date "
+                            "change; correct an issued invoice with a credit note.",
+                            "invoice_issued_immutable",
+                        )
+                    }
+                )
+    rekey = invoice.counts and any(
+        field in changes and _value(changes[field]) != _value(getattr(invoice, field))
+        for field in REKEYED_FIELDS
+    )
+    if rekey:
+        old_movements = ledger.invoice_movements(invoice, sign=-1)
+    for field, value in changes.items():
+        setattr(invoice, field, value)
+    if "amount" in changes:
+        _check_amount(invoice.amount)
+        invoice.open_amount = invoice.amount
+    if invoice.due_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "due_date": ValidationError(
+                    "The due date is before the issue date.", "due_before_issue"
+                )
+            }
+        )
+    invoice.full_clean()
+    invoice.save()
+    if rekey:
+        ledger.post(old_movements + ledger.invoice_movements(invoice))
+    return invoice
+
+
+def _value(value):
+    return getattr(value, "pk", value)
+
+
+@transaction.atomic
+def issue_invoice(invoice: Invoice) -> Invoice:
+    """Turn a draft into an open invoice: from now on it counts for the KPIs."""
+    invoice = _lock_invoice(invoice.pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError("Only a draft invoice can be issued.", code="invoice_not_draft")
+    invoice.status = Invoice.Status.OPEN
+    invoice.save(update_fields=["status", "updated_at"])
+    ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
+    return invoice
+
+
+@transaction.atomic
+def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
+    """Void an invoice. Refused while cash is applied to it: unapply first.
+
+    Raises:
+        ValidationError: invoice_already_void, invoice_has_applications.
+    """
+    invoice = _lock_invoice(invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise ValidationError("The invoice is already void.", code="invoice_already_void")
+    if invoice.applications.exists():
+        raise ValidationError(
+            "Cash is applied to this invoice; unapply it before voiding.",
+            code="invoice_has_applications",
+        )
+    if invoice.counts:
+        ledger.post(ledger.invoice_movements(invoice, sign=-1))
+    invoice.status = Invoice.Status.VOID
+    invoice.open_amount = ZERO
+    invoice.paid_date = None
+    invoice.voided_date = voided_date or today()
+    invoice.save(update_fields=["status", "open_amount", "paid_date", "voided_date", "updated_at"])
+    return invoice
+
+
+def _settle(invoice: Invoice) -> None:
+    """Set status and paid_date from the (already updated) open amount, and save."""
+    if invoice.open_amount == 0:
+        last_application = invoice.applications.aggregate(d=Max("applied_date"))["d"]
+        last_adjustment = invoice.adjustments.aggregate(d=Max("adjustment_date"))["d"]
+        invoice.paid_date = max(d for d in (last_application, last_adjustment) if d is not None)
+        invoice.status = Invoice.Status.PAID
+    else:
+        invoice.paid_date = None
+        invoice.status = Invoice.Status.OPEN
+    invoice.save(update_fields=["open_amount", "status", "paid_date", "updated_at"])
+
+
+def _require_counting(invoice: Invoice) -> None:
+    if not invoice.counts:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} is {invoice.status}.", "invoice_not_open"
+                )
+            }
+        )
+
+
+@transaction.atomic
+def add_adjustment(
+    invoice: Invoice,
+    *,
+    kind: str,
+    amount: Decimal,
+    adjustment_date: date,
+    reason: str = "",
+    user=None,
+) -> Adjustment:
+    """Lower an invoice's open amount with a credit note or a write-off.
+
+    Raises:
+        ValidationError: not_positive, invalid_kind, invoice_not_open, exceeds_open_amount,
+            date_before_issue.
+    """
+    _check_amount(amount)
+    if kind not in Adjustment.Kind.values:
+        raise ValidationError({"kind": ValidationError(f"Unknown kind {kind!r}.", "invalid_kind")})
+    invoice = _lock_invoice(invoice.pk)
+    _require_counting(invoice)
+    if amount > invoice.open_amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    f"{amount} is more than the open amount {invoice.open_amount} of "
+                    f"{invoice.number}.",
+                    "exceeds_open_amount",
+                )
+            }
+        )
+    if adjustment_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "adjustment_date": ValidationError(
+                    "The adjustment is dated before the invoice was issued.", "date_before_issue"
+                )
+            }
+        )
+    adjustment = Adjustment.objects.create(
+        invoice=invoice,
+        kind=kind,
+        amount=amount,
+        adjustment_date=adjustment_date,
+        reason=reason,
+        created_by=user,
+    )
+    invoice.open_amount -= amount
+    _settle(invoice)
+    ledger.post([(ledger.invoice_key(invoice, "adjustment", adjustment_date), -amount)])
+    return adjustment
+
+
+# --- Payments and cash application -------------------------------------------------------
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    received_date: date,
+    currency: str | None = None,
+    method: str = Payment.Method.OTHER,
+    reference: str = "",
+    external_id: str = "",
+    posted_by=None,
+) -> Payment:
+    """Store a payment, all of it unapplied. Cash application is a separate step.
+
+    Raises:
+        ValidationError: not_positive, invalid_currency, invalid_method.
+        Conflict: duplicate_external_id (details carry the existing payment id).
+    """
+    _check_amount(amount)
+    currency = currency or customer.currency
+    _check_currency(currency)
+    if method not in Payment.Method.values:
+        raise ValidationError(
+            {"method": ValidationError(f"Unknown method {method!r}.", "invalid_method")}
+        )
+    if external_id:
+        existing = Payment.objects.filter(posted_by=posted_by, external_id=external_id).first()
+        if existing is not None:
+            raise Conflict(
+                f"Payment {external_id!r} was already posted as payment {existing.pk}.",
+                code="duplicate_external_id",
+                details={"payment": existing.pk},
+            )
+    return Payment.objects.create(
+        customer=customer,
+        amount=amount,
+        currency=currency,
+        received_date=received_date,
+        method=method,
+        reference=reference,
+        external_id=external_id,
+        unapplied_amount=amount,
+        posted_by=posted_by,
+    )
+
+
+def apply_locked(
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    *,
+    applied_date: date | None = None,
+    automatic: bool = False,
+    user=None,
+) -> PaymentApplication:
+    """Apply part of a payment to an invoice. The caller holds both row locks (see module doc).
+
+    Args:
+        applied_date: defaults to the later of the payment's received date and the invoice's
+            issue date (cash cannot settle an invoice before it exists).
+
+    Raises:
+        ValidationError: not_positive, invoice_not_open, customer_mismatch, currency_mismatch,
+            exceeds_unapplied_amount, exceeds_open_amount, applied_before_received,
+            date_before_issue.
+    """
+    _check_amount(amount)
+    _require_counting(invoice)
+    if invoice.customer_id != payment.customer_id:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
+                )
+            }
+        )
+    if invoice.currency != payment.currency:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
+                    f"{payment.currency}.",
+                    "currency_mismatch",
+                )
+            }
+        )
+    if amount > payment.unapplied_amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    f"{amount} is more than the payment's unapplied {payment.unapplied_amount}.",
+                    "exceeds_unapplied_amount",
+                )
+            }
+        )
+    if amount > invoice.open_amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    f"{amount} is more than the open amount {invoice.open_amount} of "
+                    f"{invoice.number}.",
+                    "exceeds_open_amount",
+                )
+            }
+        )
+    if applied_date is None:
+        applied_date = max(payment.received_date, invoice.issue_date)
+    if applied_date < payment.received_date:
+        raise ValidationError(
+            {
+                "applied_date": ValidationError(
+                    "Cash cannot be applied before it was received.", "applied_before_received"
+                )
+            }
+        )
+    if applied_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "applied_date": ValidationError(
+                    "Cash cannot be applied before the invoice was issued.", "date_before_issue"
+                )
+            }
+        )
+    application = PaymentApplication.objects.create(
+        payment=payment,
+        invoice=invoice,
+        amount=amount,
+        applied_date=applied_date,
+        automatic=automatic,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    payment.unapplied_amount -= amount
+    payment.save(update_fields=["unapplied_amount", "updated_at"])
+    invoice.open_amount -= amount
+    _settle(invoice)
+    ledger.post([(ledger.invoice_key(invoice, "application", applied_date), -amount)])
+    refresh_promise_statuses(invoice_ids=[invoice.pk])
+    return application
+
+
+@transaction.atomic
+def apply_payment(
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    *,
+    applied_date: date | None = None,
+    automatic: bool = False,
+    user=None,
+) -> PaymentApplication:
+    """Lock the payment, then the invoice, and apply `amount` (see `apply_locked`)."""
+    payment = _lock_payment(payment.pk)
+    invoice = _lock_invoice(invoice.pk)
+    return apply_locked(
+        payment, invoice, amount, applied_date=applied_date, automatic=automatic, user=user
+    )
+
+
+@transaction.atomic
+def unapply(application: PaymentApplication) -> None:
+    """Reverse an application: the cash returns to the payment, the amount to the invoice."""
+    payment = _lock_payment(application.payment_id)
+    invoice = _lock_invoice(application.invoice_id)
+    try:
+        application = PaymentApplication.objects.get(pk=application.pk)
+    except PaymentApplication.DoesNotExist as exc:
+        raise ValidationError("The application was already reversed.", code="not_found") from exc
+    application.delete()
+    payment.unapplied_amount += application.amount
+    payment.save(update_fields=["unapplied_amount", "updated_at"])
+    invoice.open_amount += application.amount
+    _settle(invoice)
+    ledger.post(
+        [(ledger.invoice_key(invoice, "application", application.applied_date), application.amount)]
+    )
+    refresh_promise_statuses(invoice_ids=[invoice.pk])
+
+
+@transaction.atomic
+def update_payment(payment: Payment, **changes) -> Payment:
+    """Edit a payment. Amount, currency, customer and date are fixed once cash is applied.
+
+    Raises:
+        ValidationError: payment_has_applications, not_positive, invalid_currency.
+    """
+    payment = _lock_payment(payment.pk)
+    money_fields = ("amount", "currency", "customer", "received_date")
+    changed = [
+        f
+        for f in money_fields
+        if f in changes and _value(changes[f]) != _value(getattr(payment, f))
+    ]
+    if changed and payment.applications.exists():
+        raise ValidationError(
+            {
+                changed[0]: ValidationError(
+                    "Cash of this payment is applied; unapply it first.", "payment_has_applications"
+                )
+            }
+        )
+    for field, value in changes.items():
+        setattr(payment, field, value)
+    _check_amount(payment.amount)
+    _check_currency(payment.currency)
+    if "amount" in changes:
+        payment.unapplied_amount = payment.amount
+    payment.full_clean()
+    payment.save()
+    return payment
+
+
+# --- Disputes and promises -----------------------------------------------------------------
+
+
+@transaction.atomic
+def open_dispute(
+    invoice: Invoice, *, reason: str, amount: Decimal, opened_date: date, notes: str = ""
+) -> Dispute:
+    """Record a customer's dispute of (part of) an invoice.
+
+    Raises:
+        ValidationError: not_positive, invalid_reason, invoice_not_open, exceeds_invoice_amount,
+            date_before_issue.
+    """
+    _check_amount(amount)
+    if reason not in Dispute.Reason.values:
+        raise ValidationError(
+            {"reason": ValidationError(f"Unknown reason {reason!r}.", "invalid_reason")}
+        )
+    invoice = _lock_invoice(invoice.pk)
+    _require_counting(invoice)
+    if amount > invoice.amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    "A dispute cannot exceed the invoice amount.", "exceeds_invoice_amount"
+                )
+            }
+        )
+    if opened_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "opened_date": ValidationError(
+                    "The dispute is dated before the invoice.", "date_before_issue"
+                )
+            }
+        )
+    return Dispute.objects.create(
+        invoice=invoice, reason=reason, amount=amount, opened_date=opened_date, notes=notes
+    )
+
+
+@transaction.atomic
+def resolve_dispute(
+    dispute: Dispute,
+    *,
+    resolution: str,
+    resolved_date: date | None = None,
+    credit_amount: Decimal | None = None,
+    notes: str = "",
+    user=None,
+) -> Dispute:
+    """Resolve a dispute; a `credited` resolution may issue a credit note in the same step.
+
+    Raises:
+        ValidationError: dispute_already_resolved, invalid_resolution, date_before_opened, and
+            the credit note's own errors.
+    """
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.status == Dispute.Status.RESOLVED:
+        raise ValidationError("The dispute is already resolved.", code="dispute_already_resolved")
+    if resolution not in Dispute.Resolution.values or not resolution:
+        raise ValidationError(
+            {
+                "resolution": ValidationError(
+                    f"Unknown resolution {resolution!r}.", "invalid_resolution"
+                )
+            }
+        )
+    resolved_date = resolved_date or today()
+    if resolved_date < dispute.opened_date:
+        raise ValidationError(
+            {
+                "resolved_date": ValidationError(
+                    "Resolved before it was opened.", "date_before_opened"
+                )
+            }
+        )
+    if credit_amount:
+        if resolution != Dispute.Resolution.CREDITED:
+            raise ValidationError(
+                {
+                    "credit_amount": ValidationError(
+                        "Only a credited resolution issues a credit note.", "invalid_resolution"
+                    )
+                }
+            )
+        add_adjustment(
+            dispute.invoice,
+            kind=Adjustment.Kind.CREDIT_NOTE,
+            amount=credit_amount,
+            adjustment_date=resolved_date,
+            reason=f"Dispute {dispute.pk}: {dispute.get_reason_display()}",
+            user=user,
+        )
+    dispute.status = Dispute.Status.RESOLVED
+    dispute.resolution = resolution
+    dispute.resolved_date = resolved_date
+    if notes:
+        dispute.notes = f"{dispute.notes}\n{notes}".strip()
+    dispute.save()
+    return dispute
+
+
+@transaction.atomic
+def create_promise(
+    invoice: Invoice,
+    *,
+    promised_date: date,
+    amount: Decimal,
+    created_date: date | None = None,
+    notes: str = "",
+    user=None,
+) -> PromiseToPay:
+    """Record a promise to pay; its status is derived at once (it may already be kept).
+
+    Raises:
+        ValidationError: not_positive, invoice_not_open, promised_before_created,
+            exceeds_invoice_amount.
+    """
+    _check_amount(amount)
+    invoice = _lock_invoice(invoice.pk)
+    _require_counting(invoice)
+    created_date = created_date or today()
+    if promised_date < created_date:
+        raise ValidationError(
+            {
+                "promised_date": ValidationError(
+                    "The promised date is before the promise.", "promised_before_created"
+                )
+            }
+        )
+    if amount > invoice.amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    "A promise cannot exceed the invoice amount.", "exceeds_invoice_amount"
+                )
+            }
+        )
+    promise = PromiseToPay.objects.create(
+        invoice=invoice,
+        created_date=created_date,
+        promised_date=promised_date,
+        amount=amount,
+        notes=notes,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    refresh_promise_statuses(invoice_ids=[invoice.pk])
+    promise.refresh_from_db(fields=["status"])
+    return promise
+
+
+def refresh_promise_statuses(
+    invoice_ids: Sequence[int] | None = None, as_of: date | None = None
+) -> int:
+    """Derive every promise's status per the spec, in one UPDATE.
+
+    Kept: applications to the invoice dated created..promised (inclusive) sum to at least the
+    promised amount. Broken: not kept and the promised date is before `as_of` (today). Open:
+    neither. Returns the number of promises looked at.
+    """
+    as_of = as_of or today()
+    paid_in_window = Subquery(
+        PaymentApplication.objects.filter(
+            invoice_id=OuterRef("invoice_id"),
+            applied_date__gte=OuterRef("created_date"),
+            applied_date__lte=OuterRef("promised_date"),
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=money_field(),
+    )
+    promises = PromiseToPay.objects.all()
+    if invoice_ids is not None:
+        promises = promises.filter(invoice_id__in=invoice_ids)
+    return promises.update(
+        status=Case(
+            When(
+                GreaterThanOrEqual(Coalesce(paid_in_window, Value(ZERO)), F("amount")),
+                then=Value(PromiseToPay.Status.KEPT),
+            ),
+            When(
+                LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)
+            ),
+            default=Value(PromiseToPay.Status.OPEN),
+        )
+    )

@@ -13,7 +13,7 @@ from accounts import services
 from accounts.graphql.inputs import CustomerInput, CustomerPartialInput
 from accounts.graphql.types import CustomerType
 from accounts.models import Customer, SalesRep, Segment
-from o2c_api.graphql.errors import get_object, service_errors
+from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.inputs import service_kwargs
 from o2c_api.graphql.permissions import can_add, can_change
 
@@ -25,7 +25,7 @@ class Mutation:
     @strawberry_django.mutation(handle_django_errors=True, extensions=can_add(Customer))
     def create_customer(self, info: Info, data: CustomerInput) -> CustomerType:
         with service_errors(), transaction.atomic():
-            return services.create_customer(**service_kwargs(data, CUSTOMER_KEYS))
+            return fresh(services.create_customer(**service_kwargs(data, CUSTOMER_KEYS)))
 
     @strawberry_django.mutation(handle_django_errors=True, extensions=can_change(Customer))
     def update_customer(
@@ -33,4 +33,4 @@ class Mutation:
     ) -> CustomerType:
         with service_errors(), transaction.atomic():
             customer = get_object(Customer, id)
-            return services.update_customer(customer, **service_kwargs(data, CUSTOMER_KEYS))
+            return fresh(services.update_customer(customer, **service_kwargs(data, CUSTOMER_KEYS)))

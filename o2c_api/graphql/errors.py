@@ -65,3 +65,13 @@ def get_optional[M: Model](model: type[M], pk, field: str) -> M | None:
     if pk is None:
         return None
     return get_object(model, pk, field, for_input=True)
+
+
+def fresh[M: Model](obj: M) -> M:
+    """`obj` re-read after a service ran, so nested fields show the committed state.
+
+    Services lock and update their own copies of related rows (a dispute's credit note
+    updates the invoice row, not the `dispute.invoice` instance already loaded), so the
+    instance a service returns may hold stale relations.
+    """
+    return type(obj)._default_manager.get(pk=obj.pk)

@@ -13,7 +13,7 @@ from django.db import transaction
 from strawberry.types import Info
 
 from accounts.models import Customer, Opportunity, SalesRep
-from o2c_api.graphql.errors import get_object, service_errors
+from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.inputs import service_kwargs
 from o2c_api.graphql.permissions import can_add, can_change, can_delete
 from receivables import services
@@ -67,12 +67,12 @@ class Mutation:
     @_mutation(can_add(Order))
     def create_order(self, info: Info, data: OrderInput) -> OrderType:
         with service_errors(), transaction.atomic():
-            return services.create_order(**service_kwargs(data, ORDER_KEYS))
+            return fresh(services.create_order(**service_kwargs(data, ORDER_KEYS)))
 
     @_mutation(can_add(Invoice))
     def create_invoice(self, info: Info, data: InvoiceInput) -> InvoiceType:
         with service_errors(), transaction.atomic():
-            return services.create_invoice(**service_kwargs(data, INVOICE_KEYS))
+            return fresh(services.create_invoice(**service_kwargs(data, INVOICE_KEYS)))
 
     @_mutation(can_change(Invoice))
     def update_invoice(
@@ -80,38 +80,40 @@ class Mutation:
     ) -> InvoiceType:
         with service_errors(), transaction.atomic():
             invoice = get_object(Invoice, id)
-            return services.update_invoice(invoice, **service_kwargs(data, INVOICE_KEYS))
+            return fresh(services.update_invoice(invoice, **service_kwargs(data, INVOICE_KEYS)))
 
     @_mutation(can_change(Invoice))
     def issue_invoice(self, info: Info, id: strawberry.ID) -> InvoiceType:
         with service_errors(), transaction.atomic():
-            return services.issue_invoice(get_object(Invoice, id))
+            return fresh(services.issue_invoice(get_object(Invoice, id)))
 
     @_mutation(can_change(Invoice))
     def void_invoice(
         self, info: Info, id: strawberry.ID, voided_date: date | None = None
     ) -> InvoiceType:
         with service_errors(), transaction.atomic():
-            return services.void_invoice(get_object(Invoice, id), voided_date)
+            return fresh(services.void_invoice(get_object(Invoice, id), voided_date))
 
     @_mutation(can_add(Adjustment))
     def add_adjustment(self, info: Info, data: AdjustmentInput) -> AdjustmentType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"invoice": Invoice})
-            return services.add_adjustment(kwargs.pop("invoice"), user=_user(info), **kwargs)
+            return fresh(services.add_adjustment(kwargs.pop("invoice"), user=_user(info), **kwargs))
 
     @_mutation(can_add(Payment))
     def record_payment(self, info: Info, data: PaymentInput) -> PaymentType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"customer": Customer})
-            return services.record_payment(posted_by=_user(info), **kwargs)
+            return fresh(services.record_payment(posted_by=_user(info), **kwargs))
 
     @_mutation(can_add(PaymentApplication))
     def apply_payment(self, info: Info, data: ApplicationInput) -> ApplicationType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"payment": Payment, "invoice": Invoice})
-            return services.apply_payment(
-                kwargs.pop("payment"), kwargs.pop("invoice"), user=_user(info), **kwargs
+            return fresh(
+                services.apply_payment(
+                    kwargs.pop("payment"), kwargs.pop("invoice"), user=_user(info), **kwargs
+                )
             )
 
     @_mutation(can_delete(PaymentApplication))
@@ -126,7 +128,7 @@ class Mutation:
     def open_dispute(self, info: Info, data: DisputeInput) -> DisputeType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"invoice": Invoice})
-            return services.open_dispute(kwargs.pop("invoice"), **kwargs)
+            return fresh(services.open_dispute(kwargs.pop("invoice"), **kwargs))
 
     @_mutation(can_change(Dispute))
     def resolve_dispute(
@@ -134,16 +136,18 @@ class Mutation:
     ) -> DisputeType:
         with service_errors(), transaction.atomic():
             dispute = get_object(Dispute, id)
-            return services.resolve_dispute(dispute, user=_user(info), **service_kwargs(data))
+            return fresh(
+                services.resolve_dispute(dispute, user=_user(info), **service_kwargs(data))
+            )
 
     @_mutation(can_add(PromiseToPay))
     def create_promise(self, info: Info, data: PromiseInput) -> PromiseType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"invoice": Invoice})
-            return services.create_promise(kwargs.pop("invoice"), user=_user(info), **kwargs)
+            return fresh(services.create_promise(kwargs.pop("invoice"), user=_user(info), **kwargs))
 
     @_mutation(can_add(CollectionActivity))
     def create_activity(self, info: Info, data: ActivityInput) -> ActivityType:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"customer": Customer, "invoice": Invoice})
-            return services.create_activity(user=_user(info), **kwargs)
+            return fresh(services.create_activity(user=_user(info), **kwargs))

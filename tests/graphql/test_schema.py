@@ -90,8 +90,9 @@ def test_page_size_is_capped_at_the_maximum(gql):
     for code in ("A", "B", "C"):
         SegmentFactory(code=code, name=f"Segment {code}")
 
-    answer = gql("{ segments(pagination: {limit: 1000}) { totalCount pageInfo { limit } "
-                 "results { code } } }")  # fmt: skip
+    answer = gql(
+        "{ segments(pagination: {limit: 1000}) { totalCount pageInfo { limit } results { code } } }"
+    )
 
     assert answer["data"]["segments"] == {
         "totalCount": 3,

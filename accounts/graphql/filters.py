@@ -10,6 +10,7 @@ from datetime import datetime
 import strawberry
 import strawberry_django
 from django.db.models import Q
+from graphql import GraphQLError
 from strawberry import auto
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
@@ -22,11 +23,15 @@ def path(prefix: str) -> str:
 
 
 def to_id(value: strawberry.ID) -> int:
-    """A filter's ID argument as an integer primary key."""
+    """A filter's ID argument as an integer primary key.
+
+    Raises:
+        GraphQLError: code `invalid` (REST answers a malformed filter value with a 400).
+    """
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not a valid id.") from exc
+        raise GraphQLError(f"{value!r} is not a valid id.", extensions={"code": "invalid"}) from exc
 
 
 @strawberry_django.filter_type(Segment, lookups=True)

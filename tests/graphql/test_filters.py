@@ -433,3 +433,17 @@ def test_nested_list_filters_apply_per_parent(gql, sample):
         "totalCount": 1,
         "results": [{"number": "INV-A"}],
     }
+
+
+def test_malformed_filter_id_is_an_error_with_a_code(gql, sample):
+    answer = gql('{ invoices(filters: {rep: "abc"}) { totalCount } }')
+
+    assert answer["data"] is None
+    assert answer["errors"][0]["message"] == "'abc' is not a valid id."
+    assert answer["errors"][0]["extensions"] == {"code": "invalid"}
+
+
+def test_unknown_filter_id_selects_nothing(gql, sample):
+    assert gql('{ invoices(filters: {rep: "999999"}) { totalCount } }') == {
+        "data": {"invoices": {"totalCount": 0}}
+    }

@@ -1,8 +1,8 @@
 """The GraphQL schema: each app's Query and Mutation merged, plus the optimizer and limits.
 
-To add an app, append its `Query` (and `Mutation`) to `QUERIES` / `MUTATIONS`; the merged
-root types inherit every field. `metrics.graphql.schema` joins when it exists, so the KPI
-engine's fields appear without touching this file.
+To add an app, append its `graphql.schema` module (which defines `Query` and optionally
+`Mutation`) to `APP_SCHEMAS`; the merged root types inherit every field. `metrics.graphql.schema`
+joins when it exists, so the KPI engine's fields appear without touching this file.
 """
 
 from importlib import import_module

@@ -22,12 +22,20 @@ CUSTOMER_KEYS = {"segment": Segment, "rep": SalesRep}
 
 @strawberry.type
 class Mutation:
-    @strawberry_django.mutation(handle_django_errors=True, extensions=can_add(Customer))
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        extensions=can_add(Customer),
+        description="Create a customer. Codes: the model's (e.g. unique, invalid_choice).",
+    )
     def create_customer(self, info: Info, data: CustomerInput) -> CustomerType:
         with service_errors(), transaction.atomic():
             return fresh(services.create_customer(**service_kwargs(data, CUSTOMER_KEYS)))
 
-    @strawberry_django.mutation(handle_django_errors=True, extensions=can_change(Customer))
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        extensions=can_change(Customer),
+        description="Change a customer; a new segment re-keys its AR history to that segment.",
+    )
     def update_customer(
         self, info: Info, id: strawberry.ID, data: CustomerPartialInput
     ) -> CustomerType:

@@ -20,6 +20,8 @@ from accounts.graphql.filters import (
 )
 from accounts.graphql.orders import CustomerOrder, OpportunityOrder, SalesRepOrder, SegmentOrder
 from accounts.models import Customer, Opportunity, SalesRep, Segment
+from o2c_api.graphql.permissions import can_view
+from receivables.models import CollectionActivity, Invoice, Order, Payment
 
 if TYPE_CHECKING:
     from receivables.graphql.filters import (
@@ -61,8 +63,8 @@ class CustomerType:
     id: auto
     name: auto
     external_id: auto
-    segment: SegmentType | None
-    rep: SalesRepType | None
+    segment: SegmentType | None = strawberry_django.field(extensions=can_view(Segment))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
     currency: auto
     payment_terms_days: auto
     credit_limit: auto
@@ -73,37 +75,41 @@ class CustomerType:
     invoices: OffsetPaginated[Annotated["InvoiceType", strawberry.lazy(RECEIVABLES)]] = (
         strawberry_django.offset_paginated(
             filters=Annotated["InvoiceFilter", strawberry.lazy(RECEIVABLES_FILTERS)],
+            extensions=can_view(Invoice),
             ordering=Annotated["InvoiceOrder", strawberry.lazy(RECEIVABLES_ORDERS)],
         )
     )
     orders: OffsetPaginated[Annotated["OrderType", strawberry.lazy(RECEIVABLES)]] = (
         strawberry_django.offset_paginated(
             filters=Annotated["OrderFilter", strawberry.lazy(RECEIVABLES_FILTERS)],
+            extensions=can_view(Order),
             ordering=Annotated["OrderOrder", strawberry.lazy(RECEIVABLES_ORDERS)],
         )
     )
     payments: OffsetPaginated[Annotated["PaymentType", strawberry.lazy(RECEIVABLES)]] = (
         strawberry_django.offset_paginated(
             filters=Annotated["PaymentFilter", strawberry.lazy(RECEIVABLES_FILTERS)],
+            extensions=can_view(Payment),
             ordering=Annotated["PaymentOrder", strawberry.lazy(RECEIVABLES_ORDERS)],
         )
     )
     activities: OffsetPaginated[Annotated["ActivityType", strawberry.lazy(RECEIVABLES)]] = (
         strawberry_django.offset_paginated(
             filters=Annotated["ActivityFilter", strawberry.lazy(RECEIVABLES_FILTERS)],
+            extensions=can_view(CollectionActivity),
             ordering=Annotated["ActivityOrder", strawberry.lazy(RECEIVABLES_ORDERS)],
         )
     )
     opportunities: OffsetPaginated["OpportunityType"] = strawberry_django.offset_paginated(
-        filters=OpportunityFilter, ordering=OpportunityOrder
+        filters=OpportunityFilter, ordering=OpportunityOrder, extensions=can_view(Opportunity)
     )
 
 
 @strawberry_django.type(Opportunity, filters=OpportunityFilter, ordering=OpportunityOrder)
 class OpportunityType:
     id: auto
-    customer: CustomerType
-    rep: SalesRepType | None
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
     name: auto
     amount: auto
     currency: auto

@@ -10,6 +10,8 @@ from strawberry import auto
 from strawberry_django.pagination import OffsetPaginated
 
 from accounts.graphql.types import CustomerType, OpportunityType, SalesRepType
+from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api.graphql.permissions import can_view
 from receivables import services
 from receivables.graphql.filters import (
     ActivityFilter,
@@ -47,9 +49,9 @@ from receivables.models import (
 class OrderType:
     id: auto
     number: auto
-    customer: CustomerType
-    rep: SalesRepType | None
-    opportunity: OpportunityType | None
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
+    opportunity: OpportunityType | None = strawberry_django.field(extensions=can_view(Opportunity))
     order_date: auto
     amount: auto
     currency: auto
@@ -58,7 +60,7 @@ class OrderType:
     created_at: auto
     updated_at: auto
     invoices: OffsetPaginated["InvoiceType"] = strawberry_django.offset_paginated(
-        filters=InvoiceFilter, ordering=InvoiceOrder
+        filters=InvoiceFilter, ordering=InvoiceOrder, extensions=can_view(Invoice)
     )
 
 
@@ -66,9 +68,9 @@ class OrderType:
 class InvoiceType:
     id: auto
     number: auto
-    customer: CustomerType
-    order: OrderType | None
-    rep: SalesRepType | None
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    order: OrderType | None = strawberry_django.field(extensions=can_view(Order))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
     product_line: auto
     issue_date: auto
     due_date: auto
@@ -82,16 +84,18 @@ class InvoiceType:
     updated_at: auto
 
     applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(
-        filters=ApplicationFilter, ordering=ApplicationOrder
+        filters=ApplicationFilter,
+        ordering=ApplicationOrder,
+        extensions=can_view(PaymentApplication),
     )
     adjustments: OffsetPaginated["AdjustmentType"] = strawberry_django.offset_paginated(
-        filters=AdjustmentFilter, ordering=AdjustmentOrder
+        filters=AdjustmentFilter, ordering=AdjustmentOrder, extensions=can_view(Adjustment)
     )
     disputes: OffsetPaginated["DisputeType"] = strawberry_django.offset_paginated(
-        filters=DisputeFilter, ordering=DisputeOrder
+        filters=DisputeFilter, ordering=DisputeOrder, extensions=can_view(Dispute)
     )
     promises: OffsetPaginated["PromiseType"] = strawberry_django.offset_paginated(
-        filters=PromiseFilter, ordering=PromiseOrder
+        filters=PromiseFilter, ordering=PromiseOrder, extensions=can_view(PromiseToPay)
     )
 
     @strawberry_django.field(
@@ -107,7 +111,7 @@ class InvoiceType:
 @strawberry_django.type(Adjustment, filters=AdjustmentFilter, ordering=AdjustmentOrder)
 class AdjustmentType:
     id: auto
-    invoice: InvoiceType
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     kind: auto
     amount: auto
     adjustment_date: auto
@@ -119,7 +123,7 @@ class AdjustmentType:
 @strawberry_django.type(Payment, filters=PaymentFilter, ordering=PaymentOrder)
 class PaymentType:
     id: auto
-    customer: CustomerType
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
     amount: auto
     currency: auto
     received_date: auto
@@ -130,15 +134,17 @@ class PaymentType:
     created_at: auto
     updated_at: auto
     applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(
-        filters=ApplicationFilter, ordering=ApplicationOrder
+        filters=ApplicationFilter,
+        ordering=ApplicationOrder,
+        extensions=can_view(PaymentApplication),
     )
 
 
 @strawberry_django.type(PaymentApplication, filters=ApplicationFilter, ordering=ApplicationOrder)
 class ApplicationType:
     id: auto
-    payment: PaymentType
-    invoice: InvoiceType
+    payment: PaymentType = strawberry_django.field(extensions=can_view(Payment))
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     amount: auto
     applied_date: auto
     automatic: auto
@@ -148,7 +154,7 @@ class ApplicationType:
 @strawberry_django.type(Dispute, filters=DisputeFilter, ordering=DisputeOrder)
 class DisputeType:
     id: auto
-    invoice: InvoiceType
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     reason: auto
     amount: auto
     opened_date: auto
@@ -163,7 +169,7 @@ class DisputeType:
 @strawberry_django.type(PromiseToPay, filters=PromiseFilter, ordering=PromiseOrder)
 class PromiseType:
     id: auto
-    invoice: InvoiceType
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     created_date: auto
     promised_date: auto
     amount: auto
@@ -176,8 +182,8 @@ class PromiseType:
 @strawberry_django.type(CollectionActivity, filters=ActivityFilter, ordering=ActivityOrder)
 class ActivityType:
     id: auto
-    customer: CustomerType
-    invoice: InvoiceType | None
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    invoice: InvoiceType | None = strawberry_django.field(extensions=can_view(Invoice))
     kind: auto
     occurred_at: auto
     clicked_at: auto

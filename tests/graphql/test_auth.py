@@ -221,3 +221,49 @@ def test_bad_token_is_401(db, header):
     assert response.status_code == 401
     assert response.json()["data"] is None
     assert response.json()["errors"][0]["extensions"] == {"code": "authentication_failed"}
+
+
+@pytest.fixture
+def customers_only(db):
+    """A token client whose user may view customers and nothing else."""
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = UserFactory(username="customers-only")
+    user.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        pytest.param("invoices { totalCount }", id="reverse-list"),
+        pytest.param("segment { code }", id="forward-key"),
+    ],
+)
+def test_nested_relations_need_their_own_view_permission(customers_only, selection):
+    # Given a customer with a segment and an invoice
+    InvoiceFactory()
+
+    # When a user who may only view customers reaches into another model
+    response = customers_only.post(
+        "/graphql/", {"query": f"{{ customers {{ results {{ name {selection} }} }} }}"}, "json"
+    )
+
+    # Then that field is refused with REST's code (and its non-null parents are nulled)
+    answer = response.json()
+    assert answer["errors"][0]["extensions"] == {"code": "permission_denied"}
+    assert answer["errors"][0]["path"][-1] == selection.split()[0]
+
+
+def test_customers_only_user_reads_customers(customers_only):
+    InvoiceFactory(customer__name="Acme")
+
+    response = customers_only.post(
+        "/graphql/", {"query": "{ customers { results { name } } }"}, "json"
+    )
+
+    assert response.json() == {"data": {"customers": {"results": [{"name": "Acme"}]}}}

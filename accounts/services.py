@@ -39,3 +39,16 @@ def set_credit_hold(customer: Customer, on_hold: bool) -> Customer:
     customer.on_credit_hold = on_hold
     customer.save(update_fields=["on_credit_hold", "updated_at"])
     return customer
+
+
+@transaction.atomic
+def create_customer(**fields) -> Customer:
+    """Create a customer after the model's validation (shared by REST and GraphQL).
+
+    Raises:
+        ValidationError: field errors from the model (codes as Django's, e.g. `unique`).
+    """
+    customer = Customer(**fields)
+    customer.full_clean()
+    customer.save()
+    return customer

@@ -191,6 +191,12 @@ STRAWBERRY_DJANGO = {
     "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
     "PAGINATION_DEFAULT_LIMIT": 50,
     "PAGINATION_MAX_LIMIT": 500,
+    "DEFAULT_PK_FIELD_NAME": "id",
 }
 O2C_GRAPHIQL = env_bool("O2C_GRAPHIQL", DEBUG)
 O2C_GRAPHQL_INTROSPECTION = env_bool("O2C_GRAPHQL_INTROSPECTION", DEBUG)
+# Cost limits of one GraphQL document: nesting depth (customers.results.invoices.results...
+# counts every level), aliases (a dashboard's tile grid aliases its KPI fields) and tokens.
+O2C_GRAPHQL_MAX_DEPTH = int(os.environ.get("O2C_GRAPHQL_MAX_DEPTH", "10"))
+O2C_GRAPHQL_MAX_ALIASES = int(os.environ.get("O2C_GRAPHQL_MAX_ALIASES", "30"))
+O2C_GRAPHQL_MAX_TOKENS = int(os.environ.get("O2C_GRAPHQL_MAX_TOKENS", "2000"))

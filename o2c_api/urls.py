@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from o2c_api.graphql.views import O2CGraphQLView
+from o2c_api.schema import schema
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("receivables.api.urls")),
@@ -17,4 +20,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
+    path("graphql/", O2CGraphQLView.as_view(schema=schema), name="graphql"),
 ]

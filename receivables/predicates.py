@@ -4,9 +4,10 @@ Each takes the path from the queried model to the invoice (or customer) it filte
 so one definition of "counts", "open at d" or "belongs to rep r" serves every model.
 """
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 COUNTING_STATUSES = ("open", "paid")
 
@@ -85,8 +86,67 @@ def customer_dimensions(
     return q
 
 
-def activity_rep(rep: int) -> Q:
+def activity_rep(rep: int, prefix: str = "") -> Q:
     """Activities on an invoice take the invoice's rep; the others the customer's current rep."""
-    return Q(invoice__isnull=False, invoice__rep_id=rep) | Q(
-        invoice__isnull=True, customer__rep_id=rep
+    return Q(**{_p(prefix, "invoice__isnull"): False, _p(prefix, "invoice__rep_id"): rep}) | Q(
+        **{_p(prefix, "invoice__isnull"): True, _p(prefix, "customer__rep_id"): rep}
     )
+
+
+def customers_in(prefix: str = "", *, rep: int | None = None, segment: int | None = None) -> Q:
+    """Customers (or rows reached through `prefix` to a customer) with this rep and segment.
+
+    For rows that hold a customer rather than being one, use `customer_dimensions`.
+    """
+    q = Q()
+    if rep is not None:
+        q &= Q(**{_p(prefix, "rep_id"): rep})
+    if segment is not None:
+        q &= Q(**{_p(prefix, "segment_id"): segment})
+    return q
+
+
+def disputed(prefix: str = "") -> Q:
+    """The invoice has a dispute that is still open (one row per invoice, no join fan-out)."""
+    from receivables.models import Dispute
+
+    return Q(Exists(Dispute.objects.filter(invoice_id=OuterRef(_p(prefix, "pk")), status="open")))
+
+
+def has_unapplied(prefix: str = "") -> Q:
+    """The payment still has cash that no application uses."""
+    return Q(**{_p(prefix, "unapplied_amount__gt"): 0})
+
+
+def updated_after(moment: datetime, prefix: str = "") -> Q:
+    """Changed strictly after `moment`: the incremental-sync filter of every list."""
+    return Q(**{_p(prefix, "updated_at__gt"): moment})
+
+
+# Free-text search: the fields each list searches, by model (numbers, names, external ids,
+# references). The REST SearchFilter and the GraphQL `search` filter read the same tuples.
+SEARCH_FIELDS = {
+    "segment": ("name", "code"),
+    "salesrep": ("name", "email"),
+    "customer": ("name", "external_id"),
+    "opportunity": ("name", "customer__name"),
+    "order": ("number", "customer__name", "customer__external_id"),
+    "invoice": ("number", "customer__name", "customer__external_id"),
+    "adjustment": ("invoice__number", "reason"),
+    "payment": ("reference", "external_id", "customer__name"),
+    "paymentapplication": ("invoice__number", "payment__reference"),
+    "dispute": ("invoice__number", "notes"),
+    "promisetopay": ("invoice__number", "notes"),
+    "collectionactivity": ("customer__name", "invoice__number", "notes"),
+}
+
+
+def search(term: str, fields: Sequence[str], prefix: str = "") -> Q:
+    """Every word of `term` appears (case-insensitively) in at least one of `fields`."""
+    q = Q()
+    for word in term.split():
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{_p(prefix, f"{field}__icontains"): word})
+        q &= any_field
+    return q

@@ -23,6 +23,7 @@ from o2c_api.money import CURRENCIES, ZERO, money_field
 from receivables import ledger
 from receivables.models import (
     Adjustment,
+    CollectionActivity,
     Dispute,
     Invoice,
     Order,
@@ -740,3 +741,102 @@ def refresh_promise_statuses(
             default=Value(PromiseToPay.Status.OPEN),
         )
     )
+
+
+# --- Orders and collection activity --------------------------------------------------------
+
+
+@transaction.atomic
+def create_order(
+    *,
+    customer: Customer,
+    number: str,
+    order_date: date,
+    amount: Decimal,
+    currency: str | None = None,
+    rep: SalesRep | None = None,
+    opportunity=None,
+    product_line: str = "",
+    status: str = Order.Status.BOOKED,
+) -> Order:
+    """Book an order; the rep defaults to the customer's current one and is kept afterwards.
+
+    Raises:
+        ValidationError: not_positive, invalid_amount, invalid_currency,
+            opportunity_customer_mismatch, or the model's field errors (e.g. `unique` number).
+    """
+    _check_amount(amount)
+    currency = currency or customer.currency
+    _check_currency(currency)
+    if opportunity is not None and opportunity.customer_id != customer.pk:
+        raise ValidationError(
+            {
+                "opportunity": ValidationError(
+                    "The opportunity belongs to another customer.",
+                    "opportunity_customer_mismatch",
+                )
+            }
+        )
+    order = Order(
+        customer=customer,
+        number=number,
+        order_date=order_date,
+        amount=amount,
+        currency=currency,
+        rep=rep,
+        opportunity=opportunity,
+        product_line=product_line,
+        status=status,
+    )
+    order.full_clean()
+    order.save()
+    return order
+
+
+@transaction.atomic
+def create_activity(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at,
+    invoice: Invoice | None = None,
+    clicked_at=None,
+    outcome: str = "",
+    notes: str = "",
+    user=None,
+) -> CollectionActivity:
+    """Log a reminder, email, call, SMS or note in the collection of a customer or an invoice.
+
+    Raises:
+        ValidationError: customer_mismatch (the invoice is another customer's),
+            clicked_before_occurred, or the model's field errors (e.g. an unknown kind).
+    """
+    if invoice is not None and invoice.customer_id != customer.pk:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
+                )
+            }
+        )
+    if clicked_at is not None and clicked_at < occurred_at:
+        raise ValidationError(
+            {
+                "clicked_at": ValidationError(
+                    "Clicked before the message was sent.", "clicked_before_occurred"
+                )
+            }
+        )
+    activity = CollectionActivity(
+        customer=customer,
+        invoice=invoice,
+        kind=kind,
+        occurred_at=occurred_at,
+        clicked_at=clicked_at,
+        outcome=outcome,
+        notes=notes,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    activity.full_clean()
+    activity.save()
+    return activity

@@ -1,0 +1,1 @@
+"""GraphQL types, filters, orderings, inputs and mutations of the accounts app."""

@@ -1,0 +1,121 @@
+"""GraphQL filters of the accounts app: thin wrappers over `receivables.predicates`.
+
+Each custom filter method returns the `Q` of a predicate; `prefix` is the path strawberry-django
+passes when the filter is nested (e.g. `invoice__customer__`), turned into the predicates'
+prefix form by `path()`. AND/OR/NOT come from strawberry-django.
+"""
+
+from datetime import datetime
+
+import strawberry
+import strawberry_django
+from django.db.models import Q
+from graphql import GraphQLError
+from strawberry import auto
+
+from accounts.models import Customer, Opportunity, SalesRep, Segment
+from receivables import predicates
+
+
+def path(prefix: str) -> str:
+    """strawberry-django's `a__b__` prefix as the predicates' `a__b` path."""
+    return prefix.removesuffix("__")
+
+
+def to_id(value: strawberry.ID) -> int:
+    """A filter's ID argument as an integer primary key.
+
+    Raises:
+        GraphQLError: code `invalid` (REST answers a malformed filter value with a 400).
+    """
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise GraphQLError(f"{value!r} is not a valid id.", extensions={"code": "invalid"}) from exc
+
+
+@strawberry_django.filter_type(Segment, lookups=True)
+class SegmentFilter:
+    id: auto
+    code: auto
+    name: auto
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return predicates.search(value, predicates.SEARCH_FIELDS["segment"], path(prefix))
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(SalesRep, lookups=True)
+class SalesRepFilter:
+    id: auto
+    email: auto
+    active: auto
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return predicates.search(value, predicates.SEARCH_FIELDS["salesrep"], path(prefix))
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(Customer, lookups=True)
+class CustomerFilter:
+    id: auto
+    external_id: auto
+    currency: auto
+    on_credit_hold: auto
+    credit_limit: auto
+    payment_terms_days: auto
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customers_in(path(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customers_in(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return predicates.search(value, predicates.SEARCH_FIELDS["customer"], path(prefix))
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(Opportunity, lookups=True)
+class OpportunityFilter:
+    id: auto
+    stage: auto
+    currency: auto
+    amount: auto
+    created_date: auto
+    closed_date: auto
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        # An opportunity keeps the rep it was created with (the KPI spec's dimension rule).
+        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return predicates.search(value, predicates.SEARCH_FIELDS["opportunity"], path(prefix))
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))

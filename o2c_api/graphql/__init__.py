@@ -1,0 +1,1 @@
+"""GraphQL plumbing shared by every app's schema: permissions, errors as data, the view."""

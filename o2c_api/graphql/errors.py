@@ -1,0 +1,77 @@
+"""Service failures as GraphQL data, with the same codes and messages as the REST API.
+
+Mutations are declared with `handle_django_errors=True`, so strawberry-django turns a Django
+`ValidationError` into an `OperationInfo` whose messages carry kind, field (camelCase, as the
+GraphQL inputs are named), code and message. `service_errors()` makes sure the other failures
+REST answers with a 4xx arrive the same way instead of as an unhandled exception:
+`Conflict` keeps its code and names the existing object, IntegrityError becomes `conflict`,
+ProtectedError `protected` — never a 500.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Model, ProtectedError
+
+from o2c_api.errors import Conflict
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Re-raise the errors REST maps to 409 as ValidationErrors with REST's codes."""
+    try:
+        yield
+    except Conflict as exc:
+        details = "".join(f" ({key} {value})" for key, value in exc.details.items())
+        raise ValidationError(" ".join(exc.messages) + details, code=exc.code) from exc
+    except ProtectedError as exc:
+        raise ValidationError(
+            "Other records depend on this one (e.g. cash applications); it cannot be deleted.",
+            code="protected",
+        ) from exc
+    except IntegrityError as exc:
+        raise ValidationError(
+            "The change conflicts with existing data (a duplicate or a concurrent change); "
+            "nothing was saved.",
+            code="conflict",
+        ) from exc
+
+
+def get_object[M: Model](model: type[M], pk, field: str = "id", *, for_input: bool = False) -> M:
+    """The `model` row with primary key `pk`, or a ValidationError on `field`.
+
+    Args:
+        model: the model class.
+        pk: the id as the client sent it.
+        field: the input the id came from (names the error).
+        for_input: a foreign key in the input (code `does_not_exist`, as DRF's related fields
+            say) rather than the object the mutation acts on (code `not_found`, REST's 404).
+
+    Raises:
+        ValidationError: the id is malformed or no such row exists.
+    """
+    code = "does_not_exist" if for_input else "not_found"
+    try:
+        return model._default_manager.get(pk=int(pk))
+    except (TypeError, ValueError, model.DoesNotExist) as exc:
+        name = model._meta.verbose_name
+        raise ValidationError({field: ValidationError(f"No {name} with id {pk!r}.", code)}) from exc
+
+
+def get_optional[M: Model](model: type[M], pk, field: str) -> M | None:
+    """Like `get_object` for an optional foreign key input: None stays None."""
+    if pk is None:
+        return None
+    return get_object(model, pk, field, for_input=True)
+
+
+def fresh[M: Model](obj: M) -> M:
+    """`obj` re-read after a service ran, so nested fields show the committed state.
+
+    Services lock and update their own copies of related rows (a dispute's credit note
+    updates the invoice row, not the `dispute.invoice` instance already loaded), so the
+    instance a service returns may hold stale relations.
+    """
+    return type(obj)._default_manager.get(pk=obj.pk)

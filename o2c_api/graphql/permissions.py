@@ -1,0 +1,56 @@
+"""Role checks for GraphQL fields: the same Django model permissions as REST's RolePermission.
+
+The roles (`accounts.roles`) are groups holding model permissions. A query field needs the
+model's `view_` permission, a mutation its `add_` or `change_` permission. A refusal is a
+GraphQL error (`data` stays null): anonymous users and missing roles get nothing, exactly as
+REST answers 401/403 instead of a body.
+"""
+
+from django.db.models import Model
+from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry_django.permissions import HasPerm
+
+DENIED = "You do not have permission to perform this action."
+NOT_AUTHENTICATED = "Authentication credentials were not provided."
+
+
+class RolePerm(HasPerm):
+    """HasPerm whose refusal is a GraphQL error carrying REST's code.
+
+    `extensions.code` is `not_authenticated` for anonymous requests (REST's 401) and
+    `permission_denied` for users whose role lacks the permission (REST's 403).
+    """
+
+    def handle_no_permission(self, exception: BaseException, *, info: Info):
+        user = getattr(info.context.request, "user", None)
+        if user is None or not user.is_authenticated:
+            raise GraphQLError(
+                NOT_AUTHENTICATED, extensions={"code": "not_authenticated"}
+            ) from exception
+        raise GraphQLError(DENIED, extensions={"code": "permission_denied"}) from exception
+
+
+def _perm(model: type[Model], action: str) -> list[HasPerm]:
+    meta = model._meta
+    return [RolePerm(f"{meta.app_label}.{action}_{meta.model_name}", message=DENIED)]
+
+
+def can_view(model: type[Model]) -> list[HasPerm]:
+    """Field extensions requiring `<app>.view_<model>` (every role has it)."""
+    return _perm(model, "view")
+
+
+def can_add(model: type[Model]) -> list[HasPerm]:
+    """Field extensions requiring `<app>.add_<model>` (for create mutations)."""
+    return _perm(model, "add")
+
+
+def can_change(model: type[Model]) -> list[HasPerm]:
+    """Field extensions requiring `<app>.change_<model>` (updates and state transitions)."""
+    return _perm(model, "change")
+
+
+def can_delete(model: type[Model]) -> list[HasPerm]:
+    """Field extensions requiring `<app>.delete_<model>` (reversing a cash application)."""
+    return _perm(model, "delete")

@@ -1,0 +1,59 @@
+"""The /graphql/ endpoint: token or session authentication, CSRF for sessions only.
+
+DRF's authentication does not run outside DRF views, so this view does what DRF's
+TokenAuthentication + SessionAuthentication pair does for REST:
+
+- `Authorization: Token <key>` authenticates the request by token. A token cannot be sent
+  by a browser on its own (it is not a cookie), so such requests skip the CSRF check, as
+  in DRF; an unknown or inactive token is a 401.
+- Any other request relies on the session cookie that AuthenticationMiddleware already
+  resolved, and every POST must then pass Django's CSRF check (403 otherwise), so a
+  cross-site form cannot run a mutation with a logged-in user's cookie. GET can only run
+  queries (strawberry refuses mutations over GET), which change nothing.
+
+GraphiQL is served on GET from a browser only when `settings.O2C_GRAPHIQL` is on (read per
+request, so tests and deployments can flip it).
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from strawberry.django.views import GraphQLView
+
+
+def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
+    """Django's CSRF verdict on `request`: None when it passes, else the 403 response."""
+    check = CsrfViewMiddleware(lambda _request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+def _error(message: str, code: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status=status,
+    )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class O2CGraphQLView(GraphQLView):
+    """strawberry's Django view with token auth and session-only CSRF enforcement."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        self.graphql_ide = "graphiql" if settings.O2C_GRAPHIQL else None
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        if authorization.split(" ", 1)[0].lower() == "token":
+            try:
+                authenticated = TokenAuthentication().authenticate(request)
+            except AuthenticationFailed as exc:
+                return _error(str(exc.detail), "authentication_failed", 401)
+            if authenticated is None:
+                return _error("Invalid token header.", "authentication_failed", 401)
+            request.user = authenticated[0]
+        elif request.method == "POST" and (failure := _csrf_failure(request)) is not None:
+            return failure
+        return super().dispatch(request, *args, **kwargs)

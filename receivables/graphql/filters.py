@@ -1,0 +1,338 @@
+"""GraphQL filters of the receivables app: thin wrappers over `receivables.predicates`.
+
+Rep, segment, customer, product line and the invoice flags are custom filter methods that
+return a predicate's `Q`, so "belongs to rep r", "open", "past due" and "disputed" mean
+exactly what they mean in REST and in the KPIs. Dates and amounts use strawberry-django's
+lookups (`issueDate: {gte: ..., lte: ...}`, `amount: {range: {start, end}}`). The flags are
+evaluated as of today (`services.today()`), as REST's are.
+"""
+
+from datetime import datetime
+
+import strawberry
+import strawberry_django
+from django.db.models import Q
+from strawberry import auto
+
+from accounts.graphql.filters import path, to_id
+from receivables import predicates, services
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    Order,
+    Payment,
+    PaymentApplication,
+    PromiseToPay,
+)
+
+
+def _through_invoice(prefix: str) -> str:
+    return f"{path(prefix)}__invoice" if prefix else "invoice"
+
+
+def _search(model: str, value: str, prefix: str) -> Q:
+    return predicates.search(value, predicates.SEARCH_FIELDS[model], path(prefix))
+
+
+@strawberry_django.filter_type(Order, lookups=True)
+class OrderFilter:
+    id: auto
+    number: auto
+    status: auto
+    currency: auto
+    amount: auto
+    order_date: auto
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), product_line=value)
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("order", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(Invoice, lookups=True)
+class InvoiceFilter:
+    id: auto
+    number: auto
+    status: auto
+    currency: auto
+    amount: auto
+    open_amount: auto
+    issue_date: auto
+    due_date: auto
+    paid_date: auto
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(path(prefix), product_line=value)
+
+    @strawberry_django.filter_field(description="Open (unpaid, counting) at the end of today.")
+    def open(self, value: bool, prefix: str) -> Q:
+        q = predicates.open_at(services.today(), path(prefix))
+        return q if value else ~q
+
+    @strawberry_django.filter_field(description="Open and past its due date today.")
+    def past_due(self, value: bool, prefix: str) -> Q:
+        q = predicates.past_due_at(services.today(), path(prefix))
+        return q if value else ~q
+
+    @strawberry_django.filter_field(description="Has a dispute that is still open.")
+    def disputed(self, value: bool, prefix: str) -> Q:
+        q = predicates.disputed(path(prefix))
+        return q if value else ~q
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("invoice", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(Adjustment, lookups=True)
+class AdjustmentFilter:
+    id: auto
+    kind: auto
+    amount: auto
+    adjustment_date: auto
+
+    @strawberry_django.filter_field
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": to_id(value)})
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("adjustment", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(Payment, lookups=True)
+class PaymentFilter:
+    id: auto
+    method: auto
+    currency: auto
+    external_id: auto
+    amount: auto
+    unapplied_amount: auto
+    received_date: auto
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        # A payment takes its customer's current rep (it may pay several reps' invoices).
+        return predicates.customer_dimensions(path(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customer_dimensions(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customer_dimensions(path(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field(description="Has cash not yet applied to any invoice.")
+    def unapplied(self, value: bool, prefix: str) -> Q:
+        q = predicates.has_unapplied(path(prefix))
+        return q if value else ~q
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("payment", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(PaymentApplication, lookups=True)
+class ApplicationFilter:
+    id: auto
+    amount: auto
+    applied_date: auto
+    automatic: auto
+
+    @strawberry_django.filter_field
+    def payment(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}payment_id": to_id(value)})
+
+    @strawberry_django.filter_field
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": to_id(value)})
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+
+
+@strawberry_django.filter_type(Dispute, lookups=True)
+class DisputeFilter:
+    id: auto
+    status: auto
+    reason: auto
+    resolution: auto
+    amount: auto
+    opened_date: auto
+    resolved_date: auto
+
+    @strawberry_django.filter_field
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": to_id(value)})
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("dispute", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(PromiseToPay, lookups=True)
+class PromiseFilter:
+    id: auto
+    status: auto
+    amount: auto
+    created_date: auto
+    promised_date: auto
+
+    @strawberry_django.filter_field
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": to_id(value)})
+
+    @strawberry_django.filter_field
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def product_line(self, value: str, prefix: str) -> Q:
+        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("promisetopay", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))
+
+
+@strawberry_django.filter_type(CollectionActivity, lookups=True)
+class ActivityFilter:
+    id: auto
+    kind: auto
+    outcome: auto
+    occurred_at: auto
+    clicked_at: auto
+
+    @strawberry_django.filter_field
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": to_id(value)})
+
+    @strawberry_django.filter_field(
+        description="The invoice's rep for activities on an invoice, else the customer's."
+    )
+    def rep(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.activity_rep(to_id(value), path(prefix))
+
+    @strawberry_django.filter_field
+    def segment(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customer_dimensions(path(prefix), segment=to_id(value))
+
+    @strawberry_django.filter_field
+    def customer(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.customer_dimensions(path(prefix), customer=to_id(value))
+
+    @strawberry_django.filter_field
+    def search(self, value: str, prefix: str) -> Q:
+        return _search("collectionactivity", value, prefix)
+
+    @strawberry_django.filter_field
+    def updated_after(self, value: datetime, prefix: str) -> Q:
+        return predicates.updated_after(value, path(prefix))

@@ -1,0 +1,193 @@
+"""GraphQL types of the receivables app: what REST's serializers show, camelCased.
+
+Server-kept amounts (`openAmount`, `unappliedAmount`, `paidDate`, promise `status`) are read
+from the row the services keep true. Nested lists are offset-paginated per parent and
+prefetched by the optimizer (one query per level, see tests/graphql/test_query_counts.py).
+"""
+
+import strawberry_django
+from strawberry import auto
+from strawberry_django.pagination import OffsetPaginated
+
+from accounts.graphql.types import CustomerType, OpportunityType, SalesRepType
+from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api.graphql.permissions import can_view
+from receivables import services
+from receivables.graphql.filters import (
+    ActivityFilter,
+    AdjustmentFilter,
+    ApplicationFilter,
+    DisputeFilter,
+    InvoiceFilter,
+    OrderFilter,
+    PaymentFilter,
+    PromiseFilter,
+)
+from receivables.graphql.orders import (
+    ActivityOrder,
+    AdjustmentOrder,
+    ApplicationOrder,
+    DisputeOrder,
+    InvoiceOrder,
+    OrderOrder,
+    PaymentOrder,
+    PromiseOrder,
+)
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    Order,
+    Payment,
+    PaymentApplication,
+    PromiseToPay,
+)
+
+
+@strawberry_django.type(Order, filters=OrderFilter, ordering=OrderOrder)
+class OrderType:
+    id: auto
+    number: auto
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
+    opportunity: OpportunityType | None = strawberry_django.field(extensions=can_view(Opportunity))
+    order_date: auto
+    amount: auto
+    currency: auto
+    product_line: auto
+    status: auto
+    created_at: auto
+    updated_at: auto
+    invoices: OffsetPaginated["InvoiceType"] = strawberry_django.offset_paginated(
+        filters=InvoiceFilter, ordering=InvoiceOrder, extensions=can_view(Invoice)
+    )
+
+
+@strawberry_django.type(Invoice, filters=InvoiceFilter, ordering=InvoiceOrder)
+class InvoiceType:
+    id: auto
+    number: auto
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    order: OrderType | None = strawberry_django.field(extensions=can_view(Order))
+    rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))
+    product_line: auto
+    issue_date: auto
+    due_date: auto
+    amount: auto
+    currency: auto
+    status: auto
+    open_amount: auto
+    paid_date: auto
+    voided_date: auto
+    created_at: auto
+    updated_at: auto
+
+    applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(
+        filters=ApplicationFilter,
+        ordering=ApplicationOrder,
+        extensions=can_view(PaymentApplication),
+    )
+    adjustments: OffsetPaginated["AdjustmentType"] = strawberry_django.offset_paginated(
+        filters=AdjustmentFilter, ordering=AdjustmentOrder, extensions=can_view(Adjustment)
+    )
+    disputes: OffsetPaginated["DisputeType"] = strawberry_django.offset_paginated(
+        filters=DisputeFilter, ordering=DisputeOrder, extensions=can_view(Dispute)
+    )
+    promises: OffsetPaginated["PromiseType"] = strawberry_django.offset_paginated(
+        filters=PromiseFilter, ordering=PromiseOrder, extensions=can_view(PromiseToPay)
+    )
+
+    @strawberry_django.field(
+        only=["status", "due_date", "open_amount"],
+        description="Days past the due date today while open; 0 otherwise.",
+    )
+    def days_past_due(self) -> int:
+        if self.status != Invoice.Status.OPEN or self.open_amount <= 0:
+            return 0
+        return max((services.today() - self.due_date).days, 0)
+
+
+@strawberry_django.type(Adjustment, filters=AdjustmentFilter, ordering=AdjustmentOrder)
+class AdjustmentType:
+    id: auto
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
+    kind: auto
+    amount: auto
+    adjustment_date: auto
+    reason: auto
+    created_at: auto
+    updated_at: auto
+
+
+@strawberry_django.type(Payment, filters=PaymentFilter, ordering=PaymentOrder)
+class PaymentType:
+    id: auto
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    amount: auto
+    currency: auto
+    received_date: auto
+    method: auto
+    reference: auto
+    external_id: auto
+    unapplied_amount: auto
+    created_at: auto
+    updated_at: auto
+    applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(
+        filters=ApplicationFilter,
+        ordering=ApplicationOrder,
+        extensions=can_view(PaymentApplication),
+    )
+
+
+@strawberry_django.type(PaymentApplication, filters=ApplicationFilter, ordering=ApplicationOrder)
+class ApplicationType:
+    id: auto
+    payment: PaymentType = strawberry_django.field(extensions=can_view(Payment))
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
+    amount: auto
+    applied_date: auto
+    automatic: auto
+    created_at: auto
+
+
+@strawberry_django.type(Dispute, filters=DisputeFilter, ordering=DisputeOrder)
+class DisputeType:
+    id: auto
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
+    reason: auto
+    amount: auto
+    opened_date: auto
+    resolved_date: auto
+    status: auto
+    resolution: auto
+    notes: auto
+    created_at: auto
+    updated_at: auto
+
+
+@strawberry_django.type(PromiseToPay, filters=PromiseFilter, ordering=PromiseOrder)
+class PromiseType:
+    id: auto
+    invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
+    created_date: auto
+    promised_date: auto
+    amount: auto
+    status: auto
+    notes: auto
+    created_at: auto
+    updated_at: auto
+
+
+@strawberry_django.type(CollectionActivity, filters=ActivityFilter, ordering=ActivityOrder)
+class ActivityType:
+    id: auto
+    customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
+    invoice: InvoiceType | None = strawberry_django.field(extensions=can_view(Invoice))
+    kind: auto
+    occurred_at: auto
+    clicked_at: auto
+    outcome: auto
+    notes: auto
+    created_at: auto
+    updated_at: auto

@@ -124,3 +124,12 @@ def test_relative_trigger_is_configurable(settings):
         engine.summary(april).what_changed
     )
     assert isinstance(engine.summary(april).kpis["ar_balance"].change, Decimal)
+
+
+def test_thresholds_are_admin_editable(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin_user)
+    threshold = Threshold.objects.get(kpi="dso", segment=None)
+
+    assert client.get("/admin/metrics/threshold/").status_code == 200
+    assert client.get(f"/admin/metrics/threshold/{threshold.pk}/change/").status_code == 200

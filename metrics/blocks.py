@@ -16,7 +16,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -34,6 +34,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import Opportunity
 from metrics.expressions import DaysBetween, bucket, due_bucket
@@ -235,6 +236,13 @@ def _rollup_movements(scope: Scope, group_by: str | None, result: Movements) -> 
         result.add(group, row["kind"], row["mb"], row["db"], row["total"])
 
 
+def _not_settled_by(d: date, prefix: str) -> Q:
+    """Invoices settled on or before d moved only up to d and net to zero after it: every
+    bucket from d on ignores them, so the source path skips them (most of the history)."""
+    p = f"{prefix}__" if prefix else ""
+    return Q(**{f"{p}paid_date__isnull": True}) | Q(**{f"{p}paid_date__gt": d})
+
+
 def _source_movements(scope: Scope, group_by: str | None, result: Movements) -> None:
     last = result.dates[-1]
     sources = (
@@ -281,6 +289,7 @@ def _source_movements(scope: Scope, group_by: str | None, result: Movements) -> 
             keys.append("kpi_group")
         rows = (
             qs.filter(**{f"{date_field}__lte": last})
+            .filter(_not_settled_by(result.dates[0], prefix))
             .annotate(**annotations)
             .values(*keys)
             .annotate(total=Sum("amount"))
@@ -340,22 +349,28 @@ def reference_collected(scope: Scope, period: Period) -> Decimal:
 def invoice_quality(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Counting invoices issued per period: `issued`, `disputed` (at least one dispute, ever),
     `first_pass` (no dispute and no credit note, ever)."""
-    disputed = Exists(Dispute.objects.filter(invoice_id=OuterRef("pk")))
-    credited = Exists(
-        Adjustment.objects.filter(invoice_id=OuterRef("pk"), kind=Adjustment.Kind.CREDIT_NOTE)
+    # `id IN (subquery)` bounded to the window lets PostgreSQL hash the few disputed or
+    # credited invoices once instead of probing per invoice (a correlated EXISTS).
+    cuts = cuts_of(periods)
+    window = {"invoice__issue_date__gt": cuts[0], "invoice__issue_date__lte": cuts[-1]}
+    # A dispute or credit note is never dated before its invoice: the date bound is implied
+    # and lets the date indexes narrow the subqueries.
+    disputed = Q(
+        pk__in=Dispute.objects.filter(opened_date__gt=cuts[0], **window).values("invoice_id")
     )
-    qs = Invoice.objects.filter(_invoices(scope)).annotate(
-        kpi_disputed=Case(When(disputed, then=Value(1)), default=Value(0)),
-        kpi_clean=Case(When(~disputed & ~credited, then=Value(1)), default=Value(0)),
+    credited = Q(
+        pk__in=Adjustment.objects.filter(
+            kind=Adjustment.Kind.CREDIT_NOTE, adjustment_date__gt=cuts[0], **window
+        ).values("invoice_id")
     )
     return _rows(
-        qs,
+        Invoice.objects.filter(_invoices(scope)),
         "issue_date",
         periods,
         invoice_group(group_by),
         issued=Count("id"),
-        disputed=Sum("kpi_disputed"),
-        first_pass=Sum("kpi_clean"),
+        disputed=Count("id", filter=disputed),
+        first_pass=Count("id", filter=~disputed & ~credited),
     )
 
 
@@ -386,14 +401,21 @@ def payment_matching(scope: Scope, periods: Sequence[Period], group_by: str | No
     """Payments received per period: `received`, `matched` (fully applied, every application
     automatic), both as the applications stand now. Payments have no product line: that filter
     does not narrow them."""
-    manual = Exists(PaymentApplication.objects.filter(payment_id=OuterRef("pk"), automatic=False))
+    cuts = cuts_of(periods)
+    manual = Q(
+        pk__in=PaymentApplication.objects.filter(
+            automatic=False,
+            # Implied (cash is never applied before it is received); narrows by index.
+            applied_date__gt=cuts[0],
+            payment__received_date__gt=cuts[0],
+            payment__received_date__lte=cuts[-1],
+        ).values("payment_id")
+    )
     qs = Payment.objects.filter(
         predicates.customer_dimensions(
             rep=scope.rep, segment=scope.segment, customer=scope.customer
         ),
         currency=scope.currency,
-    ).annotate(
-        kpi_matched=Case(When(Q(unapplied_amount=0) & ~manual, then=Value(1)), default=Value(0))
     )
     return _rows(
         qs,
@@ -401,7 +423,7 @@ def payment_matching(scope: Scope, periods: Sequence[Period], group_by: str | No
         periods,
         PAYMENT_GROUPS[group_by],
         received=Count("id"),
-        matched=Sum("kpi_matched"),
+        matched=Count("id", filter=Q(unapplied_amount=0) & ~manual),
     )
 
 
@@ -516,6 +538,10 @@ REMINDER_GROUPS = {
 }
 
 
+def _start_of_day(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
+
+
 def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Reminders sent per period: `sent`, `clicked` (clicked_at set), `paid` (its invoice got
     an application dated from the sent date to 7 days after)."""
@@ -527,7 +553,13 @@ def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | Non
         .annotate(kpi_gap=DaysBetween(F("applied_date"), OuterRef("kpi_sent")))
         .filter(kpi_gap__lte=7)
     )
-    qs = _reminders(scope).annotate(
+    # Bound the timestamps too, so the (kind, occurred_at) index serves the date filter.
+    first = periods[0].start
+    after_last = periods[-1].end + timedelta(days=1)
+    qs = _reminders(scope).filter(
+        occurred_at__gte=_start_of_day(first), occurred_at__lt=_start_of_day(after_last)
+    )
+    qs = qs.annotate(
         kpi_paid=Case(When(Q(invoice__isnull=False) & paid, then=Value(1)), default=Value(0)),
         kpi_clicked=Case(When(clicked_at__isnull=False, then=Value(1)), default=Value(0)),
     )
@@ -594,6 +626,8 @@ def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = Non
     counts = (
         _opportunities(scope)
         .filter(created_date__lte=cuts[-1])
+        # Closed before the first period: counted in both terms of open(k), so they cancel.
+        .filter(Q(closed_date__isnull=True) | Q(closed_date__gt=cuts[0]))
         .annotate(**annotations)
         .values(*keys)
         .annotate(n=Count("id"))

@@ -7,26 +7,26 @@ only render them, rounding with `metrics.thresholds.rendered`.
 Query budget (independent of data size, period length and number of points or groups):
 `summary` 10 queries (12 with a customer filter) — one per building block of
 `metrics.blocks` for both periods at once, plus the thresholds; `series` and `breakdown` the
-blocks their KPI needs plus one (thresholds or group names); `aging` one.
+blocks their KPI needs plus one (thresholds or group names); `aging` four.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.utils.timezone import get_current_timezone
 
 from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
 from metrics.definitions import COUNTBACK, KEYS, KPI, KPIS, LEDGER, Inputs, countback_dates, ratio
 from metrics.scope import Period, Scope, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
-from o2c_api.money import ZERO, money_field
+from o2c_api.money import ZERO
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 
@@ -340,72 +340,81 @@ def group_names(group_by: str, ids: list) -> dict:
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 
 
+def _aging_bucket(as_of: date, prefix: str = "") -> Case:
+    due = f"{prefix}__due_date" if prefix else "due_date"
+    day = timedelta(days=1)
+    return Case(
+        When(**{f"{due}__gte": as_of}, then=Value("current")),
+        When(**{f"{due}__gte": as_of - 30 * day}, then=Value("1_30")),
+        When(**{f"{due}__gte": as_of - 60 * day}, then=Value("31_60")),
+        When(**{f"{due}__gte": as_of - 90 * day}, then=Value("61_90")),
+        default=Value("over_90"),
+        output_field=CharField(),
+    )
+
+
+def _by_bucket(qs, as_of: date, prefix: str, **aggregates) -> dict:
+    rows = (
+        qs.annotate(kpi_bucket=_aging_bucket(as_of, prefix))
+        .values("kpi_bucket")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {row["kpi_bucket"]: row for row in rows}
+
+
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    One query: each counting invoice open at as_of gets its open amount at as_of (amount −
-    applications and adjustments dated by then) and its activity count (activities on or
-    before as_of) from correlated subqueries, and the rows are grouped by bucket. The bucket
-    amounts add up exactly to AR(as_of).
+    Four grouped queries (no per-invoice subquery): the invoices open at as_of by bucket,
+    their applications and adjustments dated by as_of, and their activities on or before
+    as_of. An invoice is open at as_of exactly when its open amount then is above zero
+    (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts
+    add up exactly to AR(as_of).
     """
     as_of = as_of or scope.end
-    applied = Subquery(
-        PaymentApplication.objects.filter(invoice_id=OuterRef("pk"), applied_date__lte=as_of)
-        .values("invoice_id")
-        .annotate(s=Sum("amount"))
-        .values("s"),
-        output_field=money_field(),
-    )
-    adjusted = Subquery(
-        Adjustment.objects.filter(invoice_id=OuterRef("pk"), adjustment_date__lte=as_of)
-        .values("invoice_id")
-        .annotate(s=Sum("amount"))
-        .values("s"),
-        output_field=money_field(),
-    )
-    activities = Subquery(
-        CollectionActivity.objects.filter(invoice_id=OuterRef("pk"), occurred_at__date__lte=as_of)
-        .values("invoice_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    day = timedelta(days=1)
-    rows = (
-        Invoice.objects.filter(
-            predicates.open_at(as_of), predicates.invoice_dimensions(**scope.filters())
+
+    def open_invoices(prefix: str = "") -> Q:
+        return predicates.open_at(as_of, prefix) & predicates.invoice_dimensions(
+            prefix, **scope.filters()
         )
-        .annotate(
-            kpi_open=F("amount")
-            - Coalesce(applied, Value(ZERO), output_field=money_field())
-            - Coalesce(adjusted, Value(ZERO), output_field=money_field()),
-            kpi_activities=Coalesce(activities, Value(0)),
-            kpi_bucket=Case(
-                When(due_date__gte=as_of, then=Value("current")),
-                When(due_date__gte=as_of - 30 * day, then=Value("1_30")),
-                When(due_date__gte=as_of - 60 * day, then=Value("31_60")),
-                When(due_date__gte=as_of - 90 * day, then=Value("61_90")),
-                default=Value("over_90"),
-                output_field=CharField(),
-            ),
-        )
-        .filter(kpi_open__gt=0)
-        .values("kpi_bucket")
-        .annotate(
-            amount=Sum("kpi_open"),
-            invoice_count=Count("id"),
-            activity_count=Sum("kpi_activities"),
-            without=Count("id", filter=Q(kpi_activities=0)),
-        )
-        .order_by()
+
+    invoiced = _by_bucket(
+        Invoice.objects.filter(open_invoices()), as_of, "", amount=Sum("amount"), n=Count("id")
     )
-    by_bucket = {row["kpi_bucket"]: row for row in rows}
+    applied = _by_bucket(
+        PaymentApplication.objects.filter(open_invoices("invoice"), applied_date__lte=as_of),
+        as_of,
+        "invoice",
+        amount=Sum("amount"),
+    )
+    adjusted = _by_bucket(
+        Adjustment.objects.filter(open_invoices("invoice"), adjustment_date__lte=as_of),
+        as_of,
+        "invoice",
+        amount=Sum("amount"),
+    )
+    next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
+    activities = _by_bucket(
+        CollectionActivity.objects.filter(open_invoices("invoice"), occurred_at__lt=next_day),
+        as_of,
+        "invoice",
+        n=Count("id"),
+        invoices=Count("invoice_id", distinct=True),
+    )
+
+    def get(rows: dict, name: str, field: str, default):
+        return (rows.get(name) or {}).get(field) or default
+
     buckets = tuple(
         AgingBucket(
             name,
-            by_bucket.get(name, {}).get("amount") or ZERO,
-            by_bucket.get(name, {}).get("invoice_count") or 0,
-            by_bucket.get(name, {}).get("activity_count") or 0,
-            by_bucket.get(name, {}).get("without") or 0,
+            get(invoiced, name, "amount", ZERO)
+            - get(applied, name, "amount", ZERO)
+            - get(adjusted, name, "amount", ZERO),
+            get(invoiced, name, "n", 0),
+            get(activities, name, "n", 0),
+            get(invoiced, name, "n", 0) - get(activities, name, "invoices", 0),
         )
         for name in AGING_BUCKETS
     )

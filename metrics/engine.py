@@ -464,6 +464,14 @@ def time_to_invoice(scope: Scope, slowest: int = 10) -> TimeToInvoice:
     )
 
 
+COMMON_CHOICES = (
+    "Status compares the value rounded to two decimals with the thresholds (a segment's own "
+    "threshold wins); change is the difference of the rounded values.",
+    "Previous period: the same number of days immediately before P. Series sub-periods are "
+    "calendar weeks (Monday to Sunday), months or quarters clipped to P.",
+)
+
+
 def glossary() -> tuple[GlossaryEntry, ...]:
     """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices.
 
@@ -483,7 +491,7 @@ def glossary() -> tuple[GlossaryEntry, ...]:
                 kpi.better,
                 threshold.owner if threshold else "",
                 threshold.playbook_url if threshold else "",
-                kpi.choices,
+                kpi.choices + COMMON_CHOICES,
             )
         )
     return tuple(entries)

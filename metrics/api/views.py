@@ -18,7 +18,7 @@ from o2c_api.api.permissions import CanViewKPIs
 
 SCOPE_PARAMETERS = [
     OpenApiParameter(
-        "start", OpenApiTypes.DATE, description="First day of P (default: 1st of this month)."
+        "start", OpenApiTypes.DATE, description="First day of P (default: the 1st of end's month)."
     ),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of P (default: today)."),
     OpenApiParameter("rep", OpenApiTypes.INT, description="Sales rep id."),

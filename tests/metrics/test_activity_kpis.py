@@ -223,7 +223,7 @@ def test_pipeline_velocity():
     assert value("pipeline_velocity", scope(date(2026, 3, 1), date(2026, 3, 31))) is None
 
 
-def test_reminder_conversion_rate_and_funnel():
+def make_reminders() -> None:
     """Reminders sent in April:
     r1 on K1 sent 2 Apr; 100 applied 9 Apr (7 days)        -> paid
     r2 on K2 sent 2 Apr; 100 applied 10 Apr (8 days)       -> not
@@ -247,6 +247,10 @@ def test_reminder_conversion_rate_and_funnel():
     pay(k1, 100, date(2026, 4, 9))
     pay(k2, 100, date(2026, 4, 10))
     pay(k3, 100, date(2026, 4, 4))
+
+
+def test_reminder_conversion_rate_and_funnel():
+    make_reminders()
 
     assert value("reminder_conversion_rate", scope(*APRIL)) == D(25)
     funnel = engine.reminder_funnel(scope(*APRIL))

@@ -11,7 +11,7 @@ from strawberry.utils.str_converters import to_camel_case
 from metrics.definitions import KEYS
 from metrics.graphql.schema import Query
 from tests.factories import UserFactory
-from tests.metrics.test_activity_kpis import test_reminder_conversion_rate_and_funnel
+from tests.metrics.test_activity_kpis import make_reminders
 from tests.metrics.test_ar_kpis import march  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_aging_funnel_time_to_invoice_and_glossary_agree_with_rest(march, api): 
 
 
 def test_funnel_numbers(api):
-    test_reminder_conversion_rate_and_funnel()
+    make_reminders()
     result = data(
         '{ reminderFunnel(start: "2026-04-01", end: "2026-04-30") '
         "{ sent clicked paid conversionRate } }"

@@ -63,6 +63,7 @@ def costs(customer: int):
         "summary long": count(lambda: engine.summary(scope(*LONG))),
         "summary customer": count(lambda: engine.summary(scope(*LONG, customer=customer))),
         "series month": count(lambda: engine.series("dso_countback", scope(*LONG), "month")),
+        "series short": count(lambda: engine.series("dso_countback", scope(*SHORT), "week")),
         "series week": count(lambda: engine.series("dso_countback", scope(*LONG), "week")),
         "series pipeline": count(lambda: engine.series("pipeline_velocity", scope(*LONG), "week")),
         "breakdown": count(lambda: engine.breakdown("dso", scope(*LONG), "customer")),
@@ -84,7 +85,7 @@ def test_query_counts_do_not_grow_with_data_or_period():
     # With a customer the AR movements come from 3 source queries instead of the rollup.
     assert small["summary customer"] == 12
     # Series: the blocks the KPI needs (countback: 1; pipeline: 2), whatever the points.
-    assert small["series month"] == small["series week"] == 1
+    assert small["series month"] == small["series week"] == small["series short"] == 1
     assert small["series pipeline"] == 2
     # Breakdown: 3 movement queries (by customer: source rows) + thresholds + names.
     assert small["breakdown"] == 5

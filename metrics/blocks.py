@@ -117,10 +117,12 @@ class Movements:
     current_dates: list[date]
     # group -> kind -> movement bucket -> due bucket -> amount
     totals: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    _prefix: dict = field(default_factory=dict, repr=False)
 
     def add(self, group, kind: str, mb: int, db: int, amount: Decimal) -> None:
         cell = self.totals[group][kind]
         cell[(mb, db)] = cell.get((mb, db), ZERO) + amount
+        self._prefix.pop(group, None)
 
     def groups(self) -> set:
         return set(self.totals)
@@ -131,18 +133,29 @@ class Movements:
             raise KeyError(d)
         return i
 
+    def _cumulative(self, group) -> dict[str, list[Decimal]]:
+        """Per kind, the running total over movement buckets: prefix[i] = Σ buckets 0..i.
+
+        Built once per group, so AR and flows are O(1) however many points a series has.
+        """
+        if group not in self._prefix:
+            prefix = {}
+            for kind, cells in self.totals.get(group, {}).items():
+                per_bucket = [ZERO] * len(self.dates)
+                for (mb, _), amount in cells.items():
+                    per_bucket[mb] += amount
+                running, total = [], ZERO
+                for amount in per_bucket:
+                    total += amount
+                    running.append(total)
+                prefix[kind] = running
+            self._prefix[group] = prefix
+        return self._prefix[group]
+
     def ar(self, group, d: date) -> Decimal:
         """AR(d): every movement dated on or before d."""
         i = self._index(d)
-        return sum(
-            (
-                amount
-                for cells in self.totals.get(group, {}).values()
-                for (mb, _), amount in cells.items()
-                if mb <= i
-            ),
-            ZERO,
-        )
+        return sum((running[i] for running in self._cumulative(group).values()), ZERO)
 
     def current_ar(self, group, d: date) -> Decimal:
         """Current AR(d): movements dated on or before d of invoices due on or after d."""
@@ -160,9 +173,10 @@ class Movements:
 
     def flow(self, group, kind: str, after: date, through: date) -> Decimal:
         """Sum of movements of one kind dated in (after, through]."""
-        a, b = self._index(after), self._index(through)
-        cells = self.totals.get(group, {}).get(kind, {})
-        return sum((amount for (mb, _), amount in cells.items() if a < mb <= b), ZERO)
+        running = self._cumulative(group).get(kind)
+        if running is None:
+            return ZERO
+        return running[self._index(through)] - running[self._index(after)]
 
     def credit_sales(self, group, period: Period) -> Decimal:
         return self.flow(group, "invoice", period.start - timedelta(days=1), period.end)

@@ -286,3 +286,28 @@ def test_disputes_and_promises_take_the_invoice_rep_and_customer_segment():
     assert value("dispute_resolution_days", scope(*APRIL, rep=a.pk)) is None
     assert value("dispute_resolution_days", scope(*APRIL, segment=c.segment_id)) == D(2)
     assert value("dispute_resolution_days", scope(*APRIL, customer=c.pk)) == D(2)
+
+
+def test_invoice_kpis_under_each_filter():
+    """April. Customer X (rep A, segment S): hw invoice disputed, sw invoice clean.
+    Customer Y (rep B): hw invoice clean, and an EUR invoice disputed.
+    USD, all: 3 issued, 1 disputed -> 33.33 %; rep A / segment S / customer X: 1 of 2 -> 50 %;
+    rep B: 0 of 1 -> 0 %; product line hw: 1 of 2 -> 50 %; sw: 0 of 1; EUR: 1 of 1 -> 100 %."""
+    a, b = SalesRepFactory(), SalesRepFactory()
+    x = CustomerFactory(rep=a)
+    y = CustomerFactory(rep=b)
+    on = date(2026, 4, 6)
+    dispute(InvoiceFactory(customer=x, issue_date=on, product_line="hw"), on)
+    InvoiceFactory(customer=x, issue_date=on, product_line="sw")
+    InvoiceFactory(customer=y, issue_date=on, product_line="hw")
+    dispute(InvoiceFactory(customer=y, issue_date=on, currency="EUR"), on)
+
+    assert rendered(value("dispute_rate", scope(*APRIL))) == D("33.33")
+    assert value("dispute_rate", scope(*APRIL, rep=a.pk)) == D(50)
+    assert value("dispute_rate", scope(*APRIL, segment=x.segment_id)) == D(50)
+    assert value("dispute_rate", scope(*APRIL, customer=x.pk)) == D(50)
+    assert value("dispute_rate", scope(*APRIL, rep=b.pk)) == D(0)
+    assert value("dispute_rate", scope(*APRIL, product_line="hw")) == D(50)
+    assert value("dispute_rate", scope(*APRIL, product_line="sw")) == D(0)
+    assert value("dispute_rate", scope(*APRIL, currency="EUR")) == D(100)
+    assert value("first_pass_yield", scope(*APRIL, currency="EUR")) == D(0)

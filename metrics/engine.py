@@ -6,8 +6,9 @@ only render them, rounding with `metrics.thresholds.rendered`.
 
 Query budget (independent of data size, period length and number of points or groups):
 `summary` 10 queries (12 with a customer filter) — one per building block of
-`metrics.blocks` for both periods at once, plus the thresholds; `series` and `breakdown` the
-blocks their KPI needs plus one (thresholds or group names); `aging` four.
+`metrics.blocks` for both periods at once, plus the thresholds; `series` the blocks its KPI
+needs (the AR movements are one query on the rollup, three on the source rows); `breakdown`
+those plus the thresholds and the group names; `aging` four; `time_to_invoice` four.
 """
 
 from __future__ import annotations

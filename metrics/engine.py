@@ -1,0 +1,498 @@
+"""The KPI engine: summary, series, breakdown, aging, reminder funnel, time to invoice, glossary.
+
+Plain functions taking a validated `Scope` (see `metrics.scope.build_scope`) and returning
+frozen dataclasses with exact Decimals. REST (`metrics.api`) and GraphQL (`metrics.graphql`)
+only render them, rounding with `metrics.thresholds.rendered`.
+
+Query budget (independent of data size, period length and number of points or groups):
+`summary` 10 queries (12 with a customer filter) — one per building block of
+`metrics.blocks` for both periods at once, plus the thresholds; `series` the blocks its KPI
+needs (the AR movements are one query on the rollup, three on the source rows); `breakdown`
+those plus the thresholds and the group names; `aging` four; `time_to_invoice` four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.utils.timezone import get_current_timezone
+
+from accounts.models import Customer, SalesRep, Segment
+from metrics import blocks
+from metrics.definitions import COUNTBACK, KEYS, KPI, KPIS, LEDGER, Inputs, countback_dates, ratio
+from metrics.scope import Period, Scope, split
+from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
+from o2c_api.money import ZERO
+from receivables import predicates
+from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KPIValue:
+    """One KPI for a scope: exact value and previous-period value, the change between the
+    rendered values, the status of each, and the KPI's unit and direction."""
+
+    key: str
+    value: Decimal | None
+    previous: Decimal | None
+    change: Decimal | None
+    status: str | None
+    previous_status: str | None
+    unit: str
+    better: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    scope: Scope
+    previous_scope: Scope
+    kpis: dict[str, KPIValue]
+    what_changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    start: date
+    end: date
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    interval: str
+    scope: Scope
+    unit: str
+    points: tuple[SeriesPoint, ...]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    group_id: int | str | None
+    group_name: str
+    value: Decimal | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    group_by: str
+    scope: Scope
+    unit: str
+    rows: tuple[BreakdownRow, ...]
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    bucket: str
+    amount: Decimal
+    invoice_count: int
+    activity_count: int
+    invoices_without_activity: int
+
+
+@dataclass(frozen=True)
+class Aging:
+    as_of: date
+    scope: Scope
+    total: Decimal
+    buckets: tuple[AgingBucket, ...]
+
+
+@dataclass(frozen=True)
+class ReminderFunnel:
+    scope: Scope
+    sent: int
+    clicked: int
+    paid: int
+    conversion_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class SlowInvoice:
+    invoice_id: int
+    number: str
+    customer_id: int
+    order_id: int
+    order_date: date
+    issue_date: date
+    days: int
+
+
+@dataclass(frozen=True)
+class TimeToInvoice:
+    scope: Scope
+    count: int
+    mean: Decimal | None
+    median: Decimal | None
+    p90: Decimal | None
+    slowest: tuple[SlowInvoice, ...]
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    key: str
+    label: str
+    explanation: str
+    formula: str
+    unit: str
+    better: str | None
+    owner: str
+    playbook_url: str
+    choices: tuple[str, ...]
+
+
+# --- the core: every needed block once, then the formulas ---------------------------------
+
+BLOCK_FUNCTIONS = {
+    "invoice_quality": blocks.invoice_quality,
+    "dispute_resolution": blocks.dispute_resolution,
+    "payment_matching": blocks.payment_matching,
+    "promise_keeping": blocks.promise_keeping,
+    "time_to_invoice": blocks.time_to_invoice,
+    "reminder_funnel": blocks.reminder_funnel,
+    "pipeline": blocks.pipeline,
+}
+
+
+def get_kpi(key: str) -> KPI:
+    """The KPI of a key. Raises ValidationError(unknown_kpi)."""
+    if key not in KPIS:
+        raise ValidationError({"key": ValidationError(f"Unknown KPI {key!r}.", "unknown_kpi")})
+    return KPIS[key]
+
+
+def compute(
+    scope: Scope,
+    keys: Sequence[str],
+    periods: Sequence[Period],
+    group_by: str | None = None,
+) -> dict[tuple[str, object, int], Decimal | None]:
+    """Values of `keys` for every (group, period): {(key, group, k): value}, k from 1.
+
+    Runs each building block the keys need once, for all periods and groups.
+    """
+    kpis = [KPIS[key] for key in keys]
+    needed = {block for kpi in kpis for block in kpi.blocks}
+    movements = None
+    if LEDGER in needed:
+        dates, current = set(), set()
+        for p in periods:
+            dates |= {p.start - timedelta(days=1), p.end}
+            current.add(p.end)
+            if COUNTBACK in needed:
+                dates |= set(countback_dates(p))
+        movements = blocks.movements(scope, dates, current, group_by)
+    results = {
+        name: function(scope, periods, group_by)
+        for name, function in BLOCK_FUNCTIONS.items()
+        if name in needed
+    }
+    groups = {None} if group_by is None else set()
+    if group_by is not None:
+        if movements is not None:
+            groups |= movements.groups()
+        for rows in results.values():
+            groups |= {g for g, _ in rows}
+    values = {}
+    for g in groups:
+        for k, period in enumerate(periods, start=1):
+            inputs = Inputs(
+                movements=movements,
+                rows={name: rows.get((g, k)) for name, rows in results.items()},
+                group=g,
+                period=period,
+            )
+            for kpi in kpis:
+                values[(kpi.key, g, k)] = kpi.compute(inputs)
+    return values
+
+
+def change_of(value: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """The change between the rendered values, so `from 41.2 to 48.9 (+7.7)` adds up."""
+    if value is None or previous is None:
+        return None
+    return rendered(value) - rendered(previous)
+
+
+def summary(scope: Scope, keys: Sequence[str] = KEYS) -> Summary:
+    """Every KPI for the scope and for the previous period, with statuses and what changed.
+
+    Args:
+        scope: a validated scope.
+        keys: the KPIs to compute (all of the spec by default).
+
+    Returns:
+        Summary with `kpis` in the spec's order and `what_changed` worst first.
+    """
+    previous_scope = scope.previous()
+    values = compute(scope, keys, [previous_scope.period, scope.period])
+    thresholds = Thresholds(keys)
+    kpis, changed = {}, []
+    for key in keys:
+        kpi = KPIS[key]
+        value, previous = values[(key, None, 2)], values[(key, None, 1)]
+        status = thresholds.status(key, value, scope.segment)
+        previous_status = thresholds.status(key, previous, scope.segment)
+        change = change_of(value, previous)
+        kpis[key] = KPIValue(
+            key, value, previous, change, status, previous_status, kpi.unit, kpi.better
+        )
+        if (value is not None or previous is not None) and (
+            status != previous_status or moved(value, previous)
+        ):
+            changed.append(
+                (
+                    severity(status, change, kpi.better, value, previous),
+                    sentence(kpi, value, previous, change, status, scope.currency),
+                )
+            )
+    changed.sort(key=lambda item: item[0])
+    return Summary(scope, previous_scope, kpis, tuple(text for _, text in changed))
+
+
+def series(key: str, scope: Scope, interval: str) -> Series:
+    """One KPI for each week, month or quarter of the scope's period (clipped at its ends).
+
+    Raises:
+        ValidationError: unknown_kpi, invalid_interval.
+    """
+    kpi = get_kpi(key)
+    periods = split(scope.period, interval)
+    values = compute(scope, [key], periods)
+    points = tuple(
+        SeriesPoint(p.start, p.end, values[(key, None, k)]) for k, p in enumerate(periods, start=1)
+    )
+    return Series(key, interval, scope, kpi.unit, points)
+
+
+MAX_BREAKDOWN_LIMIT = 500
+
+
+def breakdown(key: str, scope: Scope, group_by: str, limit: int = 20) -> Breakdown:
+    """One KPI per rep, segment, product line or customer, worst first (nulls last).
+
+    "Worst" follows the KPI's direction; for KPIs without one the largest value comes first.
+    A segment row is coloured by that segment's own threshold when it has one.
+
+    Raises:
+        ValidationError: unknown_kpi, invalid_group_by, not_applicable, invalid_limit.
+    """
+    kpi = get_kpi(key)
+    if group_by not in blocks.GROUP_BYS:
+        raise ValidationError(
+            {
+                "group_by": ValidationError(
+                    f"Unknown group_by {group_by!r}: rep, segment, product_line or customer.",
+                    "invalid_group_by",
+                )
+            }
+        )
+    if group_by not in kpi.group_bys:
+        raise blocks.not_applicable(kpi.label, group_by)
+    if not 1 <= limit <= MAX_BREAKDOWN_LIMIT:
+        raise ValidationError(
+            {"limit": ValidationError(f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", "invalid_limit")}
+        )
+    values = compute(scope, [key], [scope.period], group_by)
+    thresholds = Thresholds([key])
+    sign = 1 if kpi.better == "higher" else -1
+    ranked = sorted(
+        ((g, value) for (_, g, _), value in values.items()),
+        key=lambda item: (
+            item[1] is None,
+            sign * item[1] if item[1] is not None else 0,
+            str(item[0]),
+        ),
+    )[:limit]
+    names = group_names(group_by, [g for g, _ in ranked])
+    rows = tuple(
+        BreakdownRow(
+            g,
+            names.get(g, "(none)"),
+            value,
+            thresholds.status(key, value, g if group_by == "segment" else scope.segment),
+        )
+        for g, value in ranked
+    )
+    return Breakdown(key, group_by, scope, kpi.unit, rows)
+
+
+def group_names(group_by: str, ids: list) -> dict:
+    """Names of the groups shown (one query; product lines are their own name)."""
+    if group_by == "product_line":
+        return {g: g or "(none)" for g in ids}
+    model = {"rep": SalesRep, "segment": Segment, "customer": Customer}[group_by]
+    return dict(
+        model.objects.filter(pk__in=[g for g in ids if g is not None]).values_list("pk", "name")
+    )
+
+
+# --- aging -------------------------------------------------------------------------------
+
+AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+def _aging_bucket(as_of: date, prefix: str = "") -> Case:
+    due = f"{prefix}__due_date" if prefix else "due_date"
+    day = timedelta(days=1)
+    return Case(
+        When(**{f"{due}__gte": as_of}, then=Value("current")),
+        When(**{f"{due}__gte": as_of - 30 * day}, then=Value("1_30")),
+        When(**{f"{due}__gte": as_of - 60 * day}, then=Value("31_60")),
+        When(**{f"{due}__gte": as_of - 90 * day}, then=Value("61_90")),
+        default=Value("over_90"),
+        output_field=CharField(),
+    )
+
+
+def _by_bucket(qs, as_of: date, prefix: str, **aggregates) -> dict:
+    rows = (
+        qs.annotate(kpi_bucket=_aging_bucket(as_of, prefix))
+        .values("kpi_bucket")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {row["kpi_bucket"]: row for row in rows}
+
+
+def aging(scope: Scope, as_of: date | None = None) -> Aging:
+    """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
+
+    Four grouped queries (no per-invoice subquery): the invoices open at as_of by bucket,
+    their applications and adjustments dated by as_of, and their activities on or before
+    as_of. An invoice is open at as_of exactly when its open amount then is above zero
+    (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts
+    add up exactly to AR(as_of).
+    """
+    as_of = as_of or scope.end
+
+    def open_invoices(prefix: str = "") -> Q:
+        return predicates.open_at(as_of, prefix) & predicates.invoice_dimensions(
+            prefix, **scope.filters()
+        )
+
+    invoiced = _by_bucket(
+        Invoice.objects.filter(open_invoices()), as_of, "", amount=Sum("amount"), n=Count("id")
+    )
+    applied = _by_bucket(
+        PaymentApplication.objects.filter(open_invoices("invoice"), applied_date__lte=as_of),
+        as_of,
+        "invoice",
+        amount=Sum("amount"),
+    )
+    adjusted = _by_bucket(
+        Adjustment.objects.filter(open_invoices("invoice"), adjustment_date__lte=as_of),
+        as_of,
+        "invoice",
+        amount=Sum("amount"),
+    )
+    next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
+    activities = _by_bucket(
+        CollectionActivity.objects.filter(open_invoices("invoice"), occurred_at__lt=next_day),
+        as_of,
+        "invoice",
+        n=Count("id"),
+        invoices=Count("invoice_id", distinct=True),
+    )
+
+    def get(rows: dict, name: str, field: str, default):
+        return (rows.get(name) or {}).get(field) or default
+
+    buckets = tuple(
+        AgingBucket(
+            name,
+            get(invoiced, name, "amount", ZERO)
+            - get(applied, name, "amount", ZERO)
+            - get(adjusted, name, "amount", ZERO),
+            get(invoiced, name, "n", 0),
+            get(activities, name, "n", 0),
+            get(invoiced, name, "n", 0) - get(activities, name, "invoices", 0),
+        )
+        for name in AGING_BUCKETS
+    )
+    return Aging(as_of, scope, sum((b.amount for b in buckets), ZERO), buckets)
+
+
+# --- reminder funnel, time to invoice, glossary -------------------------------------------
+
+
+def reminder_funnel(scope: Scope) -> ReminderFunnel:
+    """Reminders sent in P, clicked, and followed by cash within 7 days (one query)."""
+    row = blocks.reminder_funnel(scope, [scope.period]).get((None, 1)) or {}
+    sent, clicked, paid = row.get("sent") or 0, row.get("clicked") or 0, row.get("paid") or 0
+    rate = ratio(paid, sent)
+    return ReminderFunnel(scope, sent, clicked, paid, None if rate is None else rate * 100)
+
+
+MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
+
+
+def time_to_invoice(scope: Scope, slowest: int = 10) -> TimeToInvoice:
+    """Mean, median and p90 days from order to invoice in P, and the slowest invoices.
+
+    Four queries: the count and sum, one bounded query per percentile, the slowest.
+    """
+    row = blocks.time_to_invoice(scope, [scope.period]).get((None, 1)) or {}
+    count = row.get("invoiced") or 0
+    slow = tuple(
+        SlowInvoice(
+            r["id"],
+            r["number"],
+            r["customer_id"],
+            r["order_id"],
+            r["order__order_date"],
+            r["issue_date"],
+            r["kpi_days"],
+        )
+        for r in blocks.slowest_invoices(scope, slowest)
+    )
+    return TimeToInvoice(
+        scope,
+        count,
+        ratio(row.get("days"), count),
+        blocks.time_to_invoice_percentile(scope, count, MEDIAN),
+        blocks.time_to_invoice_percentile(scope, count, P90),
+        slow,
+    )
+
+
+COMMON_CHOICES = (
+    "Status compares the value rounded to two decimals with the thresholds (a segment's own "
+    "threshold wins); change is the difference of the rounded values.",
+    "Previous period: the same number of days immediately before P. Series sub-periods are "
+    "calendar weeks (Monday to Sunday), months or quarters clipped to P.",
+)
+
+
+def glossary() -> tuple[GlossaryEntry, ...]:
+    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices.
+
+    Owner and playbook come from the default (segment-less) threshold (one query).
+    """
+    thresholds = Thresholds(KEYS)
+    entries = []
+    for kpi in KPIS.values():
+        threshold = thresholds.get(kpi.key)
+        entries.append(
+            GlossaryEntry(
+                kpi.key,
+                kpi.label,
+                kpi.explanation,
+                kpi.formula,
+                kpi.unit,
+                kpi.better,
+                threshold.owner if threshold else "",
+                threshold.playbook_url if threshold else "",
+                kpi.choices + COMMON_CHOICES,
+            )
+        )
+    return tuple(entries)

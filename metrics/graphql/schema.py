@@ -1,0 +1,191 @@
+"""The KPIs in GraphQL: the same engine calls and numbers as REST's /api/v1/kpis/.
+
+Every field needs `metrics.view_kpis` (viewer and above). Refusals and scope errors are
+GraphQL errors whose `extensions` carry REST's codes: `not_authenticated`,
+`permission_denied`, and the scope's validation codes with the field they concern.
+"""
+
+from datetime import date
+
+import strawberry
+from django.core.exceptions import ValidationError
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from metrics import engine
+from metrics.graphql.types import (
+    AgingType,
+    BreakdownType,
+    GlossaryEntryType,
+    KPIsType,
+    ReminderFunnelType,
+    SeriesType,
+    TimeToInvoiceType,
+    kpis_of,
+)
+from metrics.scope import build_scope
+from o2c_api.api.exceptions import django_validation_errors
+
+PERMISSION = "metrics.view_kpis"
+
+
+def require_kpi_permission(info: Info) -> None:
+    """Raise a GraphQLError unless the request's user may read KPIs."""
+    user = getattr(info.context.request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise GraphQLError(
+            "Authentication credentials were not provided.",
+            extensions={"code": "not_authenticated"},
+        )
+    if not user.has_perm(PERMISSION):
+        raise GraphQLError(
+            "You do not have permission to perform this action.",
+            extensions={"code": "permission_denied"},
+        )
+
+
+def run(info: Info, function, *args, **kwargs):
+    """Check the permission, call the engine, turn a ValidationError into GraphQL errors."""
+    require_kpi_permission(info)
+    try:
+        return function(*args, **kwargs)
+    except ValidationError as exc:
+        errors = django_validation_errors(exc)
+        first = errors[0]
+        raise GraphQLError(
+            "; ".join(error["message"] for error in errors),
+            extensions={"code": first["code"], "field": first["field"], "errors": errors},
+        ) from exc
+
+
+def scope_of(start, end, rep, segment, customer, product_line, currency):
+    return build_scope(
+        start=start,
+        end=end,
+        rep=rep,
+        segment=segment,
+        customer=customer,
+        product_line=product_line,
+        currency=currency,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every KPI for a scope: value, previous, change, status.")
+    def kpis(
+        self,
+        info: Info,
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> KPIsType:
+        def resolve():
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            return kpis_of(engine.summary(scope))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="One KPI per week, month or quarter of P.")
+    def kpi_series(
+        self,
+        info: Info,
+        key: str,
+        interval: str = "month",
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> SeriesType:
+        def resolve():
+            engine.get_kpi(key)
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            return SeriesType.of(engine.series(key, scope, interval))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="One KPI per rep, segment, product line or customer.")
+    def kpi_breakdown(
+        self,
+        info: Info,
+        key: str,
+        group_by: str,
+        limit: int = 20,
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> BreakdownType:
+        def resolve():
+            engine.get_kpi(key)
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            return BreakdownType.of(engine.breakdown(key, scope, group_by, limit))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="Open AR at a date (default today) by days past due.")
+    def aging(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> AgingType:
+        def resolve():
+            scope = scope_of(as_of, as_of, rep, segment, customer, product_line, currency)
+            return AgingType.of(engine.aging(scope, scope.end))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="Reminders sent in P, clicked, and paid within 7 days.")
+    def reminder_funnel(
+        self,
+        info: Info,
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> ReminderFunnelType:
+        def resolve():
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            return ReminderFunnelType.of(engine.reminder_funnel(scope))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="Days from order to invoice: mean, median, p90, slowest.")
+    def time_to_invoice(
+        self,
+        info: Info,
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> TimeToInvoiceType:
+        def resolve():
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            return TimeToInvoiceType.of(engine.time_to_invoice(scope))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="What each KPI means, how it is computed, who owns it.")
+    def kpi_glossary(self, info: Info) -> list[GlossaryEntryType]:
+        return run(info, lambda: [GlossaryEntryType.of(entry) for entry in engine.glossary()])

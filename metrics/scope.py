@@ -1,0 +1,218 @@
+"""The scope a KPI is computed for, its periods, and the one place scopes are validated."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Customer, SalesRep, Segment
+from o2c_api.money import CURRENCIES
+
+INTERVALS = ("week", "month", "quarter")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a KPI is computed for: the period P (inclusive) and the dimension filters.
+
+    `rep`, `segment` and `customer` are ids (None = all), `product_line` a label (None = all);
+    `currency` is always set because amounts are never summed across currencies.
+    """
+
+    start: date
+    end: date
+    currency: str
+    rep: int | None = None
+    segment: int | None = None
+    customer: int | None = None
+    product_line: str | None = None
+
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end)
+
+    @property
+    def days(self) -> int:
+        """N of the spec: the number of days in P."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Scope:
+        """The same filters over the period of the same length immediately before P."""
+        end = self.start - timedelta(days=1)
+        return replace(self, start=end - timedelta(days=self.days - 1), end=end)
+
+    def with_period(self, period: Period) -> Scope:
+        return replace(self, start=period.start, end=period.end)
+
+    def filters(self) -> dict:
+        """The dimension filters as keyword arguments for `receivables.predicates`."""
+        return {
+            "rep": self.rep,
+            "segment": self.segment,
+            "customer": self.customer,
+            "product_line": self.product_line,
+            "currency": self.currency,
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "rep": self.rep,
+            "segment": self.segment,
+            "customer": self.customer,
+            "product_line": self.product_line,
+            "currency": self.currency,
+        }
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code)})
+
+
+def parse_date(value, field: str) -> date | None:
+    """An ISO date (YYYY-MM-DD), None when empty. Raises ValidationError(invalid_date)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _error(field, f"{value!r} is not a date (YYYY-MM-DD).", "invalid_date") from exc
+
+
+def _parse_id(value, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise _error(field, f"{value!r} is not an id.", "invalid_id") from exc
+    if number <= 0:
+        raise _error(field, f"{value!r} is not an id.", "invalid_id")
+    return number
+
+
+def build_scope(
+    *,
+    start=None,
+    end=None,
+    rep=None,
+    segment=None,
+    customer=None,
+    product_line=None,
+    currency=None,
+) -> Scope:
+    """Validate raw scope parameters (strings or typed values) into a Scope.
+
+    Defaults: the current calendar month up to today, every dimension, the base currency.
+
+    Raises:
+        ValidationError: invalid_date, end_before_start, period_too_long, invalid_id,
+            unknown_rep, unknown_segment, unknown_customer, invalid_currency.
+    """
+    start_date = parse_date(start, "start")
+    end_date = parse_date(end, "end")
+    if end_date is None:
+        end_date = today()
+    if start_date is None:
+        start_date = end_date.replace(day=1) if end is not None else today().replace(day=1)
+    if end_date < start_date:
+        raise _error(
+            "end", f"The end {end_date} is before the start {start_date}.", "end_before_start"
+        )
+    max_days = settings.O2C_MAX_PERIOD_DAYS
+    if (end_date - start_date).days + 1 > max_days:
+        raise _error("end", f"The period is longer than {max_days} days.", "period_too_long")
+    currency = (currency or settings.O2C_BASE_CURRENCY).upper()
+    if currency not in CURRENCIES:
+        raise _error("currency", f"Unknown currency {currency!r}.", "invalid_currency")
+    rep_id = _parse_id(rep, "rep")
+    segment_id = _parse_id(segment, "segment")
+    customer_id = _parse_id(customer, "customer")
+    for field, model, pk in (
+        ("rep", SalesRep, rep_id),
+        ("segment", Segment, segment_id),
+        ("customer", Customer, customer_id),
+    ):
+        if pk is not None and not model.objects.filter(pk=pk).exists():
+            raise _error(field, f"There is no {field} with id {pk}.", f"unknown_{field}")
+    return Scope(
+        start=start_date,
+        end=end_date,
+        currency=currency,
+        rep=rep_id,
+        segment=segment_id,
+        customer=customer_id,
+        product_line=product_line or None,
+    )
+
+
+SCOPE_PARAMS = ("start", "end", "rep", "segment", "customer", "product_line", "currency")
+
+
+def scope_from_params(params: Mapping) -> Scope:
+    """`build_scope` from a query-parameter mapping (REST)."""
+    return build_scope(**{name: params.get(name) for name in SCOPE_PARAMS})
+
+
+def split(period: Period, interval: str) -> list[Period]:
+    """Split a period into calendar weeks (Monday to Sunday), months or quarters.
+
+    The first and last sub-periods are clipped to the period, so they may be partial.
+
+    Raises:
+        ValidationError: invalid_interval.
+    """
+    if interval not in INTERVALS:
+        raise _error(
+            "interval",
+            f"Unknown interval {interval!r}: week, month or quarter.",
+            "invalid_interval",
+        )
+    points = []
+    cursor = period.start
+    while cursor <= period.end:
+        if interval == "week":
+            last = cursor + timedelta(days=6 - cursor.weekday())
+        else:
+            months = 1 if interval == "month" else 3
+            first_month = cursor.month if months == 1 else 3 * ((cursor.month - 1) // 3) + 1
+            last_month = first_month + months - 1
+            last = date(cursor.year, last_month, calendar.monthrange(cursor.year, last_month)[1])
+        last = min(last, period.end)
+        points.append(Period(cursor, last))
+        cursor = last + timedelta(days=1)
+    return points
+
+
+def month_windows(end: date, count: int) -> list[Period]:
+    """The countback windows: the 1st of end's month to end, then whole months before it."""
+    windows = [Period(end.replace(day=1), end)]
+    while len(windows) < count:
+        last = windows[-1].start - timedelta(days=1)
+        windows.append(Period(last.replace(day=1), last))
+    return windows

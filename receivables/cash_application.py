@@ -35,20 +35,21 @@ other transaction can hold it. The rules then read the locked rows only.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Upper
 
 from accounts.models import Customer
 from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
-from receivables import services
+from receivables import ledger, services
 from receivables.models import Invoice, Payment, PaymentApplication
 
 RULE_REMITTANCE = "remittance"
@@ -197,16 +198,18 @@ def post_payment(
             also when a concurrent post of the same external id wins the race.
     """
     try:
-        return _post_payment(
-            customer=customer,
-            amount=amount,
-            currency=currency,
-            received_date=received_date,
-            method=method,
-            reference=reference,
-            external_id=external_id,
-            remittance=list(remittance or []),
-            posted_by=posted_by,
+        return retry_on_deadlock(
+            lambda: _post_payment(
+                customer=customer,
+                amount=amount,
+                currency=currency,
+                received_date=received_date,
+                method=method,
+                reference=reference,
+                external_id=external_id,
+                remittance=list(remittance or []),
+                posted_by=posted_by,
+            )
         )
     except IntegrityError:
         # A concurrent post of the same external id passed record_payment's check at the same
@@ -225,8 +228,51 @@ def post_payment(
         ) from None
 
 
+RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+DEADLOCK_ATTEMPTS = 3
+
+
+def retry_on_deadlock[T](work: Callable[[], T], attempts: int = DEADLOCK_ATTEMPTS) -> T:
+    """Run `work` (one transaction) again when the database aborted it to break a deadlock.
+
+    Only a transaction of our own can be retried: inside an outer atomic block the error goes
+    up to whoever owns the transaction. After the last attempt it becomes a 409
+    `concurrent_update` Conflict (nothing was stored).
+    """
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as exc:
+            sqlstate = getattr(exc.__cause__, "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or connection.in_atomic_block:
+                raise
+            if attempt == attempts - 1:
+                raise Conflict(
+                    "Concurrent changes kept colliding; nothing was stored. Retry the request.",
+                    code="concurrent_update",
+                ) from exc
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """One transaction for several postings (all-or-nothing bulk), rollup rows taken last.
+
+    Raise inside to roll everything back. Wrap in `retry_on_deadlock`: postings inside lock
+    their invoices one after the other, so two batches can deadlock; the database breaks it
+    and the batch is run again.
+    """
+    with transaction.atomic(), ledger.deferred():
+        yield
+
+
 @transaction.atomic
-def _post_payment(
+def _post_payment(**kwargs) -> PostingResult:
+    with ledger.deferred():
+        return _post_and_apply(**kwargs)
+
+
+def _post_and_apply(
     *,
     customer: Customer,
     amount: Decimal,
@@ -394,7 +440,7 @@ def _apply(
 ) -> None:
     """Apply `amount` or record why not; a refusal changes nothing (savepoint)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), ledger.deferred():
             application = services.apply_locked(
                 result.payment, invoice, amount, automatic=True, user=result.payment.posted_by
             )

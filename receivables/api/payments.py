@@ -8,7 +8,7 @@ services; this module only parses, calls and renders.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -28,7 +28,7 @@ from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, idempotent
 from o2c_api.api.permissions import RolePermission
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
-from receivables import services
+from receivables import cash_application, services
 from receivables.cash_application import RemittanceLine, post_payment, resolve_customer
 from receivables.filtersets_payments import PaymentApplicationFilterSet, PaymentFilterSet
 from receivables.models import Invoice, Payment, PaymentApplication
@@ -471,6 +471,14 @@ ERRORS_AUTH = {
 # --- Views ---------------------------------------------------------------------------------
 
 
+class RolledBack(Exception):
+    """Leaves an all-or-nothing bulk post's transaction, carrying the per-item results."""
+
+    def __init__(self, results: list[dict]) -> None:
+        super().__init__("bulk post rolled back")
+        self.results = results
+
+
 class PaymentPermission(RolePermission):
     """RolePermission, plus the application permissions for `apply` and `unapply`."""
 
@@ -679,11 +687,20 @@ class PaymentViewSet(
         if not atomic:
             results = [self._post_item(index, item) for index, item in enumerate(items)]
             return self._bulk_response(results, status.HTTP_200_OK)
-        with transaction.atomic():
-            results = [self._post_item(index, item) for index, item in enumerate(items)]
-            if all(result["status"] == "created" for result in results):
-                return self._bulk_response(results, status.HTTP_200_OK)
-            transaction.set_rollback(True)
+
+        def all_or_nothing():
+            with cash_application.batch():
+                results = [self._post_item(index, item) for index, item in enumerate(items)]
+                if any(result["status"] != "created" for result in results):
+                    raise RolledBack(results)
+            return results
+
+        try:
+            results = cash_application.retry_on_deadlock(all_or_nothing)
+        except RolledBack as rolled_back:
+            results = rolled_back.results
+        else:
+            return self._bulk_response(results, status.HTTP_200_OK)
         for result in results:
             if result["status"] == "created":
                 result.update(status="rolled_back", posting=None)

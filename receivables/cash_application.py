@@ -35,7 +35,7 @@ other transaction can hold it. The rules then read the locked rows only.
 """
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -295,32 +295,9 @@ def _post_and_apply(
         posted_by=posted_by,
     )
     result = PostingResult(payment=payment)
-    oldest_first = settings.O2C_AUTO_APPLY_OLDEST_FIRST
-    open_invoices = Invoice.objects.counting().filter(
-        customer=customer, currency=payment.currency, open_amount__gt=0
-    )
-
-    # Find every invoice a rule may touch, then lock them all at once, in id order.
-    by_line: dict[int, int] = {}
-    referenced: list[int] = []
-    exact: list[int] = []
-    if remittance:
-        by_line = _resolve_remittance(remittance, customer)
-        candidate_ids = set(by_line.values())
-    else:
-        tokens = reference_tokens(reference)
-        if tokens:
-            referenced = list(
-                Invoice.objects.annotate(number_upper=Upper("number"))
-                .filter(customer=customer, number_upper__in=tokens)
-                .values_list("pk", flat=True)
-            )
-        if not referenced:
-            exact = list(open_invoices.filter(open_amount=amount).values_list("pk", flat=True)[:2])
-        candidate_ids = set(referenced) | set(exact)
-    if oldest_first:
-        candidate_ids |= set(open_invoices.values_list("pk", flat=True))
-    locked = services.lock_invoices(candidate_ids)
+    plan = _plan(customer, payment.currency, amount, reference, remittance)
+    by_line, referenced, exact = plan.by_line, plan.referenced, plan.exact
+    locked = services.lock_invoices(plan.invoice_ids)
 
     if remittance:
         result.rule = RULE_REMITTANCE
@@ -332,7 +309,7 @@ def _post_and_apply(
         result.rule = RULE_EXACT_AMOUNT
         _apply(result, locked[exact[0]], amount)
 
-    if oldest_first and not result.exceptions and payment.unapplied_amount > 0:
+    if settings.O2C_AUTO_APPLY_OLDEST_FIRST and not result.exceptions and payment.unapplied_amount:
         for invoice in _oldest_first(locked.values()):
             if payment.unapplied_amount == 0:
                 break
@@ -340,6 +317,67 @@ def _post_and_apply(
                 _apply(result, invoice, min(invoice.open_amount, payment.unapplied_amount))
     result.unapplied_amount = payment.unapplied_amount
     return result
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The invoices each rule may touch, found without locks before locking them all."""
+
+    by_line: dict[int, int]
+    referenced: list[int]
+    exact: list[int]
+    invoice_ids: set[int]
+
+
+def _plan(
+    customer: Customer,
+    currency: str,
+    amount: Decimal,
+    reference: str,
+    remittance: list[RemittanceLine],
+) -> _Plan:
+    open_invoices = Invoice.objects.counting().filter(
+        customer=customer, currency=currency, open_amount__gt=0
+    )
+    by_line: dict[int, int] = {}
+    referenced: list[int] = []
+    exact: list[int] = []
+    if remittance:
+        by_line = _resolve_remittance(remittance, customer)
+    else:
+        tokens = reference_tokens(reference)
+        if tokens:
+            referenced = list(
+                Invoice.objects.annotate(number_upper=Upper("number"))
+                .filter(customer=customer, number_upper__in=tokens)
+                .values_list("pk", flat=True)
+            )
+        if not referenced:
+            exact = list(open_invoices.filter(open_amount=amount).values_list("pk", flat=True)[:2])
+    invoice_ids = set(by_line.values()) | set(referenced) | set(exact)
+    if settings.O2C_AUTO_APPLY_OLDEST_FIRST:
+        invoice_ids |= set(open_invoices.values_list("pk", flat=True))
+    return _Plan(by_line, referenced, exact, invoice_ids)
+
+
+def lock_for_postings(postings: Iterable[dict]) -> None:
+    """Lock, at once and in id order, every invoice the given postings may touch.
+
+    For a batch (`batch()`) of postings in one transaction: without it each posting would lock
+    its invoices in turn, and two batches could take them in opposite orders. `postings` are
+    the keyword arguments of `post_payment`. Call it inside the batch's transaction.
+    """
+    invoice_ids: set[int] = set()
+    for posting in postings:
+        customer = posting["customer"]
+        invoice_ids |= _plan(
+            customer,
+            posting.get("currency") or customer.currency,
+            posting["amount"],
+            posting.get("reference", ""),
+            list(posting.get("remittance") or []),
+        ).invoice_ids
+    services.lock_invoices(invoice_ids)
 
 
 def _resolve_remittance(lines: list[RemittanceLine], customer: Customer) -> dict[int, int]:

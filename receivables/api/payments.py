@@ -682,15 +682,19 @@ class PaymentViewSet(
     def bulk(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        items = serializer.validated_data["items"]
+        items = [self._validate_item(item) for item in serializer.validated_data["items"]]
         atomic = request.query_params.get("atomic", "").lower() in ("1", "true", "yes")
+
+        def post_all() -> list[dict]:
+            return [self._post_item(index, *item) for index, item in enumerate(items)]
+
         if not atomic:
-            results = [self._post_item(index, item) for index, item in enumerate(items)]
-            return self._bulk_response(results, status.HTTP_200_OK)
+            return self._bulk_response(post_all(), status.HTTP_200_OK)
 
         def all_or_nothing():
             with cash_application.batch():
-                results = [self._post_item(index, item) for index, item in enumerate(items)]
+                cash_application.lock_for_postings(data for data, _ in items if data is not None)
+                results = post_all()
                 if any(result["status"] != "created" for result in results):
                     raise RolledBack(results)
             return results
@@ -716,16 +720,19 @@ class PaymentViewSet(
         body = self._bulk_body(results)
         return error_response(errors, status.HTTP_400_BAD_REQUEST, **body)
 
-    def _post_item(self, index: int, item: dict) -> dict:
-        result = {"index": index, "status": "error", "posting": None, "errors": []}
+    @staticmethod
+    def _validate_item(item: dict) -> tuple[dict | None, list[dict]]:
         serializer = PaymentCreateSerializer(data=item)
         if not serializer.is_valid():
-            result["errors"] = flatten(serializer.errors)
+            return None, flatten(serializer.errors)
+        return serializer.validated_data, []
+
+    def _post_item(self, index: int, data: dict | None, errors: list[dict]) -> dict:
+        result = {"index": index, "status": "error", "posting": None, "errors": errors}
+        if data is None:
             return result
         try:
-            result["posting"] = post_payment(
-                **serializer.validated_data, posted_by=self.request.user
-            )
+            result["posting"] = post_payment(**data, posted_by=self.request.user)
         except Conflict as exc:
             result["errors"] = [{**error, **exc.details} for error in django_validation_errors(exc)]
             if exc.code == "duplicate_external_id":

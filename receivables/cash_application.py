@@ -35,7 +35,7 @@ other transaction can hold it. The rules then read the locked rows only.
 """
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,10 +43,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 
 from accounts.models import Customer
+from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
 from receivables import ledger, services
@@ -226,32 +227,6 @@ def post_payment(
             code="duplicate_external_id",
             details={"payment": existing.pk},
         ) from None
-
-
-RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
-DEADLOCK_ATTEMPTS = 3
-
-
-def retry_on_deadlock[T](work: Callable[[], T], attempts: int = DEADLOCK_ATTEMPTS) -> T:
-    """Run `work` (one transaction) again when the database aborted it to break a deadlock.
-
-    Only a transaction of our own can be retried: inside an outer atomic block the error goes
-    up to whoever owns the transaction. After the last attempt it becomes a 409
-    `concurrent_update` Conflict (nothing was stored).
-    """
-    for attempt in range(attempts):
-        try:
-            return work()
-        except OperationalError as exc:
-            sqlstate = getattr(exc.__cause__, "sqlstate", None)
-            if sqlstate not in RETRYABLE_SQLSTATES or connection.in_atomic_block:
-                raise
-            if attempt == attempts - 1:
-                raise Conflict(
-                    "Concurrent changes kept colliding; nothing was stored. Retry the request.",
-                    code="concurrent_update",
-                ) from exc
-    raise AssertionError("unreachable")
 
 
 @contextmanager

@@ -38,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from o2c_api.api.exceptions import error_response
+from o2c_api.db import retry_on_deadlock
 from o2c_api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -148,10 +149,15 @@ def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
         return claimed
     try:
         if atomic:
-            with transaction.atomic():
-                response = handler()
-                if status.is_success(response.status_code):
-                    _complete(claimed, response)
+
+            def work() -> Response:
+                with transaction.atomic():
+                    response = handler()
+                    if status.is_success(response.status_code):
+                        _complete(claimed, response)
+                return response
+
+            response = retry_on_deadlock(work)
         else:
             response = handler()
             if status.is_success(response.status_code):

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
 from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, idempotent
 from o2c_api.api.permissions import RolePermission
+from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import cash_application, services
@@ -700,7 +701,7 @@ class PaymentViewSet(
             return results
 
         try:
-            results = cash_application.retry_on_deadlock(all_or_nothing)
+            results = retry_on_deadlock(all_or_nothing)
         except RolledBack as rolled_back:
             results = rolled_back.results
         else:

@@ -358,17 +358,27 @@ def lock_for_postings(postings: Iterable[dict]) -> None:
 def _resolve_remittance(lines: list[RemittanceLine], customer: Customer) -> dict[int, int]:
     """Map each line index to the id of the invoice it names; unknown invoices are left out.
 
-    Numbers match exactly first, then ignoring case (preferring the paying customer's invoice).
+    Numbers match exactly (as given or upper-cased: the unique index answers), then, for the
+    rest, ignoring case among the paying customer's invoices (an index on the customer; a
+    case-insensitive search over every invoice would scan the table).
     """
     ids = {line.invoice for line in lines if line.invoice is not None}
-    numbers = {line.invoice_number.strip().upper() for line in lines if line.invoice_number}
+    numbers = {line.invoice_number.strip() for line in lines if line.invoice_number}
     found = list(Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "customer_id"))
     if numbers:
-        found += list(
-            Invoice.objects.annotate(number_upper=Upper("number"))
-            .filter(number_upper__in=numbers)
-            .values_list("pk", "number", "customer_id")
+        variants = numbers | {number.upper() for number in numbers}
+        exact = list(
+            Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id")
         )
+        seen = {number for _, number, _ in exact} | {number.upper() for _, number, _ in exact}
+        missing = {number.upper() for number in numbers if number not in seen} - seen
+        if missing:
+            exact += list(
+                Invoice.objects.annotate(number_upper=Upper("number"))
+                .filter(customer=customer, number_upper__in=missing)
+                .values_list("pk", "number", "customer_id")
+            )
+        found += exact
     known_ids = {pk for pk, _, _ in found}
     by_number: dict[str, int] = {}
     by_upper: dict[str, int] = {}

@@ -31,7 +31,11 @@ was already paid, which a person should see).
 Locking: every invoice any rule may touch is found first without locks, then all of them are
 locked at once in id order (`services.lock_invoices`) — locking in batches per rule could take
 two invoices in opposite orders in two transactions and deadlock. The payment is new, so no
-other transaction can hold it. The rules then read the locked rows only.
+other transaction can hold it. The rules then read the locked rows only. Rollup rows are taken
+last, sorted, when the posting ends (`ledger.deferred`). A batch of postings in one
+transaction (`batch`, the all-or-nothing bulk post) locks every invoice of all its postings up
+front (`lock_for_postings`). Should the database still break a deadlock (e.g. two clients
+racing with the same external id), the whole transaction is run again (`retry_on_deadlock`).
 """
 
 import re

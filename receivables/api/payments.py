@@ -6,6 +6,8 @@
 services; this module only parses, calls and renders.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -33,6 +35,8 @@ from receivables import cash_application, services
 from receivables.cash_application import RemittanceLine, post_payment, resolve_customer
 from receivables.filtersets_payments import PaymentApplicationFilterSet, PaymentFilterSet
 from receivables.models import Invoice, Payment, PaymentApplication
+
+MAX_AMOUNT = Decimal("9999999999999999.99")  # DecimalField(18, 2)
 
 # --- Serializers ---------------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class PostingExceptionSerializer(serializers.Serializer):
     invoice = serializers.CharField(help_text="The invoice as the sender named it.")
     code = serializers.CharField(
         help_text="invoice_not_found, customer_mismatch, invoice_not_open, currency_mismatch, "
-        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, date_before_issue, "
+        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, "
         "invoice_paid (reference only)."
     )
     message = serializers.CharField()
@@ -150,6 +154,15 @@ class MethodField(serializers.CharField):
     """A payment method; validated by the service (`invalid_method`)."""
 
 
+class AmountField(serializers.DecimalField):
+    """An amount as sent: its sign and decimals are the service's to judge (`not_positive`,
+    `invalid_amount`), its size is bounded here so it fits the database column."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_value", MAX_AMOUNT)
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+
 class RemittanceLineSerializer(serializers.Serializer):
     """One remittance line: an invoice (by number or id) and the amount meant for it."""
 
@@ -172,7 +185,7 @@ class PaymentCreateSerializer(serializers.Serializer):
     customer_external_id = serializers.CharField(
         required=False, max_length=100, help_text="Or the customer's id in the sender's system."
     )
-    amount = serializers.DecimalField(max_digits=18, decimal_places=None, help_text="> 0.")
+    amount = AmountField(help_text="> 0, at most two decimals.")
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
     received_date = serializers.DateField()
     method = MethodField(required=False, default=Payment.Method.OTHER)
@@ -223,7 +236,7 @@ class PaymentUpdateSerializer(serializers.Serializer):
 
     reference = serializers.CharField(required=False, allow_blank=True, max_length=255)
     method = MethodField(required=False)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=None, required=False)
+    amount = AmountField(required=False)
     currency = CurrencyField(required=False)
     received_date = serializers.DateField(required=False)
 
@@ -232,7 +245,7 @@ class ApplySerializer(serializers.Serializer):
     """Apply part of the payment to an invoice by hand."""
 
     invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all())
-    amount = serializers.DecimalField(max_digits=18, decimal_places=None)
+    amount = AmountField()
     applied_date = serializers.DateField(
         required=False, help_text="Defaults to the later of received date and issue date."
     )

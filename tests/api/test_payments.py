@@ -150,6 +150,8 @@ def test_post_exact_amount_and_no_match(api, customer):
         ({"amount": "-1.00"}, [("amount", "not_positive")]),
         ({"amount": "1.001"}, [("amount", "invalid_amount")]),
         ({"amount": "abc"}, [("amount", "invalid")]),
+        ({"amount": "NaN"}, [("amount", "invalid")]),
+        ({"amount": "10000000000000000.00"}, [("amount", "max_value")]),
         ({"currency": "UDS"}, [("currency", "invalid_currency")]),
         ({"method": "bitcoin"}, [("method", "invalid_method")]),
         ({"received_date": "2026-13-01"}, [("received_date", "invalid")]),

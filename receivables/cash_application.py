@@ -202,25 +202,39 @@ def post_payment(
         Conflict: duplicate_external_id (details: {"payment": id of the existing payment}),
             also when a concurrent post of the same external id wins the race.
     """
+    fields = {
+        "customer": customer,
+        "amount": amount,
+        "currency": currency,
+        "received_date": received_date,
+        "method": method,
+        "reference": reference,
+        "external_id": external_id,
+        "posted_by": posted_by,
+    }
+    remittance = list(remittance or [])
+    return retry_on_deadlock(lambda: _post_payment(fields, remittance))
+
+
+@transaction.atomic
+def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResult:
+    with ledger.deferred():
+        return _apply_rules(_record(fields), remittance)
+
+
+def _record(fields: dict) -> Payment:
+    """services.record_payment in a savepoint; a lost race on external_id becomes its Conflict."""
     try:
-        return retry_on_deadlock(
-            lambda: _post_payment(
-                customer=customer,
-                amount=amount,
-                currency=currency,
-                received_date=received_date,
-                method=method,
-                reference=reference,
-                external_id=external_id,
-                remittance=list(remittance or []),
-                posted_by=posted_by,
-            )
-        )
+        with transaction.atomic():
+            return services.record_payment(**fields)
     except IntegrityError:
         # A concurrent post of the same external id passed record_payment's check at the same
-        # time; the unique constraint stopped the second one. Answer as the check would have.
+        # time; the unique constraint stopped this one. Answer as the check would have.
+        external_id = fields.get("external_id")
         existing = (
-            Payment.objects.filter(posted_by=posted_by, external_id=external_id).first()
+            Payment.objects.filter(posted_by=fields.get("posted_by"), external_id=external_id)
+            .only("pk")
+            .first()
             if external_id
             else None
         )
@@ -231,6 +245,45 @@ def post_payment(
             code="duplicate_external_id",
             details={"payment": existing.pk},
         ) from None
+
+
+def post_payments(
+    postings: Sequence[dict], *, posted_by=None
+) -> list[PostingResult | ValidationError]:
+    """Post several payments in the caller's transaction (inside `batch()`), all or nothing.
+
+    In the locking order: every payment is recorded first (in the given order), then every
+    invoice any of them may touch is locked at once in id order, then each is applied. So a
+    batch never holds invoice locks while it waits for another transaction's payment insert
+    (same external id), which a single posting (payment, then invoices) could be waiting on.
+
+    Args:
+        postings: keyword arguments of `post_payment` (without `posted_by`).
+        posted_by: the client posting them.
+
+    Returns:
+        One entry per posting, in order: its PostingResult, or the ValidationError / Conflict
+        that refused it (nothing of that posting is stored; the caller decides whether the
+        batch commits).
+    """
+    outcomes: list[Payment | ValidationError] = []
+    for posting in postings:
+        fields = {k: v for k, v in posting.items() if k != "remittance"}
+        try:
+            outcomes.append(_record({**fields, "posted_by": posted_by}))
+        except ValidationError as exc:
+            outcomes.append(exc)
+    lock_for_postings(
+        posting
+        for posting, outcome in zip(postings, outcomes, strict=True)
+        if isinstance(outcome, Payment)
+    )
+    return [
+        _apply_rules(outcome, list(posting.get("remittance") or []))
+        if isinstance(outcome, Payment)
+        else outcome
+        for posting, outcome in zip(postings, outcomes, strict=True)
+    ]
 
 
 @contextmanager
@@ -245,34 +298,9 @@ def batch() -> Iterator[None]:
         yield
 
 
-@transaction.atomic
-def _post_payment(**kwargs) -> PostingResult:
-    with ledger.deferred():
-        return _post_and_apply(**kwargs)
-
-
-def _post_and_apply(
-    *,
-    customer: Customer,
-    amount: Decimal,
-    currency: str | None,
-    received_date: date,
-    method: str,
-    reference: str,
-    external_id: str,
-    remittance: list[RemittanceLine],
-    posted_by,
-) -> PostingResult:
-    payment = services.record_payment(
-        customer=customer,
-        amount=amount,
-        currency=currency,
-        received_date=received_date,
-        method=method,
-        reference=reference,
-        external_id=external_id,
-        posted_by=posted_by,
-    )
+def _apply_rules(payment: Payment, remittance: list[RemittanceLine]) -> PostingResult:
+    """Apply a just-recorded payment by the first rule that applies (see module doc)."""
+    customer, amount, reference = payment.customer, payment.amount, payment.reference
     result = PostingResult(payment=payment)
     plan = _plan(customer, payment.currency, amount, reference, remittance)
     by_line, referenced, exact = plan.by_line, plan.referenced, plan.exact

@@ -707,8 +707,12 @@ class PaymentViewSet(
 
         def all_or_nothing():
             with cash_application.batch():
-                cash_application.lock_for_postings(data for data, _ in items if data is not None)
-                results = post_all()
+                valid = [data for data, _ in items if data is not None]
+                outcomes = iter(cash_application.post_payments(valid, posted_by=request.user))
+                results = [
+                    self._result(index, next(outcomes) if data is not None else None, errors)
+                    for index, (data, errors) in enumerate(items)
+                ]
                 if any(result["status"] != "created" for result in results):
                     raise RolledBack(results)
             return results
@@ -742,25 +746,35 @@ class PaymentViewSet(
         return serializer.validated_data, []
 
     def _post_item(self, index: int, data: dict | None, errors: list[dict]) -> dict:
-        result = {"index": index, "status": "error", "posting": None, "errors": errors}
+        """Post one item in its own transaction; its result in the bulk response's shape."""
         if data is None:
-            return result
+            return self._result(index, None, errors)
         try:
-            result["posting"] = post_payment(**data, posted_by=self.request.user)
-        except Conflict as exc:
-            result["errors"] = [{**error, **exc.details} for error in django_validation_errors(exc)]
-            if exc.code == "duplicate_external_id":
-                result["status"] = "duplicate"
-            return result
+            outcome = post_payment(**data, posted_by=self.request.user)
         except DjangoValidationError as exc:
-            result["errors"] = django_validation_errors(exc)
-            return result
+            outcome = exc
         except IntegrityError:
+            # Items before this one are committed: answer per item, never fail the request.
+            outcome = Conflict(
+                "The payment conflicts with existing data; nothing of it was stored.",
+                code="conflict",
+            )
+        return self._result(index, outcome, errors)
+
+    @staticmethod
+    def _result(index: int, outcome, errors: list[dict]) -> dict:
+        """`outcome`: a PostingResult, the error that refused the item, or None (invalid)."""
+        result = {"index": index, "status": "error", "posting": None, "errors": errors}
+        if isinstance(outcome, Conflict):
             result["errors"] = [
-                {"code": "conflict", "field": None, "message": "Conflicts with existing data."}
+                {**error, **outcome.details} for error in django_validation_errors(outcome)
             ]
-            return result
-        result["status"] = "created"
+            if outcome.code == "duplicate_external_id":
+                result["status"] = "duplicate"
+        elif isinstance(outcome, DjangoValidationError):
+            result["errors"] = django_validation_errors(outcome)
+        elif outcome is not None:
+            result.update(status="created", posting=outcome)
         return result
 
     def _bulk_body(self, results: list[dict]) -> dict:

@@ -10,7 +10,9 @@ from o2c_api.errors import Conflict
 from receivables import services
 from receivables.cash_application import (
     RemittanceLine,
+    batch,
     post_payment,
+    post_payments,
     reference_tokens,
     resolve_customer,
 )
@@ -353,3 +355,49 @@ def test_resolve_customer(customer):
         with pytest.raises(ValidationError) as info:
             resolve_customer(**kwargs)
         assert [e.code for errors in info.value.error_dict.values() for e in errors] == [code]
+
+
+def test_post_payments_in_a_batch_records_first_then_applies(customer, check_rollup):
+    client = UserFactory()
+    invoice = InvoiceFactory(customer=customer, number="INV-B", amount=D("100.00"))
+    post(customer, "1.00", external_id="TAKEN", posted_by=client)
+    postings = [
+        {
+            "customer": customer,
+            "amount": D("60.00"),
+            "received_date": RECEIVED,
+            "reference": "INV-B",
+        },
+        {"customer": customer, "amount": D("0.00"), "received_date": RECEIVED},
+        {
+            "customer": customer,
+            "amount": D("1.00"),
+            "received_date": RECEIVED,
+            "external_id": "TAKEN",
+        },
+        {
+            "customer": customer,
+            "amount": D("50.00"),
+            "received_date": RECEIVED,
+            "remittance": [RemittanceLine(invoice=invoice.pk, amount=D("50.00"))],
+        },
+    ]
+
+    with batch():
+        outcomes = post_payments(postings, posted_by=client)
+
+    assert [type(o).__name__ for o in outcomes] == [
+        "PostingResult",
+        "ValidationError",
+        "Conflict",
+        "PostingResult",
+    ]
+    assert [(a.amount, a.invoice_id) for a in outcomes[0].applications] == [
+        (D("60.00"), invoice.pk)
+    ]
+    assert [(e.code, e.amount) for e in outcomes[3].exceptions] == [
+        ("exceeds_open_amount", D("50.00"))
+    ]
+    assert Payment.objects.count() == 3
+    check_rollup()
+    assert_invariants()

@@ -18,6 +18,16 @@ class IdFilter(filters.ModelChoiceFilter):
     """An id that must exist (an unknown id is a 400, not an empty list)."""
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(filters.TypedChoiceFilter):
+    """`true` or `false`; anything else is a 400 (django-filter's BooleanFilter ignores it)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(**kwargs)
+
+
 class PaymentFilterSet(filters.FilterSet):
     """Payments by customer, its current rep or segment, dates, amounts, currency and method."""
 
@@ -42,9 +52,7 @@ class PaymentFilterSet(filters.FilterSet):
     unapplied_amount_max = filters.NumberFilter(field_name="unapplied_amount", lookup_expr="lte")
     currency = filters.ChoiceFilter(choices=CURRENCY_CHOICES)
     method = filters.ChoiceFilter(choices=Payment.Method.choices)
-    has_unapplied = filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    has_unapplied = StrictBooleanFilter(
         method="filter_has_unapplied",
         help_text="true: some cash is still on account; false: fully applied.",
     )
@@ -88,7 +96,7 @@ class PaymentApplicationFilterSet(filters.FilterSet):
     )
     applied_date_after = filters.DateFilter(field_name="applied_date", lookup_expr="gte")
     applied_date_before = filters.DateFilter(field_name="applied_date", lookup_expr="lte")
-    automatic = filters.BooleanFilter(help_text="true: made by remittance or matching rules.")
+    automatic = StrictBooleanFilter(help_text="true: made by remittance or matching rules.")
     currency = filters.ChoiceFilter(field_name="invoice__currency", choices=CURRENCY_CHOICES)
 
     class Meta:

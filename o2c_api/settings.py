@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "strawberry_django",
+    "o2c_api",
     "accounts",
     "receivables",
     "metrics",
@@ -153,6 +154,8 @@ O2C_MAX_PERIOD_DAYS = int(os.environ.get("O2C_MAX_PERIOD_DAYS", str(366 * 10)))
 O2C_WHAT_CHANGED_RELATIVE = os.environ.get("O2C_WHAT_CHANGED_RELATIVE", "0.10")
 # How long an Idempotency-Key is remembered.
 O2C_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("O2C_IDEMPOTENCY_TTL_HOURS", "48"))
+# A key still "in progress" after this long belongs to a request that died: a retry takes over.
+O2C_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("O2C_IDEMPOTENCY_STALE_SECONDS", "300"))
 O2C_BULK_MAX_ITEMS = 500
 
 # --- APIs ------------------------------------------------------------------------------

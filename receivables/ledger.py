@@ -6,7 +6,9 @@ that prove the two never disagree.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -51,12 +53,44 @@ def invoice_key(invoice: Invoice, kind: str, movement_date: date) -> MovementKey
     )
 
 
+_pending: ContextVar[list | None] = ContextVar("ledger_pending", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the posts made inside and post them together, in key order, when the block ends.
+
+    A transaction that posts movements one by one (a payment applied to several invoices)
+    would lock rollup rows in the order it applies cash, and two such transactions could lock
+    two rows in opposite orders and deadlock. Deferred, the transaction takes its rollup rows
+    last and sorted, as the locking order says. Use it inside the transaction. Nested blocks
+    join the outer one; a block left by an exception drops its posts (use it together with
+    the savepoint that rolls back the rows they came from).
+    """
+    parent = _pending.get()
+    pending: list = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if parent is not None:
+        parent.extend(pending)
+    else:
+        post(pending)
+
+
 def post(movements: Iterable[tuple[MovementKey, Decimal]]) -> None:
     """Add signed amounts to the rollup, merging movements that share a key.
 
     Rows are upserted in key order, so two transactions posting overlapping keys lock them in
-    the same order and cannot deadlock on each other.
+    the same order and cannot deadlock on each other. Inside `deferred()` the movements are
+    held until the block ends.
     """
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend(movements)
+        return
     totals: dict[MovementKey, Decimal] = defaultdict(Decimal)
     for key, amount in movements:
         totals[key] += amount

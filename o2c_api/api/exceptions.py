@@ -27,7 +27,12 @@ def flatten(detail, field: str | None = None) -> list[dict]:
     if isinstance(detail, dict):
         errors = []
         for key, value in detail.items():
-            name = None if key in NON_FIELD else (f"{field}.{key}" if field else str(key))
+            if key in NON_FIELD:
+                name = field  # a nested object's own errors concern the object's field
+            elif isinstance(key, int):
+                name = f"{field}[{key}]"  # ListField reports items by index
+            else:
+                name = f"{field}.{key}" if field else str(key)
             errors.extend(flatten(value, name))
         return errors
     if isinstance(detail, list):

@@ -1,0 +1,194 @@
+"""`Idempotency-Key` for every endpoint that creates: a retried request never creates twice.
+
+A client sends `Idempotency-Key: <any string up to 255 characters>` with a POST. Keys are
+scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
+
+- First request with a key: the key is claimed (an INSERT into `IdempotencyKey`, committed in
+  its own transaction, hitting the unique (user, key) constraint if another request claimed it
+  first), then the view runs. A 2xx response is stored and the key is done; any other outcome
+  (4xx, exception) changed nothing, so the key is released and the client may fix and retry
+  with the same key.
+- Same key, same request (method, path with query string, canonical JSON body): the stored
+  response is replayed (status and body) with the header `Idempotent-Replayed: true`; nothing
+  is created.
+- Same key, another request: 422 `idempotency_key_reused`.
+- Same key while the first request is still running: 409 `idempotency_in_progress`.
+
+By default the view's work and the "done" mark commit in one transaction, so a request that
+dies mid-way leaves no trace but an `in_progress` key, which a retry takes over after
+`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions (a non-atomic bulk
+post) use `atomic=False`; a crash between their last commit and the mark is then caught by
+their own duplicate checks (e.g. a payment's `external_id`).
+
+Use it on a viewset with `IdempotentCreateMixin` (wraps `create`), or decorate any handler
+or `@action` with `@idempotent` / `@idempotent(atomic=False)` (below `@action`).
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from o2c_api.api.exceptions import error_response
+from o2c_api.db import retry_on_deadlock
+from o2c_api.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+
+def fingerprint(request) -> str:
+    """sha256 of method, full path and the body as canonical JSON (key order does not matter)."""
+    data = request.data
+    if isinstance(data, QueryDict):
+        data = sorted(data.lists())
+    body = json.dumps(data, sort_keys=True, cls=JSONEncoder, separators=(",", ":"))
+    raw = "\n".join((request.method, request.get_full_path(), body))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _error(code: str, message: str, status_code: int) -> Response:
+    return error_response([{"code": code, "field": HEADER, "message": message}], status_code)
+
+
+def _replay(record: IdempotencyKey) -> Response:
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        headers={REPLAYED_HEADER: "true"},
+    )
+
+
+def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
+    """Insert the key as in progress, or answer from the request that already holds it."""
+    now = timezone.now()
+    expired_before = now - timedelta(hours=settings.O2C_IDEMPOTENCY_TTL_HOURS)
+    stale_before = now - timedelta(seconds=settings.O2C_IDEMPOTENCY_STALE_SECONDS)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    user=user, key=key, fingerprint=print_, created_at=now
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if existing is None:
+            continue  # released between our INSERT and our read: try again
+        if existing.created_at < expired_before:
+            # Lazy purge: an expired key is a new key. Conditional delete, so that of two
+            # requests racing here only one removes it and both retry the INSERT.
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
+        if existing.fingerprint != print_:
+            return _error(
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request; use a new key.",
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        if existing.state == IdempotencyKey.State.DONE:
+            return _replay(existing)
+        if existing.created_at < stale_before:
+            # The request holding it died; take it over (only one retry wins the UPDATE).
+            taken = IdempotencyKey.objects.filter(
+                pk=existing.pk,
+                state=IdempotencyKey.State.IN_PROGRESS,
+                created_at=existing.created_at,
+            ).update(created_at=now)
+            if taken:
+                existing.created_at = now
+                return existing
+            continue
+        break
+    return _error(
+        "idempotency_in_progress",
+        "A request with this Idempotency-Key is still being processed; retry later.",
+        status.HTTP_409_CONFLICT,
+    )
+
+
+def _complete(record: IdempotencyKey, response: Response) -> None:
+    body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        state=IdempotencyKey.State.DONE,
+        response_status=response.status_code,
+        response_body=body,
+        completed_at=timezone.now(),
+    )
+
+
+def _release(record: IdempotencyKey) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+
+
+def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
+    """Run `handler()` (returning a DRF Response) under the request's Idempotency-Key, if any.
+
+    Returns:
+        The handler's response, a replay of the first response, or a 400/409/422 error.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        return _error(
+            "invalid_idempotency_key",
+            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters.",
+            status.HTTP_400_BAD_REQUEST,
+        )
+    claimed = _claim(request.user, key, fingerprint(request))
+    if isinstance(claimed, Response):
+        return claimed
+    try:
+        if atomic:
+
+            def work() -> Response:
+                with transaction.atomic():
+                    response = handler()
+                    if status.is_success(response.status_code):
+                        _complete(claimed, response)
+                return response
+
+            response = retry_on_deadlock(work)
+        else:
+            response = handler()
+            if status.is_success(response.status_code):
+                _complete(claimed, response)
+    except BaseException:
+        _release(claimed)
+        raise
+    if not status.is_success(response.status_code):
+        _release(claimed)
+    return response
+
+
+def idempotent(view_method=None, *, atomic: bool = True):
+    """Decorate a viewset handler or `@action` (place it below `@action`)."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, request, *args, **kwargs):
+            return run_idempotent(
+                request, lambda: method(self, request, *args, **kwargs), atomic=atomic
+            )
+
+        return wrapper
+
+    return decorate(view_method) if view_method is not None else decorate
+
+
+class IdempotentCreateMixin:
+    """Viewset mixin: `create` honours the `Idempotency-Key` header."""
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(
+            request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs)
+        )

@@ -195,7 +195,7 @@ CASES = [
         Payment,
         lambda s: {"unapplied": True},
         lambda s: predicates.has_unapplied(),
-        lambda s: {"unapplied": "true"},
+        lambda s: {"has_unapplied": "true"},
     ),
     (
         "payment-received-date",

@@ -18,3 +18,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler404 = "o2c_api.api.exceptions.page_not_found"
+handler500 = "o2c_api.api.exceptions.server_error"

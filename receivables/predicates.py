@@ -90,3 +90,18 @@ def activity_rep(rep: int) -> Q:
     return Q(invoice__isnull=False, invoice__rep_id=rep) | Q(
         invoice__isnull=True, customer__rep_id=rep
     )
+
+
+def disputed(prefix: str = "") -> Q:
+    """The invoice has a dispute that is still open (whatever its amount)."""
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+
+    dispute = apps.get_model("receivables", "Dispute")
+    return Q(
+        Exists(
+            dispute.objects.filter(
+                invoice_id=OuterRef(_p(prefix, "pk")), status=dispute.Status.OPEN
+            )
+        )
+    )

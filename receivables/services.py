@@ -261,6 +261,30 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     return invoice
 
 
+@transaction.atomic
+def delete_invoice(invoice: Invoice) -> None:
+    """Delete a draft invoice. An issued invoice is voided, never deleted: it is in the rollup.
+
+    Raises:
+        Conflict: protected (cash applied), invoice_not_draft (issued or void: void it).
+        ProtectedError: when disputes, promises, adjustments or activities refer to it.
+    """
+    invoice = _lock_invoice(invoice.pk)
+    if invoice.applications.exists():
+        raise Conflict(
+            "Cash is applied to this invoice; it cannot be deleted.",
+            code="protected",
+            details={"invoice": invoice.pk},
+        )
+    if invoice.status != Invoice.Status.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}; only a draft is deleted (void it).",
+            code="invoice_not_draft",
+            details={"invoice": invoice.pk},
+        )
+    invoice.delete()
+
+
 def _settle(invoice: Invoice) -> None:
     """Set status and paid_date from the (already updated) open amount, and save."""
     if invoice.open_amount == 0:

@@ -10,7 +10,7 @@ import django_filters as filters
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep, Segment
-from o2c_api.api.filters import IdFilter
+from o2c_api.api.filters import IdFilter, StrictBooleanFilter
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates
 from receivables.models import (
@@ -68,9 +68,9 @@ class InvoiceFilterSet(DimensionFilterSet):
     voided_date = filters.DateFromToRangeFilter()
     amount = filters.RangeFilter()
     open_amount = filters.RangeFilter()
-    open = filters.BooleanFilter(method="filter_open", label="Open today")
-    past_due = filters.BooleanFilter(method="filter_past_due", label="Past due today")
-    disputed = filters.BooleanFilter(method="filter_disputed", label="Has an open dispute")
+    open = StrictBooleanFilter(method="filter_open", label="Open today")
+    past_due = StrictBooleanFilter(method="filter_past_due", label="Past due today")
+    disputed = StrictBooleanFilter(method="filter_disputed", label="Has an open dispute")
 
     class Meta:
         model = Invoice

@@ -1,6 +1,7 @@
 """Filter backends shared by every list endpoint."""
 
 import django_filters
+from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
@@ -44,3 +45,32 @@ class StableOrderingFilter(filters.OrderingFilter):
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.ModelChoiceFilter):
     """A ModelChoiceFilter taking an id: an id that does not exist is a 400 (invalid_choice)."""
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """`true`/`false` (or 1/0); anything else is an error instead of "no filter"."""
+
+    # A plain text widget: NullBooleanSelect would turn unknown values into None first.
+    widget = forms.TextInput
+    TRUE = ("true", "1")
+    FALSE = ("false", "0")
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A BooleanFilter whose unknown values (`maybe`) are a 400 rather than ignored."""
+
+    field_class = StrictBooleanField

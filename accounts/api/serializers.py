@@ -47,6 +47,9 @@ class CustomerSerializer(CleanModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["on_credit_hold", "created_at", "updated_at"]
+        # Explicit bounds: the model's come from the database backend, and the exported
+        # schema must not depend on which database generated it.
+        extra_kwargs = {"payment_terms_days": {"min_value": 0, "max_value": 32767}}
 
 
 class OpportunitySerializer(CleanModelSerializer):

@@ -117,7 +117,8 @@ def exception_handler(exc, context):
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        # Keep Django's sentence ("No Invoice matches the given query."): it names the kind.
+        exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

@@ -26,8 +26,8 @@ class SalesRepSerializer(CleanModelSerializer):
 class CustomerSerializer(CleanModelSerializer):
     """A customer. `on_credit_hold` changes through the credit-hold actions only."""
 
-    segment_name = serializers.CharField(source="segment.name", read_only=True, default=None)
-    rep_name = serializers.CharField(source="rep.name", read_only=True, default=None)
+    segment_name = serializers.CharField(source="segment.name", read_only=True, allow_null=True)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Customer
@@ -56,7 +56,7 @@ class OpportunitySerializer(CleanModelSerializer):
     """A deal. Without a rep it takes the customer's rep when saved, and keeps it."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    rep_name = serializers.CharField(source="rep.name", read_only=True, default=None)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Opportunity

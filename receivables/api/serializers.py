@@ -26,7 +26,7 @@ class OrderSerializer(CleanModelSerializer):
     """A booked sale. Without a rep it takes the customer's rep when saved."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    rep_name = serializers.CharField(source="rep.name", read_only=True, default=None)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Order
@@ -57,12 +57,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
     """
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    rep_name = serializers.CharField(source="rep.name", read_only=True, default=None)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
     segment = serializers.IntegerField(
         source="customer.segment_id", read_only=True, allow_null=True, help_text="Customer's."
     )
     segment_name = serializers.CharField(
-        source="customer.segment.name", read_only=True, default=None
+        source="customer.segment.name", read_only=True, allow_null=True
     )
     days_past_due = serializers.SerializerMethodField()
     has_open_dispute = serializers.BooleanField(read_only=True)
@@ -240,7 +240,7 @@ class ActivitySerializer(CleanModelSerializer):
     """A reminder, email, call, SMS or note; `invoice`, when given, is the customer's."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    invoice_number = serializers.CharField(source="invoice.number", read_only=True, default=None)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True, allow_null=True)
 
     class Meta:
         model = CollectionActivity

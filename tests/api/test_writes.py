@@ -352,3 +352,13 @@ def test_opportunity_won_without_closed_date_is_400(api, world):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] is None
+
+
+def test_partial_update_keeps_null_names_in_the_response(api, world):
+    # Given a customer whose rep is removed by a PATCH (found by schemathesis: DRF skipped
+    # fields with a default on partial updates, so `rep_name` vanished from the response)
+    response = api.patch(f"/api/v1/customers/{world.customer.pk}/", {"rep": None}, format="json")
+
+    # Then the name is there, null
+    assert response.status_code == 200
+    assert (response.json()["rep"], response.json()["rep_name"]) == (None, None)

@@ -123,3 +123,26 @@ def test_integrity_error_is_409(api, world, monkeypatch):
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "conflict"
+
+
+def test_throttled_is_429_in_the_error_shape():
+    # Given DRF's throttling exception (no view throttles yet; the shape must hold when one does)
+    from rest_framework.exceptions import Throttled
+
+    from o2c_api.api.exceptions import exception_handler
+
+    # When the handler renders it
+    response = exception_handler(Throttled(wait=5), {})
+
+    # Then 429 with a clean code and the Retry-After header
+    assert response.status_code == 429
+    assert response["Retry-After"] == "5"
+    assert response.data == {
+        "errors": [
+            {
+                "code": "throttled",
+                "field": None,
+                "message": "Request was throttled. Expected available in 5 seconds.",
+            }
+        ]
+    }

@@ -177,7 +177,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     the rollup is re-keyed in the same transaction.
 
     Raises:
-        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue, or field errors.
+        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue,
+            order_customer_mismatch, currency_mismatch, or field errors.
     """
     invoice = _lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
@@ -212,6 +213,19 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
                     "The due date is before the issue date.", "due_before_issue"
                 )
             }
+        )
+    # The same order rules as create_invoice.
+    if invoice.order is not None and invoice.order.customer_id != invoice.customer_id:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order belongs to another customer.", "order_customer_mismatch"
+                )
+            }
+        )
+    if invoice.order is not None and invoice.order.currency != invoice.currency:
+        raise ValidationError(
+            {"order": ValidationError("The order is in another currency.", "currency_mismatch")}
         )
     invoice.full_clean()
     invoice.save()

@@ -8,6 +8,7 @@ service of `receivables.services` that owns the rules.
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from receivables import services
@@ -227,10 +228,19 @@ class DisputeViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        """Resolve; `credited` with `credit_amount` issues the credit note in the same step."""
+        """Resolve; `credited` with `credit_amount` issues the credit note in the same step.
+
+        The credit note needs the role that writes adjustments (integration, admin): a
+        collector resolves without one, or 403.
+        """
         dispute = self.get_object()
         serializer = DisputeResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if serializer.validated_data.get("credit_amount") and not request.user.has_perm(
+            "receivables.add_adjustment"
+        ):
+            # Resolving is a collector's job; issuing the credit note moves money.
+            raise PermissionDenied("Issuing a credit note needs the adjustment permission.")
         dispute = services.resolve_dispute(dispute, user=request.user, **serializer.validated_data)
         dispute = self.get_queryset().get(pk=dispute.pk)
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_200_OK)

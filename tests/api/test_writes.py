@@ -8,7 +8,13 @@ import pytest
 from receivables import services
 from receivables.models import Adjustment, Dispute, Invoice, PromiseToPay
 from tests.api.conftest import snapshot
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, SegmentFactory
+from tests.factories import (
+    CustomerFactory,
+    InvoiceFactory,
+    OrderFactory,
+    PaymentFactory,
+    SegmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +368,49 @@ def test_partial_update_keeps_null_names_in_the_response(api, world):
     # Then the name is there, null
     assert response.status_code == 200
     assert (response.json()["rep"], response.json()["rep_name"]) == (None, None)
+
+
+def test_collector_cannot_issue_a_credit_note_through_resolve(make_client, world):
+    # Given a collector (writes disputes, not adjustments)
+    client = make_client("collector")
+    before = snapshot()
+
+    # When it resolves with a credit note
+    response = client.post(
+        f"/api/v1/disputes/{world.dispute.pk}/resolve/",
+        {"resolution": "credited", "credit_amount": "20.00"},
+        format="json",
+    )
+
+    # Then 403, nothing changed
+    assert response.status_code == 403
+    assert response.json()["errors"] == [
+        {
+            "code": "permission_denied",
+            "field": None,
+            "message": "Issuing a credit note needs the adjustment permission.",
+        }
+    ]
+    assert snapshot() == before
+
+
+def test_invoice_cannot_point_to_another_customers_order(api, world):
+    # Given an order of another customer
+    other_order = OrderFactory(customer=CustomerFactory())
+    before = snapshot()
+
+    # When an invoice is moved onto it
+    response = api.patch(
+        f"/api/v1/invoices/{world.invoice.pk}/", {"order": other_order.pk}, format="json"
+    )
+
+    # Then 400 with the create rule's code, nothing changed
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "order_customer_mismatch",
+            "field": "order",
+            "message": "The order belongs to another customer.",
+        }
+    ]
+    assert snapshot() == before

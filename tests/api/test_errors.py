@@ -146,3 +146,23 @@ def test_throttled_is_429_in_the_error_shape():
             }
         ]
     }
+
+
+def test_unexpected_error_is_500_in_the_error_shape(api, world, monkeypatch):
+    # Given a bug deep in a service
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("receivables.services.issue_invoice", crash)
+    api.raise_request_exception = False
+
+    # When the route is called
+    response = api.post(f"/api/v1/invoices/{world.draft.pk}/issue/")
+
+    # Then a 500 in the error shape that leaks nothing
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [
+            {"code": "server_error", "field": None, "message": "Internal error; nothing was saved."}
+        ]
+    }

@@ -75,3 +75,19 @@ def test_schema_endpoint_serves_the_same_document(api):
         yaml.safe_load(response.content)["paths"].keys()
         == yaml.safe_load(render_openapi())["paths"].keys()
     )
+
+
+def test_export_schemas_check_fails_on_drift(tmp_path, settings):
+    # Given a checkout whose committed schema is stale
+    from django.core.management import CommandError, call_command
+
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "openapi.yaml").write_text("openapi: 3.0.3\n")
+
+    # When the check runs, then it fails naming the file; after an export it passes
+    with pytest.raises(CommandError, match="Out of date: docs/openapi.yaml"):
+        call_command("export_schemas", "--check")
+    call_command("export_schemas")
+    call_command("export_schemas", "--check")
+    assert (tmp_path / "docs" / "openapi.yaml").read_text() == render_openapi()

@@ -68,10 +68,42 @@ INVOICE_EXAMPLE = {
 }
 
 
+INVOICE_READ_EXAMPLE = {
+    "id": 42,
+    "number": "INV-2026-0042",
+    "customer": 12,
+    "customer_name": "Acme GmbH",
+    "order": None,
+    "rep": 3,
+    "rep_name": "Ada Lovelace",
+    "segment": 1,
+    "segment_name": "Enterprise",
+    "product_line": "hardware",
+    "issue_date": "2026-03-01",
+    "due_date": "2026-03-31",
+    "amount": "1250.00",
+    "currency": "EUR",
+    "status": "open",
+    "open_amount": "1000.00",
+    "paid_date": None,
+    "voided_date": None,
+    "days_past_due": 14,
+    "has_open_dispute": True,
+    "latest_promise_status": "open",
+    "created_at": "2026-03-01T09:12:00Z",
+    "updated_at": "2026-04-02T16:40:00Z",
+}
+
+
 @extend_schema_view(
     list=extend_schema(
         description="Invoices with customer, rep, segment and collection state; `open`, "
         "`past_due` and `disputed` are as of today."
+    ),
+    retrieve=extend_schema(
+        examples=[
+            OpenApiExample("Past-due invoice", value=INVOICE_READ_EXAMPLE, response_only=True)
+        ]
     ),
     create=extend_schema(
         examples=[OpenApiExample("Issued invoice", value=INVOICE_EXAMPLE, request_only=True)]

@@ -171,10 +171,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "o2c_api.api.filters.StableOrderingFilter",
     ],
     "EXCEPTION_HANDLER": "o2c_api.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "o2c_api.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -191,6 +191,18 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a `status` (or `kind`, `resolution`) with its own choices: name each.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "receivables.models.Order.Status",
+        "InvoiceStatusEnum": "receivables.models.Invoice.Status",
+        "NewInvoiceStatusEnum": [("draft", "Draft"), ("open", "Open")],
+        "DisputeStatusEnum": "receivables.models.Dispute.Status",
+        "DisputeResolutionEnum": "receivables.models.Dispute.Resolution",
+        "PromiseStatusEnum": "receivables.models.PromiseToPay.Status",
+        "AdjustmentKindEnum": "receivables.models.Adjustment.Kind",
+        "ActivityKindEnum": "receivables.models.CollectionActivity.Kind",
+        "ActivityOutcomeEnum": "receivables.models.CollectionActivity.Outcome",
+    },
 }
 
 STRAWBERRY_DJANGO = {

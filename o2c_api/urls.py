@@ -22,3 +22,6 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("graphql/", O2CGraphQLView.as_view(schema=schema), name="graphql"),
 ]
+
+handler404 = "o2c_api.api.exceptions.page_not_found"
+handler500 = "o2c_api.api.exceptions.server_error"

@@ -25,6 +25,27 @@ class InvoiceQuerySet(models.QuerySet):
     def in_dimensions(self, **dimensions) -> "InvoiceQuerySet":
         return self.filter(predicates.invoice_dimensions(**dimensions))
 
+    def disputed(self) -> "InvoiceQuerySet":
+        """Invoices with an open dispute."""
+        return self.filter(predicates.disputed())
+
+    def with_collection_state(self) -> "InvoiceQuerySet":
+        """Annotate `has_open_dispute` and `latest_promise_status` (null without promises).
+
+        Two correlated subqueries, so a page of invoices costs one query whatever its length.
+        """
+        from receivables.models import PromiseToPay
+
+        latest_promise = PromiseToPay.objects.filter(invoice_id=models.OuterRef("pk")).order_by(
+            "-created_date", "-id"
+        )
+        return self.annotate(
+            has_open_dispute=models.ExpressionWrapper(
+                predicates.disputed(), output_field=models.BooleanField()
+            ),
+            latest_promise_status=models.Subquery(latest_promise.values("status")[:1]),
+        )
+
 
 class PaymentQuerySet(models.QuerySet):
     def received_between(self, start: date, end: date) -> "PaymentQuerySet":

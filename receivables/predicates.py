@@ -129,15 +129,15 @@ SEARCH_FIELDS = {
     "segment": ("name", "code"),
     "salesrep": ("name", "email"),
     "customer": ("name", "external_id"),
-    "opportunity": ("name", "customer__name"),
+    "opportunity": ("name", "customer__name", "customer__external_id"),
     "order": ("number", "customer__name", "customer__external_id"),
-    "invoice": ("number", "customer__name", "customer__external_id"),
-    "adjustment": ("invoice__number", "reason"),
-    "payment": ("reference", "external_id", "customer__name"),
-    "paymentapplication": ("invoice__number", "payment__reference"),
-    "dispute": ("invoice__number", "notes"),
-    "promisetopay": ("invoice__number", "notes"),
-    "collectionactivity": ("customer__name", "invoice__number", "notes"),
+    "invoice": ("number", "customer__name", "customer__external_id", "order__number"),
+    "adjustment": ("reason", "invoice__number", "invoice__customer__name"),
+    "payment": ("reference", "external_id", "customer__name", "customer__external_id"),
+    "paymentapplication": ("invoice__number", "payment__reference", "payment__external_id"),
+    "dispute": ("notes", "invoice__number", "invoice__customer__name"),
+    "promisetopay": ("notes", "invoice__number", "invoice__customer__name"),
+    "collectionactivity": ("notes", "customer__name", "invoice__number"),
 }
 
 

@@ -178,7 +178,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     the rollup is re-keyed in the same transaction.
 
     Raises:
-        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue, or field errors.
+        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue,
+            order_customer_mismatch, currency_mismatch, or field errors.
     """
     invoice = _lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
@@ -213,6 +214,19 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
                     "The due date is before the issue date.", "due_before_issue"
                 )
             }
+        )
+    # The same order rules as create_invoice.
+    if invoice.order is not None and invoice.order.customer_id != invoice.customer_id:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order belongs to another customer.", "order_customer_mismatch"
+                )
+            }
+        )
+    if invoice.order is not None and invoice.order.currency != invoice.currency:
+        raise ValidationError(
+            {"order": ValidationError("The order is in another currency.", "currency_mismatch")}
         )
     invoice.full_clean()
     invoice.save()
@@ -260,6 +274,30 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     invoice.voided_date = voided_date or today()
     invoice.save(update_fields=["status", "open_amount", "paid_date", "voided_date", "updated_at"])
     return invoice
+
+
+@transaction.atomic
+def delete_invoice(invoice: Invoice) -> None:
+    """Delete a draft invoice. An issued invoice is voided, never deleted: it is in the rollup.
+
+    Raises:
+        Conflict: protected (cash applied), invoice_not_draft (issued or void: void it).
+        ProtectedError: when disputes, promises, adjustments or activities refer to it.
+    """
+    invoice = _lock_invoice(invoice.pk)
+    if invoice.applications.exists():
+        raise Conflict(
+            "Cash is applied to this invoice; it cannot be deleted.",
+            code="protected",
+            details={"invoice": invoice.pk},
+        )
+    if invoice.status != Invoice.Status.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}; only a draft is deleted (void it).",
+            code="invoice_not_draft",
+            details={"invoice": invoice.pk},
+        )
+    invoice.delete()
 
 
 def _settle(invoice: Invoice) -> None:

@@ -8,7 +8,8 @@ it concerns the whole request), `message` is a sentence for a person. Django's V
 none of them is ever a 500.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
@@ -108,8 +109,21 @@ def exception_handler(exc, context):
             ],
             status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            [
+                {
+                    "code": "request_too_large",
+                    "field": None,
+                    "message": "The request body is larger than this API accepts "
+                    f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).",
+                }
+            ],
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        # Keep Django's sentence ("No Invoice matches the given query."): it names the kind.
+        exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
@@ -127,3 +141,29 @@ def exception_handler(exc, context):
         ]
     response.data = {"errors": errors}
     return response
+
+
+def _json_error(request, status_code: int, code: str, message: str):
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"errors": [{"code": code, "field": None, "message": message}]}, status=status_code
+    )
+
+
+def page_not_found(request, exception=None):
+    """Django's 404 handler: the error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_error(request, 404, "not_found", f"No route matches {request.path}.")
+    from django.views import defaults
+
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django's 500 handler: the error shape under /api/ (nothing internal leaks)."""
+    if request.path.startswith("/api/"):
+        return _json_error(request, 500, "server_error", "Internal error; nothing was saved.")
+    from django.views import defaults
+
+    return defaults.server_error(request)

@@ -31,9 +31,9 @@ from o2c_api.api.permissions import RolePermission
 from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
-from receivables import cash_application, services
+from receivables import cash_application, predicates, services
 from receivables.cash_application import RemittanceLine, post_payment, resolve_customer
-from receivables.filtersets_payments import PaymentApplicationFilterSet, PaymentFilterSet
+from receivables.filtersets import PaymentApplicationFilterSet, PaymentFilterSet
 from receivables.models import Invoice, Payment, PaymentApplication
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DecimalField(18, 2)
@@ -537,7 +537,7 @@ class PaymentViewSet(
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilterSet
     permission_classes = [PaymentPermission]
-    search_fields = ["reference", "external_id", "customer__name"]
+    search_fields = predicates.SEARCH_FIELDS["payment"]
     ordering_fields = [
         "received_date",
         "amount",
@@ -823,6 +823,6 @@ class PaymentApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PaymentApplication.objects.select_related("invoice", "created_by")
     serializer_class = PaymentApplicationSerializer
     filterset_class = PaymentApplicationFilterSet
-    search_fields = ["invoice__number", "payment__reference", "payment__external_id"]
+    search_fields = predicates.SEARCH_FIELDS["paymentapplication"]
     ordering_fields = ["applied_date", "amount", "created_at", "id"]
     ordering = ["applied_date", "id"]

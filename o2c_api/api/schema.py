@@ -1,0 +1,108 @@
+"""OpenAPI helpers: the error shape as a component, added to every operation's responses.
+
+`AutoSchema` (the project's DEFAULT_SCHEMA_CLASS) documents the error responses each
+operation can give, all referencing the one `ErrorResponse` component, so no view repeats
+them: 401 and 403 everywhere, 400 for bodies and filtered lists, 404 on detail routes, 409
+on writes. `error_responses(...)` builds the same entries for an explicit `@extend_schema`.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `not_positive`.")
+    field = serializers.CharField(
+        allow_null=True, help_text="The input the error is about; null for the whole request."
+    )
+    message = serializers.CharField(help_text="A sentence for a person.")
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The one error shape of every 4xx answer."""
+
+    errors = ErrorSerializer(many=True)
+
+    class Meta:
+        ref_name = "ErrorResponse"
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request is invalid (body, filter or parameter); each error names its field.",
+    401: "No or invalid credentials.",
+    403: "Authenticated, but the role does not allow this.",
+    404: "No such object.",
+    409: "The request conflicts with the current state (duplicate, protected, locked).",
+    413: "The request body is too large.",
+    415: "Unsupported media type.",
+}
+
+ERROR_EXAMPLES = {
+    400: {"code": "not_positive", "field": "amount", "message": "Must be greater than zero."},
+    401: {
+        "code": "not_authenticated",
+        "field": None,
+        "message": "Authentication credentials were not provided.",
+    },
+    403: {
+        "code": "permission_denied",
+        "field": None,
+        "message": "You do not have permission to perform this action.",
+    },
+    404: {"code": "not_found", "field": None, "message": "No Invoice matches the given query."},
+    409: {
+        "code": "protected",
+        "field": None,
+        "message": "Other records depend on this one (e.g. cash applications); it cannot be "
+        "deleted.",
+    },
+}
+
+
+def error_response(status_code: int) -> OpenApiResponse:
+    """An `OpenApiResponse` for `status_code` with the error shape and an example."""
+    example = ERROR_EXAMPLES.get(status_code)
+    return OpenApiResponse(
+        response=ErrorResponseSerializer,
+        description=ERROR_DESCRIPTIONS.get(status_code, "Error."),
+        examples=[
+            OpenApiExample(
+                f"error_{status_code}",
+                value={"errors": [example]},
+                status_codes=[str(status_code)],
+                response_only=True,
+            )
+        ]
+        if example
+        else [],
+    )
+
+
+def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """`{code: error_response(code)}` to merge into an `@extend_schema(responses=...)`."""
+    return {code: error_response(code) for code in status_codes}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's AutoSchema plus the error responses every operation can give."""
+
+    def error_status_codes(self) -> list[int]:
+        codes = [401, 403]
+        body = self.method in ("POST", "PUT", "PATCH")
+        if body or self._is_list_view() or self.get_filter_backends():
+            codes.append(400)
+        if "{" in self.path:
+            codes.append(404)
+        if body or self.method == "DELETE":
+            codes.append(409)
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self.error_status_codes():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    error_response(code), str(code), direction=direction
+                )
+        return responses

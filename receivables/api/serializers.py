@@ -1,0 +1,261 @@
+"""Serializers of orders, invoices, adjustments, disputes, promises and activities.
+
+They validate the shape of a request; the rules (and every server-owned amount, date and
+status) belong to `receivables.services`, which the views call with `validated_data`. Reads
+carry the names and collection state a dashboard shows, from the viewsets' select_related
+and annotations, never from a query per row.
+"""
+
+from rest_framework import serializers
+
+from o2c_api.api.serializers import CleanModelSerializer
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    Order,
+    PromiseToPay,
+)
+from receivables.services import today
+
+TIMESTAMPS = ["created_at", "updated_at"]
+
+
+class OrderSerializer(CleanModelSerializer):
+    """A booked sale. Without a rep it takes the customer's rep when saved."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "customer_name",
+            "rep",
+            "rep_name",
+            "opportunity",
+            "order_date",
+            "amount",
+            "currency",
+            "product_line",
+            "status",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = TIMESTAMPS
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice with its collection state, as of today.
+
+    `status` moves through the `issue` and `void` actions and the cash applied; `open_amount`,
+    `paid_date` and `voided_date` are kept by the services. `days_past_due` is null unless the
+    invoice is open, 0 while it is not yet due.
+    """
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
+    segment = serializers.IntegerField(
+        source="customer.segment_id", read_only=True, allow_null=True, help_text="Customer's."
+    )
+    segment_name = serializers.CharField(
+        source="customer.segment.name", read_only=True, allow_null=True
+    )
+    days_past_due = serializers.SerializerMethodField()
+    has_open_dispute = serializers.BooleanField(read_only=True)
+    latest_promise_status = serializers.ChoiceField(
+        choices=PromiseToPay.Status.choices, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "customer_name",
+            "order",
+            "rep",
+            "rep_name",
+            "segment",
+            "segment_name",
+            "product_line",
+            "issue_date",
+            "due_date",
+            "amount",
+            "currency",
+            "status",
+            "open_amount",
+            "paid_date",
+            "voided_date",
+            "days_past_due",
+            "has_open_dispute",
+            "latest_promise_status",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = ["status", "open_amount", "paid_date", "voided_date", *TIMESTAMPS]
+        extra_kwargs = {
+            "due_date": {"required": False, "help_text": "Defaults to issue date + terms."},
+            "rep": {"help_text": "Defaults to the order's rep, else the customer's."},
+            "product_line": {"help_text": "Defaults to the order's product line."},
+            "currency": {"help_text": "Defaults to the order's, else the customer's currency."},
+        }
+
+    def get_days_past_due(self, invoice: Invoice) -> int | None:
+        if invoice.status != Invoice.Status.OPEN:
+            return None
+        return max(0, (today() - invoice.due_date).days)
+
+
+class InvoiceCreateSerializer(InvoiceSerializer):
+    """A new invoice is `open` (issued, counts for the KPIs) or a `draft`."""
+
+    status = serializers.ChoiceField(
+        choices=[(Invoice.Status.DRAFT, "Draft"), (Invoice.Status.OPEN, "Open")],
+        default=Invoice.Status.OPEN,
+    )
+
+    class Meta(InvoiceSerializer.Meta):
+        read_only_fields = ["open_amount", "paid_date", "voided_date", *TIMESTAMPS]
+
+
+class InvoiceVoidSerializer(serializers.Serializer):
+    voided_date = serializers.DateField(required=False, help_text="Defaults to today.")
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    """A credit note or write-off; it lowers the invoice's open amount (never edited)."""
+
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
+    customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
+
+    class Meta:
+        model = Adjustment
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "customer",
+            "customer_name",
+            "kind",
+            "amount",
+            "adjustment_date",
+            "reason",
+            "created_by",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = ["created_by", *TIMESTAMPS]
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    """A dispute; `status`, `resolution` and `resolved_date` change through `resolve`."""
+
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
+    customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
+    rep = serializers.IntegerField(source="invoice.rep_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "customer",
+            "customer_name",
+            "rep",
+            "reason",
+            "amount",
+            "opened_date",
+            "status",
+            "resolution",
+            "resolved_date",
+            "notes",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = ["status", "resolution", "resolved_date", *TIMESTAMPS]
+
+
+class DisputeUpdateSerializer(DisputeSerializer):
+    """Only the notes of a dispute are edited in place."""
+
+    class Meta(DisputeSerializer.Meta):
+        read_only_fields = [f for f in DisputeSerializer.Meta.fields if f != "notes"]
+
+
+class DisputeResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(
+        choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
+    )
+    resolved_date = serializers.DateField(required=False, help_text="Defaults to today.")
+    credit_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="With `credited`: issue a credit note of this amount in the same step.",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PromiseSerializer(serializers.ModelSerializer):
+    """A promise to pay; its `status` is derived from the cash applied (read-only)."""
+
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
+    customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
+
+    class Meta:
+        model = PromiseToPay
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "customer",
+            "customer_name",
+            "created_date",
+            "promised_date",
+            "amount",
+            "status",
+            "notes",
+            "created_by",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = ["status", "created_by", *TIMESTAMPS]
+        extra_kwargs = {"created_date": {"required": False, "help_text": "Defaults to today."}}
+
+
+class PromiseUpdateSerializer(PromiseSerializer):
+    """Only the notes of a promise are edited in place."""
+
+    class Meta(PromiseSerializer.Meta):
+        read_only_fields = [f for f in PromiseSerializer.Meta.fields if f != "notes"]
+
+
+class ActivitySerializer(CleanModelSerializer):
+    """A reminder, email, call, SMS or note; `invoice`, when given, is the customer's."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = CollectionActivity
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "invoice",
+            "invoice_number",
+            "kind",
+            "occurred_at",
+            "clicked_at",
+            "outcome",
+            "notes",
+            "created_by",
+            *TIMESTAMPS,
+        ]
+        read_only_fields = ["created_by", *TIMESTAMPS]

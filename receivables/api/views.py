@@ -1,0 +1,316 @@
+"""REST viewsets of receivables (payments live in `receivables.api.payments`).
+
+Each viewset declares its queryset (with everything its serializer reads, so a page costs
+the same queries at any length), serializer, FilterSet, search and ordering; writes call the
+service of `receivables.services` that owns the rules.
+"""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from receivables import predicates, services
+from receivables.api.serializers import (
+    ActivitySerializer,
+    AdjustmentSerializer,
+    DisputeResolveSerializer,
+    DisputeSerializer,
+    DisputeUpdateSerializer,
+    InvoiceCreateSerializer,
+    InvoiceSerializer,
+    InvoiceVoidSerializer,
+    OrderSerializer,
+    PromiseSerializer,
+    PromiseUpdateSerializer,
+)
+from receivables.filtersets import (
+    ActivityFilterSet,
+    AdjustmentFilterSet,
+    DisputeFilterSet,
+    InvoiceFilterSet,
+    OrderFilterSet,
+    PromiseFilterSet,
+)
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    Order,
+    PromiseToPay,
+)
+
+READ_AND_WRITE = ["get", "post", "put", "patch", "head", "options"]
+
+
+class OrderViewSet(viewsets.ModelViewSet):
+    """Booked orders (not deleted: cancel them with `status`)."""
+
+    queryset = Order.objects.select_related("customer", "rep")
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilterSet
+    search_fields = predicates.SEARCH_FIELDS["order"]
+    ordering_fields = ["order_date", "amount", "number", "updated_at", "id"]
+    ordering = ["-order_date", "-id"]
+    http_method_names = READ_AND_WRITE
+
+
+INVOICE_EXAMPLE = {
+    "customer": 12,
+    "number": "INV-2026-0042",
+    "issue_date": "2026-03-01",
+    "due_date": "2026-03-31",
+    "amount": "1250.00",
+    "currency": "EUR",
+    "product_line": "hardware",
+}
+
+
+INVOICE_READ_EXAMPLE = {
+    "id": 42,
+    "number": "INV-2026-0042",
+    "customer": 12,
+    "customer_name": "Acme GmbH",
+    "order": None,
+    "rep": 3,
+    "rep_name": "Ada Lovelace",
+    "segment": 1,
+    "segment_name": "Enterprise",
+    "product_line": "hardware",
+    "issue_date": "2026-03-01",
+    "due_date": "2026-03-31",
+    "amount": "1250.00",
+    "currency": "EUR",
+    "status": "open",
+    "open_amount": "1000.00",
+    "paid_date": None,
+    "voided_date": None,
+    "days_past_due": 14,
+    "has_open_dispute": True,
+    "latest_promise_status": "open",
+    "created_at": "2026-03-01T09:12:00Z",
+    "updated_at": "2026-04-02T16:40:00Z",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Invoices with customer, rep, segment and collection state; `open`, "
+        "`past_due` and `disputed` are as of today."
+    ),
+    retrieve=extend_schema(
+        examples=[
+            OpenApiExample("Past-due invoice", value=INVOICE_READ_EXAMPLE, response_only=True)
+        ]
+    ),
+    create=extend_schema(
+        examples=[OpenApiExample("Issued invoice", value=INVOICE_EXAMPLE, request_only=True)]
+    ),
+    destroy=extend_schema(
+        description="Delete a draft invoice. An issued one answers 409 `invoice_not_draft` "
+        "(void it), one with cash applied 409 `protected`."
+    ),
+)
+class InvoiceViewSet(viewsets.ModelViewSet):
+    """Invoices. Money, customer, number and issue date change only while draft."""
+
+    queryset = Invoice.objects.select_related("customer__segment", "rep").with_collection_state()
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilterSet
+    search_fields = predicates.SEARCH_FIELDS["invoice"]
+    ordering_fields = [
+        "issue_date",
+        "due_date",
+        "paid_date",
+        "amount",
+        "open_amount",
+        "number",
+        "updated_at",
+        "id",
+    ]
+    ordering = ["-issue_date", "-id"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return InvoiceCreateSerializer
+        if self.action == "void":
+            return InvoiceVoidSerializer
+        return InvoiceSerializer
+
+    def _reload(self, invoice: Invoice) -> Invoice:
+        return self.get_queryset().get(pk=invoice.pk)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._reload(services.create_invoice(**serializer.validated_data))
+
+    def perform_update(self, serializer):
+        invoice = services.update_invoice(serializer.instance, **serializer.validated_data)
+        serializer.instance = self._reload(invoice)
+
+    def perform_destroy(self, instance):
+        services.delete_invoice(instance)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        """Issue a draft: from now on it counts for the KPIs (400 `invoice_not_draft`)."""
+        invoice = services.issue_invoice(self.get_object())
+        return Response(InvoiceSerializer(self._reload(invoice)).data)
+
+    @extend_schema(request=InvoiceVoidSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void an invoice (400 `invoice_has_applications` while cash is applied)."""
+        invoice = self.get_object()
+        serializer = InvoiceVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = services.void_invoice(invoice, **serializer.validated_data)
+        return Response(InvoiceSerializer(self._reload(invoice)).data)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "Credit note",
+                value={
+                    "invoice": 42,
+                    "kind": "credit_note",
+                    "amount": "100.00",
+                    "adjustment_date": "2026-03-10",
+                    "reason": "Damaged goods",
+                },
+                request_only=True,
+            )
+        ]
+    )
+)
+class AdjustmentViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Credit notes and write-offs: created, never edited or deleted (issue another)."""
+
+    queryset = Adjustment.objects.select_related("invoice__customer")
+    serializer_class = AdjustmentSerializer
+    filterset_class = AdjustmentFilterSet
+    search_fields = predicates.SEARCH_FIELDS["adjustment"]
+    ordering_fields = ["adjustment_date", "amount", "updated_at", "id"]
+    ordering = ["-adjustment_date", "-id"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        invoice = data.pop("invoice")
+        serializer.instance = services.add_adjustment(invoice, user=self.request.user, **data)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "Pricing dispute",
+                value={
+                    "invoice": 42,
+                    "reason": "pricing",
+                    "amount": "250.00",
+                    "opened_date": "2026-03-05",
+                    "notes": "Customer expected the volume discount.",
+                },
+                request_only=True,
+            )
+        ]
+    )
+)
+class DisputeViewSet(viewsets.ModelViewSet):
+    """Disputes: opened, their notes edited, then resolved through `resolve`."""
+
+    queryset = Dispute.objects.select_related("invoice__customer")
+    serializer_class = DisputeSerializer
+    filterset_class = DisputeFilterSet
+    search_fields = predicates.SEARCH_FIELDS["dispute"]
+    ordering_fields = ["opened_date", "resolved_date", "amount", "updated_at", "id"]
+    ordering = ["-opened_date", "-id"]
+    http_method_names = READ_AND_WRITE
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return DisputeUpdateSerializer
+        if self.action == "resolve":
+            return DisputeResolveSerializer
+        return DisputeSerializer
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.open_dispute(data.pop("invoice"), **data)
+
+    @extend_schema(
+        request=DisputeResolveSerializer,
+        responses=DisputeSerializer,
+        examples=[
+            OpenApiExample(
+                "Credited",
+                value={"resolution": "credited", "credit_amount": "250.00"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Resolve; `credited` with `credit_amount` issues the credit note in the same step.
+
+        The credit note needs the role that writes adjustments (integration, admin): a
+        collector resolves without one, or 403.
+        """
+        dispute = self.get_object()
+        serializer = DisputeResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data.get("credit_amount") and not request.user.has_perm(
+            "receivables.add_adjustment"
+        ):
+            # Resolving is a collector's job; issuing the credit note moves money.
+            raise PermissionDenied("Issuing a credit note needs the adjustment permission.")
+        dispute = services.resolve_dispute(dispute, user=request.user, **serializer.validated_data)
+        dispute = self.get_queryset().get(pk=dispute.pk)
+        return Response(DisputeSerializer(dispute).data, status=status.HTTP_200_OK)
+
+
+class PromiseViewSet(viewsets.ModelViewSet):
+    """Promises to pay; their status follows the cash applied to the invoice."""
+
+    queryset = PromiseToPay.objects.select_related("invoice__customer")
+    serializer_class = PromiseSerializer
+    filterset_class = PromiseFilterSet
+    search_fields = predicates.SEARCH_FIELDS["promisetopay"]
+    ordering_fields = ["created_date", "promised_date", "amount", "updated_at", "id"]
+    ordering = ["-promised_date", "-id"]
+    http_method_names = READ_AND_WRITE
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return PromiseUpdateSerializer
+        return PromiseSerializer
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.create_promise(
+            data.pop("invoice"), user=self.request.user, **data
+        )
+
+
+class ActivityViewSet(viewsets.ModelViewSet):
+    """Collection activities: no money moves, so they are edited and deleted freely."""
+
+    queryset = CollectionActivity.objects.select_related("customer", "invoice")
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilterSet
+    search_fields = predicates.SEARCH_FIELDS["collectionactivity"]
+    ordering_fields = ["occurred_at", "clicked_at", "updated_at", "id"]
+    ordering = ["-occurred_at", "-id"]
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        serializer.save(created_by=user if user.is_authenticated else None)

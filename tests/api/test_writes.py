@@ -1,0 +1,416 @@
+"""Writes through the API call the services: their rules, codes and server-owned fields."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from receivables import services
+from receivables.models import Adjustment, Dispute, Invoice, PromiseToPay
+from tests.api.conftest import snapshot
+from tests.factories import (
+    CustomerFactory,
+    InvoiceFactory,
+    OrderFactory,
+    PaymentFactory,
+    SegmentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_invoice_fills_defaults_and_ignores_server_owned_fields(api, world, check_rollup):
+    # Given a body that also tries to set server-owned fields
+    body = {
+        "customer": world.customer.pk,
+        "number": "INV-77",
+        "issue_date": "2026-02-01",
+        "amount": "300.00",
+        "open_amount": "1.00",
+        "paid_date": "2026-02-02",
+    }
+
+    # When it is posted
+    response = api.post("/api/v1/invoices/", body, format="json")
+
+    # Then the service's defaults apply and the server-owned fields are its own
+    assert response.status_code == 201
+    row = response.json()
+    assert {k: row[k] for k in ("due_date", "rep", "currency", "status", "open_amount")} == {
+        "due_date": "2026-03-03",
+        "rep": world.rep.pk,
+        "currency": "USD",
+        "status": "open",
+        "open_amount": "300.00",
+    }
+    assert row["paid_date"] is None
+    check_rollup()
+
+
+def test_issued_invoice_amount_is_immutable(api, world):
+    # Given an issued invoice
+    before = snapshot()
+
+    # When a client changes its amount
+    response = api.patch(f"/api/v1/invoices/{world.invoice.pk}/", {"amount": "1.00"}, format="json")
+
+    # Then 400 with the service's code, nothing changed
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invoice_issued_immutable"
+    assert response.json()["errors"][0]["field"] == "amount"
+    assert snapshot() == before
+
+
+def test_status_is_not_written_by_update(api, world):
+    response = api.patch(f"/api/v1/invoices/{world.draft.pk}/", {"status": "paid"}, format="json")
+
+    assert response.status_code == 200
+    assert Invoice.objects.get(pk=world.draft.pk).status == "draft"
+
+
+def test_issue_then_void_a_draft(api, world, check_rollup):
+    # When the draft is issued, then voided
+    issued = api.post(f"/api/v1/invoices/{world.draft.pk}/issue/")
+    voided = api.post(
+        f"/api/v1/invoices/{world.draft.pk}/void/", {"voided_date": "2026-02-02"}, format="json"
+    )
+
+    # Then it went open, then void with no open amount
+    assert issued.json()["status"] == "open"
+    assert (
+        voided.json()["status"],
+        voided.json()["voided_date"],
+        voided.json()["open_amount"],
+    ) == (
+        "void",
+        "2026-02-02",
+        "0.00",
+    )
+    check_rollup()
+
+
+def test_issuing_an_open_invoice_is_400(api, world):
+    response = api.post(f"/api/v1/invoices/{world.invoice.pk}/issue/")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "code": "invoice_not_draft",
+                "field": None,
+                "message": "Only a draft invoice can be issued.",
+            }
+        ]
+    }
+
+
+def test_delete_draft_invoice(api, world):
+    response = api.delete(f"/api/v1/invoices/{world.draft.pk}/")
+
+    assert response.status_code == 204
+    assert not Invoice.objects.filter(pk=world.draft.pk).exists()
+
+
+def test_delete_invoice_with_applications_is_409_protected(api, world):
+    # Given cash applied to the invoice
+    payment = PaymentFactory(customer=world.customer, amount=Decimal("10.00"))
+    services.apply_payment(payment, world.invoice, Decimal("10.00"))
+    before = snapshot()
+
+    # When it is deleted
+    response = api.delete(f"/api/v1/invoices/{world.invoice.pk}/")
+
+    # Then 409 protected, nothing changed
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "protected"
+    assert response.json()["errors"][0]["invoice"] == world.invoice.pk
+    assert snapshot() == before
+
+
+def test_delete_issued_invoice_is_409(api, world):
+    invoice = InvoiceFactory(customer=world.customer)
+
+    response = api.delete(f"/api/v1/invoices/{invoice.pk}/")
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "invoice_not_draft"
+
+
+def test_adjustment_over_open_amount_is_400_with_code(api, world):
+    before = snapshot()
+
+    response = api.post(
+        "/api/v1/adjustments/",
+        {"invoice": world.invoice.pk, "kind": "write_off", "amount": "1000.00",
+         "adjustment_date": "2026-02-01"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "code": "exceeds_open_amount",
+                "field": "amount",
+                "message": "1000.00 is more than the open amount 90.00 of INV-1.",
+            }
+        ]
+    }
+    assert snapshot() == before
+
+
+def test_adjustment_records_who_made_it(make_client, world, check_rollup):
+    client = make_client("integration")
+
+    response = client.post(
+        "/api/v1/adjustments/",
+        {"invoice": world.invoice.pk, "kind": "write_off", "amount": "90.00",
+         "adjustment_date": "2026-02-01"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 201
+    adjustment = Adjustment.objects.get(pk=response.json()["id"])
+    assert (
+        adjustment.created_by,
+        adjustment.invoice.status,
+        str(adjustment.invoice.paid_date),
+    ) == (
+        client.user,
+        "paid",
+        "2026-02-01",
+    )
+    check_rollup()
+
+
+def test_resolve_dispute_with_credit_note(api, world, check_rollup):
+    response = api.post(
+        f"/api/v1/disputes/{world.dispute.pk}/resolve/",
+        {"resolution": "credited", "credit_amount": "20.00", "resolved_date": "2026-02-01"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["resolution"]) == ("resolved", "credited")
+    world.invoice.refresh_from_db()
+    assert world.invoice.open_amount == Decimal("70.00")
+    check_rollup()
+
+
+def test_resolving_twice_is_400(api, world):
+    services.resolve_dispute(world.dispute, resolution="upheld", resolved_date=date(2026, 2, 1))
+    before = snapshot()
+
+    response = api.post(
+        f"/api/v1/disputes/{world.dispute.pk}/resolve/", {"resolution": "upheld"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "dispute_already_resolved"
+    assert snapshot() == before
+
+
+def test_dispute_update_changes_notes_only(api, world):
+    response = api.patch(
+        f"/api/v1/disputes/{world.dispute.pk}/",
+        {"notes": "Escalated", "amount": "1.00", "status": "resolved"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    dispute = Dispute.objects.get(pk=world.dispute.pk)
+    assert (dispute.notes, dispute.amount, dispute.status) == (
+        "Escalated",
+        Decimal("20.00"),
+        "open",
+    )
+
+
+def test_promise_status_is_derived(api, world):
+    # Given cash applied to the invoice in the promise window
+    payment = PaymentFactory(
+        customer=world.customer, amount=Decimal("40.00"), received_date=date(2026, 2, 3)
+    )
+    services.apply_payment(payment, world.invoice, Decimal("40.00"))
+
+    # When a promise covering it is created, trying to set its status
+    response = api.post(
+        "/api/v1/promises/",
+        {"invoice": world.invoice.pk, "created_date": "2026-02-01",
+         "promised_date": "2026-02-10", "amount": "40.00", "status": "broken"},
+        format="json",
+    )  # fmt: skip
+
+    # Then it is kept already
+    assert response.status_code == 201
+    assert response.json()["status"] == "kept"
+    assert PromiseToPay.objects.get(pk=response.json()["id"]).status == "kept"
+
+
+def test_promise_before_created_is_400(api, world):
+    response = api.post(
+        "/api/v1/promises/",
+        {"invoice": world.invoice.pk, "created_date": "2026-02-10",
+         "promised_date": "2026-02-01", "amount": "40.00"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "promised_before_created",
+        "field": "promised_date",
+        "message": "The promised date is before the promise.",
+    }
+
+
+def test_customer_segment_change_moves_its_ar_history(api, world, check_rollup):
+    new_segment = SegmentFactory(name="Mid", code="MID")
+
+    response = api.patch(
+        f"/api/v1/customers/{world.customer.pk}/", {"segment": new_segment.pk}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["segment"], response.json()["segment_name"]) == (new_segment.pk, "Mid")
+    check_rollup()
+
+
+def test_credit_hold_place_and_release(api, world):
+    placed = api.post(f"/api/v1/customers/{world.customer.pk}/place-credit-hold/")
+    again = api.post(f"/api/v1/customers/{world.customer.pk}/place-credit-hold/")
+    released = api.post(f"/api/v1/customers/{world.customer.pk}/release-credit-hold/")
+
+    assert placed.json()["on_credit_hold"] is True
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["code"] == "credit_hold_unchanged"
+    assert released.json()["on_credit_hold"] is False
+
+
+def test_customer_on_credit_hold_is_read_only(api, world):
+    response = api.patch(
+        f"/api/v1/customers/{world.customer.pk}/", {"on_credit_hold": True}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["on_credit_hold"] is False
+
+
+def test_duplicate_customer_external_id_is_400(api, world):
+    CustomerFactory(external_id="ERP-9")
+
+    response = api.post(
+        "/api/v1/customers/", {"name": "Dup", "external_id": "ERP-9"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "unique"
+
+
+def test_activity_on_another_customers_invoice_is_400(api, world):
+    other = CustomerFactory()
+    before = snapshot()
+
+    response = api.post(
+        "/api/v1/activities/",
+        {"customer": other.pk, "invoice": world.invoice.pk, "kind": "email",
+         "occurred_at": "2026-02-01T09:00:00Z"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "customer_mismatch",
+            "field": "invoice",
+            "message": "The invoice belongs to another customer.",
+        }
+    ]
+    assert snapshot() == before
+
+
+def test_activity_records_creator(make_client, world):
+    client = make_client("collector")
+
+    response = client.post(
+        "/api/v1/activities/",
+        {"customer": world.customer.pk, "kind": "call", "occurred_at": "2026-02-01T09:00:00Z"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["created_by"] == client.user.pk
+
+
+def test_deleting_a_segment_with_customers_is_409(api, world):
+    response = api.delete(f"/api/v1/segments/{world.segment.pk}/")
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "protected"
+
+
+def test_opportunity_won_without_closed_date_is_400(api, world):
+    response = api.post(
+        "/api/v1/opportunities/",
+        {"customer": world.customer.pk, "name": "X", "amount": "5.00", "stage": "won",
+         "created_date": "2026-01-01"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] is None
+
+
+def test_partial_update_keeps_null_names_in_the_response(api, world):
+    # Given a customer whose rep is removed by a PATCH (found by schemathesis: DRF skipped
+    # fields with a default on partial updates, so `rep_name` vanished from the response)
+    response = api.patch(f"/api/v1/customers/{world.customer.pk}/", {"rep": None}, format="json")
+
+    # Then the name is there, null
+    assert response.status_code == 200
+    assert (response.json()["rep"], response.json()["rep_name"]) == (None, None)
+
+
+def test_collector_cannot_issue_a_credit_note_through_resolve(make_client, world):
+    # Given a collector (writes disputes, not adjustments)
+    client = make_client("collector")
+    before = snapshot()
+
+    # When it resolves with a credit note
+    response = client.post(
+        f"/api/v1/disputes/{world.dispute.pk}/resolve/",
+        {"resolution": "credited", "credit_amount": "20.00"},
+        format="json",
+    )
+
+    # Then 403, nothing changed
+    assert response.status_code == 403
+    assert response.json()["errors"] == [
+        {
+            "code": "permission_denied",
+            "field": None,
+            "message": "Issuing a credit note needs the adjustment permission.",
+        }
+    ]
+    assert snapshot() == before
+
+
+def test_invoice_cannot_point_to_another_customers_order(api, world):
+    # Given an order of another customer
+    other_order = OrderFactory(customer=CustomerFactory())
+    before = snapshot()
+
+    # When an invoice is moved onto it
+    response = api.patch(
+        f"/api/v1/invoices/{world.invoice.pk}/", {"order": other_order.pk}, format="json"
+    )
+
+    # Then 400 with the create rule's code, nothing changed
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "order_customer_mismatch",
+            "field": "order",
+            "message": "The order belongs to another customer.",
+        }
+    ]
+    assert snapshot() == before

@@ -23,6 +23,7 @@ from o2c_api.money import ZERO
 from receivables import ledger
 from receivables.models import (
     Adjustment,
+    Dispute,
     Invoice,
     Payment,
     PaymentApplication,
@@ -30,6 +31,7 @@ from receivables.models import (
 )
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
+HALF_CENT = DecimalField(max_digits=18, decimal_places=3)
 
 
 def _sum_of(model, fk: str) -> Coalesce:
@@ -187,7 +189,8 @@ def _promises_off():
         output_field=MONEY,
     )
     promises = PromiseToPay.objects.annotate(paid=Coalesce(paid, Value(ZERO), output_field=MONEY))
-    kept = Q(paid__gte=F("amount"))
+    # Half a cent of slack: SQLite sums decimals as floats (see services.refresh_promise_statuses).
+    kept = Q(paid__gte=F("amount") - Value(Decimal("0.005"), output_field=HALF_CENT))
     broken = ~kept & Q(promised_date__lt=today())
     return promises.filter(
         (Q(status="kept") & ~kept)
@@ -204,6 +207,7 @@ def row_counts() -> dict[str, int]:
         "applications": PaymentApplication.objects.count(),
         "adjustments": Adjustment.objects.count(),
         "promises": PromiseToPay.objects.count(),
+        "disputes": Dispute.objects.count(),
     }
 
 

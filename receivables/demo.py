@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from o2c_api.money import CENT, ZERO
@@ -167,6 +168,48 @@ def seed(
     return result
 
 
+def _copy(model, objects: list) -> None:
+    """Write `objects` with PostgreSQL's COPY, about twice as fast as bulk_create at 1M rows.
+
+    Ids are drawn from the table's sequence first and set on the objects, so children built
+    against them (an application's payment and invoice) get their foreign keys as with
+    bulk_create. Model defaults are already on the instances; auto_now fields are set here.
+    """
+    fields = model._meta.concrete_fields
+    table = model._meta.db_table
+    now = timezone.now()
+    kinds = [
+        "auto"
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else "relation"
+        if f.is_relation
+        else "plain"
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, model._meta.pk.column, len(objects)],
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        columns_kinds = list(zip(fields, kinds, strict=True))
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([_column_value(obj, *column, now) for column in columns_kinds])
+
+
+def _column_value(obj, field, kind: str, now: datetime):
+    if kind == "auto":
+        return now
+    value = getattr(obj, field.attname)
+    if kind == "relation" and value is None and field.is_cached(obj):
+        related = field.get_cached_value(obj)
+        value = related.pk if related is not None else None
+    return value
+
+
 class _Generator:
     def __init__(self, *, rng: random.Random, today: date, months: int, invoices_per_customer):
         self.rng = rng
@@ -183,7 +226,9 @@ class _Generator:
     # --- helpers ----------------------------------------------------------------------------
 
     def _save(self, model, objects: list) -> None:
-        if objects:
+        if objects and connection.vendor == "postgresql":
+            _copy(model, objects)
+        elif objects:
             model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
         name = model._meta.model_name
         self.counts[name] = self.counts.get(name, 0) + len(objects)

@@ -125,6 +125,16 @@ class InvoiceForm(ServiceAdminForm):
         fields = "__all__"
 
 
+class NewInvoiceForm(InvoiceForm):
+    """A new invoice is issued at once (open) or kept as a draft; later via the actions."""
+
+    new_status = forms.ChoiceField(
+        label="Status",
+        choices=[(Invoice.Status.OPEN, "Open (issued)"), (Invoice.Status.DRAFT, "Draft")],
+        initial=Invoice.Status.OPEN,
+    )
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
     """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions."""
@@ -192,17 +202,7 @@ class InvoiceAdmin(ServiceAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = type(
-                "NewInvoiceForm",
-                (InvoiceForm,),
-                {
-                    "new_status": forms.ChoiceField(
-                        label="Status",
-                        choices=[(Invoice.Status.OPEN, "Open (issued)"), ("draft", "Draft")],
-                        initial=Invoice.Status.OPEN,
-                    )
-                },
-            )
+            kwargs["form"] = NewInvoiceForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_with_service(self, request, form, change):

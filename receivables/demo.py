@@ -553,7 +553,7 @@ class _Generator:
                     invoice=invoice,
                     amount=part,
                     applied_date=day,
-                    automatic=rng.random() < 0.8,
+                    automatic=received == day and rng.random() < 0.9,
                 )
             )
         if rng.random() < 0.005:  # cash on account, not matched to anything yet

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from receivables import services
 from receivables.models import (
@@ -16,7 +18,7 @@ from receivables.models import (
     PromiseToPay,
 )
 from tests.admin_helpers import admin_url, form_errors, post_form, run_action
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
+from tests.factories import ActivityFactory, CustomerFactory, InvoiceFactory, PaymentFactory
 from tests.invariants import invariant_violations, money_totals
 
 pytestmark = pytest.mark.django_db
@@ -393,3 +395,31 @@ def test_rollup_admin_is_read_only(admin_client, customer):
     page = admin_client.get(admin_url(ARDailyMovement, "change", row.pk))
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
+
+
+def invoice_with_history(customer, number: str, rows: int) -> Invoice:
+    invoice = InvoiceFactory(customer=customer, number=number, amount=Decimal("1000.00"))
+    for day in range(1, rows + 1):
+        on = date(2026, 1, 1) + timedelta(days=day)
+        cash = PaymentFactory(customer=customer, amount=Decimal("1.00"), received_date=on)
+        services.apply_payment(cash, invoice, Decimal("1.00"))
+        services.add_adjustment(
+            invoice, kind="credit_note", amount=Decimal("1.00"), adjustment_date=on
+        )
+        services.open_dispute(invoice, reason="other", amount=Decimal("1.00"), opened_date=on)
+        services.create_promise(invoice, created_date=on, promised_date=on, amount=Decimal("1.00"))
+        ActivityFactory(customer=customer, invoice=invoice)
+    return invoice
+
+
+def test_invoice_change_page_queries_do_not_grow_with_inline_rows(admin_client, customer):
+    small = invoice_with_history(customer, "SMALL", 1)
+    large = invoice_with_history(customer, "LARGE", 6)
+    admin_client.get(admin_url(Invoice, "change", small.pk))
+
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(admin_url(Invoice, "change", small.pk)).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(admin_url(Invoice, "change", large.pk)).status_code == 200
+
+    assert len(many) == len(few)

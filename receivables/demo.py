@@ -69,6 +69,7 @@ PRODUCT_LINES = ("hardware", "software", "services", "support")
 TERMS = (15, 30, 30, 30, 30, 45, 60)
 METHODS = ("ach", "ach", "ach", "wire", "wire", "card", "check", "other")
 DISPUTE_REASONS = ("pricing", "quantity", "delivery", "quality", "duplicate", "other")
+REMINDER_KINDS = ("reminder", "reminder", "email")  # two in three are dunning reminders
 CALL_OUTCOMES = ("no_answer", "no_answer", "reached", "promised", "disputed")
 
 
@@ -216,6 +217,8 @@ def _column_value(obj, field, kind: str, now: datetime):
 
 
 class _Generator:
+    """Draws the history customer by customer; `write_chunk` writes one batch of customers."""
+
     def __init__(self, *, rng: random.Random, today: date, months: int, invoices_per_customer):
         self.rng = rng
         self.today = today
@@ -444,7 +447,7 @@ class _Generator:
             invoice.voided_date = min(issue_date + self._days(1, 10), today)
             return
 
-        # Events that lower the open amount: (date, "application" | kind, amount, automatic).
+        # Events that lower the open amount: (date, "application" or adjustment kind, amount).
         events: list[tuple[date, str, Decimal]] = []
         remaining = amount
         pay_after = None  # a dispute holds payment until it is resolved
@@ -593,10 +596,7 @@ class _Generator:
                 CollectionActivity(
                     customer=customer,
                     invoice=invoice,
-                    kind=rng.choice(
-                        (CollectionActivity.Kind.REMINDER, CollectionActivity.Kind.REMINDER)
-                        + (CollectionActivity.Kind.EMAIL,)
-                    ),
+                    kind=rng.choice(REMINDER_KINDS),
                     occurred_at=occurred,
                     clicked_at=clicked,
                 )

@@ -404,7 +404,12 @@ class CollectionActivity(models.Model):
         return f"{self.get_kind_display()} to {self.customer} at {self.occurred_at:%Y-%m-%d}"
 
     def clean(self) -> None:
-        if self.invoice_id is not None and self.invoice.customer_id != self.customer_id:
+        # The invoice page's inline sets the customer after validation: check only when known.
+        if (
+            self.invoice_id is not None
+            and self.customer_id is not None
+            and self.invoice.customer_id != self.customer_id
+        ):
             raise ValidationError(
                 {
                     "invoice": ValidationError(

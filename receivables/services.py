@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, F, Max, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -767,10 +767,14 @@ def refresh_promise_statuses(
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)
+    # Half a cent below the promised amount: SQLite sums decimals as floats (20.00 + 29.99 <
+    # 49.99 there); amounts are whole cents, so on PostgreSQL this is exactly `>= amount`.
+    half_cent = Value(Decimal("0.005"), output_field=DecimalField(max_digits=18, decimal_places=3))
+    kept_from = F("amount") - half_cent
     return promises.update(
         status=Case(
             When(
-                GreaterThanOrEqual(Coalesce(paid_in_window, Value(ZERO)), F("amount")),
+                GreaterThanOrEqual(Coalesce(paid_in_window, Value(ZERO)), kept_from),
                 then=Value(PromiseToPay.Status.KEPT),
             ),
             When(

@@ -1,0 +1,103 @@
+"""Admin for segments, reps, customers and opportunities. Customer edits go through the service."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from accounts import services
+from accounts.models import Customer, Opportunity, SalesRep, Segment
+from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "customer_count", "updated_at")
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(customer_count=Count("customers"))
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_count(self, obj):
+        return obj.customer_count
+
+
+@admin.register(SalesRep)
+class SalesRepAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "user", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "email", "user__username")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceAdmin):
+    """Changes call `accounts.services.update_customer` (a segment change re-keys the rollup)."""
+
+    list_display = (
+        "name",
+        "external_id",
+        "segment",
+        "rep",
+        "currency",
+        "payment_terms_days",
+        "credit_limit",
+        "on_credit_hold",
+    )
+    list_filter = ("on_credit_hold", "currency", "segment", "rep", "payment_terms_days")
+    search_fields = ("name", "external_id")
+    list_select_related = ("segment", "rep")
+    autocomplete_fields = ("segment", "rep")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "created_at"
+    actions = ("place_credit_hold", "release_credit_hold")
+
+    def save_with_service(self, request, form, change):
+        if not change:
+            customer = Customer()  # not form.instance: this also runs in a rolled-back dry run
+            for field, value in form.cleaned_data.items():
+                setattr(customer, field, value)
+            customer.full_clean()
+            customer.save()
+            return customer
+        fields = [f.name for f in Customer._meta.concrete_fields if f.editable]
+        return services.update_customer(form.instance, **changes_from(form, fields))
+
+    @admin.action(description="Place selected customers on credit hold", permissions=["change"])
+    def place_credit_hold(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda customer: services.set_credit_hold(customer, True),
+            "customers placed on credit hold",
+        )
+
+    @admin.action(description="Release selected customers from credit hold", permissions=["change"])
+    def release_credit_hold(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda customer: services.set_credit_hold(customer, False),
+            "customers released from credit hold",
+        )
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "customer",
+        "rep",
+        "stage",
+        "amount",
+        "currency",
+        "created_date",
+        "closed_date",
+    )
+    list_filter = ("stage", "currency", "rep", "customer__segment", "created_date", "closed_date")
+    search_fields = ("name", "customer__name", "customer__external_id")
+    list_select_related = ("customer", "rep")
+    autocomplete_fields = ("customer", "rep")
+    date_hierarchy = "created_date"

@@ -1,0 +1,10 @@
+"""Admin for orders, invoices, cash, disputes, promises, activities and the AR rollup.
+
+Every save or action that moves money calls `receivables.services` (see `o2c_api.admin`): a
+service refusal is shown on the form or as a message and changes nothing. Amounts the services
+keep (open amount, paid date, unapplied amount, promise status, the rollup) are read-only.
+"""
+
+from receivables.admin import cash, collection, invoices, rollup
+
+__all__ = ["cash", "collection", "invoices", "rollup"]

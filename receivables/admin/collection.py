@@ -1,0 +1,176 @@
+"""Disputes, promises to pay and collection activities."""
+
+from django.contrib import admin
+
+from o2c_api.admin import ServiceAdmin, run_for_each
+from receivables import services
+from receivables.models import CollectionActivity, Dispute, PromiseToPay
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ServiceAdmin):
+    """Opened with `open_dispute`; resolved by actions (`resolve_dispute`); notes editable."""
+
+    list_display = (
+        "invoice",
+        "customer",
+        "reason",
+        "amount",
+        "opened_date",
+        "status",
+        "resolved_date",
+        "resolution",
+    )
+    list_filter = (
+        "status",
+        "reason",
+        "resolution",
+        "opened_date",
+        "resolved_date",
+        "invoice__rep",
+        "invoice__customer__segment",
+    )
+    search_fields = ("invoice__number", "invoice__customer__name", "notes")
+    list_select_related = ("invoice__customer",)
+    autocomplete_fields = ("invoice",)
+    date_hierarchy = "opened_date"
+    actions = ("resolve_upheld", "resolve_withdrawn", "resolve_credited")
+    NEW_FIELDS = ("invoice", "reason", "amount", "opened_date", "notes")
+
+    @admin.display(ordering="invoice__customer__name")
+    def customer(self, obj):
+        return obj.invoice.customer
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.NEW_FIELDS)
+        return [*self.NEW_FIELDS, "status", "resolved_date", "resolution"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        # Status, date and resolution change through the resolve actions only.
+        return (
+            "invoice",
+            "reason",
+            "amount",
+            "opened_date",
+            "status",
+            "resolved_date",
+            "resolution",
+        )
+
+    def save_with_service(self, request, form, change):
+        data = form.cleaned_data
+        if not change:
+            return services.open_dispute(
+                data["invoice"],
+                reason=data["reason"],
+                amount=data["amount"],
+                opened_date=data["opened_date"],
+                notes=data["notes"],
+            )
+        dispute = form.instance
+        dispute.notes = data["notes"]
+        dispute.save(update_fields=["notes", "updated_at"])
+        return dispute
+
+    def _resolve(self, request, queryset, resolution, credit: bool):
+        def resolve(dispute):
+            services.resolve_dispute(
+                dispute,
+                resolution=resolution,
+                credit_amount=dispute.amount if credit else None,
+                user=request.user,
+            )
+
+        run_for_each(
+            self,
+            request,
+            queryset.select_related("invoice"),
+            resolve,
+            f"disputes resolved ({resolution})",
+        )
+
+    @admin.action(description="Resolve selected disputes: invoice upheld", permissions=["change"])
+    def resolve_upheld(self, request, queryset):
+        self._resolve(request, queryset, Dispute.Resolution.UPHELD, credit=False)
+
+    @admin.action(description="Resolve selected disputes: withdrawn", permissions=["change"])
+    def resolve_withdrawn(self, request, queryset):
+        self._resolve(request, queryset, Dispute.Resolution.WITHDRAWN, credit=False)
+
+    @admin.action(
+        description="Resolve selected disputes: credit the disputed amount", permissions=["change"]
+    )
+    def resolve_credited(self, request, queryset):
+        self._resolve(request, queryset, Dispute.Resolution.CREDITED, credit=True)
+
+
+@admin.register(PromiseToPay)
+class PromiseToPayAdmin(ServiceAdmin):
+    """Created with `create_promise` (status derived at once); notes editable afterwards."""
+
+    list_display = ("invoice", "customer", "created_date", "promised_date", "amount", "status")
+    list_filter = (
+        "status",
+        "promised_date",
+        "created_date",
+        "invoice__rep",
+        "invoice__customer__segment",
+    )
+    search_fields = ("invoice__number", "invoice__customer__name", "notes")
+    list_select_related = ("invoice__customer",)
+    autocomplete_fields = ("invoice",)
+    date_hierarchy = "promised_date"
+    actions = ("refresh_statuses",)
+    NEW_FIELDS = ("invoice", "created_date", "promised_date", "amount", "notes")
+
+    @admin.display(ordering="invoice__customer__name")
+    def customer(self, obj):
+        return obj.invoice.customer
+
+    def get_fields(self, request, obj=None):
+        return list(self.NEW_FIELDS) if obj is None else [*self.NEW_FIELDS, "status"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("invoice", "created_date", "promised_date", "amount", "status")
+
+    def save_with_service(self, request, form, change):
+        data = form.cleaned_data
+        if not change:
+            return services.create_promise(
+                data["invoice"],
+                promised_date=data["promised_date"],
+                amount=data["amount"],
+                created_date=data["created_date"],
+                notes=data["notes"],
+                user=request.user,
+            )
+        promise = form.instance
+        promise.notes = data["notes"]
+        promise.save(update_fields=["notes", "updated_at"])
+        return promise
+
+    @admin.action(description="Refresh statuses of selected promises", permissions=["change"])
+    def refresh_statuses(self, request, queryset):
+        invoice_ids = set(queryset.values_list("invoice_id", flat=True))
+        services.refresh_promise_statuses(invoice_ids=sorted(invoice_ids))
+        self.message_user(request, f"Refreshed the promises of {len(invoice_ids)} invoices.")
+
+
+@admin.register(CollectionActivity)
+class CollectionActivityAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "kind", "customer", "invoice", "outcome", "clicked_at")
+    list_filter = ("kind", "outcome", "occurred_at", "customer__rep", "customer__segment")
+    search_fields = ("customer__name", "customer__external_id", "invoice__number", "notes")
+    list_select_related = ("customer", "invoice")
+    autocomplete_fields = ("customer", "invoice")
+    date_hierarchy = "occurred_at"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,222 @@
+"""Orders, invoices and adjustments: invoice writes go through the services."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from o2c_api.admin import ServiceAdmin, ServiceAdminForm, changes_from, run_for_each
+from o2c_api.money import CURRENCY_CHOICES
+from receivables import services
+from receivables.admin.inlines import (
+    ActivityInline,
+    AdjustmentInline,
+    DisputeInline,
+    InvoiceApplicationInline,
+    PromiseInline,
+)
+from receivables.models import Adjustment, CollectionActivity, Invoice, Order
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "customer",
+        "rep",
+        "order_date",
+        "amount",
+        "currency",
+        "product_line",
+        "status",
+    )
+    list_filter = ("status", "currency", "product_line", "rep", "customer__segment", "order_date")
+    search_fields = ("number", "customer__name", "customer__external_id", "opportunity__name")
+    list_select_related = ("customer", "rep")
+    autocomplete_fields = ("customer", "rep", "opportunity")
+    date_hierarchy = "order_date"
+
+
+class InvoiceForm(ServiceAdminForm):
+    """Due date, currency, rep and product line may be left empty: the service fills them."""
+
+    due_date = forms.DateField(
+        required=False, help_text="Empty: issue date + the customer's payment terms."
+    )
+    currency = forms.ChoiceField(
+        choices=[("", "The order's or customer's currency")] + CURRENCY_CHOICES, required=False
+    )
+    product_line = forms.CharField(
+        required=False, max_length=64, help_text="Empty on a new invoice: the order's."
+    )
+
+    class Meta:
+        model = Invoice
+        fields = "__all__"
+
+
+class NewInvoiceForm(InvoiceForm):
+    """A new invoice is issued at once (open) or kept as a draft; later via the actions."""
+
+    new_status = forms.ChoiceField(
+        label="Status",
+        choices=[(Invoice.Status.OPEN, "Open (issued)"), (Invoice.Status.DRAFT, "Draft")],
+        initial=Invoice.Status.OPEN,
+    )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ServiceAdmin):
+    """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions."""
+
+    form = InvoiceForm
+    list_display = (
+        "number",
+        "customer",
+        "rep",
+        "issue_date",
+        "due_date",
+        "amount",
+        "open_amount",
+        "currency",
+        "status",
+        "paid_date",
+    )
+    list_filter = (
+        "status",
+        "currency",
+        "product_line",
+        "rep",
+        "customer__segment",
+        "issue_date",
+        "due_date",
+        "paid_date",
+    )
+    search_fields = ("number", "customer__name", "customer__external_id", "order__number")
+    list_select_related = ("customer", "rep")
+    autocomplete_fields = ("customer", "order", "rep")
+    date_hierarchy = "issue_date"
+    readonly_fields = (
+        "status",
+        "open_amount",
+        "paid_date",
+        "voided_date",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (
+        InvoiceApplicationInline,
+        AdjustmentInline,
+        DisputeInline,
+        PromiseInline,
+        ActivityInline,
+    )
+    actions = ("issue_invoices", "void_invoices", "refresh_promises")
+    EDITABLE = (
+        "customer",
+        "number",
+        "order",
+        "rep",
+        "product_line",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+    )
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.EDITABLE)
+        if obj is None:
+            return [*fields, "new_status"]
+        return [*fields, *self.readonly_fields]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = NewInvoiceForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_with_service(self, request, form, change):
+        data = form.cleaned_data
+        if not change:
+            return services.create_invoice(
+                customer=data["customer"],
+                number=data["number"],
+                issue_date=data["issue_date"],
+                amount=data["amount"],
+                currency=data["currency"] or None,
+                due_date=data["due_date"],
+                order=data["order"],
+                rep=data["rep"],
+                product_line=data["product_line"] or None,
+                status=data["new_status"],
+            )
+        changes = changes_from(form, self.EDITABLE)
+        if changes.get("due_date", "") is None:
+            del changes["due_date"]  # empty on an existing invoice means "unchanged"
+        if changes.get("currency", None) == "":
+            del changes["currency"]
+        return services.update_invoice(form.instance, **changes)
+
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts and void invoices move no AR: deleting an issued one would corrupt the
+        # rollup (void it instead). Applications, adjustments etc. protect it anyway.
+        if obj is not None and obj.counts:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Issue selected draft invoices", permissions=["change"])
+    def issue_invoices(self, request, queryset):
+        run_for_each(self, request, queryset, services.issue_invoice, "invoices issued")
+
+    @admin.action(description="Void selected invoices", permissions=["change"])
+    def void_invoices(self, request, queryset):
+        run_for_each(self, request, queryset, services.void_invoice, "invoices voided")
+
+    @admin.action(
+        description="Refresh the promise statuses of selected invoices", permissions=["change"]
+    )
+    def refresh_promises(self, request, queryset):
+        count = services.refresh_promise_statuses(
+            invoice_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{count} promises refreshed.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        # Activities logged on the invoice page belong to the invoice's customer.
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, CollectionActivity) and instance.customer_id is None:
+                instance.customer_id = form.instance.customer_id
+                instance.created_by = request.user
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ServiceAdmin):
+    """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
+
+    list_display = ("invoice", "kind", "amount", "adjustment_date", "reason", "created_by")
+    list_filter = ("kind", "adjustment_date", "invoice__rep", "invoice__customer__segment")
+    search_fields = ("invoice__number", "invoice__customer__name", "reason")
+    list_select_related = ("invoice", "created_by")
+    autocomplete_fields = ("invoice",)
+    date_hierarchy = "adjustment_date"
+    fields = ("invoice", "kind", "amount", "adjustment_date", "reason")
+
+    def save_with_service(self, request, form, change):
+        data = form.cleaned_data
+        return services.add_adjustment(
+            data["invoice"],
+            kind=data["kind"],
+            amount=data["amount"],
+            adjustment_date=data["adjustment_date"],
+            reason=data["reason"],
+            user=request.user,
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,63 @@
+"""`manage.py demo`: the README's first command — a running service full of demo data."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.tokens import issue_token
+from receivables import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, seed demo data when the database is empty, create the `admin` login "
+        "(new password each run) with an admin-role API token, print them, and serve on "
+        "127.0.0.1:8000."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=60)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Prepare and print the login, do not serve."
+        )
+
+    def handle(self, *args, customers, seed, addrport, no_serve, **options):
+        if settings.PRODUCTION:
+            raise CommandError("The demo command is for development (O2C_PRODUCTION is on).")
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo.domain_is_empty():
+            result = demo.seed(customers=customers, seed=seed)
+            self.stdout.write(
+                f"Seeded {result.counts['customer']} customers, {result.counts['invoice']} "
+                f"invoices, {result.counts['payment']} payments in {result.seconds:.1f}s."
+            )
+        else:
+            self.stdout.write("The database already holds data: not seeding.")
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username="admin")
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        token = issue_token("admin", "admin")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n".join(
+                    (
+                        "",
+                        f"Admin:      http://{addrport}/admin/  user admin  password {password}",
+                        f"API token:  {token}  (role admin)",
+                        f"Try:        curl -H 'Authorization: Token {token}' "
+                        f"http://{addrport}/api/v1/invoices/",
+                        f"API docs:   http://{addrport}/api/docs/",
+                        "",
+                    )
+                )
+            )
+        )
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)

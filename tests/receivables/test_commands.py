@@ -1,0 +1,85 @@
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from receivables import services
+from receivables.models import ARDailyMovement, Invoice, PromiseToPay
+from tests.factories import CustomerFactory, InvoiceFactory
+from tests.invariants import invariant_violations
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rebuild_ar_rollup_restores_a_damaged_rollup(check_rollup):
+    InvoiceFactory(amount=Decimal("100.00"), issue_date=date(2026, 1, 1))
+    InvoiceFactory(amount=Decimal("50.00"), issue_date=date(2026, 1, 2))
+    ARDailyMovement.objects.all().delete()
+    out = StringIO()
+
+    call_command("rebuild_ar_rollup", stdout=out)
+
+    assert out.getvalue() == "Rebuilt the AR rollup: 2 rows.\n"
+    check_rollup()
+
+
+def test_refresh_promise_statuses_breaks_promises_past_their_date():
+    today = services.today()
+    invoice = InvoiceFactory(amount=Decimal("100.00"), issue_date=today - timedelta(days=40))
+    promise = services.create_promise(
+        invoice,
+        created_date=today - timedelta(days=10),
+        promised_date=today - timedelta(days=1),
+        amount=Decimal("100.00"),
+    )
+    PromiseToPay.objects.filter(pk=promise.pk).update(status="open")  # as yesterday's job left it
+    out = StringIO()
+
+    call_command("refresh_promise_statuses", stdout=out)
+
+    promise.refresh_from_db()
+    assert promise.status == "broken"
+    assert out.getvalue() == "Refreshed 1 promises: 0 open, 0 kept, 1 broken.\n"
+
+
+def test_demo_without_serving_seeds_and_prints_a_working_login():
+    out = StringIO()
+
+    call_command("demo", no_serve=True, customers=4, stdout=out)
+
+    text = out.getvalue()
+    admin = get_user_model().objects.get(username="admin")
+    password = text.split("password ")[1].split()[0]
+    token = Token.objects.get(user=admin).key
+    assert admin.is_superuser
+    assert admin.check_password(password)
+    assert admin.groups.filter(name="admin").exists()
+    assert f"API token:  {token}" in text
+    assert Invoice.objects.count() == 80
+    assert invariant_violations() == []
+
+
+def test_demo_does_not_seed_twice_and_gives_a_new_password():
+    call_command("demo", no_serve=True, customers=2, stdout=StringIO())
+    out = StringIO()
+
+    call_command("demo", no_serve=True, customers=2, stdout=out)
+
+    assert "not seeding" in out.getvalue()
+    assert Invoice.objects.count() == 40
+    password = out.getvalue().split("password ")[1].split()[0]
+    assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+def test_admin_login_works_on_the_admin_site(client):
+    CustomerFactory()
+    out = StringIO()
+    call_command("demo", no_serve=True, customers=1, stdout=out)
+    password = out.getvalue().split("password ")[1].split()[0]
+
+    assert client.login(username="admin", password=password)
+    assert client.get("/admin/").status_code == 200

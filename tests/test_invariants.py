@@ -1,0 +1,78 @@
+"""The invariant checker itself: it passes on service-made data and catches each corruption."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from receivables import services
+from receivables.models import ARDailyMovement, Invoice, Payment, PromiseToPay
+from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
+from tests.invariants import invariant_violations
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books():
+    customer = CustomerFactory()
+    invoice = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    payment = PaymentFactory(customer=customer, amount=Decimal("70.00"))
+    services.apply_payment(payment, invoice, Decimal("49.99"))
+    services.add_adjustment(
+        invoice, kind="credit_note", amount=Decimal("20.01"), adjustment_date=date(2026, 1, 20)
+    )
+    services.create_promise(
+        invoice,
+        created_date=date(2026, 1, 2),
+        promised_date=date(2026, 1, 31),
+        amount=Decimal("49.99"),
+    )
+    return invoice, payment
+
+
+def rules(violations: list[str]) -> list[str]:
+    return [line.split(":")[0] for line in violations]
+
+
+def test_service_made_data_has_no_violations(books):
+    assert invariant_violations() == []
+
+
+def test_a_one_cent_open_amount_error_is_caught(books):
+    invoice, _ = books
+    Invoice.objects.filter(pk=invoice.pk).update(open_amount=Decimal("30.01"))
+
+    assert rules(invariant_violations()) == ["open_amount != amount - applications - adjustments"]
+
+
+def test_a_one_cent_unapplied_error_is_caught(books):
+    _, payment = books
+    Payment.objects.filter(pk=payment.pk).update(unapplied_amount=Decimal("20.00"))
+
+    assert rules(invariant_violations()) == ["unapplied_amount != amount - applications"]
+
+
+def test_a_wrong_paid_date_is_caught(books):
+    invoice, _ = books
+    services.add_adjustment(
+        invoice, kind="write_off", amount=Decimal("30.00"), adjustment_date=date(2026, 2, 1)
+    )
+    assert invariant_violations() == []
+    Invoice.objects.filter(pk=invoice.pk).update(paid_date=date(2026, 1, 31))
+
+    assert rules(invariant_violations()) == ["paid_date != latest application/adjustment date"]
+
+
+def test_a_wrong_promise_status_is_caught(books):
+    assert PromiseToPay.objects.get().status == "kept"
+    PromiseToPay.objects.update(status="broken")
+
+    assert rules(invariant_violations()) == ["promise status not derived"]
+
+
+def test_a_rollup_drift_is_caught(books):
+    row = ARDailyMovement.objects.filter(kind="invoice").get()
+    ARDailyMovement.objects.filter(pk=row.pk).update(amount=Decimal("100.01"))
+
+    assert rules(invariant_violations()) == ["rollup != recompute"]

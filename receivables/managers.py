@@ -34,17 +34,25 @@ class InvoiceQuerySet(models.QuerySet):
 
         Two correlated subqueries, so a page of invoices costs one query whatever its length.
         """
-        from receivables.models import PromiseToPay
+        return self.annotate(**collection_state())
 
-        latest_promise = PromiseToPay.objects.filter(invoice_id=models.OuterRef("pk")).order_by(
-            "-created_date", "-id"
-        )
-        return self.annotate(
-            has_open_dispute=models.ExpressionWrapper(
-                predicates.disputed(), output_field=models.BooleanField()
-            ),
-            latest_promise_status=models.Subquery(latest_promise.values("status")[:1]),
-        )
+
+def collection_state() -> dict[str, models.Expression]:
+    """The annotations of `InvoiceQuerySet.with_collection_state`, by name.
+
+    GraphQL's `hasOpenDispute` / `latestPromiseStatus` annotate with the same expressions.
+    """
+    from receivables.models import PromiseToPay
+
+    latest_promise = PromiseToPay.objects.filter(invoice_id=models.OuterRef("pk")).order_by(
+        "-created_date", "-id"
+    )
+    return {
+        "has_open_dispute": models.ExpressionWrapper(
+            predicates.disputed(), output_field=models.BooleanField()
+        ),
+        "latest_promise_status": models.Subquery(latest_promise.values("status")[:1]),
+    }
 
 
 class PaymentQuerySet(models.QuerySet):

@@ -6,6 +6,8 @@ written directly: they change only through `receivables.services`, in the same t
 the rows they are derived from.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -128,6 +130,22 @@ class Invoice(models.Model):
     def counts(self) -> bool:
         return self.status not in (self.Status.DRAFT, self.Status.VOID)
 
+    def is_open_at(self, d: date) -> bool:
+        """`predicates.open_at(d)` for this row: counts, issued by d, not settled by d."""
+        return (
+            self.counts and self.issue_date <= d and (self.paid_date is None or self.paid_date > d)
+        )
+
+    def days_past_due_at(self, d: date) -> int | None:
+        """Days past the due date at the end of day d; 0 while not yet due, None unless open.
+
+        Positive exactly when `predicates.past_due_at(d)` selects the invoice. REST's
+        `days_past_due` and GraphQL's `daysPastDue` both read it (with d = today).
+        """
+        if not self.is_open_at(d):
+            return None
+        return max(0, (d - self.due_date).days)
+
 
 class Adjustment(models.Model):
     """A credit note or write-off that lowers an invoice's open amount from its date on."""
@@ -217,6 +235,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} from {self.customer} on {self.received_date}"
+
+    @property
+    def applied_amount(self):
+        """The part of the payment that applications use (amount - unapplied_amount)."""
+        return self.amount - self.unapplied_amount
 
 
 class PaymentApplication(models.Model):

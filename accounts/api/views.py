@@ -1,4 +1,9 @@
-"""REST viewsets of the accounts app: declarations, plus calls to `accounts.services`."""
+"""REST viewsets of the accounts app: declarations, plus calls to `accounts.services`.
+
+Every create honours `Idempotency-Key` (`IdempotentCreateMixin`): a retried POST never
+creates twice. The credit-hold actions do not take one: they move no money and a repeat is
+already harmless (400 `credit_hold_unchanged`, nothing changed).
+"""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -19,10 +24,11 @@ from accounts.filtersets import (
     SegmentFilterSet,
 )
 from accounts.models import Customer, Opportunity, SalesRep, Segment
+from o2c_api.api.idempotency import IdempotentCreateMixin
 from receivables import predicates
 
 
-class SegmentViewSet(viewsets.ModelViewSet):
+class SegmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Customer segments. Deleting one that still has customers answers 409."""
 
     queryset = Segment.objects.all()
@@ -33,7 +39,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
     ordering = ["name", "id"]
 
 
-class SalesRepViewSet(viewsets.ModelViewSet):
+class SalesRepViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Sales reps. Deleting one that still owns customers or documents answers 409."""
 
     queryset = SalesRep.objects.all()
@@ -63,7 +69,7 @@ class SalesRepViewSet(viewsets.ModelViewSet):
         ]
     )
 )
-class CustomerViewSet(viewsets.ModelViewSet):
+class CustomerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Customers. Changing the segment moves the customer's AR history with it."""
 
     queryset = Customer.objects.select_related("segment", "rep")
@@ -94,7 +100,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(customer).data)
 
 
-class OpportunityViewSet(viewsets.ModelViewSet):
+class OpportunityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Pipeline deals: open, or closed won/lost with a closed date."""
 
     queryset = Opportunity.objects.select_related("customer", "rep")

@@ -180,9 +180,15 @@ def idempotent(view_method=None, *, atomic: bool = True):
                 request, lambda: method(self, request, *args, **kwargs), atomic=atomic
             )
 
+        wrapper.idempotent = True  # read by the OpenAPI schema (`is_idempotent`)
         return wrapper
 
     return decorate(view_method) if view_method is not None else decorate
+
+
+def is_idempotent(view, action: str | None) -> bool:
+    """Whether `view`'s handler of `action` honours the Idempotency-Key header."""
+    return bool(action) and getattr(getattr(view, action, None), "idempotent", False)
 
 
 class IdempotentCreateMixin:
@@ -192,3 +198,5 @@ class IdempotentCreateMixin:
         return run_idempotent(
             request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs)
         )
+
+    create.idempotent = True

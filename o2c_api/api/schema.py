@@ -4,11 +4,16 @@
 operation can give, all referencing the one `ErrorResponse` component, so no view repeats
 them: 401 and 403 everywhere, 400 for bodies and filtered lists, 404 on detail routes, 409
 on writes. `error_responses(...)` builds the same entries for an explicit `@extend_schema`.
+Handlers that honour `Idempotency-Key` (`o2c_api.api.idempotency`) get the header parameter
+and the 422 `idempotency_key_reused` answer documented the same way.
 """
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, is_idempotent
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -36,6 +41,7 @@ ERROR_DESCRIPTIONS = {
     409: "The request conflicts with the current state (duplicate, protected, locked).",
     413: "The request body is too large.",
     415: "Unsupported media type.",
+    422: "The Idempotency-Key was already used with another request (`idempotency_key_reused`).",
 }
 
 ERROR_EXAMPLES = {
@@ -57,7 +63,23 @@ ERROR_EXAMPLES = {
         "message": "Other records depend on this one (e.g. cash applications); it cannot be "
         "deleted.",
     },
+    422: {
+        "code": "idempotency_key_reused",
+        "field": HEADER,
+        "message": "This Idempotency-Key was used for a different request; use a new key.",
+    },
 }
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any string up to 255 characters. A retry with the same key and body replays "
+    f"the first 2xx response (header `{REPLAYED_HEADER}: true`) and does nothing again; the "
+    "same key with another body answers 422 `idempotency_key_reused`; while the first request "
+    "runs, 409 `idempotency_in_progress`. Keys are per client, kept "
+    "O2C_IDEMPOTENCY_TTL_HOURS.",
+)
 
 
 def error_response(status_code: int) -> OpenApiResponse:
@@ -96,7 +118,18 @@ class AutoSchema(openapi.AutoSchema):
             codes.append(404)
         if body or self.method == "DELETE":
             codes.append(409)
+        if self._idempotent():
+            codes.append(422)
         return sorted(codes)
+
+    def _idempotent(self) -> bool:
+        return self.method == "POST" and is_idempotent(
+            self.view, getattr(self.view, "action", None)
+        )
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        return [IDEMPOTENCY_PARAMETER, *parameters] if self._idempotent() else parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

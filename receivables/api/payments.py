@@ -26,8 +26,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
-from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, idempotent
+from o2c_api.api.idempotency import HEADER, idempotent
 from o2c_api.api.permissions import RolePermission
+from o2c_api.api.schema import (
+    IDEMPOTENCY_PARAMETER,
+    ErrorResponseSerializer,
+    ErrorSerializer,
+    error_responses,
+)
 from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
@@ -273,18 +279,6 @@ class BulkPaymentRequestSerializer(serializers.Serializer):
     items = PaymentCreateSerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    field = serializers.CharField(allow_null=True)
-    message = serializers.CharField()
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    """The one error shape of every 4xx."""
-
-    errors = ErrorSerializer(many=True)
-
-
 class BulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     status = serializers.CharField(help_text="created, duplicate, error or rolled_back.")
@@ -300,16 +294,6 @@ class BulkResponseSerializer(serializers.Serializer):
 
 
 # --- Schema examples ---------------------------------------------------------------------
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Any string up to 255 characters. A retry with the same key and body replays "
-    f"the first 2xx response (header `{REPLAYED_HEADER}: true`) and creates nothing; the same "
-    "key with another body answers 422 `idempotency_key_reused`; while the first request runs, "
-    "409 `idempotency_in_progress`. Keys are per client, kept O2C_IDEMPOTENCY_TTL_HOURS.",
-)
 
 EXAMPLE_POST = OpenApiExample(
     "Payment with remittance",
@@ -476,10 +460,7 @@ ERRORS_409 = OpenApiResponse(
     description="duplicate_external_id (names the existing `payment`) or idempotency_in_progress.",
 )
 ERRORS_422 = OpenApiResponse(ErrorResponseSerializer, description="idempotency_key_reused.")
-ERRORS_AUTH = {
-    401: OpenApiResponse(ErrorResponseSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorResponseSerializer, description="The role may not do this."),
-}
+ERRORS_AUTH = error_responses(401, 403)
 
 
 # --- Views ---------------------------------------------------------------------------------
@@ -656,6 +637,7 @@ class PaymentViewSet(
         },
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def unapply(self, request, pk=None):
         payment = self.get_object()
         serializer = self.get_serializer(data=request.data)

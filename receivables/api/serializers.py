@@ -9,6 +9,7 @@ and annotations, never from a query per row.
 from rest_framework import serializers
 
 from o2c_api.api.serializers import CleanModelSerializer
+from receivables import services
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -17,7 +18,6 @@ from receivables.models import (
     Order,
     PromiseToPay,
 )
-from receivables.services import today
 
 TIMESTAMPS = ["created_at", "updated_at"]
 
@@ -53,7 +53,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     `status` moves through the `issue` and `void` actions and the cash applied; `open_amount`,
     `paid_date` and `voided_date` are kept by the services. `days_past_due` is null unless the
-    invoice is open, 0 while it is not yet due.
+    invoice is open today (as the `open` filter), 0 while it is not yet due.
     """
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -105,9 +105,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
         }
 
     def get_days_past_due(self, invoice: Invoice) -> int | None:
-        if invoice.status != Invoice.Status.OPEN:
-            return None
-        return max(0, (today() - invoice.due_date).days)
+        # services.today(), read at call time as the `open` filter reads it (one clock).
+        return invoice.days_past_due_at(services.today())
 
 
 class InvoiceCreateSerializer(InvoiceSerializer):

@@ -3,6 +3,11 @@
 Each viewset declares its queryset (with everything its serializer reads, so a page costs
 the same queries at any length), serializer, FilterSet, search and ordering; writes call the
 service of `receivables.services` that owns the rules.
+
+Idempotency-Key: every create (`IdempotentCreateMixin`), and the actions that move money or
+AR state — invoice `issue` and `void`, dispute `resolve` (it may issue a credit note) — so a
+retry after a lost response replays the first answer instead of failing with
+`invoice_not_draft` / `invoice_already_void` / `dispute_already_resolved`.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -11,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from receivables import predicates, services
 from receivables.api.serializers import (
     ActivitySerializer,
@@ -45,7 +51,7 @@ from receivables.models import (
 READ_AND_WRITE = ["get", "post", "put", "patch", "head", "options"]
 
 
-class OrderViewSet(viewsets.ModelViewSet):
+class OrderViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Booked orders (not deleted: cancel them with `status`)."""
 
     queryset = Order.objects.select_related("customer", "rep")
@@ -113,7 +119,7 @@ INVOICE_READ_EXAMPLE = {
         "(void it), one with cash applied 409 `protected`."
     ),
 )
-class InvoiceViewSet(viewsets.ModelViewSet):
+class InvoiceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Invoices. Money, customer, number and issue date change only while draft."""
 
     queryset = Invoice.objects.select_related("customer__segment", "rep").with_collection_state()
@@ -154,6 +160,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def issue(self, request, pk=None):
         """Issue a draft: from now on it counts for the KPIs (400 `invoice_not_draft`)."""
         invoice = services.issue_invoice(self.get_object())
@@ -161,6 +168,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=InvoiceVoidSerializer, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def void(self, request, pk=None):
         """Void an invoice (400 `invoice_has_applications` while cash is applied)."""
         invoice = self.get_object()
@@ -188,6 +196,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
     )
 )
 class AdjustmentViewSet(
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
@@ -225,7 +234,7 @@ class AdjustmentViewSet(
         ]
     )
 )
-class DisputeViewSet(viewsets.ModelViewSet):
+class DisputeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Disputes: opened, their notes edited, then resolved through `resolve`."""
 
     queryset = Dispute.objects.select_related("invoice__customer")
@@ -259,6 +268,7 @@ class DisputeViewSet(viewsets.ModelViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def resolve(self, request, pk=None):
         """Resolve; `credited` with `credit_amount` issues the credit note in the same step.
 
@@ -278,7 +288,7 @@ class DisputeViewSet(viewsets.ModelViewSet):
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_200_OK)
 
 
-class PromiseViewSet(viewsets.ModelViewSet):
+class PromiseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Promises to pay; their status follows the cash applied to the invoice."""
 
     queryset = PromiseToPay.objects.select_related("invoice__customer")
@@ -301,7 +311,7 @@ class PromiseViewSet(viewsets.ModelViewSet):
         )
 
 
-class ActivityViewSet(viewsets.ModelViewSet):
+class ActivityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Collection activities: no money moves, so they are edited and deleted freely."""
 
     queryset = CollectionActivity.objects.select_related("customer", "invoice")

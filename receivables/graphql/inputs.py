@@ -117,3 +117,35 @@ class ActivityInput:
     clicked_at: datetime | None = None
     outcome: str | None = None
     notes: str | None = None
+
+
+@strawberry.input
+class RemittanceLineInput:
+    """One remittance line: an invoice by number or by id (exactly one), and its amount."""
+
+    amount: Decimal
+    invoice_number: str | None = None
+    invoice: strawberry.ID | None = None
+
+
+@strawberry.input
+class PaymentPostingInput:
+    """A payment as an accounting system posts it (REST `POST /payments/`), camelCased.
+
+    Give `customer` (id) or `customerExternalId`. Without `remittance`, invoice numbers found
+    in `reference` are applied, then an exact-amount match; see `postPayment`.
+    """
+
+    amount: Decimal
+    received_date: date
+    customer: strawberry.ID | None = None
+    customer_external_id: str | None = None
+    currency: str | None = strawberry.field(
+        default=None, description="Defaults to the customer's currency."
+    )
+    method: str | None = None
+    reference: str | None = strawberry.field(default=None, description="As the bank shows it.")
+    external_id: str | None = strawberry.field(
+        default=None, description="The sender's id; posting it twice: duplicate_external_id."
+    )
+    remittance: list[RemittanceLineInput] | None = None

@@ -27,7 +27,14 @@ from receivables.graphql.inputs import (
     InvoicePartialInput,
     OrderInput,
     PaymentInput,
+    PaymentPostingInput,
     PromiseInput,
+)
+from receivables.graphql.posting import (
+    BulkPostingType,
+    PaymentPostingType,
+    post_many,
+    post_one,
 )
 from receivables.graphql.types import (
     ActivityType,
@@ -136,6 +143,33 @@ class Mutation:
         with service_errors(), transaction.atomic():
             kwargs = service_kwargs(data, {"customer": Customer})
             return fresh(services.record_payment(posted_by=_user(info), **kwargs))
+
+    @_mutation(
+        can_add(Payment),
+        "Post a payment as an accounting system does (REST `POST /payments/`): store it and "
+        "apply it automatically in one transaction — remittance lines as given; else invoice "
+        "numbers of the customer found in `reference`, oldest first; else the one open invoice "
+        "whose open amount equals the amount; else on account. Lines that cannot be honoured "
+        "are listed in `exceptions` and their amount stays unapplied. Codes (nothing stored): "
+        "customer_required, customer_ambiguous, does_not_exist, not_positive, invalid_amount, "
+        "invalid_currency, invalid_method, invoice_or_number_required, max_length, max_value, "
+        "duplicate_external_id (names the existing payment).",
+    )
+    def post_payment(self, info: Info, data: PaymentPostingInput) -> PaymentPostingType:
+        # No outer transaction: post_payment owns its transaction so it can retry a deadlock.
+        return post_one(data, _user(info))
+
+    @_mutation(
+        can_add(Payment),
+        "Post up to O2C_BULK_MAX_ITEMS payments (REST `POST /payments/bulk/`), each as "
+        "`postPayment` in its own transaction; one result per item, in order: created, "
+        "duplicate or error. With `atomic: true` all or nothing: any item not created rolls "
+        "every item back (`rolledBack`, good items `rolled_back`). Codes: empty, max_length.",
+    )
+    def post_payments(
+        self, info: Info, items: list[PaymentPostingInput], atomic: bool = False
+    ) -> BulkPostingType:
+        return post_many(items, _user(info), atomic=atomic)
 
     @_mutation(
         can_add(PaymentApplication),

@@ -5,6 +5,8 @@ from the row the services keep true. Nested lists are offset-paginated per paren
 prefetched by the optimizer (one query per level, see tests/graphql/test_query_counts.py).
 """
 
+from decimal import Decimal
+
 import strawberry_django
 from strawberry import auto
 from strawberry_django.pagination import OffsetPaginated
@@ -33,6 +35,7 @@ from receivables.graphql.orders import (
     PaymentOrder,
     PromiseOrder,
 )
+from receivables.managers import collection_state
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -62,6 +65,16 @@ class OrderType:
     invoices: OffsetPaginated["InvoiceType"] = strawberry_django.offset_paginated(
         filters=InvoiceFilter, ordering=InvoiceOrder, extensions=can_view(Invoice)
     )
+
+
+def _collection_state(invoice: Invoice, name: str):
+    """An annotation of `collection_state()`; read (one query) when the optimizer did not
+    annotate the row, e.g. the invoice a mutation answers with."""
+    if not hasattr(invoice, name):
+        state = Invoice.objects.with_collection_state().filter(pk=invoice.pk)
+        for key, value in state.values(*collection_state()).get().items():
+            setattr(invoice, key, value)
+    return getattr(invoice, name)
 
 
 @strawberry_django.type(Invoice, filters=InvoiceFilter, ordering=InvoiceOrder)
@@ -99,13 +112,28 @@ class InvoiceType:
     )
 
     @strawberry_django.field(
-        only=["status", "due_date", "open_amount"],
-        description="Days past the due date today while open; 0 otherwise.",
+        annotate={"has_open_dispute": lambda info: collection_state()["has_open_dispute"]},
+        description="The invoice has a dispute that is still open (REST's `has_open_dispute`).",
     )
-    def days_past_due(self) -> int:
-        if self.status != Invoice.Status.OPEN or self.open_amount <= 0:
-            return 0
-        return max((services.today() - self.due_date).days, 0)
+    def has_open_dispute(self) -> bool:
+        return _collection_state(self, "has_open_dispute")
+
+    @strawberry_django.field(
+        annotate={
+            "latest_promise_status": lambda info: collection_state()["latest_promise_status"]
+        },
+        description="Status of the most recent promise to pay; null without promises.",
+    )
+    def latest_promise_status(self) -> str | None:
+        return _collection_state(self, "latest_promise_status")
+
+    @strawberry_django.field(
+        only=["status", "issue_date", "due_date", "paid_date"],
+        description="Days past the due date today; 0 while not yet due, null unless open today "
+        "(as the `open` filter). REST's `days_past_due`.",
+    )
+    def days_past_due(self) -> int | None:
+        return self.days_past_due_at(services.today())
 
 
 @strawberry_django.type(Adjustment, filters=AdjustmentFilter, ordering=AdjustmentOrder)
@@ -131,6 +159,13 @@ class PaymentType:
     reference: auto
     external_id: auto
     unapplied_amount: auto
+
+    @strawberry_django.field(
+        only=["amount", "unapplied_amount"], description="amount - unappliedAmount."
+    )
+    def applied_amount(self) -> Decimal:
+        return self.applied_amount
+
     created_at: auto
     updated_at: auto
     applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(

@@ -25,7 +25,6 @@ TODAY = date(2026, 3, 1)
 def frozen_today(monkeypatch):
     """Pin "today" for the as-of-today flags and days_past_due."""
     monkeypatch.setattr("receivables.services.today", lambda: TODAY)
-    monkeypatch.setattr("receivables.api.serializers.today", lambda: TODAY)
     return TODAY
 
 

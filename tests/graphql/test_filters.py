@@ -327,12 +327,12 @@ FILTER_TYPES = {
 }
 
 
-# REST list route of each root field (issue 3's resource names); None: no REST list.
+# REST list route of each root field (issue 3's resource names).
 REST_ROUTES = {
     "invoices": "invoices",
     "orders": "orders",
     "payments": "payments",
-    "paymentApplications": None,
+    "paymentApplications": "applications",
     "adjustments": "adjustments",
     "disputes": "disputes",
     "promises": "promises",

@@ -265,18 +265,24 @@ def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResu
 
 
 def _record(fields: dict) -> Payment:
-    """services.record_payment in a savepoint; a lost race on external_id becomes its Conflict."""
+    """Store a checked payment (`services.new_payment`); a taken external id is a Conflict.
+
+    The unique constraint on (posted_by, external_id) is the duplicate check: the INSERT runs
+    in a savepoint and a clash is answered as `services.record_payment` answers it, naming the
+    existing payment — also when a concurrent post of the same external id won the race.
+    """
+    payment = services.new_payment(**fields)
     try:
         with transaction.atomic():
-            return services.record_payment(**fields)
+            payment.save(force_insert=True)
     except IntegrityError:
-        # A concurrent post of the same external id passed record_payment's check at the same
-        # time; the unique constraint stopped this one. Answer as the check would have.
-        external_id = fields.get("external_id")
-        existing = _existing_external_ids(fields.get("posted_by"), {external_id})
-        if not external_id or external_id not in existing:
+        existing = _existing_external_ids(payment.posted_by, {payment.external_id})
+        if payment.external_id not in existing:
             raise
-        raise services.duplicate_payment(external_id, existing[external_id]) from None
+        raise services.duplicate_payment(
+            payment.external_id, existing[payment.external_id]
+        ) from None
+    return payment
 
 
 def _existing_external_ids(posted_by, external_ids: set[str]) -> dict[str, int]:

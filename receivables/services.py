@@ -13,7 +13,18 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -63,11 +74,17 @@ def _lock_payment(payment_id: int) -> Payment:
 
 
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
-    """Lock invoices in id order (the documented order) and return them by id."""
+    """Lock invoices in id order (the documented order) and return them by id.
+
+    Each carries `has_promises`: promises are only added under the invoice's lock
+    (`create_promise`), so while we hold it the flag stays true, and `save_applications`
+    skips refreshing the promises of invoices that have none.
+    """
     ids = sorted(set(invoice_ids))
     invoices = (
         Invoice.objects.select_for_update()
         .select_related("customer")
+        .annotate(has_promises=Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))))
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -665,7 +682,9 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
         (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)
         for a in applications
     )
-    refresh_promise_statuses(invoice_ids=sorted({invoice.pk for invoice in invoices}))
+    with_promises = [invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)]
+    if with_promises:
+        refresh_promise_statuses(invoice_ids=sorted(with_promises))
 
 
 @transaction.atomic

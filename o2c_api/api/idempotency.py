@@ -16,8 +16,8 @@ scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
 
 By default the view's work and the "done" mark commit in one transaction, so a request that
 dies mid-way leaves no trace but an `in_progress` key, which a retry takes over after
-`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions (a non-atomic bulk
-post) use `atomic=False`; a crash between their last commit and the mark is then caught by
+`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions use
+`atomic=False`; a crash between their last commit and the mark is then caught by
 their own duplicate checks (e.g. a payment's `external_id`).
 
 Use it on a viewset with `IdempotentCreateMixin` (wraps `create`), or decorate any handler

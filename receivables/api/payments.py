@@ -687,12 +687,22 @@ class PaymentViewSet(
 
     @extend_schema(
         summary="Post up to O2C_BULK_MAX_ITEMS payments",
-        description="Each item is validated and posted as by `POST /payments/`, in its own "
-        "transaction; the response has one result per item, in order: `created` (with the "
-        "posting), `duplicate` (external_id already posted; `errors[0].payment` names it) or "
-        "`error` (codes as for a single post). More than O2C_BULK_MAX_ITEMS items: 400. With "
-        "`?atomic=true` it is all-or-nothing: any item not created rolls every item back and "
-        "the answer is 400 with the same per-item results (`rolled_back` for the good ones).",
+        description="Each item is validated and posted as by `POST /payments/`, on its own: an "
+        "item that is refused (invalid, or its `external_id` already posted — also by an "
+        "earlier item of the same request) stores nothing and does not stop the others. The "
+        "response has one result per item, in order: `created` (with the posting), `duplicate` "
+        "(external_id already posted; `errors[0].payment` names it) or `error` (codes as for a "
+        "single post). Items are posted in order and each sees the items before it (cash "
+        "applied by an earlier item is no longer open for a later one). More than "
+        "O2C_BULK_MAX_ITEMS items: 400.\n\n"
+        "Durability: the request's created items are committed together, in one database "
+        "transaction, before the response is sent (one disk write per request instead of one "
+        "per item). So a 200 means every `created` item is stored; a request that fails or dies "
+        "before answering stores none of its items, and may simply be sent again (with the "
+        "same `Idempotency-Key`, or relying on `external_id` duplicates).\n\n"
+        "With `?atomic=true` it is all-or-nothing: any item not created rolls every item back "
+        "and the answer is 400 with the same per-item results (`rolled_back` for the good "
+        "ones).",
         request=BulkPaymentRequestSerializer,
         parameters=[
             IDEMPOTENCY_PARAMETER,
@@ -707,7 +717,7 @@ class PaymentViewSet(
         },
     )
     @action(detail=False, methods=["post"])
-    @idempotent(atomic=False)
+    @idempotent
     def bulk(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -58,7 +58,6 @@ from django.db.models.functions import Upper
 
 from accounts.models import Customer
 from o2c_api.db import retry_on_deadlock
-from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
 from receivables import ledger, services
 from receivables.models import Invoice, Payment, PaymentApplication
@@ -339,43 +338,51 @@ def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | Validatio
             checked.append(services.new_payment(**fields, posted_by=posted_by))
         except ValidationError as exc:
             checked.append(exc)
-    for _attempt in range(3):
-        payments = [p for p in checked if isinstance(p, Payment)]
-        existing = _existing_external_ids(posted_by, {p.external_id for p in payments})
-        first: dict[str, Payment] = {}
-        outcomes: list[Payment | ValidationError] = []
-        for outcome in checked:
-            if isinstance(outcome, Payment) and outcome.external_id:
-                if outcome.external_id in existing:
-                    outcome = services.duplicate_payment(
-                        outcome.external_id, existing[outcome.external_id]
-                    )
-                elif outcome.external_id in first:
-                    outcome = first[outcome.external_id]  # a duplicate within the batch
-                else:
-                    first[outcome.external_id] = outcome
-            outcomes.append(outcome)
+    external_ids = {p.external_id for p in checked if isinstance(p, Payment) and p.external_id}
+    existing = _existing_external_ids(posted_by, external_ids)
+    while True:
+        outcomes = _without_duplicates(checked, existing)
         new = list({id(o): o for o in outcomes if isinstance(o, Payment)}.values())
         try:
             with transaction.atomic():
                 Payment.objects.bulk_create(new)
+            break
         except IntegrityError:
-            # A concurrent post of one of these external ids committed meanwhile (the insert
-            # waited for it): look again, it is now among the existing ones.
             for payment in new:
                 payment.pk = None
-            continue
-        seen: set[int] = set()
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, Payment):
-                if id(outcome) in seen:
-                    outcomes[index] = services.duplicate_payment(outcome.external_id, outcome.pk)
-                seen.add(id(outcome))
-        return outcomes
-    raise Conflict(
-        "Concurrent posts of the same external ids kept colliding; nothing was stored.",
-        code="concurrent_update",
-    )
+            # A concurrent post of one of these external ids committed meanwhile (the insert
+            # waited for it): it is now among the existing ones. Anything else is not a
+            # duplicate, and goes up.
+            now_existing = _existing_external_ids(posted_by, external_ids)
+            if now_existing.keys() == existing.keys():
+                raise
+            existing = now_existing
+    seen: set[int] = set()
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, Payment):
+            if id(outcome) in seen:  # a later item with the external id of an earlier one
+                outcomes[index] = services.duplicate_payment(outcome.external_id, outcome.pk)
+            seen.add(id(outcome))
+    return outcomes
+
+
+def _without_duplicates(
+    checked: list[Payment | ValidationError], existing: dict[str, int]
+) -> list[Payment | ValidationError]:
+    """Payments whose external id is taken become its Conflict; a later payment with the
+    external id of an earlier one becomes that earlier (same) object."""
+    first: dict[str, Payment] = {}
+    outcomes: list[Payment | ValidationError] = []
+    for outcome in checked:
+        if isinstance(outcome, Payment) and outcome.external_id:
+            if outcome.external_id in existing:
+                outcome = services.duplicate_payment(
+                    outcome.external_id, existing[outcome.external_id]
+                )
+            else:
+                outcome = first.setdefault(outcome.external_id, outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
 @contextmanager

@@ -67,7 +67,7 @@ RULE_REFERENCE = "reference"
 RULE_EXACT_AMOUNT = "exact_amount"
 RULE_NONE = "none"
 
-# Codes of `PostingException.code` besides those of `services.apply_locked`
+# Codes of `PostingException.code` besides those of `services.stage_application`
 # (customer_mismatch, currency_mismatch, invoice_not_open, exceeds_open_amount,
 # exceeds_unapplied_amount, not_positive, date_before_issue).
 INVOICE_NOT_FOUND = "invoice_not_found"

@@ -45,6 +45,7 @@ clients racing with the same external id), the whole transaction is run again
 """
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -490,12 +491,9 @@ def _plan_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[_Pla
             )
             .values_list("pk", "customer_id", "number_upper")
         )
+    by_number = _group(((c, upper), pk) for pk, c, upper in referenced_rows)
     referenced = [
-        [
-            pk
-            for pk, customer_id, upper in referenced_rows
-            if customer_id == payment.customer_id and upper in item_tokens
-        ]
+        [pk for token in item_tokens for pk in by_number.get((payment.customer_id, token), ())]
         for (payment, _), item_tokens in zip(postings, tokens, strict=True)
     ]
     open_invoices = Invoice.objects.counting().filter(open_amount__gt=0)
@@ -519,19 +517,24 @@ def _plan_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[_Pla
                 "pk", "customer_id"
             )
         )
+    by_amount = _group(((c, currency, amount), pk) for pk, c, currency, amount in exact_rows)
+    by_customer = _group((c, pk) for pk, c in open_rows)
     plans = []
     for (payment, remittance), by_line, found in zip(postings, by_lines, referenced, strict=True):
         exact = []
         if not remittance and not found:
-            exact = [
-                pk
-                for pk, customer_id, currency, open_amount in exact_rows
-                if (customer_id, currency, open_amount)
-                == (payment.customer_id, payment.currency, payment.amount)
-            ]
-        open_ids = [pk for pk, customer_id in open_rows if customer_id == payment.customer_id]
+            exact = by_amount.get((payment.customer_id, payment.currency, payment.amount), [])
+        open_ids = by_customer.get(payment.customer_id, [])
         plans.append(_Plan(by_line, found, exact, open_ids))
     return plans
+
+
+def _group(rows) -> dict:
+    """{key: [values]} from (key, value) pairs, in order."""
+    grouped: dict = defaultdict(list)
+    for key, value in rows:
+        grouped[key].append(value)
+    return grouped
 
 
 def _resolve_remittances(items: list[tuple[list[RemittanceLine], int]]) -> list[dict[int, int]]:
@@ -552,10 +555,12 @@ def _resolve_remittances(items: list[tuple[list[RemittanceLine], int]]) -> list[
     exact_rows = list(
         Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id")
     )
+    id_rows_by_pk = {row[0]: row for row in id_rows}
+    exact_by_number = _group((row[1], row) for row in exact_rows)
     missing = []
     for item_numbers in numbers:
         item_variants = item_numbers | {number.upper() for number in item_numbers}
-        seen = {number for _, number, _ in exact_rows if number in item_variants}
+        seen = {number for number in item_variants if number in exact_by_number}
         seen |= {number.upper() for number in seen}
         missing.append({number.upper() for number in item_numbers if number not in seen} - seen)
     fallback_rows = []
@@ -568,16 +573,17 @@ def _resolve_remittances(items: list[tuple[list[RemittanceLine], int]]) -> list[
             )
             .values_list("pk", "number", "customer_id")
         )
+    fallback_by_upper = _group(((row[2], row[1].upper()), row) for row in fallback_rows)
     resolved_all = []
     for (lines, customer_id), item_numbers, item_missing in zip(
         items, numbers, missing, strict=True
     ):
         item_ids = {line.invoice for line in lines if line.invoice is not None}
         item_variants = item_numbers | {number.upper() for number in item_numbers}
-        found = [row for row in id_rows if row[0] in item_ids]
-        found += [row for row in exact_rows if row[1] in item_variants]
+        found = [id_rows_by_pk[pk] for pk in item_ids if pk in id_rows_by_pk]
+        found += [row for number in item_variants for row in exact_by_number.get(number, ())]
         found += [
-            row for row in fallback_rows if row[2] == customer_id and row[1].upper() in item_missing
+            row for upper in item_missing for row in fallback_by_upper.get((customer_id, upper), ())
         ]
         known_ids = {pk for pk, _, _ in found if pk in item_ids}
         by_number: dict[str, int] = {}

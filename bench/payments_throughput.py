@@ -1,14 +1,26 @@
-"""Rough throughput of payment posting: single posts/s and bulk payments/s (not a test).
+"""Throughput of payment posting: single posts/s and bulk payments/s (not a test).
 
 Runs the API in-process (DRF test client, no HTTP server) against the database of
-DATABASE_URL, which it migrates and adds rows to: use a scratch database.
+DATABASE_URL, adding rows to it (a customer per 10 invoices, the invoices the payments pay,
+the payments): use a scratch or benchmark database. Each payment pays one 100.00 invoice,
+alternately by a remittance line and by its number in the reference (automatic matching).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/o2c_bench \\
-        .venv/bin/python bench/payments_throughput.py
+        .venv/bin/python bench/payments_throughput.py [--single 300] [--clients 1] \\
+        [--bulk-requests 4] [--bulk-size 500]
+
+From Python (the harness, bench/run.py), with Django set up:
+
+    from bench.payments_throughput import measure_single, measure_bulk
+    measure_single(300)                 # payments/s, one client, each post with an Idempotency-Key
+    measure_single(300, clients=4)      # payments/s with 4 concurrent clients (threads)
+    measure_bulk(4, 500)                # payments/s, 4 bulk requests of 500 items
 """
 
+import argparse
 import os
 import sys
+import threading
 import time
 import uuid
 from datetime import date
@@ -19,10 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "o2c_api.settings")
 
 import django  # noqa: E402
+from django.apps import apps  # noqa: E402
 
-django.setup()
+if not apps.ready:
+    django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
@@ -31,36 +46,46 @@ from accounts.roles import sync_roles  # noqa: E402
 from receivables import services  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
-SINGLE = int(os.environ.get("BENCH_SINGLE", "300"))
-BULK_REQUESTS = int(os.environ.get("BENCH_BULK_REQUESTS", "4"))
-BULK_SIZE = 500
+INVOICES_PER_CUSTOMER = 10
 
 
-def setup() -> tuple[APIClient, Customer, list[str]]:
-    call_command("migrate", verbosity=0)
+def _token() -> str:
+    """A token of a fresh integration client (roles synced)."""
     sync_roles()
-    run = uuid.uuid4().hex[:8]
-    user = UserFactory(username=f"bench-{run}", role="integration")
+    user = UserFactory(username=f"bench-{uuid.uuid4().hex[:8]}", role="integration")
+    return Token.objects.create(user=user).key
+
+
+def _client(token: str) -> APIClient:
+    """An API client of the token's user, warm: the URLconf and views are loaded."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    customer = Customer.objects.create(name=f"Bench {run}", currency="USD")
-    count = SINGLE + BULK_REQUESTS * BULK_SIZE
-    numbers = []
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/payments/?limit=1").status_code == 200
+    return client
+
+
+def _invoices(count: int) -> list[tuple[int, str]]:
+    """`count` open invoices of 100.00 (through the service), as (customer id, number)."""
+    run = uuid.uuid4().hex[:8]
+    invoices = []
+    customer = None
     for n in range(count):
+        if n % INVOICES_PER_CUSTOMER == 0:
+            customer = Customer.objects.create(name=f"Bench {run} {n}", currency="USD")
         invoice = services.create_invoice(
             customer=customer,
             number=f"BENCH-{run}-{n}",
             issue_date=date(2026, 1, 1),
             amount=Decimal("100.00"),
         )
-        numbers.append(invoice.number)
-    return client, customer, numbers
+        invoices.append((customer.pk, invoice.number))
+    return invoices
 
 
-def item(customer: Customer, number: str, n: int) -> dict:
-    # Alternate the rules: remittance line, reference match.
+def item(customer_id: int, number: str, n: int) -> dict:
+    """The body of one payment of invoice `number`: a remittance line or a reference match."""
     body = {
-        "customer": customer.pk,
+        "customer": customer_id,
         "amount": "100.00",
         "received_date": "2026-02-01",
         "external_id": f"{number}-pay",
@@ -72,37 +97,91 @@ def item(customer: Customer, number: str, n: int) -> dict:
     return body
 
 
-def main() -> None:
-    client, customer, numbers = setup()
-    single, rest = numbers[:SINGLE], numbers[SINGLE:]
+def _post_singles(token: str, invoices: list[tuple[int, str]]) -> None:
+    client = _client(token)
+    try:
+        for n, (customer_id, number) in enumerate(invoices):
+            response = client.post(
+                "/api/v1/payments/",
+                item(customer_id, number, n),
+                format="json",
+                headers={"Idempotency-Key": f"k-{number}"},
+            )
+            assert response.status_code == 201, response.json()
+            assert response.json()["unapplied_amount"] == "0.00", response.json()
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
 
-    start = time.perf_counter()
-    for n, number in enumerate(single):
-        headers = {"Idempotency-Key": f"k-{number}"} if n % 2 else {}
-        response = client.post(
-            "/api/v1/payments/", item(customer, number, n), format="json", headers=headers
-        )
-        assert response.status_code == 201, response.json()
-    single_seconds = time.perf_counter() - start
 
+def measure_single(n: int = 300, *, clients: int = 1) -> float:
+    """Post `n` payments one request each (`POST /payments/`, automatic matching, with an
+    Idempotency-Key), from `clients` concurrent clients; returns payments per second.
+
+    Setup (invoices, client) is not timed. Runs against the current database.
+    """
+    token = _token()
+    _client(token)  # warm up outside the timing
+    invoices = _invoices(n)
+    shares = [invoices[c::clients] for c in range(clients)]
     start = time.perf_counter()
-    for r in range(BULK_REQUESTS):
-        chunk = rest[r * BULK_SIZE : (r + 1) * BULK_SIZE]
+    if clients == 1:
+        _post_singles(token, invoices)
+    else:
+        errors: list[BaseException] = []
+
+        def run(share: list[tuple[int, str]]) -> None:
+            try:
+                _post_singles(token, share)
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(share,)) for share in shares]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    return n / (time.perf_counter() - start)
+
+
+def measure_bulk(batches: int = 4, size: int = 500) -> float:
+    """Post `batches` bulk requests of `size` payments (`POST /payments/bulk/`, automatic
+    matching); returns payments per second. Setup is not timed. Runs against the current
+    database."""
+    client = _client(_token())
+    invoices = _invoices(batches * size)
+    start = time.perf_counter()
+    for b in range(batches):
+        chunk = invoices[b * size : (b + 1) * size]
         response = client.post(
             "/api/v1/payments/bulk/",
-            {"items": [item(customer, number, n) for n, number in enumerate(chunk)]},
+            {"items": [item(c, number, n) for n, (c, number) in enumerate(chunk)]},
             format="json",
         )
-        assert response.status_code == 200
-        assert response.json()["created"] == len(chunk)
-    bulk_seconds = time.perf_counter() - start
-    bulk_count = BULK_REQUESTS * BULK_SIZE
+        assert response.status_code == 200, response.json()
+        assert response.json()["created"] == len(chunk), response.json()
+    return batches * size / (time.perf_counter() - start)
 
-    print(f"single posts: {SINGLE} in {single_seconds:.1f}s = {SINGLE / single_seconds:.0f}/s")
-    print(
-        f"bulk posts:   {bulk_count} in {bulk_seconds:.1f}s = {bulk_count / bulk_seconds:.0f}/s "
-        f"({BULK_REQUESTS} requests of {BULK_SIZE})"
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--single", type=int, default=int(os.environ.get("BENCH_SINGLE", "300")))
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument(
+        "--bulk-requests", type=int, default=int(os.environ.get("BENCH_BULK_REQUESTS", "4"))
     )
+    parser.add_argument("--bulk-size", type=int, default=500)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    if args.single:
+        rate = measure_single(args.single, clients=args.clients)
+        print(f"single posts: {args.single} from {args.clients} client(s) = {rate:.0f}/s")
+    if args.bulk_requests:
+        rate = measure_bulk(args.bulk_requests, args.bulk_size)
+        print(f"bulk posts:   {args.bulk_requests} requests of {args.bulk_size} = {rate:.0f}/s")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -31,14 +31,21 @@ was already paid, which a person should see).
 Locking: every invoice any rule may touch is found first without locks, then all of them are
 locked at once in id order (`services.lock_invoices`) — locking in batches per rule could take
 two invoices in opposite orders in two transactions and deadlock. The payment is new, so no
-other transaction can hold it. The rules then read the locked rows only. Rollup rows are taken
-last, sorted, when the posting ends (`ledger.deferred`). A batch of postings in one
-transaction (`batch`, the all-or-nothing bulk post) locks every invoice of all its postings up
-front (`lock_for_postings`). Should the database still break a deadlock (e.g. two clients
-racing with the same external id), the whole transaction is run again (`retry_on_deadlock`).
+other transaction can hold it. The rules then read the locked rows only: each application is
+checked and staged in memory (`services.stage_application`, the one home of the rules), and
+all of a posting's applications are written together (`services.save_applications`). Rollup
+rows are taken last, sorted, when the posting ends (`ledger.deferred`).
+
+Batches (`post_payments` inside `batch()`, the bulk post) work the same way with a fixed number
+of statements per batch: all payments inserted, all invoices of all postings locked at once,
+each posting staged in order on the shared in-memory invoices (so it sees the postings before
+it), everything written together. Should the database still break a deadlock (e.g. two
+clients racing with the same external id), the whole transaction is run again
+(`retry_on_deadlock`).
 """
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,7 +59,6 @@ from django.db.models.functions import Upper
 
 from accounts.models import Customer
 from o2c_api.db import retry_on_deadlock
-from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
 from receivables import ledger, services
 from receivables.models import Invoice, Payment, PaymentApplication
@@ -62,7 +68,7 @@ RULE_REFERENCE = "reference"
 RULE_EXACT_AMOUNT = "exact_amount"
 RULE_NONE = "none"
 
-# Codes of `PostingException.code` besides those of `services.apply_locked`
+# Codes of `PostingException.code` besides those of `services.stage_application`
 # (customer_mismatch, currency_mismatch, invoice_not_open, exceeds_open_amount,
 # exceeds_unapplied_amount, not_positive, date_before_issue).
 INVOICE_NOT_FOUND = "invoice_not_found"
@@ -113,7 +119,7 @@ class PostingResult:
 
     Attributes:
         payment: the stored payment (its `unapplied_amount` is current).
-        applications: the applications made by this posting, in the order they were made.
+        applications: the applications made by this posting, by applied date then id.
         exceptions: lines or referenced invoices that could not be honoured.
         unapplied_amount: cash left on account.
         rule: which rule applied the cash: remittance, reference, exact_amount or none.
@@ -140,9 +146,16 @@ def reference_tokens(reference: str) -> list[str]:
 
 
 def resolve_customer(
-    *, customer_id: int | None = None, customer_external_id: str | None = None
+    *,
+    customer_id: int | None = None,
+    customer_external_id: str | None = None,
+    known: "CustomerIndex | None" = None,
 ) -> Customer:
     """Find the paying customer by id or by the sender's external id.
+
+    Args:
+        known: customers loaded beforehand for a batch (`CustomerIndex.load`); looked up there
+            first, then in the database.
 
     Raises:
         ValidationError: customer_required (neither given), does_not_exist (unknown).
@@ -159,12 +172,41 @@ def resolve_customer(
                 )
             }
         )
+    found = known.get(**lookup) if known is not None else None
+    if found is not None:
+        return found
     try:
         return Customer.objects.get(**lookup)
     except Customer.DoesNotExist as exc:
         raise ValidationError(
             {field_name: ValidationError("No such customer.", "does_not_exist")}
         ) from exc
+
+
+@dataclass(frozen=True)
+class CustomerIndex:
+    """The customers a batch names, by id and by external id, read in at most two queries."""
+
+    by_pk: dict[int, Customer]
+    by_external_id: dict[str, Customer]
+
+    @classmethod
+    def load(cls, ids: Iterable, external_ids: Iterable) -> "CustomerIndex":
+        """Load the customers of the given ids and external ids (values as sent: any that is
+        not an id or a string is skipped, and `resolve_customer` judges it)."""
+        ids = {int(i) for i in ids if isinstance(i, int | str) and str(i).isdigit()}
+        external_ids = {e for e in external_ids if isinstance(e, str) and e}
+        by_pk = Customer.objects.in_bulk(ids) if ids else {}
+        by_external_id = {
+            customer.external_id: customer
+            for customer in (
+                Customer.objects.filter(external_id__in=external_ids) if external_ids else []
+            )
+        }
+        return cls(by_pk, by_external_id)
+
+    def get(self, *, pk: int | None = None, external_id: str | None = None) -> Customer | None:
+        return self.by_pk.get(pk) if pk is not None else self.by_external_id.get(external_id)
 
 
 def post_payment(
@@ -219,43 +261,55 @@ def post_payment(
 @transaction.atomic
 def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResult:
     with ledger.deferred():
-        return _apply_rules(_record(fields), remittance)
+        return _apply_all([(_record(fields), remittance)])[0]
 
 
 def _record(fields: dict) -> Payment:
-    """services.record_payment in a savepoint; a lost race on external_id becomes its Conflict."""
+    """Store a checked payment (`services.new_payment`); a taken external id is a Conflict.
+
+    The unique constraint on (posted_by, external_id) is the duplicate check: the INSERT runs
+    in a savepoint and a clash is answered as `services.record_payment` answers it, naming the
+    existing payment — also when a concurrent post of the same external id won the race.
+    """
+    payment = services.new_payment(**fields)
     try:
         with transaction.atomic():
-            return services.record_payment(**fields)
+            payment.save(force_insert=True)
     except IntegrityError:
-        # A concurrent post of the same external id passed record_payment's check at the same
-        # time; the unique constraint stopped this one. Answer as the check would have.
-        external_id = fields.get("external_id")
-        existing = (
-            Payment.objects.filter(posted_by=fields.get("posted_by"), external_id=external_id)
-            .only("pk")
-            .first()
-            if external_id
-            else None
-        )
-        if existing is None:
+        existing = _existing_external_ids(payment.posted_by, {payment.external_id})
+        if payment.external_id not in existing:
             raise
-        raise Conflict(
-            f"Payment {external_id!r} was already posted as payment {existing.pk}.",
-            code="duplicate_external_id",
-            details={"payment": existing.pk},
+        raise services.duplicate_payment(
+            payment.external_id, existing[payment.external_id]
         ) from None
+    return payment
+
+
+def _existing_external_ids(posted_by, external_ids: set[str]) -> dict[str, int]:
+    external_ids = {external_id for external_id in external_ids if external_id}
+    if not external_ids:
+        return {}
+    return dict(
+        Payment.objects.filter(posted_by=posted_by, external_id__in=external_ids).values_list(
+            "external_id", "pk"
+        )
+    )
 
 
 def post_payments(
     postings: Sequence[dict], *, posted_by=None
 ) -> list[PostingResult | ValidationError]:
-    """Post several payments in the caller's transaction (inside `batch()`), all or nothing.
+    """Post several payments in the caller's transaction (inside `batch()`), set-based.
 
-    In the locking order: every payment is recorded first (in the given order), then every
-    invoice any of them may touch is locked at once in id order, then each is applied. So a
-    batch never holds invoice locks while it waits for another transaction's payment insert
-    (same external id), which a single posting (payment, then invoices) could be waiting on.
+    Each posting stands alone: one that is refused (invalid, or its external id already
+    posted, also earlier in the same batch) stores nothing and does not stop the others, and
+    each is applied by the same rules as `post_payment`, seeing the postings before it. The
+    work is done with a fixed number of statements per batch, not per posting: the payments
+    are checked (`services.new_payment`) and inserted together; then every invoice any of them
+    may touch is found, and locked at once in id order; the applications are staged in memory
+    (`services.stage_application`, the rules) and written together
+    (`services.save_applications`). That is the locking order: payments, invoices by id,
+    rollup rows last and sorted (`batch()`).
 
     Args:
         postings: keyword arguments of `post_payment` (without `posted_by`).
@@ -263,61 +317,131 @@ def post_payments(
 
     Returns:
         One entry per posting, in order: its PostingResult, or the ValidationError / Conflict
-        that refused it (nothing of that posting is stored; the caller decides whether the
-        batch commits).
+        that refused it (nothing of that posting is stored). The caller decides whether the
+        batch commits (all or nothing, or the created ones).
     """
-    outcomes: list[Payment | ValidationError] = []
+    outcomes = _record_all(postings, posted_by)
+    stored = [
+        (outcome, list(posting.get("remittance") or []))
+        for posting, outcome in zip(postings, outcomes, strict=True)
+        if isinstance(outcome, Payment)
+    ]
+    results = iter(_apply_all(stored))
+    return [next(results) if isinstance(o, Payment) else o for o in outcomes]
+
+
+def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | ValidationError]:
+    """Check and insert the payments of a batch together; refused ones become their error."""
+    checked: list[Payment | ValidationError] = []
     for posting in postings:
         fields = {k: v for k, v in posting.items() if k != "remittance"}
         try:
-            outcomes.append(_record({**fields, "posted_by": posted_by}))
+            checked.append(services.new_payment(**fields, posted_by=posted_by))
         except ValidationError as exc:
-            outcomes.append(exc)
-    lock_for_postings(
-        posting
-        for posting, outcome in zip(postings, outcomes, strict=True)
-        if isinstance(outcome, Payment)
-    )
-    return [
-        _apply_rules(outcome, list(posting.get("remittance") or []))
-        if isinstance(outcome, Payment)
-        else outcome
-        for posting, outcome in zip(postings, outcomes, strict=True)
-    ]
+            checked.append(exc)
+    external_ids = {p.external_id for p in checked if isinstance(p, Payment) and p.external_id}
+    existing = _existing_external_ids(posted_by, external_ids)
+    while True:
+        outcomes = _without_duplicates(checked, existing)
+        new = list({id(o): o for o in outcomes if isinstance(o, Payment)}.values())
+        try:
+            with transaction.atomic():
+                Payment.objects.bulk_create(new)
+            break
+        except IntegrityError:
+            for payment in new:
+                payment.pk = None
+            # A concurrent post of one of these external ids committed meanwhile (the insert
+            # waited for it): it is now among the existing ones. Anything else is not a
+            # duplicate, and goes up.
+            now_existing = _existing_external_ids(posted_by, external_ids)
+            if now_existing.keys() == existing.keys():
+                raise
+            existing = now_existing
+    seen: set[int] = set()
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, Payment):
+            if id(outcome) in seen:  # a later item with the external id of an earlier one
+                outcomes[index] = services.duplicate_payment(outcome.external_id, outcome.pk)
+            seen.add(id(outcome))
+    return outcomes
+
+
+def _without_duplicates(
+    checked: list[Payment | ValidationError], existing: dict[str, int]
+) -> list[Payment | ValidationError]:
+    """Payments whose external id is taken become its Conflict; a later payment with the
+    external id of an earlier one becomes that earlier (same) object."""
+    first: dict[str, Payment] = {}
+    outcomes: list[Payment | ValidationError] = []
+    for outcome in checked:
+        if isinstance(outcome, Payment) and outcome.external_id:
+            if outcome.external_id in existing:
+                outcome = services.duplicate_payment(
+                    outcome.external_id, existing[outcome.external_id]
+                )
+            else:
+                outcome = first.setdefault(outcome.external_id, outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
 @contextmanager
 def batch() -> Iterator[None]:
-    """One transaction for several postings (all-or-nothing bulk), rollup rows taken last.
+    """One transaction for several postings (`post_payments`), rollup rows taken last.
 
-    Raise inside to roll everything back. Wrap in `retry_on_deadlock`: postings inside lock
-    their invoices one after the other, so two batches can deadlock; the database breaks it
-    and the batch is run again.
+    Raise inside to roll everything back. Wrap in `retry_on_deadlock`: should the database
+    still break a deadlock (e.g. two batches racing on the same external id), the batch is
+    run again.
     """
     with transaction.atomic(), ledger.deferred():
         yield
 
 
-def _apply_rules(payment: Payment, remittance: list[RemittanceLine]) -> PostingResult:
-    """Apply a just-recorded payment by the first rule that applies (see module doc)."""
-    customer, amount, reference = payment.customer, payment.amount, payment.reference
-    result = PostingResult(payment=payment)
-    plan = _plan(customer, payment.currency, amount, reference, remittance)
-    by_line, referenced, exact = plan.by_line, plan.referenced, plan.exact
-    locked = services.lock_invoices(plan.invoice_ids)
+def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[PostingResult]:
+    """Apply just-recorded payments in order, each by the first rule that applies.
 
+    Every invoice any of them may touch is locked first, at once and in id order; the
+    applications are staged in memory and written together at the end.
+    """
+    plans = _plan_all(postings)
+    locked = services.lock_invoices(pk for plan in plans for pk in plan.invoice_ids)
+    results = [
+        _apply_rules(payment, remittance, plan, locked)
+        for (payment, remittance), plan in zip(postings, plans, strict=True)
+    ]
+    services.save_applications([a for result in results for a in result.applications])
+    for result in results:
+        result.applications.sort(key=lambda application: (application.applied_date, application.pk))
+    return results
+
+
+def _apply_rules(
+    payment: Payment,
+    remittance: list[RemittanceLine],
+    plan: "_Plan",
+    locked: dict[int, Invoice],
+) -> PostingResult:
+    """Stage the applications of one payment by the first rule that applies (see module doc)."""
+    amount = payment.amount
+    result = PostingResult(payment=payment)
+    exact = [
+        locked[pk]
+        for pk in plan.exact
+        if pk in locked and locked[pk].counts and locked[pk].open_amount == amount
+    ]
     if remittance:
         result.rule = RULE_REMITTANCE
-        _apply_remittance(result, remittance, by_line, locked)
-    elif referenced:
+        _apply_remittance(result, remittance, plan.by_line, locked)
+    elif plan.referenced:
         result.rule = RULE_REFERENCE
-        _apply_referenced(result, [locked[pk] for pk in referenced if pk in locked])
-    elif len(exact) == 1 and exact[0] in locked and locked[exact[0]].open_amount == amount:
+        _apply_referenced(result, [locked[pk] for pk in plan.referenced if pk in locked])
+    elif len(exact) == 1:
         result.rule = RULE_EXACT_AMOUNT
-        _apply(result, locked[exact[0]], amount)
+        _apply(result, exact[0], amount)
 
     if settings.O2C_AUTO_APPLY_OLDEST_FIRST and not result.exceptions and payment.unapplied_amount:
-        for invoice in _oldest_first(locked.values()):
+        for invoice in _oldest_first(locked[pk] for pk in plan.open_ids if pk in locked):
             if payment.unapplied_amount == 0:
                 break
             if invoice.counts and invoice.currency == payment.currency and invoice.open_amount:
@@ -328,106 +452,157 @@ def _apply_rules(payment: Payment, remittance: list[RemittanceLine]) -> PostingR
 
 @dataclass(frozen=True)
 class _Plan:
-    """The invoices each rule may touch, found without locks before locking them all."""
+    """The invoices each rule may touch, found without locks before locking them all.
+
+    `exact` holds every open invoice of the customer whose open amount equalled the payment
+    amount when the batch began; the rule applies if exactly one still does once locked.
+    """
 
     by_line: dict[int, int]
     referenced: list[int]
     exact: list[int]
-    invoice_ids: set[int]
+    open_ids: list[int]
 
-
-def _plan(
-    customer: Customer,
-    currency: str,
-    amount: Decimal,
-    reference: str,
-    remittance: list[RemittanceLine],
-) -> _Plan:
-    open_invoices = Invoice.objects.counting().filter(
-        customer=customer, currency=currency, open_amount__gt=0
-    )
-    by_line: dict[int, int] = {}
-    referenced: list[int] = []
-    exact: list[int] = []
-    if remittance:
-        by_line = _resolve_remittance(remittance, customer)
-    else:
-        tokens = reference_tokens(reference)
-        if tokens:
-            referenced = list(
-                Invoice.objects.annotate(number_upper=Upper("number"))
-                .filter(customer=customer, number_upper__in=tokens)
-                .values_list("pk", flat=True)
-            )
-        if not referenced:
-            exact = list(open_invoices.filter(open_amount=amount).values_list("pk", flat=True)[:2])
-    invoice_ids = set(by_line.values()) | set(referenced) | set(exact)
-    if settings.O2C_AUTO_APPLY_OLDEST_FIRST:
-        invoice_ids |= set(open_invoices.values_list("pk", flat=True))
-    return _Plan(by_line, referenced, exact, invoice_ids)
-
-
-def lock_for_postings(postings: Iterable[dict]) -> None:
-    """Lock, at once and in id order, every invoice the given postings may touch.
-
-    For a batch (`batch()`) of postings in one transaction: without it each posting would lock
-    its invoices in turn, and two batches could take them in opposite orders. `postings` are
-    the keyword arguments of `post_payment`. Call it inside the batch's transaction.
-    """
-    invoice_ids: set[int] = set()
-    for posting in postings:
-        customer = posting["customer"]
-        invoice_ids |= _plan(
-            customer,
-            posting.get("currency") or customer.currency,
-            posting["amount"],
-            posting.get("reference", ""),
-            list(posting.get("remittance") or []),
-        ).invoice_ids
-    services.lock_invoices(invoice_ids)
-
-
-def _resolve_remittance(lines: list[RemittanceLine], customer: Customer) -> dict[int, int]:
-    """Map each line index to the id of the invoice it names; unknown invoices are left out.
-
-    Numbers match exactly (as given or upper-cased: the unique index answers), then, for the
-    rest, ignoring case among the paying customer's invoices (an index on the customer; a
-    case-insensitive search over every invoice would scan the table).
-    """
-    ids = {line.invoice for line in lines if line.invoice is not None}
-    numbers = {line.invoice_number.strip() for line in lines if line.invoice_number}
-    found = list(Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "customer_id"))
-    if numbers:
-        variants = numbers | {number.upper() for number in numbers}
-        exact = list(
-            Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id")
+    @property
+    def invoice_ids(self) -> set[int]:
+        return (
+            set(self.by_line.values()) | set(self.referenced) | set(self.exact) | set(self.open_ids)
         )
-        seen = {number for _, number, _ in exact} | {number.upper() for _, number, _ in exact}
-        missing = {number.upper() for number in numbers if number not in seen} - seen
-        if missing:
-            exact += list(
-                Invoice.objects.annotate(number_upper=Upper("number"))
-                .filter(customer=customer, number_upper__in=missing)
-                .values_list("pk", "number", "customer_id")
+
+
+def _plan_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[_Plan]:
+    """The plan of every posting, with a fixed number of queries for the whole batch."""
+    by_lines = _resolve_remittances(
+        [(remittance, payment.customer_id) for payment, remittance in postings]
+    )
+    tokens = [
+        set() if remittance else set(reference_tokens(payment.reference))
+        for payment, remittance in postings
+    ]
+    referenced_rows = []
+    if any(tokens):
+        referenced_rows = list(
+            Invoice.objects.annotate(number_upper=Upper("number"))
+            .filter(
+                customer_id__in={
+                    p.customer_id for (p, _), t in zip(postings, tokens, strict=True) if t
+                },
+                number_upper__in=set().union(*tokens),
             )
-        found += exact
-    known_ids = {pk for pk, _, _ in found}
-    by_number: dict[str, int] = {}
-    by_upper: dict[str, int] = {}
-    for pk, number, _customer_id in sorted(found, key=lambda row: row[2] != customer.pk):
-        by_number.setdefault(number, pk)
-        by_upper.setdefault(number.upper(), pk)
-    resolved: dict[int, int] = {}
-    for index, line in enumerate(lines):
-        if line.invoice is not None:
-            if line.invoice in known_ids:
-                resolved[index] = line.invoice
-        elif line.invoice_number:
-            number = line.invoice_number.strip()
-            pk = by_number.get(number) or by_upper.get(number.upper())
-            if pk is not None:
-                resolved[index] = pk
-    return resolved
+            .values_list("pk", "customer_id", "number_upper")
+        )
+    by_number = _group(((c, upper), pk) for pk, c, upper in referenced_rows)
+    referenced = [
+        [pk for token in item_tokens for pk in by_number.get((payment.customer_id, token), ())]
+        for (payment, _), item_tokens in zip(postings, tokens, strict=True)
+    ]
+    open_invoices = Invoice.objects.counting().filter(open_amount__gt=0)
+    wants_exact = [
+        payment
+        for (payment, remittance), found in zip(postings, referenced, strict=True)
+        if not remittance and not found
+    ]
+    exact_rows = []
+    if wants_exact:
+        exact_rows = list(
+            open_invoices.filter(
+                customer_id__in={p.customer_id for p in wants_exact},
+                open_amount__in={p.amount for p in wants_exact},
+            ).values_list("pk", "customer_id", "currency", "open_amount")
+        )
+    open_rows = []
+    if settings.O2C_AUTO_APPLY_OLDEST_FIRST:
+        open_rows = list(
+            open_invoices.filter(customer_id__in={p.customer_id for p, _ in postings}).values_list(
+                "pk", "customer_id"
+            )
+        )
+    by_amount = _group(((c, currency, amount), pk) for pk, c, currency, amount in exact_rows)
+    by_customer = _group((c, pk) for pk, c in open_rows)
+    plans = []
+    for (payment, remittance), by_line, found in zip(postings, by_lines, referenced, strict=True):
+        exact = []
+        if not remittance and not found:
+            exact = by_amount.get((payment.customer_id, payment.currency, payment.amount), [])
+        open_ids = by_customer.get(payment.customer_id, [])
+        plans.append(_Plan(by_line, found, exact, open_ids))
+    return plans
+
+
+def _group(rows) -> dict:
+    """{key: [values]} from (key, value) pairs, in order."""
+    grouped: dict = defaultdict(list)
+    for key, value in rows:
+        grouped[key].append(value)
+    return grouped
+
+
+def _resolve_remittances(items: list[tuple[list[RemittanceLine], int]]) -> list[dict[int, int]]:
+    """For each (lines, customer id): map each line index to the id of the invoice it names.
+
+    Unknown invoices are left out. Numbers match exactly (as given or upper-cased: the unique
+    index answers), then, for the rest, ignoring case among the paying customer's invoices (an
+    index on the customer; a case-insensitive search over every invoice would scan the table).
+    At most three queries for all the items.
+    """
+    ids = {line.invoice for lines, _ in items for line in lines if line.invoice is not None}
+    numbers = [
+        {line.invoice_number.strip() for line in lines if line.invoice_number} for lines, _ in items
+    ]
+    variants = set().union(*numbers) if numbers else set()
+    variants |= {number.upper() for number in variants}
+    id_rows = list(Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "customer_id"))
+    exact_rows = list(
+        Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id")
+    )
+    id_rows_by_pk = {row[0]: row for row in id_rows}
+    exact_by_number = _group((row[1], row) for row in exact_rows)
+    missing = []
+    for item_numbers in numbers:
+        item_variants = item_numbers | {number.upper() for number in item_numbers}
+        seen = {number for number in item_variants if number in exact_by_number}
+        seen |= {number.upper() for number in seen}
+        missing.append({number.upper() for number in item_numbers if number not in seen} - seen)
+    fallback_rows = []
+    if any(missing):
+        fallback_rows = list(
+            Invoice.objects.annotate(number_upper=Upper("number"))
+            .filter(
+                customer_id__in={c for (_, c), m in zip(items, missing, strict=True) if m},
+                number_upper__in=set().union(*missing),
+            )
+            .values_list("pk", "number", "customer_id")
+        )
+    fallback_by_upper = _group(((row[2], row[1].upper()), row) for row in fallback_rows)
+    resolved_all = []
+    for (lines, customer_id), item_numbers, item_missing in zip(
+        items, numbers, missing, strict=True
+    ):
+        item_ids = {line.invoice for line in lines if line.invoice is not None}
+        item_variants = item_numbers | {number.upper() for number in item_numbers}
+        found = [id_rows_by_pk[pk] for pk in item_ids if pk in id_rows_by_pk]
+        found += [row for number in item_variants for row in exact_by_number.get(number, ())]
+        found += [
+            row for upper in item_missing for row in fallback_by_upper.get((customer_id, upper), ())
+        ]
+        known_ids = {pk for pk, _, _ in found if pk in item_ids}
+        by_number: dict[str, int] = {}
+        by_upper: dict[str, int] = {}
+        for pk, number, _owner in sorted(found, key=lambda row: row[2] != customer_id):
+            by_number.setdefault(number, pk)
+            by_upper.setdefault(number.upper(), pk)
+        resolved: dict[int, int] = {}
+        for index, line in enumerate(lines):
+            if line.invoice is not None:
+                if line.invoice in known_ids:
+                    resolved[index] = line.invoice
+            elif line.invoice_number:
+                number = line.invoice_number.strip()
+                pk = by_number.get(number) or by_upper.get(number.upper())
+                if pk is not None:
+                    resolved[index] = pk
+        resolved_all.append(resolved)
+    return resolved_all
 
 
 def _apply_remittance(
@@ -493,12 +668,11 @@ def _apply(
     line: int | None = None,
     ref: str | None = None,
 ) -> None:
-    """Apply `amount` or record why not; a refusal changes nothing (savepoint)."""
+    """Stage `amount` or record why not (a refusal changes nothing, `stage_application`)."""
     try:
-        with transaction.atomic(), ledger.deferred():
-            application = services.apply_locked(
-                result.payment, invoice, amount, automatic=True, user=result.payment.posted_by
-            )
+        application = services.stage_application(
+            result.payment, invoice, amount, automatic=True, user=result.payment.posted_by
+        )
     except ValidationError as exc:
         error = _first_error(exc)
         result.exceptions.append(
@@ -510,9 +684,6 @@ def _apply(
                 amount=amount,
             )
         )
-        # The savepoint rolled the rows back; put the in-memory copies back in step.
-        result.payment.refresh_from_db(fields=["unapplied_amount"])
-        invoice.refresh_from_db(fields=["open_amount", "status", "paid_date"])
         return
     result.applications.append(application)
 

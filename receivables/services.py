@@ -6,13 +6,25 @@ Each function raises `django.core.exceptions.ValidationError` with a stable `cod
 `o2c_api.errors.Conflict` for clashes with existing state) and changes nothing when it does.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -62,11 +74,17 @@ def _lock_payment(payment_id: int) -> Payment:
 
 
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
-    """Lock invoices in id order (the documented order) and return them by id."""
+    """Lock invoices in id order (the documented order) and return them by id.
+
+    Each carries `has_promises`: promises are only added under the invoice's lock
+    (`create_promise`), so while we hold it the flag stays true, and `save_applications`
+    skips refreshing the promises of invoices that have none.
+    """
     ids = sorted(set(invoice_ids))
     invoices = (
         Invoice.objects.select_for_update()
         .select_related("customer")
+        .annotate(has_promises=Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))))
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -302,15 +320,79 @@ def delete_invoice(invoice: Invoice) -> None:
 
 def _settle(invoice: Invoice) -> None:
     """Set status and paid_date from the (already updated) open amount, and save."""
-    if invoice.open_amount == 0:
-        last_application = invoice.applications.aggregate(d=Max("applied_date"))["d"]
-        last_adjustment = invoice.adjustments.aggregate(d=Max("adjustment_date"))["d"]
-        invoice.paid_date = max(d for d in (last_application, last_adjustment) if d is not None)
-        invoice.status = Invoice.Status.PAID
-    else:
-        invoice.paid_date = None
-        invoice.status = Invoice.Status.OPEN
-    invoice.save(update_fields=["open_amount", "status", "paid_date", "updated_at"])
+    settle_invoices([invoice])
+
+
+def settle_invoices(invoices: Sequence[Invoice]) -> None:
+    """`_settle` for several invoices: status and paid_date from their open amounts, saved.
+
+    A settled invoice is paid on the date of its last application or adjustment; those dates
+    are read in one query for all of them, and the invoices are written in one statement.
+    """
+    settled = [invoice.pk for invoice in invoices if invoice.open_amount == 0]
+    last_dates = {}
+    if settled:
+        last_dates = {
+            pk: (last_application, last_adjustment)
+            for pk, last_application, last_adjustment in Invoice.objects.filter(pk__in=settled)
+            .annotate(
+                last_application=_last_date(PaymentApplication, "applied_date"),
+                last_adjustment=_last_date(Adjustment, "adjustment_date"),
+            )
+            .values_list("pk", "last_application", "last_adjustment")
+        }
+    now = timezone.now()
+    for invoice in invoices:
+        if invoice.open_amount == 0:
+            invoice.paid_date = max(d for d in last_dates[invoice.pk] if d is not None)
+            invoice.status = Invoice.Status.PAID
+        else:
+            invoice.paid_date = None
+            invoice.status = Invoice.Status.OPEN
+        invoice.updated_at = now
+    if len(invoices) == 1:
+        invoices[0].save(update_fields=["open_amount", "status", "paid_date", "updated_at"])
+        return
+    # Several: one UPDATE per (status, paid date) — a handful, not one per invoice — with the
+    # open amount as its definition (amount − applications − adjustments), which equals the
+    # one held in memory.
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for invoice in invoices:
+        groups[invoice.status, invoice.paid_date].append(invoice.pk)
+    for (status, paid_date), pks in groups.items():
+        Invoice.objects.filter(pk__in=pks).update(
+            open_amount=F("amount")
+            - _total(PaymentApplication, "invoice_id")
+            - _total(Adjustment, "invoice_id"),
+            status=status,
+            paid_date=paid_date,
+            updated_at=now,
+        )
+
+
+def _total(model, key: str) -> Coalesce:
+    """Σ amount of `model` rows whose `key` is the outer row, 0 when there are none."""
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**{key: OuterRef("pk")})
+            .order_by()
+            .values(key)
+            .annotate(total=Sum("amount"))
+            .values("total"),
+            output_field=money_field(),
+        ),
+        Value(ZERO),
+    )
+
+
+def _last_date(model, date_field: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(invoice_id=OuterRef("pk"))
+        .order_by()
+        .values("invoice_id")
+        .annotate(last=Max(date_field))
+        .values("last")
+    )
 
 
 def _require_counting(invoice: Invoice) -> None:
@@ -380,8 +462,7 @@ def add_adjustment(
 # --- Payments and cash application -------------------------------------------------------
 
 
-@transaction.atomic
-def record_payment(
+def new_payment(
     *,
     customer: Customer,
     amount: Decimal,
@@ -392,11 +473,10 @@ def record_payment(
     external_id: str = "",
     posted_by=None,
 ) -> Payment:
-    """Store a payment, all of it unapplied. Cash application is a separate step.
+    """A checked, unsaved payment, all of it unapplied (`record_payment` without the write).
 
     Raises:
-        ValidationError: not_positive, invalid_currency, invalid_method.
-        Conflict: duplicate_external_id (details carry the existing payment id).
+        ValidationError: not_positive, invalid_amount, invalid_currency, invalid_method.
     """
     _check_amount(amount)
     currency = currency or customer.currency
@@ -405,15 +485,7 @@ def record_payment(
         raise ValidationError(
             {"method": ValidationError(f"Unknown method {method!r}.", "invalid_method")}
         )
-    if external_id:
-        existing = Payment.objects.filter(posted_by=posted_by, external_id=external_id).first()
-        if existing is not None:
-            raise Conflict(
-                f"Payment {external_id!r} was already posted as payment {existing.pk}.",
-                code="duplicate_external_id",
-                details={"payment": existing.pk},
-            )
-    return Payment.objects.create(
+    return Payment(
         customer=customer,
         amount=amount,
         currency=currency,
@@ -424,6 +496,39 @@ def record_payment(
         unapplied_amount=amount,
         posted_by=posted_by,
     )
+
+
+def duplicate_payment(external_id: str, existing_id: int) -> Conflict:
+    """The Conflict of posting an external id that is already the payment `existing_id`."""
+    return Conflict(
+        f"Payment {external_id!r} was already posted as payment {existing_id}.",
+        code="duplicate_external_id",
+        details={"payment": existing_id},
+    )
+
+
+@transaction.atomic
+def record_payment(**fields) -> Payment:
+    """Store a payment, all of it unapplied. Cash application is a separate step.
+
+    Args:
+        fields: the keyword arguments of `new_payment`.
+
+    Raises:
+        ValidationError: not_positive, invalid_amount, invalid_currency, invalid_method.
+        Conflict: duplicate_external_id (details carry the existing payment id).
+    """
+    payment = new_payment(**fields)
+    if payment.external_id:
+        existing = (
+            Payment.objects.filter(posted_by=payment.posted_by, external_id=payment.external_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing is not None:
+            raise duplicate_payment(payment.external_id, existing)
+    payment.save(force_insert=True)
+    return payment
 
 
 def apply_locked(
@@ -437,14 +542,45 @@ def apply_locked(
 ) -> PaymentApplication:
     """Apply part of a payment to an invoice. The caller holds both row locks (see module doc).
 
+    `stage_application` then `save_applications`: the rules, then the writes.
+
+    Raises:
+        ValidationError: as `stage_application`; nothing is written then.
+    """
+    application = stage_application(
+        payment, invoice, amount, applied_date=applied_date, automatic=automatic, user=user
+    )
+    save_applications([application])
+    return application
+
+
+def stage_application(
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    *,
+    applied_date: date | None = None,
+    automatic: bool = False,
+    user=None,
+) -> PaymentApplication:
+    """Check an application against every rule and make it in memory; nothing is written.
+
+    The one home of the rules of applying cash. The payment's `unapplied_amount` and the
+    invoice's `open_amount` are lowered in memory, so the next application staged on the same
+    objects sees them; `save_applications` writes the staged applications and their effects.
+    The caller holds the row locks of both (or, for a new payment, is about to).
+
     Args:
         applied_date: defaults to the later of the payment's received date and the invoice's
             issue date (cash cannot settle an invoice before it exists).
 
+    Returns:
+        The unsaved application.
+
     Raises:
         ValidationError: not_positive, invoice_not_open, customer_mismatch, currency_mismatch,
             exceeds_unapplied_amount, exceeds_open_amount, applied_before_received,
-            date_before_issue.
+            date_before_issue. Nothing changed, not even in memory.
     """
     _check_amount(amount)
     _require_counting(invoice)
@@ -503,7 +639,7 @@ def apply_locked(
                 )
             }
         )
-    application = PaymentApplication.objects.create(
+    application = PaymentApplication(
         payment=payment,
         invoice=invoice,
         amount=amount,
@@ -512,12 +648,43 @@ def apply_locked(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     payment.unapplied_amount -= amount
-    payment.save(update_fields=["unapplied_amount", "updated_at"])
     invoice.open_amount -= amount
-    _settle(invoice)
-    ledger.post([(ledger.invoice_key(invoice, "application", applied_date), -amount)])
-    refresh_promise_statuses(invoice_ids=[invoice.pk])
     return application
+
+
+def save_applications(applications: Sequence[PaymentApplication]) -> None:
+    """Write staged applications and what they change, in a fixed number of statements.
+
+    The applications are inserted, their payments' unapplied amounts and their invoices' open
+    amounts, statuses and paid dates saved (as staged in memory), the rollup posted and the
+    invoices' promise statuses refreshed — whatever the number of applications. Their
+    payments must be stored; the caller holds the locks (payments, then invoices).
+    """
+    if not applications:
+        return
+    PaymentApplication.objects.bulk_create(applications)
+    payments = list({id(a.payment): a.payment for a in applications}.values())
+    invoices = list({id(a.invoice): a.invoice for a in applications}.values())
+    now = timezone.now()
+    for payment in payments:
+        payment.updated_at = now
+    if len(payments) == 1:
+        payments[0].save(update_fields=["unapplied_amount", "updated_at"])
+    else:
+        # One UPDATE for all, with the unapplied amount as its definition (amount − Σ
+        # applications), which equals the one held in memory.
+        Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
+            unapplied_amount=F("amount") - _total(PaymentApplication, "payment_id"),
+            updated_at=now,
+        )
+    settle_invoices(invoices)
+    ledger.post(
+        (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)
+        for a in applications
+    )
+    with_promises = [invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)]
+    if with_promises:
+        refresh_promise_statuses(invoice_ids=sorted(with_promises))
 
 
 @transaction.atomic

@@ -4,10 +4,10 @@ A client sends `Idempotency-Key: <any string up to 255 characters>` with a POST.
 scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
 
 - First request with a key: the key is claimed (an INSERT into `IdempotencyKey`, committed in
-  its own transaction, hitting the unique (user, key) constraint if another request claimed it
-  first), then the view runs. A 2xx response is stored and the key is done; any other outcome
-  (4xx, exception) changed nothing, so the key is released and the client may fix and retry
-  with the same key.
+  its own transaction without waiting for the disk — see `_claim` — hitting the unique
+  (user, key) constraint if another request claimed it first), then the view runs. A 2xx
+  response is stored and the key is done; any other outcome (4xx, exception) changed nothing,
+  so the key is released and the client may fix and retry with the same key.
 - Same key, same request (method, path with query string, canonical JSON body): the stored
   response is replayed (status and body) with the header `Idempotent-Replayed: true`; nothing
   is created.
@@ -16,8 +16,8 @@ scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
 
 By default the view's work and the "done" mark commit in one transaction, so a request that
 dies mid-way leaves no trace but an `in_progress` key, which a retry takes over after
-`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions (a non-atomic bulk
-post) use `atomic=False`; a crash between their last commit and the mark is then caught by
+`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions use
+`atomic=False`; a crash between their last commit and the mark is then caught by
 their own duplicate checks (e.g. a payment's `external_id`).
 
 Use it on a viewset with `IdempotentCreateMixin` (wraps `create`), or decorate any handler
@@ -38,7 +38,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from o2c_api.api.exceptions import error_response
-from o2c_api.db import retry_on_deadlock
+from o2c_api.db import commit_without_waiting_for_disk, retry_on_deadlock
 from o2c_api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -76,6 +76,10 @@ def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
     for _ in range(3):
         try:
             with transaction.atomic():
+                # The claim need not wait for the disk (a few ms per request): lost in a
+                # crash, it only matters if the request's work committed after it, and that
+                # synchronous commit makes the claim durable too.
+                commit_without_waiting_for_disk()
                 return IdempotencyKey.objects.create(
                     user=user, key=key, fingerprint=print_, created_at=now
                 )

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -144,6 +143,10 @@ class PaymentPostingSerializer(PaymentSerializer):
         help_text="Which rule applied the cash: remittance, reference, exact_amount or none.",
     )
     exceptions = PostingExceptionSerializer(source="posting.exceptions", many=True, read_only=True)
+    # A posted payment's applications are the posting's: rendered without reading them back.
+    applications = PaymentApplicationSerializer(
+        source="posting.applications", many=True, read_only=True
+    )
 
     class Meta(PaymentSerializer.Meta):
         fields = [*PaymentSerializer.Meta.fields, "rule", "exceptions"]
@@ -225,6 +228,7 @@ class PaymentCreateSerializer(serializers.Serializer):
         attrs["customer"] = resolve_customer(
             customer_id=attrs.pop("customer", None),
             customer_external_id=attrs.pop("customer_external_id", None),
+            known=self.context.get("customers"),
         )
         attrs["remittance"] = [
             RemittanceLine(
@@ -500,6 +504,17 @@ def payment_queryset():
     )
 
 
+def _render_postings(postings: list[cash_application.PostingResult]) -> list[dict]:
+    """Postings as `PaymentPostingSerializer` shows them, from the objects the postings hold.
+
+    A posting's payment has its customer and client loaded, and its applications their
+    invoices, so nothing is read back from the database.
+    """
+    for posting in postings:
+        posting.payment.posting = posting
+    return PaymentPostingSerializer([posting.payment for posting in postings], many=True).data
+
+
 @extend_schema_view(
     list=extend_schema(summary="List payments", responses={200: PaymentSerializer, **ERRORS_AUTH}),
     retrieve=extend_schema(
@@ -578,7 +593,7 @@ class PaymentViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = post_payment(**serializer.validated_data, posted_by=request.user)
-        return self._render(result.payment.pk, result, status.HTTP_201_CREATED)
+        return Response(_render_postings([result])[0], status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Edit a payment",
@@ -654,12 +669,22 @@ class PaymentViewSet(
 
     @extend_schema(
         summary="Post up to O2C_BULK_MAX_ITEMS payments",
-        description="Each item is validated and posted as by `POST /payments/`, in its own "
-        "transaction; the response has one result per item, in order: `created` (with the "
-        "posting), `duplicate` (external_id already posted; `errors[0].payment` names it) or "
-        "`error` (codes as for a single post). More than O2C_BULK_MAX_ITEMS items: 400. With "
-        "`?atomic=true` it is all-or-nothing: any item not created rolls every item back and "
-        "the answer is 400 with the same per-item results (`rolled_back` for the good ones).",
+        description="Each item is validated and posted as by `POST /payments/`, on its own: an "
+        "item that is refused (invalid, or its `external_id` already posted — also by an "
+        "earlier item of the same request) stores nothing and does not stop the others. The "
+        "response has one result per item, in order: `created` (with the posting), `duplicate` "
+        "(external_id already posted; `errors[0].payment` names it) or `error` (codes as for a "
+        "single post). Items are posted in order and each sees the items before it (cash "
+        "applied by an earlier item is no longer open for a later one). More than "
+        "O2C_BULK_MAX_ITEMS items: 400.\n\n"
+        "Durability: the request's created items are committed together, in one database "
+        "transaction, before the response is sent (one disk write per request instead of one "
+        "per item). So a 200 means every `created` item is stored; a request that fails or dies "
+        "before answering stores none of its items, and may simply be sent again (with the "
+        "same `Idempotency-Key`, or relying on `external_id` duplicates).\n\n"
+        "With `?atomic=true` it is all-or-nothing: any item not created rolls every item back "
+        "and the answer is 400 with the same per-item results (`rolled_back` for the good "
+        "ones).",
         request=BulkPaymentRequestSerializer,
         parameters=[
             IDEMPOTENCY_PARAMETER,
@@ -674,20 +699,14 @@ class PaymentViewSet(
         },
     )
     @action(detail=False, methods=["post"])
-    @idempotent(atomic=False)
+    @idempotent
     def bulk(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        items = [self._validate_item(item) for item in serializer.validated_data["items"]]
+        items = self._validate_items(serializer.validated_data["items"])
         atomic = request.query_params.get("atomic", "").lower() in ("1", "true", "yes")
 
         def post_all() -> list[dict]:
-            return [self._post_item(index, *item) for index, item in enumerate(items)]
-
-        if not atomic:
-            return self._bulk_response(post_all(), status.HTTP_200_OK)
-
-        def all_or_nothing():
             with cash_application.batch():
                 valid = [data for data, _ in items if data is not None]
                 outcomes = iter(cash_application.post_payments(valid, posted_by=request.user))
@@ -695,12 +714,12 @@ class PaymentViewSet(
                     self._result(index, next(outcomes) if data is not None else None, errors)
                     for index, (data, errors) in enumerate(items)
                 ]
-                if any(result["status"] != "created" for result in results):
+                if atomic and any(result["status"] != "created" for result in results):
                     raise RolledBack(results)
             return results
 
         try:
-            results = retry_on_deadlock(all_or_nothing)
+            results = retry_on_deadlock(post_all)
         except RolledBack as rolled_back:
             results = rolled_back.results
         else:
@@ -721,27 +740,20 @@ class PaymentViewSet(
         return error_response(errors, status.HTTP_400_BAD_REQUEST, **body)
 
     @staticmethod
-    def _validate_item(item: dict) -> tuple[dict | None, list[dict]]:
-        serializer = PaymentCreateSerializer(data=item)
-        if not serializer.is_valid():
-            return None, flatten(serializer.errors)
-        return serializer.validated_data, []
-
-    def _post_item(self, index: int, data: dict | None, errors: list[dict]) -> dict:
-        """Post one item in its own transaction; its result in the bulk response's shape."""
-        if data is None:
-            return self._result(index, None, errors)
-        try:
-            outcome = post_payment(**data, posted_by=self.request.user)
-        except DjangoValidationError as exc:
-            outcome = exc
-        except IntegrityError:
-            # Items before this one are committed: answer per item, never fail the request.
-            outcome = Conflict(
-                "The payment conflicts with existing data; nothing of it was stored.",
-                code="conflict",
-            )
-        return self._result(index, outcome, errors)
+    def _validate_items(items: list[dict]) -> list[tuple[dict | None, list[dict]]]:
+        """Each item validated alone; one serializer for all (its fields are built once)."""
+        customers = cash_application.CustomerIndex.load(
+            (item.get("customer") for item in items),
+            (item.get("customer_external_id") for item in items),
+        )
+        serializer = PaymentCreateSerializer(context={"customers": customers})
+        validated = []
+        for item in items:
+            try:
+                validated.append((serializer.run_validation(item), []))
+            except serializers.ValidationError as exc:
+                validated.append((None, flatten(exc.detail)))
+        return validated
 
     @staticmethod
     def _result(index: int, outcome, errors: list[dict]) -> dict:
@@ -760,23 +772,17 @@ class PaymentViewSet(
         return result
 
     def _bulk_body(self, results: list[dict]) -> dict:
-        postings = {r["posting"].payment.pk: r["posting"] for r in results if r["posting"]}
-        payments = payment_queryset().in_bulk(list(postings))
-        rendered = []
-        for result in results:
-            payment = None
-            if result["posting"] is not None:
-                payment = payments[result["posting"].payment.pk]
-                payment.posting = result["posting"]
-                payment = PaymentPostingSerializer(payment).data
-            rendered.append(
-                {
-                    "index": result["index"],
-                    "status": result["status"],
-                    "payment": payment,
-                    "errors": result["errors"],
-                }
-            )
+        postings = [result["posting"] for result in results if result["posting"]]
+        rendered_postings = iter(_render_postings(postings))
+        rendered = [
+            {
+                "index": result["index"],
+                "status": result["status"],
+                "payment": next(rendered_postings) if result["posting"] else None,
+                "errors": result["errors"],
+            }
+            for result in results
+        ]
         statuses = [r["status"] for r in results]
         return {
             "created": statuses.count("created"),

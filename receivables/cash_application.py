@@ -386,6 +386,52 @@ def _without_duplicates(
     return outcomes
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a bulk post did: one outcome per item, in order, and whether it was rolled back.
+
+    An outcome is the item's PostingResult, the ValidationError / Conflict that refused it,
+    or whatever the caller passed in place of an item it had already refused (its errors).
+    """
+
+    outcomes: list
+    rolled_back: bool
+
+
+class _RolledBack(Exception):
+    def __init__(self, outcomes: list) -> None:
+        super().__init__("bulk post rolled back")
+        self.outcomes = outcomes
+
+
+def post_batch(items: Sequence, *, posted_by=None, atomic: bool = False) -> BatchOutcome:
+    """The bulk post of REST and GraphQL: `post_payments` in one `batch()`, retried on deadlock.
+
+    Args:
+        items: per item either the keyword arguments of `post_payment` (a dict) or, for an
+            item the caller refused while validating, its errors (passed through unchanged).
+        posted_by: the client posting them.
+        atomic: any item that is not created rolls every item back.
+
+    Returns:
+        BatchOutcome; with `rolled_back` nothing of the batch is stored.
+    """
+
+    def post_all() -> list:
+        with batch():
+            valid = [item for item in items if isinstance(item, dict)]
+            posted = iter(post_payments(valid, posted_by=posted_by))
+            outcomes = [next(posted) if isinstance(item, dict) else item for item in items]
+            if atomic and not all(isinstance(o, PostingResult) for o in outcomes):
+                raise _RolledBack(outcomes)
+        return outcomes
+
+    try:
+        return BatchOutcome(retry_on_deadlock(post_all), rolled_back=False)
+    except _RolledBack as rolled_back:
+        return BatchOutcome(rolled_back.outcomes, rolled_back=True)
+
+
 @contextmanager
 def batch() -> Iterator[None]:
     """One transaction for several postings (`post_payments`), rollup rows taken last.

@@ -2,6 +2,9 @@
 
 Locking order, followed by every function here so that concurrent writers cannot deadlock:
 payments (by id), then invoices (by id), then the AR rollup rows (by key, in `ledger.post`).
+Locking an invoice also locks its customer row (the `select_related` join is locked too), and
+that is wanted: the rollup is keyed by the customer's segment, and `update_customer` re-keys a
+customer's rows under the customer's lock, so a posting and a segment change never interleave.
 Each function raises `django.core.exceptions.ValidationError` with a stable `code` (or
 `o2c_api.errors.Conflict` for clashes with existing state) and changes nothing when it does.
 """

@@ -33,7 +33,6 @@ from o2c_api.api.schema import (
     ErrorSerializer,
     error_responses,
 )
-from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import cash_application, predicates, services
@@ -470,14 +469,6 @@ ERRORS_AUTH = error_responses(401, 403)
 # --- Views ---------------------------------------------------------------------------------
 
 
-class RolledBack(Exception):
-    """Leaves an all-or-nothing bulk post's transaction, carrying the per-item results."""
-
-    def __init__(self, results: list[dict]) -> None:
-        super().__init__("bulk post rolled back")
-        self.results = results
-
-
 class PaymentPermission(RolePermission):
     """RolePermission, plus the application permissions for `apply` and `unapply`."""
 
@@ -706,23 +697,13 @@ class PaymentViewSet(
         items = self._validate_items(serializer.validated_data["items"])
         atomic = request.query_params.get("atomic", "").lower() in ("1", "true", "yes")
 
-        def post_all() -> list[dict]:
-            with cash_application.batch():
-                valid = [data for data, _ in items if data is not None]
-                outcomes = iter(cash_application.post_payments(valid, posted_by=request.user))
-                results = [
-                    self._result(index, next(outcomes) if data is not None else None, errors)
-                    for index, (data, errors) in enumerate(items)
-                ]
-                if atomic and any(result["status"] != "created" for result in results):
-                    raise RolledBack(results)
-            return results
-
-        try:
-            results = retry_on_deadlock(post_all)
-        except RolledBack as rolled_back:
-            results = rolled_back.results
-        else:
+        batch = cash_application.post_batch(
+            [data if data is not None else errors for data, errors in items],
+            posted_by=request.user,
+            atomic=atomic,
+        )
+        results = [self._result(index, outcome) for index, outcome in enumerate(batch.outcomes)]
+        if not batch.rolled_back:
             return self._bulk_response(results, status.HTTP_200_OK)
         for result in results:
             if result["status"] == "created":
@@ -756,10 +737,13 @@ class PaymentViewSet(
         return validated
 
     @staticmethod
-    def _result(index: int, outcome, errors: list[dict]) -> dict:
-        """`outcome`: a PostingResult, the error that refused the item, or None (invalid)."""
-        result = {"index": index, "status": "error", "posting": None, "errors": errors}
-        if isinstance(outcome, Conflict):
+    def _result(index: int, outcome) -> dict:
+        """`outcome`: a PostingResult, the error that refused the item, or its validation
+        errors (a list, as `flatten` gives them)."""
+        result = {"index": index, "status": "error", "posting": None, "errors": []}
+        if isinstance(outcome, list):
+            result["errors"] = outcome
+        elif isinstance(outcome, Conflict):
             result["errors"] = [
                 {**error, **outcome.details} for error in django_validation_errors(outcome)
             ]

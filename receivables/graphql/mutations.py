@@ -162,9 +162,10 @@ class Mutation:
     @_mutation(
         can_add(Payment),
         "Post up to O2C_BULK_MAX_ITEMS payments (REST `POST /payments/bulk/`), each as "
-        "`postPayment` in its own transaction; one result per item, in order: created, "
-        "duplicate or error. With `atomic: true` all or nothing: any item not created rolls "
-        "every item back (`rolledBack`, good items `rolled_back`). Codes: empty, max_length.",
+        "`postPayment` on its own: one result per item, in order: created, duplicate or error; "
+        "the created ones are committed together before the answer. With `atomic: true` all or "
+        "nothing: any item not created rolls every item back (`rolledBack`, good items "
+        "`rolled_back`). Codes: empty, max_length.",
     )
     def post_payments(
         self, info: Info, items: list[PaymentPostingInput], atomic: bool = False

@@ -12,11 +12,9 @@ from decimal import Decimal
 import strawberry
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationMessage
 
-from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from o2c_api.graphql.errors import service_errors
 from receivables import cash_application
@@ -251,10 +249,9 @@ def _checked(items: list[PaymentPostingInput]) -> list[dict | ValidationError]:
 
 
 def post_many(items: list[PaymentPostingInput], user, *, atomic: bool) -> BulkPostingType:
-    """Post each item as `post_one` would, in its own transaction, or all-or-nothing.
-
-    Same semantics as REST's bulk post: per item `created`, `duplicate` or `error`; with
-    `atomic` any item not created rolls every item back (`rolled_back` for the good ones).
+    """REST's bulk post (`cash_application.post_batch`): per item `created`, `duplicate` or
+    `error`; with `atomic` any item not created rolls every item back (`rolled_back` for the
+    good ones).
 
     Raises:
         ValidationError: more than O2C_BULK_MAX_ITEMS items (max_length on `items`).
@@ -268,55 +265,15 @@ def post_many(items: list[PaymentPostingInput], user, *, atomic: bool) -> BulkPo
                 )
             }
         )
-    checked = _checked(items)
-    if atomic:
-        return _post_all_or_nothing(checked, user)
-    results = []
-    for index, kwargs in enumerate(checked):
-        if isinstance(kwargs, ValidationError):
-            results.append(_outcome(index, kwargs))
-            continue
-        try:
-            outcome = cash_application.post_payment(**kwargs, posted_by=user)
-        except ValidationError as exc:
-            outcome = exc
-        except IntegrityError:
-            # Items before this one are committed: answer per item, as REST does.
-            outcome = Conflict(
-                "The payment conflicts with existing data; nothing of it was stored.",
-                code="conflict",
-            )
-        results.append(_outcome(index, outcome))
-    return _summary(results, rolled_back=False)
-
-
-class _RolledBack(Exception):
-    def __init__(self, results: list[BulkPostingItemType]) -> None:
-        super().__init__("bulk post rolled back")
-        self.results = results
-
-
-def _post_all_or_nothing(checked: list, user) -> BulkPostingType:
-    def all_or_nothing() -> list[BulkPostingItemType]:
-        with cash_application.batch():
-            valid = [kwargs for kwargs in checked if isinstance(kwargs, dict)]
-            outcomes = iter(cash_application.post_payments(valid, posted_by=user))
-            results = [
-                _outcome(index, next(outcomes) if isinstance(kwargs, dict) else kwargs)
-                for index, kwargs in enumerate(checked)
-            ]
-            if any(result.status != "created" for result in results):
-                raise _RolledBack(results)
-        return results
-
-    try:
-        results = retry_on_deadlock(all_or_nothing)
-    except _RolledBack as rolled_back:
-        for result in rolled_back.results:
-            if result.status == "created":
-                result.status, result.posting = "rolled_back", None
-        return _summary(rolled_back.results, rolled_back=True)
-    return _summary(results, rolled_back=False)
+    batch = cash_application.post_batch(_checked(items), posted_by=user, atomic=atomic)
+    results = [
+        # A rolled-back posting's rows are gone: there is nothing to render.
+        BulkPostingItemType(index=index, status="rolled_back", posting=None, errors=[])
+        if batch.rolled_back and isinstance(outcome, PostingResult)
+        else _outcome(index, outcome)
+        for index, outcome in enumerate(batch.outcomes)
+    ]
+    return _summary(results, rolled_back=batch.rolled_back)
 
 
 def _summary(results: list[BulkPostingItemType], *, rolled_back: bool) -> BulkPostingType:

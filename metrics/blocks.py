@@ -25,6 +25,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -416,28 +417,28 @@ def payment_matching(scope: Scope, periods: Sequence[Period], group_by: str | No
     automatic), both as the applications stand now. Payments have no product line: that filter
     does not narrow them."""
     cuts = cuts_of(periods)
-    manual = Q(
-        pk__in=PaymentApplication.objects.filter(
-            automatic=False,
-            # Implied (cash is never applied before it is received); narrows by index.
-            applied_date__gt=cuts[0],
-            payment__received_date__gt=cuts[0],
-            payment__received_date__lte=cuts[-1],
-        ).values("payment_id")
+    # A LEFT JOIN to the payment's manual applications, not `pk IN (subquery)`: inside an
+    # aggregate FILTER PostgreSQL 15 may run that subquery once per payment (un-hashed),
+    # which at a million payments took minutes. The date bounds are implied (cash is never
+    # applied before it is received) and keep the joined side to the window.
+    manual = FilteredRelation(
+        "applications",
+        condition=Q(applications__automatic=False, applications__applied_date__gt=cuts[0]),
     )
     qs = Payment.objects.filter(
         predicates.customer_dimensions(
             rep=scope.rep, segment=scope.segment, customer=scope.customer
         ),
         currency=scope.currency,
-    )
+    ).annotate(kpi_manual=manual)
     return _rows(
         qs,
         "received_date",
         periods,
         PAYMENT_GROUPS[group_by],
-        received=Count("id"),
-        matched=Count("id", filter=Q(unapplied_amount=0) & ~manual),
+        # Distinct: a payment with several manual applications joins several rows.
+        received=Count("id", distinct=True),
+        matched=Count("id", distinct=True, filter=Q(unapplied_amount=0, kpi_manual__isnull=True)),
     )
 
 

@@ -11,8 +11,34 @@ from pathlib import Path
 TARGETS = (
     ("KPI summary, month", "summary/everything/month", 100, "ms", "max"),
     ("KPI summary, year", "summary/everything/year", 100, "ms", "max"),
-    ("KPI summary vs straightforward SQL, month", "ratio summary/everything/month", 10, "×", "min"),
-    ("KPI summary vs straightforward SQL, year", "ratio summary/everything/year", 10, "×", "min"),
+    (
+        "KPI summary (all keys) vs straightforward SQL (AR keys), month",
+        "ratio summary/everything/month",
+        10,
+        "×",
+        "min",
+    ),
+    (
+        "KPI summary (all keys) vs straightforward SQL (AR keys), year",
+        "ratio summary/everything/year",
+        10,
+        "×",
+        "min",
+    ),
+    (
+        "Engine vs straightforward SQL, same AR keys, month",
+        "ratio_ar_keys summary/everything/month",
+        10,
+        "×",
+        "min",
+    ),
+    (
+        "Engine vs straightforward SQL, same AR keys, year",
+        "ratio_ar_keys summary/everything/year",
+        10,
+        "×",
+        "min",
+    ),
     ("Aging", "aging/everything", 100, "ms", "max"),
     ("24-month series", "series/dso monthly 24", 300, "ms", "max"),
     ("List page, constant query count", "list constant", 1, "", "flag"),
@@ -69,9 +95,10 @@ def write(docs: Path, size: str, result: dict) -> None:
 
 def value_of(result: dict, measure: str):
     timings = result.get("timings", {})
-    if measure.startswith("ratio "):
-        row = result.get("comparison", {}).get(measure.removeprefix("ratio "))
-        return None if row is None else row["ratio"]
+    if measure.startswith("ratio"):
+        field, name = measure.split(" ", 1)
+        row = result.get("comparison", {}).get(name)
+        return None if row is None else row.get(field)
     if measure == "list constant":
         return None if "list" not in result else int(result["list"]["constant"])
     if measure.startswith("posting "):
@@ -180,11 +207,22 @@ def render_size(size: str, r: dict) -> list[str]:
         "",
         "### Engine vs straightforward SQL (same numbers asserted)",
         "",
-        "| Measure | Engine ms | Straightforward ms | Ratio |",
-        "|---|---|---|---|",
+        "The straightforward SQL computes the AR family only (ar_balance, current_ar, "
+        "past_due_ar, credit_sales, collected, dso, best_possible_dso, "
+        "average_days_delinquent, cei, both periods) and aging amounts and counts; the run "
+        "asserts the engine gives the same values. 'Engine ms' is the full summary (every "
+        "key of the spec); 'engine, AR keys' is the engine asked for the same keys only.",
+        "",
+        "| Measure | Engine ms (all keys) | Engine ms (AR keys) | Straightforward ms "
+        "| Ratio (all keys) | Ratio (AR keys) |",
+        "|---|---|---|---|---|---|",
     ]
     for name, row in r["comparison"].items():
-        lines.append(f"| {name} | {row['engine_ms']} | {row['baseline_ms']} | {row['ratio']}× |")
+        lines.append(
+            f"| {name} | {row['engine_ms']} | {row.get('engine_ar_keys_ms', '—')} | "
+            f"{row['baseline_ms']} | {row['ratio']}× | "
+            f"{str(row['ratio_ar_keys']) + '×' if 'ratio_ar_keys' in row else '—'} |"
+        )
     if "posting" in r:
         p = r["posting"]
         lines += ["", "### Payment posting (REST, token auth, in-process client)", ""]

@@ -59,7 +59,9 @@ MONTHS = 24
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--invoices", choices=sorted(SIZES), required=True)
-    parser.add_argument("--runs", type=int, default=20, help="timed runs per engine measure")
+    parser.add_argument(
+        "--runs", type=int, default=0, help="timed runs per engine measure (0: 20, 7 at 1M)"
+    )
     parser.add_argument(
         "--baseline-runs", type=int, default=0, help="timed runs of the baseline (0: by size)"
     )
@@ -114,8 +116,8 @@ def main(argv: list[str] | None = None) -> dict:
         invoices_per_customer=INVOICES_PER_CUSTOMER,
         seed=SEED,
         months=MONTHS,
-        runs=args.runs,
-        baseline_runs=args.baseline_runs or (3 if SIZES[size] >= 1_000_000 else 5),
+        runs=args.runs or (7 if SIZES[size] >= 1_000_000 else 20),
+        baseline_runs=args.baseline_runs or (2 if SIZES[size] >= 1_000_000 else 5),
         single=0 if args.skip_posting else args.single,
         bulk_requests=0 if args.skip_posting else args.bulk_requests,
         log=log,

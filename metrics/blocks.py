@@ -367,15 +367,14 @@ def invoice_quality(scope: Scope, periods: Sequence[Period], group_by: str | Non
     # `id IN (subquery)` bounded to the window lets PostgreSQL hash the few disputed or
     # credited invoices once instead of probing per invoice (a correlated EXISTS).
     cuts = cuts_of(periods)
-    window = {"invoice__issue_date__gt": cuts[0], "invoice__issue_date__lte": cuts[-1]}
     # A dispute or credit note is never dated before its invoice: the date bound is implied
-    # and lets the date indexes narrow the subqueries.
-    disputed = Q(
-        pk__in=Dispute.objects.filter(opened_date__gt=cuts[0], **window).values("invoice_id")
-    )
+    # and lets the date indexes narrow the subqueries. No join back to the invoices for the
+    # issue window: the outer query applies it, and the join re-read every invoice of the
+    # window once per subquery and worker (half a second at 1M invoices).
+    disputed = Q(pk__in=Dispute.objects.filter(opened_date__gt=cuts[0]).values("invoice_id"))
     credited = Q(
         pk__in=Adjustment.objects.filter(
-            kind=Adjustment.Kind.CREDIT_NOTE, adjustment_date__gt=cuts[0], **window
+            kind=Adjustment.Kind.CREDIT_NOTE, adjustment_date__gt=cuts[0]
         ).values("invoice_id")
     )
     return _rows(

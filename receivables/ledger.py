@@ -228,10 +228,11 @@ def differences() -> int:
     amounts differ, counted once from each side.
     """
     columns = ", ".join(KEY_COLUMNS)
-    stored_sql = f"SELECT {columns}, amount FROM {TABLE} WHERE amount <> 0"
+    # ROUND to cents on both sides: SQLite sums decimals as floats.
+    stored_sql = f"SELECT {columns}, ROUND(amount, 2) FROM {TABLE} WHERE ROUND(amount, 2) <> 0"
     recomputed_sql = (
-        f"SELECT {columns}, SUM(amount) AS amount FROM ({_SOURCE_SQL.format(where='')}) m "
-        f"GROUP BY {columns} HAVING SUM(amount) <> 0"
+        f"SELECT {columns}, ROUND(SUM(amount), 2) FROM ({_SOURCE_SQL.format(where='')}) m "
+        f"GROUP BY {columns} HAVING ROUND(SUM(amount), 2) <> 0"
     )
     sql = (
         f"SELECT (SELECT COUNT(*) FROM ({stored_sql} EXCEPT {recomputed_sql}) a) "

@@ -203,6 +203,11 @@ def render_size(size: str, r: dict) -> list[str]:
         lines.append(
             f"| {name} | {t['median_ms']} | {t['p95_ms']} | {t['queries']} | {t['runs']} |"
         )
+    if r.get("query_breakdown"):
+        lines += ["", "### Where the time goes (median ms per query, 3 calls)", ""]
+        for name, rows in r["query_breakdown"].items():
+            parts = ", ".join(f"{q['table']} {q['median_ms']}" for q in rows)
+            lines.append(f"- {name}: {parts}.")
     lines += [
         "",
         "### Engine vs straightforward SQL (same numbers asserted)",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import resource
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -96,6 +98,11 @@ def run(
         "breakdown/dso by rep", lambda: engine.breakdown("dso", scopes["everything/month"], "rep")
     )
     result["rss_after_kpis_mib"] = rss_mib()
+    result["query_breakdown"] = {
+        "summary/everything/month": breakdown(lambda: engine.summary(scopes["everything/month"])),
+        "summary/everything/year": breakdown(lambda: engine.summary(everything_year)),
+        "aging/everything": breakdown(lambda: engine.aging(scopes["everything/month"], today)),
+    }
 
     result["list"] = list_page(timed, timings)
     result["rss_after_list_mib"] = rss_mib()
@@ -198,6 +205,34 @@ def counts() -> dict:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
             result[name] = cursor.fetchone()[0]
     return result
+
+
+_FROM = re.compile(r'FROM "(\w+)"')
+
+
+def breakdown(func, runs: int = 3) -> list[dict]:
+    """Median time of each query of `func` over `runs` calls, labelled by its first table."""
+    samples: list[list[float]] = []
+    labels: list[str] = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        times = [float(q["time"]) * 1000 for q in captured.captured_queries]
+        labels = [main_table(q["sql"]) for q in captured.captured_queries]
+        samples.append(times)
+    return [
+        {"query": i + 1, "table": label, "median_ms": round(statistics.median(col), 1)}
+        for i, (label, col) in enumerate(zip(labels, zip(*samples, strict=True), strict=True))
+    ]
+
+
+def main_table(sql: str) -> str:
+    """The table of the outermost FROM (subqueries in the select list come first)."""
+    for match in _FROM.finditer(sql):
+        prefix = sql[: match.start()]
+        if prefix.count("(") == prefix.count(")"):
+            return match.group(1)
+    return sql[:30]
 
 
 def rss_mib() -> float:

@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format schema
+.PHONY: install demo test lint format schema bench
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6.1)."; exit 1; }
@@ -36,3 +36,11 @@ format: install
 
 schema: install
 	$(BIN)/python manage.py export_schemas
+
+# The benchmark (bench/run.py): builds or reuses PostgreSQL database o2c_bench_<size> on
+# 127.0.0.1:5432 and writes docs/benchmarks.md and .json. INVOICES is 10k, 100k or 1M.
+INVOICES ?= 100k
+BENCH_ARGS ?=
+
+bench: install
+	$(BIN)/python bench/run.py --invoices $(INVOICES) $(BENCH_ARGS)

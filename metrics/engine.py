@@ -367,11 +367,15 @@ def _by_bucket(qs, as_of: date, prefix: str, **aggregates) -> dict:
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    Four grouped queries (no per-invoice subquery): the invoices open at as_of by bucket,
-    their applications and adjustments dated by as_of, and their activities on or before
-    as_of. An invoice is open at as_of exactly when its open amount then is above zero
-    (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts
-    add up exactly to AR(as_of).
+    Four grouped queries (no per-invoice subquery): the invoices open at as_of by bucket
+    with their current open amount, their applications and adjustments dated after as_of
+    (added back), and their activities on or before as_of. The open amount at as_of is
+    `open_amount` + what moved after as_of: the services keep open_amount = amount − every
+    application − every adjustment (tests/invariants.py), and reading what moved *after* as_of
+    touches a few rows for a recent date where "dated by as_of" read the whole history of the
+    open invoices (at 1M invoices: every application hash-joined). An invoice is open at as_of
+    exactly when its open amount then is above zero (`predicates.open_at`, kept true by the
+    services' `paid_date`), so the bucket amounts add up exactly to AR(as_of).
     """
     as_of = as_of or scope.end
 
@@ -381,16 +385,20 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         )
 
     invoiced = _by_bucket(
-        Invoice.objects.filter(open_invoices()), as_of, "", amount=Sum("amount"), n=Count("id")
+        Invoice.objects.filter(open_invoices()),
+        as_of,
+        "",
+        amount=Sum("open_amount"),
+        n=Count("id"),
     )
-    applied = _by_bucket(
-        PaymentApplication.objects.filter(open_invoices("invoice"), applied_date__lte=as_of),
+    applied_after = _by_bucket(
+        PaymentApplication.objects.filter(open_invoices("invoice"), applied_date__gt=as_of),
         as_of,
         "invoice",
         amount=Sum("amount"),
     )
-    adjusted = _by_bucket(
-        Adjustment.objects.filter(open_invoices("invoice"), adjustment_date__lte=as_of),
+    adjusted_after = _by_bucket(
+        Adjustment.objects.filter(open_invoices("invoice"), adjustment_date__gt=as_of),
         as_of,
         "invoice",
         amount=Sum("amount"),
@@ -411,8 +419,8 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         AgingBucket(
             name,
             get(invoiced, name, "amount", ZERO)
-            - get(applied, name, "amount", ZERO)
-            - get(adjusted, name, "amount", ZERO),
+            + get(applied_after, name, "amount", ZERO)
+            + get(adjusted_after, name, "amount", ZERO),
             get(invoiced, name, "n", 0),
             get(activities, name, "n", 0),
             get(invoiced, name, "n", 0) - get(activities, name, "invoices", 0),

@@ -102,7 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compiling the KPI queries' large CASE expressions costs more than it saves
     # (measured: a ten-year weekly series 1.8 s with JIT, 0.3 s without).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # work_mem: the planner over-estimates the groups of the KPI queries (GROUP BY a CASE over
+    # period boundaries: estimated 190k groups, really under 100) and, with the 4 MB default,
+    # sorts 1.6M rollup rows on disk instead of hashing them (1.0 s vs 0.37 s at 1M invoices).
+    work_mem = os.environ.get("PG_WORK_MEM", "32MB")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c jit=off -c work_mem={work_mem}"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -187,3 +187,30 @@ def test_breakdown_of_source_kpis_by_rep():
         ("A", D(50), "red"),
         ("B", D(0), "green"),
     ]
+
+
+def test_aging_adds_back_what_moved_after_the_date():
+    """As of 30 Jun 2026: an invoice of 500 due 1 Jun (29 days: 1_30), 100 paid 10 Jun, then
+    a credit note of 50 on 5 Jul and 350 paid 10 Jul (now paid). Open on 30 Jun: 500 − 100 =
+    400, although its open amount today is 0; an invoice of 80 due 1 Jul (current), 30 paid
+    2 Jul: 80 on 30 Jun. Total 480."""
+    c = CustomerFactory()
+    first = InvoiceFactory(
+        customer=c, issue_date=date(2026, 5, 1), due_date=date(2026, 6, 1), amount=D(500)
+    )
+    pay(first, 100, date(2026, 6, 10))
+    services.add_adjustment(
+        first, kind="credit_note", amount=D(50), adjustment_date=date(2026, 7, 5)
+    )
+    pay(first, 350, date(2026, 7, 10))
+    second = InvoiceFactory(
+        customer=c, issue_date=date(2026, 6, 1), due_date=date(2026, 7, 1), amount=D(80)
+    )
+    pay(second, 30, date(2026, 7, 2))
+
+    result = engine.aging(scope(date(2026, 6, 1), date(2026, 6, 30)), date(2026, 6, 30))
+
+    buckets = {b.bucket: (b.amount, b.invoice_count) for b in result.buckets}
+    assert buckets["1_30"] == (D(400), 1)
+    assert buckets["current"] == (D(80), 1)
+    assert result.total == D(480)

@@ -1,0 +1,506 @@
+"""What `bench/run.py` runs once Django is set up: build or reuse, verify, measure, compare."""
+
+from __future__ import annotations
+
+import re
+import resource
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from bench import baseline
+from bench.timing import Timing, measure
+from metrics import engine
+from metrics.scope import Period, Scope
+from receivables import demo, ledger
+
+META = "bench_meta"
+BASELINE_KEYS = (
+    "ar_balance",
+    "current_ar",
+    "past_due_ar",
+    "credit_sales",
+    "collected",
+    "dso",
+    "best_possible_dso",
+    "average_days_delinquent",
+    "cei",
+)
+# Ratios are compared to this many places: the engine and the baseline divide in a
+# different order, so exact Decimals can differ in the 28th digit.
+PLACES = Decimal("0.000001")
+
+
+def run(
+    *,
+    size: str,
+    invoices: int,
+    invoices_per_customer: int,
+    seed: int,
+    months: int,
+    runs: int,
+    baseline_runs: int,
+    single: int,
+    bulk_requests: int,
+    log: Callable[[str], None],
+    build_only: bool = False,
+) -> dict:
+    result: dict = {"size": size, "invoices_target": invoices}
+    result["build"] = build(size, invoices, invoices_per_customer, seed, months, log)
+    today = result["build"]["today"]
+    log("checking derived data against a recomputation")
+    result["verify_before"] = verify()
+    if result["verify_before"]["differences"]:
+        raise SystemExit(f"derived data differs from recomputation: {result['verify_before']}")
+    result["counts"] = counts()
+    log(f"rows: {result['counts']}")
+    if build_only:
+        return result
+
+    scopes = pick_scopes(today)
+    result["scopes"] = {name: scope.as_dict() for name, scope in scopes.items()}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    timings: dict[str, Timing] = {}
+
+    def timed(name: str, func, n: int = runs, warmup: int = 3) -> None:
+        timings[name] = measure(name, func, runs=n, warmup=warmup)
+        t = timings[name]
+        log(f"{name}: median {t.median_ms} ms, p95 {t.p95_ms} ms, {t.queries} queries")
+
+    for name, scope in scopes.items():
+        timed(f"summary/{name}", lambda scope=scope: engine.summary(scope))
+    # The engine computing only what the baseline computes (the AR family, both periods,
+    # statuses): the like-for-like comparison. The full summary adds the other KPI families.
+    for name in ("everything/month", "everything/year"):
+        scope = scopes[name]
+        timed(f"summary AR keys/{name}", lambda scope=scope: engine.summary(scope, BASELINE_KEYS))
+    everything_year = scopes["everything/year"]
+    timed("aging/everything", lambda: engine.aging(scopes["everything/month"], today))
+    timed("aging/segment", lambda: engine.aging(scopes["segment/month"], today))
+    series_scope = everything_year.with_period(
+        Period(start=month_start(everything_year.end, 23), end=everything_year.end)
+    )
+    result["scopes"]["series/24 months"] = series_scope.as_dict()
+    timed("series/dso monthly 24", lambda: engine.series("dso", series_scope, "month"))
+    timed(
+        "breakdown/dso by rep", lambda: engine.breakdown("dso", scopes["everything/month"], "rep")
+    )
+    result["rss_after_kpis_mib"] = rss_mib()
+    result["query_breakdown"] = {
+        "summary/everything/month": breakdown(lambda: engine.summary(scopes["everything/month"])),
+        "summary/everything/year": breakdown(lambda: engine.summary(everything_year)),
+        "aging/everything": breakdown(lambda: engine.aging(scopes["everything/month"], today)),
+    }
+
+    result["list"] = list_page(timed, timings)
+    result["rss_after_list_mib"] = rss_mib()
+
+    log("straightforward SQL (baseline), asserting equal numbers")
+    result["comparison"] = compare(scopes, today, timed, timings, baseline_runs)
+
+    if single or bulk_requests:
+        result["posting"] = posting(today, single, bulk_requests, log)
+        log("checking derived data after posting")
+        result["verify_after"] = verify()
+        if result["verify_after"]["differences"]:
+            raise SystemExit(f"derived data differs after posting: {result['verify_after']}")
+    result["timings"] = {name: t.as_dict() for name, t in timings.items()}
+    return result
+
+
+# --- build or reuse ------------------------------------------------------------------------
+
+
+def build(
+    size: str,
+    invoices: int,
+    invoices_per_customer: int,
+    seed: int,
+    months: int,
+    log: Callable[[str], None],
+) -> dict:
+    """Migrate; reuse the database if its meta row says it is complete at this size."""
+    began = time.monotonic()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {META} (size text PRIMARY KEY, invoices integer, "
+            "customers integer, seed integer, months integer, today date, "
+            "seed_seconds real, built_at timestamptz DEFAULT now())"
+        )
+        cursor.execute(f"SELECT size, invoices, today, seed_seconds FROM {META}")
+        row = cursor.fetchone()
+    customers = invoices // invoices_per_customer
+    if row and row[0] == size and row[1] == invoices:
+        log(f"reusing the database seeded on {row[2]} ({row[1]} invoices)")
+        return {
+            "reused": True,
+            "today": row[2],
+            "seed_seconds": row[3],
+            "migrate_seconds": round(time.monotonic() - began, 1),
+        }
+    log(f"seeding {customers} customers x {invoices_per_customer} invoices")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {META}")
+    if not demo.domain_is_empty():
+        demo.flush()
+    seeded = demo.seed(
+        customers=customers,
+        seed=seed,
+        months=months,
+        invoices_per_customer=invoices_per_customer,
+        log=log,
+    )
+    today = demo.services.today()
+    with connection.cursor() as cursor:
+        # Autocommit here (VACUUM cannot run in a transaction): fresh statistics and
+        # visibility map, so index-only scans work from the first measure.
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            f"INSERT INTO {META} (size, invoices, customers, seed, months, today, seed_seconds) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [size, invoices, customers, seed, months, today, seeded.seconds],
+        )
+    log(f"seeded in {seeded.seconds:.0f} s: {seeded.counts}")
+    return {
+        "reused": False,
+        "today": today,
+        "seed_seconds": round(seeded.seconds, 1),
+        "rows": seeded.counts,
+    }
+
+
+def verify() -> dict:
+    """Derived data vs recomputation from the source rows (SQL EXCEPT both ways)."""
+    began = time.monotonic()
+    differences = ledger.differences()
+    return {"differences": differences, "seconds": round(time.monotonic() - began, 1)}
+
+
+def counts() -> dict:
+    tables = {
+        "customers": "accounts_customer",
+        "invoices": "receivables_invoice",
+        "payments": "receivables_payment",
+        "applications": "receivables_paymentapplication",
+        "adjustments": "receivables_adjustment",
+        "activities": "receivables_collectionactivity",
+        "rollup_rows": "receivables_ardailymovement",
+    }
+    result = {}
+    with connection.cursor() as cursor:
+        for name, table in tables.items():
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            result[name] = cursor.fetchone()[0]
+    return result
+
+
+_FROM = re.compile(r'FROM "(\w+)"')
+
+
+def breakdown(func, runs: int = 3) -> list[dict]:
+    """Median time of each query of `func` over `runs` calls, labelled by its first table."""
+    samples: list[list[float]] = []
+    labels: list[str] = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        times = [float(q["time"]) * 1000 for q in captured.captured_queries]
+        labels = [main_table(q["sql"]) for q in captured.captured_queries]
+        samples.append(times)
+    return [
+        {"query": i + 1, "table": label, "median_ms": round(statistics.median(col), 1)}
+        for i, (label, col) in enumerate(zip(labels, zip(*samples, strict=True), strict=True))
+    ]
+
+
+def main_table(sql: str) -> str:
+    """The table of the outermost FROM (subqueries in the select list come first)."""
+    for match in _FROM.finditer(sql):
+        prefix = sql[: match.start()]
+        if prefix.count("(") == prefix.count(")"):
+            return match.group(1)
+    return sql[:30]
+
+
+def rss_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- scopes ---------------------------------------------------------------------------------
+
+
+def month_start(d: date, back: int = 0) -> date:
+    """First day of the month `back` months before d's month."""
+    index = d.year * 12 + d.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def busiest(sql: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def pick_scopes(today: date) -> dict[str, Scope]:
+    """The last full month and the last twelve full months, for everything and for the
+    busiest segment, rep and customer (most invoices)."""
+    from django.conf import settings
+
+    end = month_start(today) - timedelta(days=1)
+    month = (month_start(end), end)
+    year = (month_start(end, 11), end)
+    currency = settings.O2C_BASE_CURRENCY
+    segment = busiest(
+        "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
+        "ON c.id = i.customer_id WHERE c.segment_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    rep = busiest(
+        "SELECT rep_id FROM receivables_invoice WHERE rep_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    customer = busiest(
+        "SELECT customer_id FROM receivables_invoice GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    dims = {
+        "everything": {},
+        "segment": {"segment": segment},
+        "rep": {"rep": rep},
+        "customer": {"customer": customer},
+    }
+    scopes = {}
+    for period_name, (start, stop) in (("month", month), ("year", year)):
+        for dim_name, dim in dims.items():
+            scopes[f"{dim_name}/{period_name}"] = Scope(
+                start=start, end=stop, currency=currency, **dim
+            )
+    return dict(sorted(scopes.items(), key=lambda item: item[0].split("/")[::-1]))
+
+
+# --- list endpoint -------------------------------------------------------------------------
+
+
+def token_client(role: str) -> Client:
+    user = get_user_model().objects.create_user(username=f"bench-{role}-{uuid.uuid4().hex[:8]}")
+    user.groups.add(Group.objects.get(name=role))
+    token = Token.objects.create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+def list_page(timed, timings: dict) -> dict:
+    client = token_client("viewer")
+    result = {}
+    for limit in (50, 500):
+        url = f"/api/v1/invoices/?status=open&limit={limit}"
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:300]
+            return response
+
+        timed(f"list/invoices open limit={limit}", get)
+        result[limit] = timings[f"list/invoices open limit={limit}"].queries
+    result["constant"] = result[50] == result[500]
+    return result
+
+
+# --- comparison with the straightforward SQL -----------------------------------------------
+
+
+def baseline_scope(scope: Scope) -> dict:
+    return {
+        "currency": scope.currency,
+        "rep": scope.rep,
+        "segment": scope.segment,
+        "customer": scope.customer,
+        "product_line": scope.product_line,
+    }
+
+
+def rounded(value):
+    if isinstance(value, Decimal):
+        return value.quantize(PLACES)
+    return value
+
+
+def compare(scopes: dict, today: date, timed, timings: dict, runs: int) -> dict:
+    """Time the baseline like the engine and assert both give the same numbers."""
+    result = {}
+    for name, scope in scopes.items():
+        summary = engine.summary(scope)
+        expected = baseline.summary(baseline_scope(scope), scope.start, scope.end)
+        for key in BASELINE_KEYS:
+            got = (summary.kpis[key].value, summary.kpis[key].previous)
+            want = (expected["current"][key], expected["previous"][key])
+            if tuple(map(rounded, got)) != tuple(map(rounded, want)):
+                raise AssertionError(f"{name} {key}: engine {got} != straightforward {want}")
+        label = f"baseline summary/{name}"
+        timed(
+            label,
+            lambda scope=scope: baseline.summary(baseline_scope(scope), scope.start, scope.end),
+            n=runs,
+            warmup=1,
+        )
+        baseline_ms = timings[label].median_ms
+        row = {
+            "equal": True,
+            "keys": list(BASELINE_KEYS),
+            "engine_ms": timings[f"summary/{name}"].median_ms,
+            "baseline_ms": baseline_ms,
+            "ratio": round(baseline_ms / timings[f"summary/{name}"].median_ms, 1),
+        }
+        if f"summary AR keys/{name}" in timings:
+            ar_ms = timings[f"summary AR keys/{name}"].median_ms
+            row["engine_ar_keys_ms"] = ar_ms
+            row["ratio_ar_keys"] = round(baseline_ms / ar_ms, 1)
+        result[f"summary/{name}"] = row
+    for name, scope_name in (("everything", "everything/month"), ("segment", "segment/month")):
+        scope = scopes[scope_name]
+        aging = engine.aging(scope, today)
+        expected = baseline.aging(baseline_scope(scope), today)
+        for b in aging.buckets:
+            if (b.amount, b.invoice_count) != expected[b.bucket]:
+                raise AssertionError(
+                    f"aging {name} {b.bucket}: engine {(b.amount, b.invoice_count)} "
+                    f"!= straightforward {expected[b.bucket]}"
+                )
+        label = f"baseline aging/{name}"
+        timed(
+            label,
+            lambda scope=scope: baseline.aging(baseline_scope(scope), today),
+            n=runs,
+            warmup=1,
+        )
+        result[f"aging/{name}"] = {
+            "equal": True,
+            "engine_ms": timings[f"aging/{name}"].median_ms,
+            "baseline_ms": timings[label].median_ms,
+            "ratio": round(timings[label].median_ms / timings[f"aging/{name}"].median_ms, 1),
+            "total": str(aging.total),
+        }
+    return result
+
+
+# --- posting (writes: last) ----------------------------------------------------------------
+
+
+def open_invoices(count: int) -> list[tuple]:
+    """`count` open invoices, spread over customers: each customer's oldest first, round robin."""
+    sql = """
+        SELECT number, customer_id, open_amount, currency FROM (
+            SELECT number, customer_id, open_amount, currency, issue_date, id,
+                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY issue_date, id) AS rn
+              FROM receivables_invoice
+             WHERE status = 'open' AND open_amount > 0
+        ) o ORDER BY rn, customer_id LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count])
+        return cursor.fetchall()
+
+
+def payment_body(invoice: tuple, received: date, run: str, n: int) -> dict:
+    number, customer_id, open_amount, currency = invoice
+    # A quarter of the open amount: the reference rule applies it to the named invoice, which
+    # stays open, so a re-run finds the same invoices to post against.
+    amount = max(Decimal("0.01"), (open_amount / 4).quantize(Decimal("0.01")))
+    return {
+        "customer": customer_id,
+        "amount": str(amount),
+        "currency": currency,
+        "received_date": received.isoformat(),
+        "reference": f"Payment {number} thank you",
+        "external_id": f"bench-{run}-{n}",
+    }
+
+
+def posting(today: date, single: int, bulk_requests: int, log) -> dict:
+    """Payments/s through the REST endpoints, each naming one open invoice in its reference."""
+    import json
+
+    client = token_client("integration")
+    run = uuid.uuid4().hex[:8]
+    needed = single + bulk_requests * 500
+    invoices = open_invoices(needed)
+    if not invoices:
+        raise SystemExit("no open invoice left to post against")
+    # Fewer open invoices than payments (small sizes, or after earlier runs paid some in
+    # full): name each several times, with a share small enough to leave it open.
+    uses = -(-needed // len(invoices))
+    invoices = [
+        (number, customer, open_amount / uses, currency)
+        for number, customer, open_amount, currency in invoices * uses
+    ][:needed]
+    numbered = list(enumerate(invoices))
+    singles, rest = invoices[:single], numbered[single:]
+    result = {}
+    rules: dict[str, int] = {}
+    began = time.perf_counter()
+    for n, invoice in enumerate(singles):
+        response = client.post(
+            "/api/v1/payments/",
+            json.dumps(payment_body(invoice, today, run, n)),
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content[:300]
+        rule = response.json()["rule"]
+        rules[rule] = rules.get(rule, 0) + 1
+    seconds = time.perf_counter() - began
+    if single:
+        result["single"] = {
+            "payments": single,
+            "seconds": round(seconds, 2),
+            "per_second": round(single / seconds, 1),
+            "rules": rules,
+        }
+        log(f"single posting: {result['single']}")
+
+    def bulk(chunk: list[tuple]) -> None:
+        items = [payment_body(inv, today, run, n) for n, inv in chunk]
+        response = client.post(
+            "/api/v1/payments/bulk/",
+            json.dumps({"items": items}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content[:300]
+        assert response.json()["created"] == len(chunk), response.content[:300]
+
+    seconds = 0.0
+    queries = 0
+    for r in range(bulk_requests):
+        chunk = rest[r * 500 : (r + 1) * 500]
+        if r == 0:
+            # Queries counted on the first request only (the log of a request is enough;
+            # capturing every request would time the capture too).
+            with CaptureQueriesContext(connection) as captured:
+                bulk(chunk[:50])
+            queries = len(captured.captured_queries) / 50
+            chunk = chunk[50:]
+        began = time.perf_counter()
+        bulk(chunk)
+        seconds += time.perf_counter() - began
+    if bulk_requests:
+        count = bulk_requests * 500 - 50
+        result["bulk"] = {
+            "payments": count,
+            "requests": bulk_requests,
+            "seconds": round(seconds, 2),
+            "per_second": round(count / seconds, 1),
+            "queries_per_payment": round(queries, 1),
+        }
+        log(f"bulk posting: {result['bulk']}")
+    result["rss_mib"] = rss_mib()
+    return result

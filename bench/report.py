@@ -111,14 +111,22 @@ MISSES = {
         "read about 14 times fewer rows."
     ),
     "posting bulk": (
-        "Payment posting (cash application, idempotency, the bulk endpoint) is being optimised "
-        "on the payperf branch; this harness measures it through the REST endpoint as merged "
-        "(queries per payment shown below): each payment is its own transaction with its "
-        "locks, matching queries and rollup upserts."
+        "A bulk request is already set-based: about 17 statements in all whatever its size "
+        "(the payments inserted together, every invoice any item may touch found and locked in "
+        "one pass, the applications staged in memory by the same rules as a single post and "
+        "written together, one rollup upsert), committed once. What is left is Python: DRF "
+        "validating 500 items one by one and the response rendering each posting (roughly "
+        "0.5 ms a payment). Closing it: validate the batch in one pass (plain dataclasses "
+        "instead of a serializer per item) and render the response from the staged rows."
     ),
     "posting single": (
-        "Owned by the payperf branch (see bulk). Single posting also pays a full DRF request "
-        "per payment: token authentication, permission checks, serializer validation."
+        "Each post costs about 12 ms of Python (DRF request, token authentication, "
+        "permission checks, serializer validation, the posting, the response) and 20-odd "
+        "statements, plus one synchronous commit (about 5 ms on this disk): one process "
+        "does 80-90 a second. Closing it: several server processes (posts for different "
+        "customers do not wait on each other and share disk flushes), caching the role "
+        "permissions per token, and reading an invoice's last application date while "
+        "locking it."
     ),
 }
 

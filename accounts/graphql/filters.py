@@ -34,6 +34,22 @@ def to_id(value: strawberry.ID) -> int:
         raise GraphQLError(f"{value!r} is not a valid id.", extensions={"code": "invalid"}) from exc
 
 
+def existing_id(model, value: strawberry.ID) -> int:
+    """`to_id`, and the row must exist: a filter naming an unknown rep, segment, customer,
+    invoice or payment is an error, as REST's 400, not an empty list.
+
+    Raises:
+        GraphQLError: code `invalid` (malformed) or `invalid_choice` (no such row).
+    """
+    pk = to_id(value)
+    if not model.objects.filter(pk=pk).exists():
+        raise GraphQLError(
+            f"There is no {model._meta.verbose_name} with id {pk}.",
+            extensions={"code": "invalid_choice"},
+        )
+    return pk
+
+
 @strawberry_django.filter_type(Segment, lookups=True)
 class SegmentFilter:
     id: auto
@@ -75,11 +91,11 @@ class CustomerFilter:
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customers_in(path(prefix), rep=to_id(value))
+        return predicates.customers_in(path(prefix), rep=existing_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customers_in(path(prefix), segment=to_id(value))
+        return predicates.customers_in(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:
@@ -102,15 +118,15 @@ class OpportunityFilter:
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
         # An opportunity keeps the rep it was created with (the KPI spec's dimension rule).
-        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

@@ -14,7 +14,8 @@ import strawberry_django
 from django.db.models import Q
 from strawberry import auto
 
-from accounts.graphql.filters import path, to_id
+from accounts.graphql.filters import existing_id, path
+from accounts.models import Customer, SalesRep, Segment
 from receivables import predicates, services
 from receivables.models import (
     Adjustment,
@@ -47,15 +48,15 @@ class OrderFilter:
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -84,15 +85,15 @@ class InvoiceFilter:
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -131,19 +132,25 @@ class AdjustmentFilter:
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": to_id(value)})
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), rep=existing_id(SalesRep, value)
+        )
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), segment=existing_id(Segment, value)
+        )
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), customer=existing_id(Customer, value)
+        )
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -171,15 +178,15 @@ class PaymentFilter:
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
         # A payment takes its customer's current rep (it may pay several reps' invoices).
-        return predicates.customer_dimensions(path(prefix), rep=to_id(value))
+        return predicates.customer_dimensions(path(prefix), rep=existing_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), segment=to_id(value))
+        return predicates.customer_dimensions(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), customer=to_id(value))
+        return predicates.customer_dimensions(path(prefix), customer=existing_id(Customer, value))
 
     @strawberry_django.filter_field(description="Has cash not yet applied to any invoice.")
     def unapplied(self, value: bool, prefix: str) -> Q:
@@ -204,23 +211,29 @@ class ApplicationFilter:
 
     @strawberry_django.filter_field
     def payment(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}payment_id": to_id(value)})
+        return Q(**{f"{prefix}payment_id": existing_id(Payment, value)})
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": to_id(value)})
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), rep=existing_id(SalesRep, value)
+        )
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), segment=existing_id(Segment, value)
+        )
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), customer=existing_id(Customer, value)
+        )
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -239,19 +252,25 @@ class DisputeFilter:
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": to_id(value)})
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), rep=existing_id(SalesRep, value)
+        )
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), segment=existing_id(Segment, value)
+        )
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), customer=existing_id(Customer, value)
+        )
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -276,19 +295,25 @@ class PromiseFilter:
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": to_id(value)})
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), rep=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), rep=existing_id(SalesRep, value)
+        )
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), segment=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), segment=existing_id(Segment, value)
+        )
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), customer=to_id(value))
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), customer=existing_id(Customer, value)
+        )
 
     @strawberry_django.filter_field
     def product_line(self, value: str, prefix: str) -> Q:
@@ -313,21 +338,21 @@ class ActivityFilter:
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": to_id(value)})
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
 
     @strawberry_django.filter_field(
         description="The invoice's rep for activities on an invoice, else the customer's."
     )
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.activity_rep(to_id(value), path(prefix))
+        return predicates.activity_rep(existing_id(SalesRep, value), path(prefix))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), segment=to_id(value))
+        return predicates.customer_dimensions(path(prefix), segment=existing_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), customer=to_id(value))
+        return predicates.customer_dimensions(path(prefix), customer=existing_id(Customer, value))
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

@@ -483,7 +483,19 @@ def test_malformed_filter_id_is_an_error_with_a_code(gql, sample):
     assert answer["errors"][0]["extensions"] == {"code": "invalid"}
 
 
-def test_unknown_filter_id_selects_nothing(gql, sample):
-    assert gql('{ invoices(filters: {rep: "999999"}) { totalCount } }') == {
-        "data": {"invoices": {"totalCount": 0}}
-    }
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('{ invoices(filters: {rep: "999999"}) { totalCount } }', "sales rep"),
+        ('{ payments(filters: {segment: "999999"}) { totalCount } }', "segment"),
+        ('{ disputes(filters: {customer: "999999"}) { totalCount } }', "customer"),
+        ('{ paymentApplications(filters: {invoice: "999999"}) { totalCount } }', "invoice"),
+        ('{ activities(filters: {rep: "999999"}) { totalCount } }', "sales rep"),
+    ],
+)
+def test_unknown_filter_id_is_an_error_like_rests_400(gql, sample, query, message):
+    answer = gql(query)
+
+    assert answer["data"] is None
+    assert answer["errors"][0]["message"] == f"There is no {message} with id 999999."
+    assert answer["errors"][0]["extensions"] == {"code": "invalid_choice"}

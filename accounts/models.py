@@ -78,6 +78,8 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
                 name="customer_credit_limit_not_negative",
+                violation_error_code="negative_credit_limit",
+                violation_error_message="The credit limit cannot be negative.",
             ),
         ]
 
@@ -114,16 +116,26 @@ class Opportunity(models.Model):
             models.Index(fields=["created_date"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="opportunity_amount_gte_0",
+                violation_error_code="negative_amount",
+                violation_error_message="An opportunity's amount cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=(Q(stage="open") & Q(closed_date__isnull=True))
                 | (Q(stage__in=["won", "lost"]) & Q(closed_date__isnull=False)),
                 name="opportunity_closed_iff_won_or_lost",
+                violation_error_code="closed_date_mismatch",
+                violation_error_message="A won or lost opportunity needs a closed date; an open "
+                "one has none.",
             ),
             models.CheckConstraint(
                 condition=Q(closed_date__isnull=True)
                 | Q(closed_date__gte=models.F("created_date")),
                 name="opportunity_closed_not_before_created",
+                violation_error_code="closed_before_created",
+                violation_error_message="An opportunity cannot close before it was created.",
             ),
         ]
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Opportunity
 from receivables import services
 from receivables.models import Adjustment, Dispute, Invoice, PromiseToPay
 from tests.api.conftest import snapshot
@@ -357,7 +358,38 @@ def test_opportunity_won_without_closed_date_is_400(api, world):
     )  # fmt: skip
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] is None
+    assert response.json()["errors"] == [
+        {
+            "code": "closed_date_mismatch",
+            "field": None,
+            "message": "A won or lost opportunity needs a closed date; an open one has none.",
+        }
+    ]
+    assert not Opportunity.objects.filter(name="X").exists()
+
+
+def test_opportunity_closed_before_created_is_400(api, world):
+    response = api.post(
+        "/api/v1/opportunities/",
+        {"customer": world.customer.pk, "name": "Y", "amount": "5.00", "stage": "lost",
+         "created_date": "2026-02-01", "closed_date": "2026-01-31"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert [e["code"] for e in response.json()["errors"]] == ["closed_before_created"]
+    assert not Opportunity.objects.filter(name="Y").exists()
+
+
+def test_negative_credit_limit_is_400(api, world):
+    response = api.patch(
+        f"/api/v1/customers/{world.customer.pk}/", {"credit_limit": "-1.00"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert [e["code"] for e in response.json()["errors"]] == ["negative_credit_limit"]
+    world.customer.refresh_from_db()
+    assert world.customer.credit_limit != Decimal("-1.00")
 
 
 def test_partial_update_keeps_null_names_in_the_response(api, world):

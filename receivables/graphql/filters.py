@@ -37,6 +37,36 @@ def _search(model: str, value: str, prefix: str) -> Q:
     return predicates.search(value, predicates.SEARCH_FIELDS[model], path(prefix))
 
 
+def invoice_filter():
+    """The `invoice` filter (an invoice id that must exist) of rows that hang off an invoice."""
+
+    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
+        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
+
+    return strawberry_django.filter_field(invoice)
+
+
+def through_invoice_filter(dimension: str, model=None):
+    """A filter of rows that hang off an invoice by one of the invoice's dimensions.
+
+    Per the KPI spec's dimension rules they take the invoice's rep, its customer's segment,
+    its customer and its product line. `model` makes the value an id that must exist.
+    """
+    if model is None:
+
+        def by_value(self, value: str, prefix: str) -> Q:
+            return predicates.invoice_dimensions(_through_invoice(prefix), **{dimension: value})
+
+        return strawberry_django.filter_field(by_value)
+
+    def by_id(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(
+            _through_invoice(prefix), **{dimension: existing_id(model, value)}
+        )
+
+    return strawberry_django.filter_field(by_id)
+
+
 @strawberry_django.filter_type(Order, lookups=True)
 class OrderFilter:
     id: auto
@@ -130,31 +160,11 @@ class AdjustmentFilter:
     amount: auto
     adjustment_date: auto
 
-    @strawberry_django.filter_field
-    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
-
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), rep=existing_id(SalesRep, value)
-        )
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), segment=existing_id(Segment, value)
-        )
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), customer=existing_id(Customer, value)
-        )
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+    invoice = invoice_filter()
+    rep = through_invoice_filter("rep", SalesRep)
+    segment = through_invoice_filter("segment", Segment)
+    customer = through_invoice_filter("customer", Customer)
+    product_line = through_invoice_filter("product_line")
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:
@@ -213,31 +223,11 @@ class ApplicationFilter:
     def payment(self, value: strawberry.ID, prefix: str) -> Q:
         return Q(**{f"{prefix}payment_id": existing_id(Payment, value)})
 
-    @strawberry_django.filter_field
-    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
-
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), rep=existing_id(SalesRep, value)
-        )
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), segment=existing_id(Segment, value)
-        )
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), customer=existing_id(Customer, value)
-        )
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+    invoice = invoice_filter()
+    rep = through_invoice_filter("rep", SalesRep)
+    segment = through_invoice_filter("segment", Segment)
+    customer = through_invoice_filter("customer", Customer)
+    product_line = through_invoice_filter("product_line")
 
 
 @strawberry_django.filter_type(Dispute, lookups=True)
@@ -250,31 +240,11 @@ class DisputeFilter:
     opened_date: auto
     resolved_date: auto
 
-    @strawberry_django.filter_field
-    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
-
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), rep=existing_id(SalesRep, value)
-        )
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), segment=existing_id(Segment, value)
-        )
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), customer=existing_id(Customer, value)
-        )
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+    invoice = invoice_filter()
+    rep = through_invoice_filter("rep", SalesRep)
+    segment = through_invoice_filter("segment", Segment)
+    customer = through_invoice_filter("customer", Customer)
+    product_line = through_invoice_filter("product_line")
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:
@@ -293,31 +263,11 @@ class PromiseFilter:
     created_date: auto
     promised_date: auto
 
-    @strawberry_django.filter_field
-    def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
-
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), rep=existing_id(SalesRep, value)
-        )
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), segment=existing_id(Segment, value)
-        )
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), customer=existing_id(Customer, value)
-        )
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(_through_invoice(prefix), product_line=value)
+    invoice = invoice_filter()
+    rep = through_invoice_filter("rep", SalesRep)
+    segment = through_invoice_filter("segment", Segment)
+    customer = through_invoice_filter("customer", Customer)
+    product_line = through_invoice_filter("product_line")
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

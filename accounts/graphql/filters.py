@@ -5,6 +5,7 @@ passes when the filter is nested (e.g. `invoice__customer__`), turned into the p
 prefix form by `path()`. AND/OR/NOT come from strawberry-django.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
@@ -48,6 +49,30 @@ def existing_id(model, value: strawberry.ID) -> int:
             extensions={"code": "invalid_choice"},
         )
     return pk
+
+
+def dimension_filter(dimension: str, model=None, via: Callable[[str], str] | None = None):
+    """A filter by one KPI dimension (rep, segment, customer, product line), as a field.
+
+    Args:
+        dimension: a keyword of `predicates.invoice_dimensions`.
+        model: the value is an id of this model, which must exist (else `invalid_choice`).
+        via: turns the filter's prefix into the path to the row holding the dimensions
+            (default: the filtered row itself; rows that hang off an invoice pass the path
+            through it).
+    """
+    via = via or path
+    if model is None:
+
+        def by_value(self, value: str, prefix: str) -> Q:
+            return predicates.invoice_dimensions(via(prefix), **{dimension: value})
+
+        return strawberry_django.filter_field(by_value)
+
+    def by_id(self, value: strawberry.ID, prefix: str) -> Q:
+        return predicates.invoice_dimensions(via(prefix), **{dimension: existing_id(model, value)})
+
+    return strawberry_django.filter_field(by_id)
 
 
 @strawberry_django.filter_type(Segment, lookups=True)
@@ -115,18 +140,10 @@ class OpportunityFilter:
     created_date: auto
     closed_date: auto
 
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        # An opportunity keeps the rep it was created with (the KPI spec's dimension rule).
-        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
+    # An opportunity keeps the rep it was created with (the KPI spec's dimension rule).
+    rep = dimension_filter("rep", SalesRep)
+    segment = dimension_filter("segment", Segment)
+    customer = dimension_filter("customer", Customer)
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

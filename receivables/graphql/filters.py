@@ -14,7 +14,7 @@ import strawberry_django
 from django.db.models import Q
 from strawberry import auto
 
-from accounts.graphql.filters import existing_id, path
+from accounts.graphql.filters import dimension_filter, existing_id, path
 from accounts.models import Customer, SalesRep, Segment
 from receivables import predicates, services
 from receivables.models import (
@@ -50,21 +50,9 @@ def through_invoice_filter(dimension: str, model=None):
     """A filter of rows that hang off an invoice by one of the invoice's dimensions.
 
     Per the KPI spec's dimension rules they take the invoice's rep, its customer's segment,
-    its customer and its product line. `model` makes the value an id that must exist.
+    its customer and its product line.
     """
-    if model is None:
-
-        def by_value(self, value: str, prefix: str) -> Q:
-            return predicates.invoice_dimensions(_through_invoice(prefix), **{dimension: value})
-
-        return strawberry_django.filter_field(by_value)
-
-    def by_id(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(
-            _through_invoice(prefix), **{dimension: existing_id(model, value)}
-        )
-
-    return strawberry_django.filter_field(by_id)
+    return dimension_filter(dimension, model, via=_through_invoice)
 
 
 @strawberry_django.filter_type(Order, lookups=True)
@@ -76,21 +64,10 @@ class OrderFilter:
     amount: auto
     order_date: auto
 
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), product_line=value)
+    rep = dimension_filter("rep", SalesRep)
+    segment = dimension_filter("segment", Segment)
+    customer = dimension_filter("customer", Customer)
+    product_line = dimension_filter("product_line")
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:
@@ -113,21 +90,10 @@ class InvoiceFilter:
     due_date: auto
     paid_date: auto
 
-    @strawberry_django.filter_field
-    def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), rep=existing_id(SalesRep, value))
-
-    @strawberry_django.filter_field
-    def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), segment=existing_id(Segment, value))
-
-    @strawberry_django.filter_field
-    def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), customer=existing_id(Customer, value))
-
-    @strawberry_django.filter_field
-    def product_line(self, value: str, prefix: str) -> Q:
-        return predicates.invoice_dimensions(path(prefix), product_line=value)
+    rep = dimension_filter("rep", SalesRep)
+    segment = dimension_filter("segment", Segment)
+    customer = dimension_filter("customer", Customer)
+    product_line = dimension_filter("product_line")
 
     @strawberry_django.filter_field(description="Open (unpaid, counting) at the end of today.")
     def open(self, value: bool, prefix: str) -> Q:

@@ -80,7 +80,12 @@ class PaymentSerializer(serializers.ModelSerializer):
     segment = serializers.IntegerField(
         source="customer.segment_id", read_only=True, allow_null=True
     )
-    applied_amount = serializers.SerializerMethodField()
+    applied_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        read_only=True,
+        help_text="The part of the payment applications use (amount − unapplied_amount).",
+    )
     posted_by = serializers.CharField(
         source="posted_by.username", read_only=True, allow_null=True, default=None
     )
@@ -109,10 +114,6 @@ class PaymentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
-    def get_applied_amount(self, payment: Payment) -> str:
-        return f"{payment.amount - payment.unapplied_amount:.2f}"
 
 
 class PostingExceptionSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from receivables.models import (
     CollectionActivity,
     Dispute,
     Invoice,
+    KPIRollup,
     Payment,
     PaymentApplication,
     PromiseToPay,
@@ -108,7 +109,8 @@ def _rows(qs, date_field: str, periods: Sequence[Period], group, **aggregates) -
 
 @dataclass
 class Movements:
-    """AR movements summed per group, kind, movement bucket and due bucket.
+    """AR movements summed per group, kind and movement bucket, and (for Current AR) per
+    group, movement bucket and due bucket.
 
     Answers AR(d) and Current AR(d) for d in `dates` (current: d in `current_dates`), credit
     sales and cash collected for (a, b] with a and b in `dates`.
@@ -116,17 +118,28 @@ class Movements:
 
     dates: list[date]
     current_dates: list[date]
-    # group -> kind -> movement bucket -> due bucket -> amount
-    totals: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    # group -> kind -> movement bucket -> amount
+    flows: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    # group -> (movement bucket, due bucket) -> amount
+    current: dict = field(default_factory=lambda: defaultdict(dict))
     _prefix: dict = field(default_factory=dict, repr=False)
 
     def add(self, group, kind: str, mb: int, db: int, amount: Decimal) -> None:
-        cell = self.totals[group][kind]
-        cell[(mb, db)] = cell.get((mb, db), ZERO) + amount
+        """A movement that counts for both AR and (by its due bucket) Current AR."""
+        self.add_flow(group, kind, mb, amount)
+        self.add_current(group, mb, db, amount)
+
+    def add_flow(self, group, kind: str, mb: int, amount: Decimal) -> None:
+        cell = self.flows[group][kind]
+        cell[mb] = cell.get(mb, ZERO) + amount
         self._prefix.pop(group, None)
 
+    def add_current(self, group, mb: int, db: int, amount: Decimal) -> None:
+        cell = self.current[group]
+        cell[(mb, db)] = cell.get((mb, db), ZERO) + amount
+
     def groups(self) -> set:
-        return set(self.totals)
+        return set(self.flows) | set(self.current)
 
     def _index(self, d: date) -> int:
         i = bisect.bisect_left(self.dates, d)
@@ -141,9 +154,9 @@ class Movements:
         """
         if group not in self._prefix:
             prefix = {}
-            for kind, cells in self.totals.get(group, {}).items():
+            for kind, cells in self.flows.get(group, {}).items():
                 per_bucket = [ZERO] * len(self.dates)
-                for (mb, _), amount in cells.items():
+                for mb, amount in cells.items():
                     per_bucket[mb] += amount
                 running, total = [], ZERO
                 for amount in per_bucket:
@@ -165,8 +178,7 @@ class Movements:
         return sum(
             (
                 amount
-                for cells in self.totals.get(group, {}).values()
-                for (mb, db), amount in cells.items()
+                for (mb, db), amount in self.current.get(group, {}).items()
                 if mb <= i and db >= j
             ),
             ZERO,
@@ -194,33 +206,176 @@ def uses_rollup(scope: Scope, group_by: str | None) -> bool:
     return scope.customer is None and group_by != "customer"
 
 
+PATHS = ("kpi_rollup", "ar_rollup", "source")
+
+
 def movements(
     scope: Scope,
     dates: Iterable[date],
     current_dates: Iterable[date] = (),
     group_by: str | None = None,
-    direct: bool | None = None,
+    path: str | None = None,
 ) -> Movements:
-    """AR movements bucketed at `dates`: one query on the rollup, three on the source rows.
+    """AR movements bucketed at `dates`: two queries on the KPI rollup, one on the AR daily
+    rollup, or three on the source rows.
 
     Args:
         scope: its filters apply (its period does not: the dates say what is needed).
         dates: every date AR is asked at or a flow starts after / ends on.
         current_dates: the dates Current AR is asked at (a subset of `dates`).
         group_by: None or one of GROUP_BYS.
-        direct: force the source-row path (True) or the rollup (False); by default the rollup
-            unless the scope filters or groups by customer.
+        path: one of PATHS to force it; by default the KPI rollup when the scope uses at
+            most one of rep, segment and product line, else the AR daily rollup unless the
+            scope filters or groups by customer, else the source rows.
     """
     dates = sorted(set(dates) | set(current_dates))
     current_dates = sorted(set(current_dates))
     result = Movements(dates=dates, current_dates=current_dates)
-    if direct is None:
-        direct = not uses_rollup(scope, group_by)
-    if not direct:
+    if path is None:
+        if kpi_projection(scope, group_by) is not None:
+            path = "kpi_rollup"
+        elif uses_rollup(scope, group_by):
+            path = "ar_rollup"
+        else:
+            path = "source"
+    if path == "kpi_rollup":
+        _kpi_rollup_movements(scope, group_by, result)
+    elif path == "ar_rollup":
         _rollup_movements(scope, group_by, result)
     else:
         _source_movements(scope, group_by, result)
     return result
+
+
+# --- The KPI rollup: one row per day for everything or one dimension ------------------------
+
+_PROJECTION_COLUMNS = {"rep": "rep_key", "segment": "segment_key", "product_line": "product_line"}
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The KPI rollup rows of a scope: `rows` (a queryset) and the group expression."""
+
+    rows: object
+    group: F | None
+    group_by: str | None
+
+    def group_of(self, value):
+        """The group as the source path names it (rep and segment 0 are "none")."""
+        if self.group_by in ("rep", "segment") and value == 0:
+            return None
+        return value
+
+
+def kpi_projection(
+    scope: Scope, group_by: str | None, product_lines: bool = True
+) -> Projection | None:
+    """The KPI rollup rows for the scope, or None when it cannot answer it (a customer, or
+    more than one of rep / segment / product line between the filters and the grouping).
+
+    `product_lines=False` for facts the product line does not narrow (payments,
+    opportunities): its filter is ignored, and they cannot be grouped by it.
+    """
+    if scope.customer is not None or group_by == "customer":
+        return None
+    if group_by == "product_line" and not product_lines:
+        return None
+    filters = {"rep": scope.rep, "segment": scope.segment}
+    if product_lines:
+        filters["product_line"] = scope.product_line
+    used = {dim for dim, value in filters.items() if value is not None}
+    if group_by is not None:
+        used.add(group_by)
+    if len(used) > 1:
+        return None
+    rows = KPIRollup.objects.filter(currency=scope.currency)
+    columns = {"rep_key": KPIRollup.ALL, "segment_key": KPIRollup.ALL}
+    columns["product_line"] = KPIRollup.ALL_PRODUCT_LINES
+    for dim, value in filters.items():
+        if value is not None:
+            columns[_PROJECTION_COLUMNS[dim]] = value
+    group = None
+    if group_by is not None:
+        column = _PROJECTION_COLUMNS[group_by]
+        del columns[column]
+        rows = rows.exclude(**{column: columns_sentinel(column)})
+        group = F(column)
+    return Projection(rows.filter(**columns), group, group_by)
+
+
+def columns_sentinel(column: str):
+    return KPIRollup.ALL_PRODUCT_LINES if column == "product_line" else KPIRollup.ALL
+
+
+def _kpi_rollup_movements(scope: Scope, group_by: str | None, result: Movements) -> None:
+    projection = kpi_projection(scope, group_by)
+    if projection is None:
+        raise ValueError("The KPI rollup cannot answer this scope.")
+    keys = ["mb"]
+    group = {} if projection.group is None else {"kpi_group": projection.group}
+    if group:
+        keys.append("kpi_group")
+    flows = (
+        projection.rows.filter(due_date=KPIRollup.NO_DUE, day__lte=result.dates[-1])
+        .annotate(mb=bucket("day", result.dates), **group)
+        .values(*keys)
+        .annotate(
+            invoiced=Sum("ar_invoiced"), applied=Sum("ar_applied"), adjusted=Sum("ar_adjusted")
+        )
+        .order_by()
+    )
+    for row in flows:
+        g = projection.group_of(row.get("kpi_group"))
+        result.add_flow(g, "invoice", row["mb"], row["invoiced"])
+        result.add_flow(g, "application", row["mb"], -row["applied"])
+        result.add_flow(g, "adjustment", row["mb"], -row["adjusted"])
+    if not result.current_dates:
+        return
+    # Only invoices due on or after the earliest date: the others are current at none.
+    current = (
+        projection.rows.filter(
+            due_date__gte=result.current_dates[0], day__lte=result.current_dates[-1]
+        )
+        .annotate(
+            mb=bucket("day", result.dates),
+            db=due_bucket("due_date", result.current_dates),
+            **group,
+        )
+        .values(*keys, "db")
+        .annotate(total=Sum("ar_open"))
+        .order_by()
+    )
+    for row in current:
+        g = projection.group_of(row.get("kpi_group"))
+        result.add_current(g, row["mb"], row["db"], row["total"])
+
+
+def _kpi_rows(
+    scope: Scope,
+    periods: Sequence[Period],
+    group_by: str | None,
+    product_lines: bool = True,
+    **measures: str,
+) -> dict | None:
+    """`_rows` on the KPI rollup (name -> rollup column summed), or None if it cannot answer.
+
+    Rows whose measures are all zero are left out, as the source path has no row there.
+    """
+    projection = kpi_projection(scope, group_by, product_lines)
+    if projection is None:
+        return None
+    rows = _rows(
+        projection.rows.filter(due_date=KPIRollup.NO_DUE),
+        "day",
+        periods,
+        projection.group,
+        **{name: Sum(column) for name, column in measures.items()},
+    )
+    return {
+        (projection.group_of(g), k): row
+        for (g, k), row in rows.items()
+        if any(row[name] for name in measures)
+    }
 
 
 def _rollup_movements(scope: Scope, group_by: str | None, result: Movements) -> None:
@@ -364,6 +519,16 @@ def reference_collected(scope: Scope, period: Period) -> Decimal:
 def invoice_quality(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Counting invoices issued per period: `issued`, `disputed` (at least one dispute, ever),
     `first_pass` (no dispute and no credit note, ever)."""
+    fast = _kpi_rows(
+        scope,
+        periods,
+        group_by,
+        issued="invoices_issued",
+        disputed="invoices_disputed",
+        first_pass="invoices_first_pass",
+    )
+    if fast is not None:
+        return fast
     # `id IN (subquery)` bounded to the window lets PostgreSQL hash the few disputed or
     # credited invoices once instead of probing per invoice (a correlated EXISTS).
     cuts = cuts_of(periods)
@@ -392,6 +557,9 @@ def dispute_resolution(
     scope: Scope, periods: Sequence[Period], group_by: str | None = None
 ) -> dict:
     """Disputes resolved per period (on counting invoices): `resolved`, `days` (Σ days open)."""
+    fast = _kpi_rows(scope, periods, group_by, resolved="disputes_resolved", days="dispute_days")
+    if fast is not None:
+        return fast
     qs = Dispute.objects.filter(_invoices(scope, "invoice"), resolved_date__isnull=False)
     return _rows(
         qs,
@@ -415,6 +583,16 @@ def payment_matching(scope: Scope, periods: Sequence[Period], group_by: str | No
     """Payments received per period: `received`, `matched` (fully applied, every application
     automatic), both as the applications stand now. Payments have no product line: that filter
     does not narrow them."""
+    fast = _kpi_rows(
+        scope,
+        periods,
+        group_by,
+        product_lines=False,
+        received="payments_received",
+        matched="payments_matched",
+    )
+    if fast is not None:
+        return fast
     cuts = cuts_of(periods)
     # A LEFT JOIN to the payment's manual applications, not `pk IN (subquery)`: inside an
     # aggregate FILTER PostgreSQL 15 may run that subquery once per payment (un-hashed),
@@ -447,6 +625,9 @@ def promise_keeping(scope: Scope, periods: Sequence[Period], group_by: str | Non
     Kept is derived here from the applications (created..promised dates, inclusive), not
     read from the stored status.
     """
+    fast = _kpi_rows(scope, periods, group_by, due="promises_due", kept="promises_kept")
+    if fast is not None:
+        return fast
     paid_in_window = Subquery(
         PaymentApplication.objects.filter(
             invoice_id=OuterRef("invoice_id"),
@@ -482,6 +663,9 @@ def _time_to_invoice_qs(scope: Scope):
 
 def time_to_invoice(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Counting invoices with an order issued per period: `invoiced`, `days` (Σ issue − order)."""
+    fast = _kpi_rows(scope, periods, group_by, invoiced="invoices_ordered", days="order_days")
+    if fast is not None:
+        return fast
     return _rows(
         _time_to_invoice_qs(scope),
         "issue_date",
@@ -548,7 +732,8 @@ REMINDER_GROUPS = {
     ),
     "segment": F("customer__segment_id"),
     "customer": F("customer_id"),
-    "product_line": F("invoice__product_line"),
+    # An activity without an invoice has no product line, like an invoice without one.
+    "product_line": Coalesce(F("invoice__product_line"), Value("")),
 }
 
 
@@ -559,6 +744,16 @@ def _start_of_day(d: date) -> datetime:
 def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Reminders sent per period: `sent`, `clicked` (clicked_at set), `paid` (its invoice got
     an application dated from the sent date to 7 days after)."""
+    fast = _kpi_rows(
+        scope,
+        periods,
+        group_by,
+        sent="reminders_sent",
+        clicked="reminders_clicked",
+        paid="reminders_paid",
+    )
+    if fast is not None:
+        return fast
     paid = Exists(
         PaymentApplication.objects.filter(
             invoice_id=OuterRef("invoice_id"),
@@ -617,6 +812,8 @@ def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = Non
     Two queries: closings per period, and creations / closings per boundary bucket so that
     open(k) = created by end_k − closed by start_k − 1 (cumulative over buckets).
     """
+    if kpi_projection(scope, group_by, product_lines=False) is not None:
+        return _kpi_pipeline(scope, periods, group_by)
     group = OPPORTUNITY_GROUPS[group_by]
     closed = _rows(
         _opportunities(scope).filter(closed_date__isnull=False),
@@ -658,6 +855,53 @@ def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = Non
     for g in set(created) | {g for g, _ in closed}:
         for k in range(1, len(cuts)):
             open_count = sum(created[g][: k + 1]) - sum(closed_by[g][:k])
+            row = dict(closed.get((g, k), {}))
+            row["open"] = open_count
+            result[(g, k)] = row
+    return result
+
+
+def _kpi_pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None) -> dict:
+    """`pipeline` from the KPI rollup: the same two queries on its rows."""
+    closed = _kpi_rows(
+        scope,
+        periods,
+        group_by,
+        product_lines=False,
+        closed="opportunities_closed",
+        won="opportunities_won",
+        lost="opportunities_lost",
+        won_amount="won_amount",
+        won_days="won_days",
+    )
+    for row in closed.values():
+        del row["closed"]
+        if not row["won"]:  # as the source's filtered sums over no row
+            row["won_amount"] = row["won_days"] = None
+    projection = kpi_projection(scope, group_by, product_lines=False)
+    cuts = cuts_of(periods)
+    group = {} if projection.group is None else {"kpi_group": projection.group}
+    counts = (
+        projection.rows.filter(due_date=KPIRollup.NO_DUE, day__lte=cuts[-1])
+        .annotate(kpi_bucket=bucket("day", cuts), **group)
+        .values("kpi_bucket", *group)
+        .annotate(created=Sum("opportunities_created"), closed=Sum("opportunities_closed"))
+        .order_by()
+    )
+    created: dict = defaultdict(lambda: [0] * len(cuts))
+    closed_by: dict = defaultdict(lambda: [0] * len(cuts))
+    for row in counts:
+        g = projection.group_of(row.get("kpi_group"))
+        created[g][row["kpi_bucket"]] += row["created"]
+        closed_by[g][row["kpi_bucket"]] += row["closed"]
+    result: dict = {}
+    for g in created:
+        opened = [sum(created[g][: k + 1]) - sum(closed_by[g][:k]) for k in range(1, len(cuts))]
+        # Opportunities closed before the first period count in both terms: a group whose
+        # every opportunity did is not in the source's answer either.
+        if not any(opened):
+            continue
+        for k, open_count in enumerate(opened, start=1):
             row = dict(closed.get((g, k), {}))
             row["open"] = open_count
             result[(g, k)] = row

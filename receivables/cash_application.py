@@ -60,7 +60,7 @@ from django.db.models.functions import Upper
 from accounts.models import Customer
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
-from receivables import ledger, services
+from receivables import ledger, rollup, services
 from receivables.models import Invoice, Payment, PaymentApplication
 
 RULE_REMITTANCE = "remittance"
@@ -347,6 +347,7 @@ def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | Validatio
         try:
             with transaction.atomic():
                 Payment.objects.bulk_create(new)
+            rollup.created(payments={payment.pk for payment in new})
             break
         except IntegrityError:
             for payment in new:

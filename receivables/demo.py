@@ -24,13 +24,14 @@ from django.utils import timezone
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from o2c_api.money import CENT, ZERO
-from receivables import ledger, services
+from receivables import ledger, rollup, services
 from receivables.models import (
     Adjustment,
     ARDailyMovement,
     CollectionActivity,
     Dispute,
     Invoice,
+    KPIRollup,
     Order,
     Payment,
     PaymentApplication,
@@ -79,6 +80,7 @@ class SeedResult:
 
     counts: dict[str, int] = field(default_factory=dict)
     rollup_rows: int = 0
+    kpi_rollup_rows: int = 0
     seconds: float = 0.0
 
 
@@ -107,6 +109,7 @@ def flush() -> None:
     """
     with connection.cursor() as cursor:
         for model in (
+            KPIRollup,
             ARDailyMovement,
             PaymentApplication,
             Adjustment,
@@ -119,8 +122,9 @@ def flush() -> None:
             Opportunity,
         ):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-    for model in (Customer, SalesRep, Segment):
-        model.objects.all().delete()
+    with rollup.suspended():  # the rollups are emptied above: nothing to keep
+        for model in (Customer, SalesRep, Segment):
+            model.objects.all().delete()
 
 
 def seed(
@@ -168,6 +172,7 @@ def seed(
             )
     with transaction.atomic():
         result.rollup_rows = ledger.rebuild()
+        result.kpi_rollup_rows = rollup.rebuild()
         services.refresh_promise_statuses(as_of=generator.today)
     result.counts = dict(generator.counts)
     result.seconds = time.monotonic() - started

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
+from receivables import rollup
 from receivables.models import ARDailyMovement, Invoice
 
 TABLE = ARDailyMovement._meta.db_table
@@ -66,18 +67,22 @@ def deferred() -> Iterator[None]:
     last and sorted, as the locking order says. Use it inside the transaction. Nested blocks
     join the outer one; a block left by an exception drops its posts (use it together with
     the savepoint that rolls back the rows they came from).
+
+    The block also tracks the KPI facts the posting changes (`rollup.tracking`) and writes
+    the KPI rollup rows after the AR rows, sorted too.
     """
-    parent = _pending.get()
-    pending: list = []
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    if parent is not None:
-        parent.extend(pending)
-    else:
-        post(pending)
+    with rollup.deferred(), rollup.tracking():
+        parent = _pending.get()
+        pending: list = []
+        token = _pending.set(pending)
+        try:
+            yield
+        finally:
+            _pending.reset(token)
+        if parent is not None:
+            parent.extend(pending)
+        else:
+            post(pending)
 
 
 def post(movements: Iterable[tuple[MovementKey, Decimal]]) -> None:
@@ -117,6 +122,7 @@ def post(movements: Iterable[tuple[MovementKey, Decimal]]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+    rollup.post(rollup.ar_deltas(totals.items()))
 
 
 def invoice_movements(invoice: Invoice, sign: int = 1) -> list[tuple[MovementKey, Decimal]]:

@@ -493,3 +493,74 @@ class ARDailyMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.movement_date} {self.kind} {self.amount} {self.currency}"
+
+
+class KPIRollup(models.Model):
+    """Every KPI fact summed per day and dimension projection, kept with the facts themselves.
+
+    A row holds one day's facts (the columns) for one projection of the dimensions: all of
+    them (rep −1, segment −1, product line "*"), one rep, one segment or one product line,
+    per currency. A summary for everything, or filtered or grouped by one of those
+    dimensions, reads one row per day whatever the size of the ledger; scopes that combine
+    dimensions or name a customer read the source rows. `due_date` is `NO_DUE` except on
+    the `ar_open` rows, which carry the movements of invoices not yet due (due on or after
+    the movement date) by due date, for Current AR.
+
+    Kept by `receivables.rollup` (AR movements posted by the ledger, the other facts by
+    snapshots of what each write touches); `rollup.rebuild()` recomputes it and tests pin
+    that it always equals that recomputation.
+    """
+
+    ALL = -1
+    ALL_PRODUCT_LINES = "*"
+    NO_DUE = date(1, 1, 1)
+
+    day = models.DateField()
+    due_date = models.DateField()
+    rep_key = models.BigIntegerField(help_text="SalesRep id, 0 for none, −1 for all reps.")
+    segment_key = models.BigIntegerField(help_text="Segment id, 0 for none, −1 for all.")
+    product_line = models.CharField(max_length=64, help_text='"*" for all product lines.')
+    currency = models.CharField(max_length=3)
+    ar_invoiced = money_field(default=0)
+    ar_applied = money_field(default=0)
+    ar_adjusted = money_field(default=0)
+    ar_open = money_field(default=0, help_text="Signed movements of invoices not yet due.")
+    invoices_issued = models.BigIntegerField(default=0)
+    invoices_disputed = models.BigIntegerField(default=0)
+    invoices_first_pass = models.BigIntegerField(default=0)
+    invoices_ordered = models.BigIntegerField(default=0)
+    order_days = models.BigIntegerField(default=0)
+    disputes_resolved = models.BigIntegerField(default=0)
+    dispute_days = models.BigIntegerField(default=0)
+    payments_received = models.BigIntegerField(default=0)
+    payments_matched = models.BigIntegerField(default=0)
+    promises_due = models.BigIntegerField(default=0)
+    promises_kept = models.BigIntegerField(default=0)
+    reminders_sent = models.BigIntegerField(default=0)
+    reminders_clicked = models.BigIntegerField(default=0)
+    reminders_paid = models.BigIntegerField(default=0)
+    opportunities_created = models.BigIntegerField(default=0)
+    opportunities_closed = models.BigIntegerField(default=0)
+    opportunities_won = models.BigIntegerField(default=0)
+    opportunities_lost = models.BigIntegerField(default=0)
+    won_amount = money_field(default=0)
+    won_days = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "KPI rollup row"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "currency",
+                    "rep_key",
+                    "segment_key",
+                    "product_line",
+                    "due_date",
+                    "day",
+                ],
+                name="kpi_rollup_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} rep {self.rep_key} segment {self.segment_key}"

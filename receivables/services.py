@@ -35,7 +35,7 @@ from django.utils import timezone
 from accounts.models import Customer, SalesRep
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCIES, ZERO, money_field
-from receivables import ledger
+from receivables import ledger, rollup
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -665,29 +665,37 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
     """
     if not applications:
         return
-    PaymentApplication.objects.bulk_create(applications)
-    payments = list({id(a.payment): a.payment for a in applications}.values())
-    invoices = list({id(a.invoice): a.invoice for a in applications}.values())
-    now = timezone.now()
-    for payment in payments:
-        payment.updated_at = now
-    if len(payments) == 1:
-        payments[0].save(update_fields=["unapplied_amount", "updated_at"])
-    else:
-        # One UPDATE for all, with the unapplied amount as its definition (amount − Σ
-        # applications), which equals the one held in memory.
-        Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
-            unapplied_amount=F("amount") - _total(PaymentApplication, "payment_id"),
-            updated_at=now,
+    with rollup.tracking():
+        # Set-based writes send no signals: the KPI rollup is told what they touch.
+        rollup.touch(
+            invoices={a.invoice.pk for a in applications},
+            payments={a.payment.pk for a in applications},
         )
-    settle_invoices(invoices)
-    ledger.post(
-        (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)
-        for a in applications
-    )
-    with_promises = [invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)]
-    if with_promises:
-        refresh_promise_statuses(invoice_ids=sorted(with_promises))
+        PaymentApplication.objects.bulk_create(applications)
+        payments = list({id(a.payment): a.payment for a in applications}.values())
+        invoices = list({id(a.invoice): a.invoice for a in applications}.values())
+        now = timezone.now()
+        for payment in payments:
+            payment.updated_at = now
+        if len(payments) == 1:
+            payments[0].save(update_fields=["unapplied_amount", "updated_at"])
+        else:
+            # One UPDATE for all, with the unapplied amount as its definition (amount − Σ
+            # applications), which equals the one held in memory.
+            Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
+                unapplied_amount=F("amount") - _total(PaymentApplication, "payment_id"),
+                updated_at=now,
+            )
+        settle_invoices(invoices)
+        ledger.post(
+            (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)
+            for a in applications
+        )
+        with_promises = [
+            invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)
+        ]
+        if with_promises:
+            refresh_promise_statuses(invoice_ids=sorted(with_promises))
 
 
 @transaction.atomic

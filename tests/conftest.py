@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from receivables import ledger
+from receivables import ledger, rollup
 from tests.factories import UserFactory
 
 ROLES = ("viewer", "collector", "integration", "admin")
@@ -33,8 +33,10 @@ def api(make_client):
 
 
 def assert_rollup_matches_source() -> None:
-    """The AR rollup equals a recomputation from invoices, applications and adjustments."""
+    """The AR rollup equals a recomputation from invoices, applications and adjustments, and
+    the KPI rollup a recomputation from the AR rollup and the source rows."""
     assert ledger.stored() == ledger.recompute()
+    assert rollup.differences() == []
 
 
 @pytest.fixture

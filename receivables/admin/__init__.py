@@ -1,4 +1,4 @@
-"""Admin for orders, invoices, cash, disputes, promises, activities and the AR rollup.
+"""Admin for orders, invoices, cash, disputes, promises, activities and the rollups.
 
 Every save or action that moves money calls `receivables.services` (see `o2c_api.admin`): a
 service refusal is shown on the form or as a message and changes nothing. Amounts the services

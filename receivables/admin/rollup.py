@@ -1,14 +1,25 @@
-"""The AR daily movement rollup: read-only."""
+"""The derived tables (AR daily movements, KPI rollup): read-only."""
 
 from django.contrib import admin
 
-from receivables.models import ARDailyMovement
+from receivables.models import ARDailyMovement, KPIRollup
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived rows: the writes keep them; `manage.py rebuild_ar_rollup` repairs them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ARDailyMovement)
-class ARDailyMovementAdmin(admin.ModelAdmin):
-    """Read-only: the services keep it; `manage.py rebuild_ar_rollup` repairs it."""
-
+class ARDailyMovementAdmin(ReadOnlyAdmin):
     list_display = (
         "movement_date",
         "due_date",
@@ -23,11 +34,25 @@ class ARDailyMovementAdmin(admin.ModelAdmin):
     search_fields = ("product_line",)
     date_hierarchy = "movement_date"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(KPIRollup)
+class KPIRollupAdmin(ReadOnlyAdmin):
+    """One row per day, currency and projection (rep / segment / product line, −1 or "*" for
+    all); `due_date` other than 0001-01-01 only on the not-yet-due AR rows."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = (
+        "day",
+        "currency",
+        "rep_key",
+        "segment_key",
+        "product_line",
+        "due_date",
+        "ar_invoiced",
+        "ar_applied",
+        "invoices_issued",
+        "payments_received",
+        "reminders_sent",
+    )
+    list_filter = ("currency", "product_line", "day")
+    search_fields = ("product_line",)
+    date_hierarchy = "day"

@@ -58,8 +58,8 @@ def scopes(data):
 
 
 def assert_paths_agree(s):
-    rollup = blocks.movements(s, DATES, DATES, direct=False)
-    source = blocks.movements(s, DATES, DATES, direct=True)
+    rollup = blocks.movements(s, DATES, DATES, path="ar_rollup")
+    source = blocks.movements(s, DATES, DATES, path="source")
     for d in DATES:
         reference = blocks.reference_ar(s, d)
         assert rollup.ar(None, d) == source.ar(None, d) == reference, d
@@ -99,8 +99,8 @@ def test_rollup_equals_source_after_a_segment_change(ledger_data, check_rollup):
 def test_grouped_rollup_equals_grouped_source(ledger_data):
     s = scope(date(2026, 1, 1), date(2026, 3, 31))
     for group_by in ("rep", "segment", "product_line"):
-        rollup = blocks.movements(s, DATES, DATES, group_by, direct=False)
-        source = blocks.movements(s, DATES, DATES, group_by, direct=True)
+        rollup = blocks.movements(s, DATES, DATES, group_by, path="ar_rollup")
+        source = blocks.movements(s, DATES, DATES, group_by, path="source")
         assert rollup.groups() == source.groups()
         for g in rollup.groups():
             for d in DATES:

@@ -13,6 +13,7 @@ from receivables.models import (
     ARDailyMovement,
     Dispute,
     Invoice,
+    KPIRollup,
     Payment,
     PaymentApplication,
     PromiseToPay,
@@ -386,15 +387,17 @@ def test_logging_an_activity_on_the_invoice_page(admin_client, customer):
     )
 
 
-def test_rollup_admin_is_read_only(admin_client, customer):
+@pytest.mark.parametrize("model", [ARDailyMovement, KPIRollup])
+def test_rollup_admins_are_read_only(admin_client, customer, model):
     InvoiceFactory(customer=customer)
-    row = ARDailyMovement.objects.get()
+    row = model.objects.order_by("pk").first()
 
-    assert admin_client.get(admin_url(ARDailyMovement, "add")).status_code == 403
-    assert admin_client.get(admin_url(ARDailyMovement, "delete", row.pk)).status_code == 403
-    page = admin_client.get(admin_url(ARDailyMovement, "change", row.pk))
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
+    assert admin_client.get(admin_url(model, "delete", row.pk)).status_code == 403
+    page = admin_client.get(admin_url(model, "change", row.pk))
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
 
 
 def invoice_with_history(customer, number: str, rows: int) -> Invoice:

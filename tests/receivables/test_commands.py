@@ -8,7 +8,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from receivables import services
-from receivables.models import ARDailyMovement, Invoice, PromiseToPay
+from receivables.models import ARDailyMovement, Invoice, KPIRollup, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.invariants import invariant_violations
 
@@ -19,11 +19,14 @@ def test_rebuild_ar_rollup_restores_a_damaged_rollup(check_rollup):
     InvoiceFactory(amount=Decimal("100.00"), issue_date=date(2026, 1, 1))
     InvoiceFactory(amount=Decimal("50.00"), issue_date=date(2026, 1, 2))
     ARDailyMovement.objects.all().delete()
+    KPIRollup.objects.filter(rep_key=-1).delete()
     out = StringIO()
 
     call_command("rebuild_ar_rollup", stdout=out)
 
-    assert out.getvalue() == "Rebuilt the AR rollup: 2 rows.\n"
+    # KPI rollup: 2 days × 4 projections (all, rep, segment, product line) of the day's facts,
+    # and the same for the two invoices' not-yet-due rows by due date.
+    assert out.getvalue() == "Rebuilt the AR rollup: 2 rows.\nRebuilt the KPI rollup: 16 rows.\n"
     check_rollup()
 
 

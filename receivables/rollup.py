@@ -1,0 +1,881 @@
+"""The KPI rollup (`KPIRollup`): every KPI fact per day and dimension projection.
+
+Two kinds of facts feed it, both in the transaction of the write that changes them:
+
+- AR movements, from `ledger.post` (the one place they are posted): credit sales, cash
+  applied and adjustments per day, and the movements of invoices not yet due by due date.
+- Every other fact (invoices issued / disputed / first-pass / with an order, disputes
+  resolved, payments received / matched, promises due / kept, reminders sent / clicked /
+  paid, opportunities created / closed / won / lost) is recomputed from the source rows for
+  what a write touches: a `tracking()` block takes a snapshot of the facts of each row it is
+  told about (an invoice with its disputes, promises and reminders; a payment; a customer
+  with everything of it; ...) before the first change and again at the end, and posts the
+  difference. Model signals tell the block about every save and delete; the set-based
+  writes of cash application tell it themselves (`touch`).
+
+Rows are keyed by day, currency and one projection of the dimensions (all, one rep, one
+segment, one product line), so a KPI for everything or one dimension reads one row per day.
+`rebuild()` recomputes the table; `differences()` counts where it disagrees with that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+
+from accounts.models import Opportunity
+from metrics.expressions import DaysBetween
+from o2c_api.money import ZERO, money_field
+from receivables import predicates
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    KPIRollup,
+    Payment,
+    PaymentApplication,
+    PromiseToPay,
+)
+
+TABLE = KPIRollup._meta.db_table
+ALL = KPIRollup.ALL
+ALL_LINES = KPIRollup.ALL_PRODUCT_LINES
+NO_DUE = KPIRollup.NO_DUE
+KEY_COLUMNS = ("day", "due_date", "rep_key", "segment_key", "product_line", "currency")
+AR_MEASURES = ("ar_invoiced", "ar_applied", "ar_adjusted", "ar_open")
+FACT_MEASURES = (
+    "invoices_issued",
+    "invoices_disputed",
+    "invoices_first_pass",
+    "invoices_ordered",
+    "order_days",
+    "disputes_resolved",
+    "dispute_days",
+    "payments_received",
+    "payments_matched",
+    "promises_due",
+    "promises_kept",
+    "reminders_sent",
+    "reminders_clicked",
+    "reminders_paid",
+    "opportunities_created",
+    "opportunities_closed",
+    "opportunities_won",
+    "opportunities_lost",
+    "won_amount",
+    "won_days",
+)
+MEASURES = AR_MEASURES + FACT_MEASURES
+MONEY_MEASURES = frozenset({"ar_invoiced", "ar_applied", "ar_adjusted", "ar_open", "won_amount"})
+
+# (day, due_date, rep_key, segment_key, product_line, currency)
+Key = tuple
+
+
+def projections(day, due_date, rep: int, segment: int, product_line: str, currency: str):
+    """The four rollup keys a fact at full dimensions adds to: all, its rep, its segment,
+    its product line."""
+    return (
+        (day, due_date, ALL, ALL, ALL_LINES, currency),
+        (day, due_date, rep, ALL, ALL_LINES, currency),
+        (day, due_date, ALL, segment, ALL_LINES, currency),
+        (day, due_date, ALL, ALL, product_line, currency),
+    )
+
+
+# --- Posting ---------------------------------------------------------------------------------
+
+Deltas = dict  # Key -> {measure: amount}
+
+_pending: ContextVar[Deltas | None] = ContextVar("rollup_pending", default=None)
+
+
+def _merge(into: Deltas, deltas: Deltas) -> None:
+    for key, values in deltas.items():
+        cell = into.setdefault(key, {})
+        for measure, value in values.items():
+            cell[measure] = cell.get(measure, 0) + value
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the posts made inside and write them together, in key order, at the end.
+
+    Like `ledger.deferred`: a transaction takes its rollup rows last and sorted, so two
+    transactions cannot deadlock on them. Nested blocks join the outer one; a block left by
+    an exception drops its posts.
+    """
+    parent = _pending.get()
+    pending: Deltas = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if parent is not None:
+        _merge(parent, pending)
+    else:
+        post(pending)
+
+
+def post(deltas: Deltas) -> None:
+    """Add the deltas to the rollup rows (upserts in key order)."""
+    pending = _pending.get()
+    if pending is not None:
+        _merge(pending, deltas)
+        return
+    rows = []
+    for key, values in sorted(deltas.items()):
+        if any(values.values()):
+            rows.append((*key, *(values.get(m, 0) for m in MEASURES)))
+    if not rows:
+        return
+    columns = ", ".join((*KEY_COLUMNS, *MEASURES))
+    conflict = "currency, rep_key, segment_key, product_line, due_date, day"
+    updates = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
+    placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
+    sql = (
+        f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+_AR_COLUMN = {"invoice": "ar_invoiced", "application": "ar_applied", "adjustment": "ar_adjusted"}
+
+
+def ar_deltas(movements: Iterable[tuple]) -> Deltas:
+    """Rollup deltas of AR movements given as (MovementKey, signed amount).
+
+    Flows go to the NO_DUE rows (applications and adjustments as positive amounts); the
+    signed movement also goes to its due date's row when the invoice is not yet due on the
+    movement date, the only movements Current AR can ever count.
+    """
+    deltas: Deltas = {}
+    for key, amount in movements:
+        flow = _AR_COLUMN[key.kind]
+        value = amount if key.kind == "invoice" else -amount
+        dims = (key.rep_key, key.segment_key, key.product_line, key.currency)
+        for k in projections(key.movement_date, NO_DUE, *dims):
+            cell = deltas.setdefault(k, {})
+            cell[flow] = cell.get(flow, 0) + value
+        if key.due_date >= key.movement_date:
+            for k in projections(key.movement_date, key.due_date, *dims):
+                cell = deltas.setdefault(k, {})
+                cell["ar_open"] = cell.get("ar_open", 0) + amount
+    return deltas
+
+
+# --- The facts of the source rows ------------------------------------------------------------
+
+
+@dataclass
+class Anchors:
+    """What a write touched: the facts of these rows are recomputed."""
+
+    invoices: set = field(default_factory=set)
+    orders: set = field(default_factory=set)
+    payments: set = field(default_factory=set)
+    customers: set = field(default_factory=set)
+    activities: set = field(default_factory=set)
+    opportunities: set = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) for name in _ANCHOR_NAMES)
+
+    def minus(self, other: Anchors) -> Anchors:
+        return Anchors(**{n: getattr(self, n) - getattr(other, n) for n in _ANCHOR_NAMES})
+
+    def add(self, other: Anchors) -> None:
+        for name in _ANCHOR_NAMES:
+            getattr(self, name).update(getattr(other, name))
+
+
+_ANCHOR_NAMES = ("invoices", "orders", "payments", "customers", "activities", "opportunities")
+
+
+def _ids(values) -> list:
+    return sorted(values)
+
+
+def _days(later: str, earlier: str) -> DaysBetween:
+    return DaysBetween(F(later), F(earlier))
+
+
+def _one_if(condition) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+class Family:
+    """One kind of source row and the facts it contributes, at full dimensions.
+
+    `rows()` annotates the queryset with the key (`kpi_day`, `kpi_rep`, `kpi_segment`,
+    `kpi_pl`, `kpi_currency`) and the measures it sets; `anchored()` narrows it to the
+    rows a set of anchors covers (None: the anchors cannot reach this family).
+    """
+
+    measures: dict  # measure -> expression per row
+
+    def queryset(self):
+        raise NotImplementedError
+
+    def key(self) -> dict:
+        raise NotImplementedError
+
+    def anchor_q(self, anchors: Anchors) -> Q | None:
+        raise NotImplementedError
+
+    def grouped(self, where: Q | None = None, projection: str | None = None):
+        """Measures summed per day and dimensions: all of them (projection None), or only
+        the projection's ("all", "rep", "segment", "product_line"), the others set to their
+        "all" value."""
+        qs = self.queryset()
+        if where is not None:
+            qs = qs.filter(where)
+        key = self.key()
+        if projection is not None:
+            for name, dim, everything in _PROJECTED:
+                if dim != projection:
+                    key[name] = Value(everything)
+        qs = qs.annotate(**key).values(
+            "kpi_day", "kpi_rep", "kpi_segment", "kpi_pl", "kpi_currency"
+        )
+        aggregates = {}
+        for measure in FACT_MEASURES:
+            expression = self.measures.get(measure)
+            if expression is None:
+                expression = Value(ZERO if measure in MONEY_MEASURES else 0)
+            output = money_field() if measure in MONEY_MEASURES else BigIntegerField()
+            aggregates[f"kpi_{measure}"] = Sum(expression, output_field=output)
+        return qs.annotate(**aggregates).order_by()
+
+
+_PROJECTED = (
+    ("kpi_rep", "rep", ALL),
+    ("kpi_segment", "segment", ALL),
+    ("kpi_pl", "product_line", ALL_LINES),
+)
+PROJECTIONS = ("all", "rep", "segment", "product_line")
+
+
+def _invoice_key(prefix: str = "", day: str = "issue_date") -> dict:
+    p = f"{prefix}__" if prefix else ""
+    return {
+        "kpi_day": F(day),
+        "kpi_rep": Coalesce(F(f"{p}rep_id"), Value(0)),
+        "kpi_segment": Coalesce(F(f"{p}customer__segment_id"), Value(0)),
+        "kpi_pl": F(f"{p}product_line"),
+        "kpi_currency": F(f"{p}currency"),
+    }
+
+
+def _invoice_anchor_q(anchors: Anchors, prefix: str = "") -> Q | None:
+    p = f"{prefix}__" if prefix else ""
+    q = Q()
+    reached = False
+    if anchors.invoices:
+        q |= Q(**{f"{p}pk__in" if not prefix else f"{prefix}_id__in": _ids(anchors.invoices)})
+        reached = True
+    if anchors.orders:
+        q |= Q(**{f"{p}order_id__in": _ids(anchors.orders)})
+        reached = True
+    if anchors.customers:
+        q |= Q(**{f"{p}customer_id__in": _ids(anchors.customers)})
+        reached = True
+    return q if reached else None
+
+
+class Invoices(Family):
+    """Counting invoices on their issue date: issued, disputed (ever), first-pass (never
+    disputed, no credit note), with an order and the days from order to invoice."""
+
+    def __init__(self):
+        disputed = Exists(Dispute.objects.filter(invoice_id=OuterRef("pk")))
+        credited = Exists(
+            Adjustment.objects.filter(invoice_id=OuterRef("pk"), kind=Adjustment.Kind.CREDIT_NOTE)
+        )
+        self.measures = {
+            "invoices_issued": Value(1),
+            "invoices_disputed": _one_if(disputed),
+            "invoices_first_pass": _one_if(~Q(disputed) & ~Q(credited)),
+            "invoices_ordered": _one_if(Q(order__isnull=False)),
+            "order_days": Coalesce(_days("issue_date", "order__order_date"), Value(0)),
+        }
+
+    def queryset(self):
+        return Invoice.objects.filter(predicates.counting())
+
+    def key(self):
+        return _invoice_key()
+
+    def anchor_q(self, anchors):
+        return _invoice_anchor_q(anchors)
+
+
+class Disputes(Family):
+    """Disputes of counting invoices on their resolved date: resolved, days open."""
+
+    measures = {
+        "disputes_resolved": Value(1),
+        "dispute_days": _days("resolved_date", "opened_date"),
+    }
+
+    def queryset(self):
+        return Dispute.objects.filter(predicates.counting("invoice"), resolved_date__isnull=False)
+
+    def key(self):
+        return _invoice_key("invoice", "resolved_date")
+
+    def anchor_q(self, anchors):
+        return _invoice_anchor_q(anchors, "invoice")
+
+
+class Promises(Family):
+    """Promises on counting invoices on their promised date: due, kept (the invoice got
+    applications dated from the promise's creation to its date, inclusive, of at least the
+    promised amount)."""
+
+    def __init__(self):
+        paid = Subquery(
+            PaymentApplication.objects.filter(
+                invoice_id=OuterRef("invoice_id"),
+                applied_date__gte=OuterRef("created_date"),
+                applied_date__lte=OuterRef("promised_date"),
+            )
+            .values("invoice_id")
+            .annotate(total=Sum("amount"))
+            .values("total"),
+            output_field=money_field(),
+        )
+        self.measures = {
+            "promises_due": Value(1),
+            "promises_kept": _one_if(
+                Q(amount__lte=Coalesce(paid, Value(ZERO), output_field=money_field()))
+            ),
+        }
+
+    def queryset(self):
+        return PromiseToPay.objects.filter(predicates.counting("invoice"))
+
+    def key(self):
+        return _invoice_key("invoice", "promised_date")
+
+    def anchor_q(self, anchors):
+        return _invoice_anchor_q(anchors, "invoice")
+
+
+class Reminders(Family):
+    """Reminders on the day they were sent: sent, clicked, paid (their invoice got an
+    application dated from that day to 7 days after). One on an invoice takes the invoice's
+    rep, product line and currency; one without, its customer's rep and currency."""
+
+    def __init__(self):
+        paid = Exists(
+            PaymentApplication.objects.filter(
+                invoice_id=OuterRef("invoice_id"), applied_date__gte=OuterRef("kpi_day")
+            )
+            .annotate(kpi_gap=DaysBetween(F("applied_date"), OuterRef("kpi_day")))
+            .filter(kpi_gap__lte=7)
+        )
+        self.measures = {
+            "reminders_sent": Value(1),
+            "reminders_clicked": _one_if(Q(clicked_at__isnull=False)),
+            "reminders_paid": _one_if(Q(invoice__isnull=False) & Q(paid)),
+        }
+
+    def queryset(self):
+        return CollectionActivity.objects.reminders().annotate(kpi_day=TruncDate("occurred_at"))
+
+    def key(self):
+        on_invoice = Q(invoice__isnull=False)
+        return {
+            "kpi_rep": Coalesce(
+                Case(
+                    When(on_invoice, then=F("invoice__rep_id")),
+                    default=F("customer__rep_id"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            "kpi_segment": Coalesce(F("customer__segment_id"), Value(0)),
+            "kpi_pl": Coalesce(F("invoice__product_line"), Value("")),
+            "kpi_currency": Case(
+                When(on_invoice, then=F("invoice__currency")), default=F("customer__currency")
+            ),
+        }
+
+    def anchor_q(self, anchors):
+        q = _invoice_anchor_q(anchors, "invoice") or Q(pk__in=[])
+        reached = bool(anchors.invoices or anchors.orders)
+        if anchors.customers:
+            q |= Q(customer_id__in=_ids(anchors.customers))
+            reached = True
+        if anchors.activities:
+            q |= Q(pk__in=_ids(anchors.activities))
+            reached = True
+        return q if reached else None
+
+
+class Payments(Family):
+    """Payments on their received date: received, matched (nothing unapplied and no manual
+    application). A payment takes its customer's current rep and has no product line."""
+
+    def __init__(self):
+        manual = Exists(
+            PaymentApplication.objects.filter(payment_id=OuterRef("pk"), automatic=False)
+        )
+        self.measures = {
+            "payments_received": Value(1),
+            "payments_matched": _one_if(Q(unapplied_amount=0) & ~Q(manual)),
+        }
+
+    def queryset(self):
+        return Payment.objects.all()
+
+    def key(self):
+        return {
+            "kpi_day": F("received_date"),
+            "kpi_rep": Coalesce(F("customer__rep_id"), Value(0)),
+            "kpi_segment": Coalesce(F("customer__segment_id"), Value(0)),
+            "kpi_pl": Value(""),
+            "kpi_currency": F("currency"),
+        }
+
+    def anchor_q(self, anchors):
+        q, reached = Q(pk__in=[]), False
+        if anchors.payments:
+            q |= Q(pk__in=_ids(anchors.payments))
+            reached = True
+        if anchors.customers:
+            q |= Q(customer_id__in=_ids(anchors.customers))
+            reached = True
+        return q if reached else None
+
+
+def _opportunity_key(day: str) -> dict:
+    return {
+        "kpi_day": F(day),
+        "kpi_rep": Coalesce(F("rep_id"), Value(0)),
+        "kpi_segment": Coalesce(F("customer__segment_id"), Value(0)),
+        "kpi_pl": Value(""),
+        "kpi_currency": F("currency"),
+    }
+
+
+def _opportunity_anchor_q(anchors: Anchors) -> Q | None:
+    q, reached = Q(pk__in=[]), False
+    if anchors.opportunities:
+        q |= Q(pk__in=_ids(anchors.opportunities))
+        reached = True
+    if anchors.customers:
+        q |= Q(customer_id__in=_ids(anchors.customers))
+        reached = True
+    return q if reached else None
+
+
+class OpportunitiesCreated(Family):
+    """Opportunities on their created date (the pipeline's open count starts there)."""
+
+    measures = {"opportunities_created": Value(1)}
+
+    def queryset(self):
+        return Opportunity.objects.all()
+
+    def key(self):
+        return _opportunity_key("created_date")
+
+    def anchor_q(self, anchors):
+        return _opportunity_anchor_q(anchors)
+
+
+class OpportunitiesClosed(Family):
+    """Opportunities on their closed date: closed, won, lost, won amount and days."""
+
+    won = Q(stage="won")
+    measures = {
+        "opportunities_closed": Value(1),
+        "opportunities_won": _one_if(won),
+        "opportunities_lost": _one_if(Q(stage="lost")),
+        "won_amount": Case(When(won, then=F("amount")), default=Value(ZERO)),
+        "won_days": Case(
+            When(won, then=_days("closed_date", "created_date")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    }
+
+    def queryset(self):
+        return Opportunity.objects.filter(closed_date__isnull=False)
+
+    def key(self):
+        return _opportunity_key("closed_date")
+
+    def anchor_q(self, anchors):
+        return _opportunity_anchor_q(anchors)
+
+
+def families() -> tuple[Family, ...]:
+    return (
+        Invoices(),
+        Disputes(),
+        Promises(),
+        Reminders(),
+        Payments(),
+        OpportunitiesCreated(),
+        OpportunitiesClosed(),
+    )
+
+
+def _fact_rows(where: Anchors | None) -> Iterator[dict]:
+    """Grouped fact rows at full dimensions: of every source row (None) or of the anchors'.
+
+    One query: the families' grouped selects joined with UNION ALL.
+    """
+    parts = []
+    for family in families():
+        if where is None:
+            parts.append(family.grouped())
+            continue
+        q = family.anchor_q(where.current)
+        if q is None:
+            continue
+        if where.excluded:
+            excluded = family.anchor_q(where.excluded)
+            if excluded is not None:
+                q &= ~excluded
+        parts.append(family.grouped(q))
+    if not parts:
+        return iter(())
+    qs = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    return iter(qs)
+
+
+@dataclass
+class _Where:
+    current: Anchors
+    excluded: Anchors | None = None
+
+
+def fact_deltas(where: _Where | None, sign: int = 1) -> Deltas:
+    deltas: Deltas = {}
+    for row in _fact_rows(where):
+        values = {m: sign * row[f"kpi_{m}"] for m in FACT_MEASURES if row[f"kpi_{m}"]}
+        if not values:
+            continue
+        for key in projections(
+            row["kpi_day"],
+            NO_DUE,
+            row["kpi_rep"],
+            row["kpi_segment"],
+            row["kpi_pl"],
+            row["kpi_currency"],
+        ):
+            cell = deltas.setdefault(key, {})
+            for measure, value in values.items():
+                cell[measure] = cell.get(measure, 0) + value
+    return deltas
+
+
+# --- Tracking what writes touch --------------------------------------------------------------
+
+
+class Tracker:
+    """Anchors touched in a `tracking()` block, and the facts they had before."""
+
+    def __init__(self):
+        self.anchors = Anchors()
+        self.before: Deltas = {}
+
+    def touch(self, anchors: Anchors) -> None:
+        """Snapshot the facts of anchors not touched yet (call before changing them)."""
+        new = anchors.minus(self.anchors)
+        if not new:
+            return
+        excluded = self.anchors if self.anchors else None
+        _merge(self.before, fact_deltas(_Where(new, excluded), sign=-1))
+        self.anchors.add(new)
+
+    def created(self, anchors: Anchors) -> None:
+        """Rows created in the block: they had no facts before."""
+        self.anchors.add(anchors)
+
+    def deltas(self) -> Deltas:
+        if not self.anchors:
+            return {}
+        result = fact_deltas(_Where(self.anchors))
+        _merge(result, self.before)
+        return result
+
+
+_tracker: ContextVar[Tracker | None] = ContextVar("rollup_tracker", default=None)
+
+
+@contextmanager
+def tracking() -> Iterator[Tracker]:
+    """Track the facts the block changes and post the difference when it ends.
+
+    Use it inside the transaction that makes the changes; nested blocks join the outer one.
+    Saves and deletes of the models report themselves (signals); set-based writes must call
+    `touch` before and `created` after.
+    """
+    outer = _tracker.get()
+    if outer is not None:
+        yield outer
+        return
+    tracker = Tracker()
+    token = _tracker.set(tracker)
+    try:
+        yield tracker
+    finally:
+        _tracker.reset(token)
+    post(tracker.deltas())
+
+
+def touch(**anchors) -> None:
+    """Report rows about to change (ids by kind: invoices=, payments=, customers=, ...)."""
+    tracker = _tracker.get()
+    if tracker is None:
+        raise RuntimeError("rollup.touch() needs an active rollup.tracking() block.")
+    tracker.touch(Anchors(**{k: set(v) for k, v in anchors.items()}))
+
+
+def created(**anchors) -> None:
+    tracker = _tracker.get()
+    if tracker is None:
+        raise RuntimeError("rollup.created() needs an active rollup.tracking() block.")
+    tracker.created(Anchors(**{k: set(v) for k, v in anchors.items()}))
+
+
+# --- Rebuild and checks ----------------------------------------------------------------------
+
+
+def recompute() -> Deltas:
+    """The rollup as it should be: AR from the AR daily movements, the rest from the source.
+
+    Summed per projection in the database (a dozen grouped queries), not row by row.
+    """
+    from receivables.models import ARDailyMovement
+
+    result: Deltas = {}
+    columns = {"rep": "rep_key", "segment": "segment_key", "product_line": "product_line"}
+    for projection in PROJECTIONS:
+        dims = [columns[projection]] if projection in columns else []
+
+        def key(row, day, due, projection=projection):
+            return (
+                day,
+                due,
+                row["rep_key"] if projection == "rep" else ALL,
+                row["segment_key"] if projection == "segment" else ALL,
+                row["product_line"] if projection == "product_line" else ALL_LINES,
+                row["currency"],
+            )
+
+        movements = ARDailyMovement.objects.order_by()
+        flows = movements.values("movement_date", "currency", *dims).annotate(
+            ar_invoiced=Sum("amount", filter=Q(kind="invoice")),
+            ar_applied=Sum(-F("amount"), filter=Q(kind="application")),
+            ar_adjusted=Sum(-F("amount"), filter=Q(kind="adjustment")),
+        )
+        for row in flows.iterator(chunk_size=10000):
+            cell = result.setdefault(key(row, row["movement_date"], NO_DUE), {})
+            for measure in ("ar_invoiced", "ar_applied", "ar_adjusted"):
+                if row[measure]:
+                    cell[measure] = row[measure]
+        not_due = (
+            movements.filter(due_date__gte=F("movement_date"))
+            .values("movement_date", "due_date", "currency", *dims)
+            .annotate(ar_open=Sum("amount"))
+        )
+        for row in not_due.iterator(chunk_size=10000):
+            if row["ar_open"]:
+                result[key(row, row["movement_date"], row["due_date"])] = {
+                    "ar_open": row["ar_open"]
+                }
+        parts = [family.grouped(projection=projection) for family in families()]
+        for row in parts[0].union(*parts[1:], all=True).order_by():
+            k = (
+                row["kpi_day"],
+                NO_DUE,
+                row["kpi_rep"],
+                row["kpi_segment"],
+                row["kpi_pl"],
+                row["kpi_currency"],
+            )
+            cell = result.setdefault(k, {})
+            for measure in FACT_MEASURES:
+                if row[f"kpi_{measure}"]:
+                    cell[measure] = cell.get(measure, 0) + row[f"kpi_{measure}"]
+    return {key: values for key, values in result.items() if values}
+
+
+def stored() -> Deltas:
+    result: Deltas = {}
+    for row in KPIRollup.objects.values(*KEY_COLUMNS, *MEASURES).iterator(chunk_size=10000):
+        values = {m: row[m] for m in MEASURES if row[m]}
+        if values:
+            result[tuple(row[c] for c in KEY_COLUMNS)] = values
+    return result
+
+
+def _normalised(rollup: Deltas) -> dict:
+    """Amounts to cents (SQLite sums decimals as floats), counts as ints."""
+    cent = Decimal("0.01")
+    return {
+        key: {
+            m: (Decimal(v).quantize(cent) if m in MONEY_MEASURES else int(v))
+            for m, v in values.items()
+            if (Decimal(v).quantize(cent) if m in MONEY_MEASURES else int(v))
+        }
+        for key, values in rollup.items()
+    }
+
+
+def differences() -> list:
+    """Keys where the stored rollup and a recomputation disagree (empty when they agree)."""
+    stored_rows = {k: v for k, v in _normalised(stored()).items() if v}
+    recomputed = {k: v for k, v in _normalised(recompute()).items() if v}
+    keys = set(stored_rows) | set(recomputed)
+    return sorted(
+        (k for k in keys if stored_rows.get(k) != recomputed.get(k)), key=lambda k: str(k)
+    )
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Replace the rollup with a recomputation. Returns the rows written."""
+    KPIRollup.objects.all().delete()
+    rows = recompute()
+    objects = [
+        KPIRollup(**dict(zip(KEY_COLUMNS, key, strict=True)), **values)
+        for key, values in sorted(rows.items())
+    ]
+    KPIRollup.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+# --- Signals: every save and delete reports what it touches ----------------------------------
+
+# Fields whose change moves no fact: a save that names only these is not tracked.
+_NO_FACTS = frozenset({"updated_at", "notes", "on_credit_hold", "open_amount", "paid_date"})
+
+
+def _anchors_of(instance) -> Anchors | None:
+    from accounts.models import Customer
+    from receivables.models import Order
+
+    match instance:
+        case Invoice():
+            return Anchors(invoices={instance.pk}) if instance.pk else None
+        case Payment():
+            return Anchors(payments={instance.pk}) if instance.pk else None
+        case PaymentApplication():
+            return Anchors(invoices={instance.invoice_id}, payments={instance.payment_id})
+        case Adjustment() | Dispute() | PromiseToPay():
+            return Anchors(invoices={instance.invoice_id})
+        case CollectionActivity():
+            return Anchors(activities={instance.pk}) if instance.pk else None
+        case Opportunity():
+            return Anchors(opportunities={instance.pk}) if instance.pk else None
+        case Order():
+            return Anchors(orders={instance.pk}) if instance.pk else None
+        case Customer():
+            return Anchors(customers={instance.pk}) if instance.pk else None
+    return None
+
+
+_suspended: ContextVar[bool] = ContextVar("rollup_suspended", default=False)
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Writes inside are not tracked: only for code that empties or rebuilds the rollup."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
+def _untracked(update_fields) -> bool:
+    if _suspended.get():
+        return True
+    return update_fields is not None and set(update_fields) <= _NO_FACTS
+
+
+def _before_write(sender, instance, update_fields=None, **kwargs) -> None:
+    if _untracked(update_fields):
+        return
+    tracker = _tracker.get()
+    if tracker is None:
+        tracker = Tracker()
+        instance._rollup_tracker = tracker
+    anchors = _anchors_of(instance)
+    if anchors and not (instance._state.adding and _is_root(instance)):
+        tracker.touch(anchors)
+
+
+def _after_write(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    if _untracked(update_fields):
+        return
+    tracker = _tracker.get()
+    if created and _is_root(instance):
+        (tracker or getattr(instance, "_rollup_tracker", None) or Tracker()).created(
+            _anchors_of(instance)
+        )
+    own = instance.__dict__.pop("_rollup_tracker", None)
+    if tracker is None and own is not None:
+        post(own.deltas())
+
+
+def _is_root(instance) -> bool:
+    """Rows whose own id is their anchor (a new one had no facts before it was saved)."""
+    return not isinstance(instance, PaymentApplication | Adjustment | Dispute | PromiseToPay)
+
+
+TRACKED_MODELS = (
+    "accounts.Customer",
+    "accounts.Opportunity",
+    "receivables.Order",
+    "receivables.Invoice",
+    "receivables.Adjustment",
+    "receivables.Payment",
+    "receivables.PaymentApplication",
+    "receivables.Dispute",
+    "receivables.PromiseToPay",
+    "receivables.CollectionActivity",
+)
+
+
+def connect_signals() -> None:
+    from django.apps import apps
+    from django.db.models import signals
+
+    for label in TRACKED_MODELS:
+        model = apps.get_model(label)
+        uid = f"rollup-{label}"
+        signals.pre_save.connect(_before_write, sender=model, dispatch_uid=f"{uid}-pre-save")
+        signals.post_save.connect(_after_write, sender=model, dispatch_uid=f"{uid}-post-save")
+        signals.pre_delete.connect(_before_write, sender=model, dispatch_uid=f"{uid}-pre-del")
+        signals.post_delete.connect(_after_write, sender=model, dispatch_uid=f"{uid}-post-del")

@@ -1,0 +1,300 @@
+"""The KPI rollup answers every block exactly as the source rows do, and stays equal to its
+recomputation through every kind of write."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts import services as account_services
+from metrics import blocks, engine
+from metrics.scope import Period, split
+from receivables import rollup, services
+from receivables.models import KPIRollup
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    OpportunityFactory,
+    OrderFactory,
+    SalesRepFactory,
+    SegmentFactory,
+)
+from tests.metrics.conftest import D, pay, scope
+
+pytestmark = pytest.mark.django_db
+
+START, END = date(2026, 1, 1), date(2026, 3, 31)
+WINDOWED = (
+    blocks.invoice_quality,
+    blocks.dispute_resolution,
+    blocks.payment_matching,
+    blocks.promise_keeping,
+    blocks.time_to_invoice,
+    blocks.reminder_funnel,
+    blocks.pipeline,
+)
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def facts():
+    """Three months of every kind of fact over two reps, two segments, two product lines."""
+    reps = [SalesRepFactory(), SalesRepFactory()]
+    segments = [SegmentFactory(), SegmentFactory()]
+    customers = [CustomerFactory(rep=reps[i % 2], segment=segments[(i // 2) % 2]) for i in range(4)]
+    for n in range(30):
+        customer = customers[n % 4]
+        issue = START + timedelta(days=3 * n)
+        order = None
+        if n % 2:
+            order = OrderFactory(customer=customer, order_date=issue - timedelta(days=n % 9))
+        invoice = InvoiceFactory(
+            customer=customer,
+            order=order,
+            issue_date=issue,
+            due_date=issue + timedelta(days=10 + n % 3 * 10),
+            amount=D(100 + 10 * n),
+            product_line=("hw", "sw", "")[n % 3],
+            rep=reps[n % 5 % 2] if n % 4 else None,
+        )
+        if n % 3 == 0:
+            pay(invoice, 40, issue + timedelta(days=4), automatic=True)
+        if n % 5 == 0:
+            dispute = services.open_dispute(
+                invoice, reason="pricing", amount=D(10), opened_date=issue + timedelta(days=1)
+            )
+            if n % 10 == 0:
+                services.resolve_dispute(
+                    dispute, resolution="upheld", resolved_date=issue + timedelta(days=6 + n % 4)
+                )
+        if n % 7 == 0:
+            services.add_adjustment(
+                invoice, kind="credit_note", amount=D(5), adjustment_date=issue + timedelta(days=2)
+            )
+        if n % 4 == 1:
+            services.create_promise(
+                invoice,
+                promised_date=issue + timedelta(days=12),
+                amount=D(30),
+                created_date=issue + timedelta(days=3),
+            )
+            if n % 8 == 1:
+                pay(invoice, 30, issue + timedelta(days=10))
+        if n % 3 == 1:
+            ActivityFactory(
+                customer=customer,
+                invoice=invoice,
+                occurred_at=at(issue + timedelta(days=5)),
+                clicked_at=at(issue + timedelta(days=6)) if n % 2 else None,
+            )
+            if n % 6 == 1:
+                pay(invoice, 20, issue + timedelta(days=9))
+    ActivityFactory(customer=customers[1], occurred_at=at(date(2026, 2, 3)))
+    for n in range(12):
+        created = START - timedelta(days=20) + timedelta(days=8 * n)
+        stage = ("won", "lost", "open")[n % 3]
+        OpportunityFactory(
+            customer=customers[n % 4],
+            rep=reps[n % 2] if n % 5 else None,
+            amount=D(1000 + 100 * n),
+            created_date=created,
+            stage=stage,
+            closed_date=created + timedelta(days=15 + n) if stage != "open" else None,
+        )
+    services.void_invoice(InvoiceFactory(customer=customers[0], issue_date=date(2026, 2, 1)))
+    return {"reps": reps, "segments": segments, "customers": customers}
+
+
+def source_answer(block, s, periods, group_by=None):
+    """The block's answer from the source rows (the KPI rollup switched off)."""
+    original = blocks.kpi_projection
+    blocks.kpi_projection = lambda *args, **kwargs: None
+    try:
+        return block(s, periods, group_by)
+    finally:
+        blocks.kpi_projection = original
+
+
+def clean(answer: dict) -> dict:
+    return {key: {k: v for k, v in row.items() if k != "kpi_bucket"} for key, row in answer.items()}
+
+
+def scopes(data):
+    yield scope(START, END)
+    yield scope(START, END, rep=data["reps"][0].pk)
+    yield scope(START, END, segment=data["segments"][1].pk)
+    yield scope(START, END, product_line="sw")
+
+
+def test_the_data_has_every_kind_of_fact(facts, check_rollup):
+    check_rollup()
+    totals = {
+        m: sum(getattr(row, m) for row in KPIRollup.objects.filter(rep_key=-1, segment_key=-1))
+        for m in rollup.MEASURES
+    }
+    totals = {m: v for m, v in totals.items() if not v}
+    assert totals == {}  # every measure has a non-zero total somewhere
+
+
+@pytest.mark.parametrize("interval", ["month", "week"])
+def test_every_block_answers_as_the_source_rows(facts, interval):
+    for s in scopes(facts):
+        periods = split(s.period, interval)
+        assert blocks.kpi_projection(s, None) is not None
+        for block in WINDOWED:
+            fast = block(s, periods)
+            assert clean(fast) == clean(source_answer(block, s, periods)), (block, s)
+            if s == scope(START, END):
+                assert fast, block  # not trivially empty
+
+
+@pytest.mark.parametrize("group_by", ["rep", "segment", "product_line"])
+def test_every_grouped_block_answers_as_the_source_rows(facts, group_by):
+    s = scope(START, END)
+    periods = split(s.period, "month")
+    for block in WINDOWED:
+        if block in (blocks.payment_matching, blocks.pipeline) and group_by == "product_line":
+            continue  # not applicable to facts without a product line
+        assert clean(block(s, periods, group_by)) == clean(
+            source_answer(block, s, periods, group_by)
+        ), block
+
+
+def test_payments_ignore_the_product_line_filter(facts):
+    s = scope(START, END, product_line="sw")
+    periods = [s.period]
+    everything = blocks.payment_matching(scope(START, END), periods)
+    assert blocks.payment_matching(s, periods) == everything
+
+
+@pytest.mark.parametrize("dates_at", ["month_ends", "mid_month"])
+def test_ar_movements_answer_as_the_source_rows(facts, dates_at):
+    if dates_at == "month_ends":
+        dates = [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
+    else:
+        dates = [date(2026, 1, 9), date(2026, 2, 14), date(2026, 3, 20)]
+    for s in scopes(facts):
+        fast = blocks.movements(s, dates, dates, path="kpi_rollup")
+        slow = blocks.movements(s, dates, dates, path="source")
+        for d in dates:
+            assert fast.ar(None, d) == slow.ar(None, d) == blocks.reference_ar(s, d)
+            assert fast.current_ar(None, d) == blocks.reference_ar(s, d, current_only=True)
+        for a, b in zip(dates, dates[1:], strict=False):
+            period = Period(a + timedelta(days=1), b)
+            assert fast.credit_sales(None, period) == blocks.reference_credit_sales(s, period)
+            assert fast.collected(None, period) == blocks.reference_collected(s, period)
+
+
+def test_summary_paths_agree(facts):
+    """The whole summary through the KPI rollup equals the one from the source rows."""
+    s = scope(date(2026, 2, 1), date(2026, 2, 28))
+    fast = engine.summary(s)
+    original = blocks.kpi_projection
+    blocks.kpi_projection = lambda *args, **kwargs: None
+    try:
+        slow = engine.summary(s)
+    finally:
+        blocks.kpi_projection = original
+    assert {k: (v.value, v.previous) for k, v in fast.kpis.items()} == {
+        k: (v.value, v.previous) for k, v in slow.kpis.items()
+    }
+    assert fast.what_changed == slow.what_changed
+
+
+def test_hand_worked_invoice_quality_from_the_rollup(db):
+    """Three invoices in January: one disputed, one credited, one clean."""
+    customer = CustomerFactory()
+    first, second, third = (
+        InvoiceFactory(customer=customer, issue_date=date(2026, 1, d)) for d in (5, 10, 20)
+    )
+    services.open_dispute(first, reason="pricing", amount=D(10), opened_date=date(2026, 2, 3))
+    services.add_adjustment(
+        second, kind="credit_note", amount=D(5), adjustment_date=date(2026, 1, 12)
+    )
+    s = scope(date(2026, 1, 1), date(2026, 1, 31))
+    row = blocks.invoice_quality(s, [s.period])[(None, 1)]
+    assert (row["issued"], row["disputed"], row["first_pass"]) == (3, 1, 1)
+    all_dims = KPIRollup.objects.get(
+        day=date(2026, 1, 5), rep_key=-1, segment_key=-1, product_line="*", due_date=date(1, 1, 1)
+    )
+    assert (all_dims.invoices_issued, all_dims.invoices_disputed) == (1, 1)
+    assert third.pk
+
+
+# --- Every write keeps the rollup equal to its recomputation ----------------------------------
+
+
+def test_customer_rep_and_segment_changes_rekey_the_facts(facts, check_rollup):
+    customer = facts["customers"][1]
+    account_services.update_customer(customer, segment=facts["segments"][0], rep=facts["reps"][0])
+    check_rollup()
+    s = scope(START, END, rep=facts["reps"][0].pk)
+    periods = [s.period]
+    assert clean(blocks.payment_matching(s, periods)) == clean(
+        source_answer(blocks.payment_matching, s, periods)
+    )
+
+
+def test_opportunity_edits_and_deletes_keep_the_rollup(facts, check_rollup):
+    opportunity = OpportunityFactory(customer=facts["customers"][0], created_date=START)
+    check_rollup()
+    opportunity.stage = "won"
+    opportunity.closed_date = date(2026, 2, 10)
+    opportunity.save()
+    check_rollup()
+    opportunity.delete()
+    check_rollup()
+
+
+def test_order_date_and_invoice_edits_keep_the_rollup(facts, check_rollup):
+    order = OrderFactory(customer=facts["customers"][0], order_date=date(2026, 1, 2))
+    invoice = InvoiceFactory(customer=facts["customers"][0], order=order, issue_date=START)
+    order.order_date = date(2025, 12, 20)
+    order.save()
+    check_rollup()
+    services.update_invoice(
+        invoice, due_date=date(2026, 2, 20), product_line="sw", rep=facts["reps"][1]
+    )
+    check_rollup()
+    services.void_invoice(invoice)
+    check_rollup()
+
+
+def test_reminder_clicks_and_unapplied_cash_keep_the_rollup(facts, check_rollup):
+    invoice = InvoiceFactory(customer=facts["customers"][2], issue_date=date(2026, 3, 1))
+    activity = ActivityFactory(
+        customer=invoice.customer, invoice=invoice, occurred_at=at(date(2026, 3, 2))
+    )
+    payment = pay(invoice, 50, date(2026, 3, 4))
+    check_rollup()
+    activity.clicked_at = at(date(2026, 3, 3))
+    activity.save()
+    check_rollup()
+    services.unapply(payment.applications.get())
+    check_rollup()
+
+
+def test_a_failed_write_posts_nothing(facts, check_rollup):
+    before = rollup.stored()
+    invoice = InvoiceFactory(customer=facts["customers"][0], issue_date=START)
+    with pytest.raises(ValidationError):
+        services.open_dispute(invoice, reason="pricing", amount=D(-1), opened_date=START)
+    check_rollup()
+    assert rollup.stored() != before  # the invoice itself was posted
+
+
+def test_touch_outside_tracking_is_refused(db):
+    with pytest.raises(RuntimeError):
+        rollup.touch(invoices={1})
+
+
+def test_rebuild_writes_what_recompute_says(facts):
+    expected = rollup.stored()
+    KPIRollup.objects.all().delete()
+    assert rollup.differences() != []
+    assert rollup.rebuild() == len(expected)
+    assert rollup.differences() == []

@@ -8,7 +8,7 @@ Query budget (independent of data size, period length and number of points or gr
 `summary` 10 queries (12 with a customer filter) — one per building block of
 `metrics.blocks` for both periods at once, plus the thresholds; `series` the blocks its KPI
 needs (the AR movements are one query on the rollup, three on the source rows); `breakdown`
-those plus the thresholds and the group names; `aging` four; `time_to_invoice` four.
+those plus the thresholds and the group names; `aging` two; `time_to_invoice` four.
 """
 
 from __future__ import annotations
@@ -19,7 +19,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils.timezone import get_current_timezone
 
 from accounts.models import Customer, SalesRep, Segment
@@ -354,76 +366,110 @@ def _aging_bucket(as_of: date, prefix: str = "") -> Case:
     )
 
 
-def _by_bucket(qs, as_of: date, prefix: str, **aggregates) -> dict:
-    rows = (
+def _by_bucket(qs, as_of: date, prefix: str, group: tuple[str, ...] = (), **aggregates):
+    """`qs` grouped by aging bucket (and `group`), with `aggregates`: a values queryset."""
+    return (
         qs.annotate(kpi_bucket=_aging_bucket(as_of, prefix))
-        .values("kpi_bucket")
+        .values("kpi_bucket", *group)
         .annotate(**aggregates)
         .order_by()
     )
-    return {row["kpi_bucket"]: row for row in rows}
 
 
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    Four grouped queries (no per-invoice subquery): the invoices open at as_of by bucket
-    with their current open amount, their applications and adjustments dated after as_of
-    (added back), and their activities on or before as_of. The open amount at as_of is
-    `open_amount` + what moved after as_of: the services keep open_amount = amount − every
-    application − every adjustment (tests/invariants.py), and reading what moved *after* as_of
-    touches a few rows for a recent date where "dated by as_of" read the whole history of the
-    open invoices (at 1M invoices: every application hash-joined). An invoice is open at as_of
-    exactly when its open amount then is above zero (`predicates.open_at`, kept true by the
-    services' `paid_date`), so the bucket amounts add up exactly to AR(as_of).
+    Two queries, whatever the data (no per-invoice round trip):
+
+    1. The invoices open at as_of (`predicates.open_at`) by bucket and by their number of
+       activities on or before as_of, with their current open amount. Read in two disjoint
+       parts: those not settled today, answered from `invoice_unpaid_aging_idx` alone (an
+       index-only scan of the few open invoices instead of scattered heap pages), and those
+       settled after as_of (none for today, through the paid_date index). Each invoice's
+       activities are counted by one lookup in the (invoice, occurred_at) index: at 1M
+       invoices that reads a few index entries per open invoice, where joining the
+       activities hashed every activity ever logged (most of them on invoices long paid).
+       Grouping by the count as well gives the activity count (Σ count × invoices) and the
+       invoices without activity (those with count 0) from the same rows.
+    2. The applications and adjustments to those invoices dated after as_of, added back:
+       the services keep open_amount = amount − every application − every adjustment
+       (tests/invariants.py), so open at as_of = open_amount + what moved after as_of, and
+       reading what moved *after* as_of touches a few rows for a recent date where "dated by
+       as_of" read the whole history of the open invoices.
+
+    An invoice is open at as_of exactly when its open amount then is above zero
+    (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts add
+    up exactly to AR(as_of).
     """
     as_of = as_of or scope.end
+    dims = scope.filters()
 
     def open_invoices(prefix: str = "") -> Q:
-        return predicates.open_at(as_of, prefix) & predicates.invoice_dimensions(
-            prefix, **scope.filters()
+        return predicates.open_at(as_of, prefix) & predicates.invoice_dimensions(prefix, **dims)
+
+    next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
+    # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
+    activity_count = Subquery(
+        CollectionActivity.objects.filter(invoice_id=OuterRef("pk"), occurred_at__lt=next_day)
+        .order_by()
+        .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
+        .values("kpi_n")
+    )
+
+    def invoices(settled: Q):
+        return _by_bucket(
+            Invoice.objects.filter(open_invoices() & settled).annotate(
+                kpi_activities=activity_count
+            ),
+            as_of,
+            "",
+            ("kpi_activities",),
+            amount=Sum("open_amount"),
+            n=Count("id"),
         )
 
-    invoiced = _by_bucket(
-        Invoice.objects.filter(open_invoices()),
-        as_of,
-        "",
-        amount=Sum("open_amount"),
-        n=Count("id"),
-    )
-    applied_after = _by_bucket(
-        PaymentApplication.objects.filter(open_invoices("invoice"), applied_date__gt=as_of),
-        as_of,
-        "invoice",
-        amount=Sum("amount"),
-    )
-    adjusted_after = _by_bucket(
-        Adjustment.objects.filter(open_invoices("invoice"), adjustment_date__gt=as_of),
-        as_of,
-        "invoice",
-        amount=Sum("amount"),
-    )
-    next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
-    activities = _by_bucket(
-        CollectionActivity.objects.filter(open_invoices("invoice"), occurred_at__lt=next_day),
-        as_of,
-        "invoice",
-        n=Count("id"),
-        invoices=Count("invoice_id", distinct=True),
+    invoiced = (
+        invoices(Q(paid_date__isnull=True))
+        .union(invoices(Q(paid_date__gt=as_of)), all=True)
+        .order_by()
     )
 
-    def get(rows: dict, name: str, field: str, default):
-        return (rows.get(name) or {}).get(field) or default
+    def moved_after(model, date_field: str):
+        return _by_bucket(
+            model.objects.filter(open_invoices("invoice"), **{f"{date_field}__gt": as_of}),
+            as_of,
+            "invoice",
+            amount=Sum("amount"),
+        )
+
+    moved = (
+        moved_after(PaymentApplication, "applied_date")
+        .union(moved_after(Adjustment, "adjustment_date"), all=True)
+        .order_by()
+    )
+
+    amount = dict.fromkeys(AGING_BUCKETS, ZERO)
+    invoice_count = dict.fromkeys(AGING_BUCKETS, 0)
+    activity_count_by = dict.fromkeys(AGING_BUCKETS, 0)
+    without_activity = dict.fromkeys(AGING_BUCKETS, 0)
+    # A handful of rows (bucket × distinct activity counts), not one per invoice.
+    for row in invoiced:
+        bucket, activities, n = row["kpi_bucket"], row["kpi_activities"], row["n"]
+        amount[bucket] += row["amount"]
+        invoice_count[bucket] += n
+        activity_count_by[bucket] += activities * n
+        if activities == 0:
+            without_activity[bucket] += n
+    for row in moved:
+        amount[row["kpi_bucket"]] += row["amount"]
 
     buckets = tuple(
         AgingBucket(
             name,
-            get(invoiced, name, "amount", ZERO)
-            + get(applied_after, name, "amount", ZERO)
-            + get(adjusted_after, name, "amount", ZERO),
-            get(invoiced, name, "n", 0),
-            get(activities, name, "n", 0),
-            get(invoiced, name, "n", 0) - get(activities, name, "invoices", 0),
+            amount[name],
+            invoice_count[name],
+            activity_count_by[name],
+            without_activity[name],
         )
         for name in AGING_BUCKETS
     )

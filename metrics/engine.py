@@ -8,7 +8,7 @@ Query budget (independent of data size, period length and number of points or gr
 `summary` 10 queries (12 with a customer filter) — one per building block of
 `metrics.blocks` for both periods at once, plus the thresholds; `series` the blocks its KPI
 needs (the AR movements are one query on the rollup, three on the source rows); `breakdown`
-those plus the thresholds and the group names; `aging` two; `time_to_invoice` four.
+those plus the thresholds and the group names; `aging` three; `time_to_invoice` four.
 """
 
 from __future__ import annotations
@@ -379,7 +379,7 @@ def _by_bucket(qs, as_of: date, prefix: str, group: tuple[str, ...] = (), **aggr
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    Two queries, whatever the data and the date:
+    Three queries, whatever the data and the date:
 
     1. The invoices open at as_of (`predicates.open_at`), grouped by bucket and by their
        number of activities on or before as_of, with their current open amount. In two
@@ -391,8 +391,8 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
        hashed every activity ever logged, nearly all on invoices long paid (at 1M invoices
        about 54k lookups instead of 650k activities). The count in the grouping gives the
        activity count (Σ count × invoices) and the invoices without activity (count 0).
-    2. The applications and adjustments to those invoices dated after as_of, added back:
-       the services keep open_amount = amount − every application − every adjustment
+    2. The applications to those invoices dated after as_of, and 3. the adjustments, added
+       back: the services keep open_amount = amount − every application − every adjustment
        (tests/invariants.py), so open at as_of = open_amount + what moved after as_of, and
        reading what moved *after* as_of touches a few rows for a recent date where "dated by
        as_of" would read the whole history of the open invoices.
@@ -455,10 +455,12 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
             amount=Sum("amount"),
         )
 
+    # Two queries rather than one UNION ALL: PostgreSQL ran the union as a parallel append,
+    # whose workers cost more than these small joins on a busy machine (100k invoices, a
+    # month back: 40 ms against 17 ms for the two).
     moved = (
-        moved_after(PaymentApplication, "applied_date")
-        .union(moved_after(Adjustment, "adjustment_date"), all=True)
-        .order_by()
+        moved_after(PaymentApplication, "applied_date"),
+        moved_after(Adjustment, "adjustment_date"),
     )
 
     amount = dict.fromkeys(AGING_BUCKETS, ZERO)
@@ -473,8 +475,9 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         activity_count[bucket] += activities * n
         if activities == 0:
             without_activity[bucket] += n
-    for row in moved:
-        amount[row["kpi_bucket"]] += row["amount"]
+    for rows in moved:
+        for row in rows:
+            amount[row["kpi_bucket"]] += row["amount"]
 
     buckets = tuple(
         AgingBucket(

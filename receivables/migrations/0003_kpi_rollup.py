@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('receivables', '0001_initial'),
+        ('receivables', '0002_aging_indexes'),
     ]
 
     operations = [

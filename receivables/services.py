@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -76,6 +77,17 @@ def _lock_payment(payment_id: int) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
+@cache
+def _lock_annotations() -> dict:
+    """The annotations of `lock_invoices`, built once: building these subqueries took longer
+    than running the lock (`annotate` copies them, so they are never changed)."""
+    return {
+        "has_promises": Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))),
+        "last_application_date": _last_date(PaymentApplication, "applied_date"),
+        "last_adjustment_date": _last_date(Adjustment, "adjustment_date"),
+    }
+
+
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
     """Lock invoices in id order (the documented order) and return them by id.
 
@@ -90,11 +102,7 @@ def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
     invoices = (
         Invoice.objects.select_for_update()
         .select_related("customer")
-        .annotate(
-            has_promises=Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))),
-            last_application_date=_last_date(PaymentApplication, "applied_date"),
-            last_adjustment_date=_last_date(Adjustment, "adjustment_date"),
-        )
+        .annotate(**_lock_annotations())
         .filter(pk__in=ids)
         .order_by("pk")
     )

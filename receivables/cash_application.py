@@ -598,9 +598,16 @@ def _resolve_remittances(items: list[tuple[list[RemittanceLine], int]]) -> list[
     ]
     variants = set().union(*numbers) if numbers else set()
     variants |= {number.upper() for number in variants}
-    id_rows = list(Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "customer_id"))
-    exact_rows = list(
-        Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id")
+    # Without ids or numbers there is nothing to read (and building the query costs time).
+    id_rows = (
+        list(Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "customer_id"))
+        if ids
+        else []
+    )
+    exact_rows = (
+        list(Invoice.objects.filter(number__in=variants).values_list("pk", "number", "customer_id"))
+        if variants
+        else []
     )
     id_rows_by_pk = {row[0]: row for row in id_rows}
     exact_by_number = _group((row[1], row) for row in exact_rows)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -76,18 +77,32 @@ def _lock_payment(payment_id: int) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
+@cache
+def _lock_annotations() -> dict:
+    """The annotations of `lock_invoices`, built once: building these subqueries took longer
+    than running the lock (`annotate` copies them, so they are never changed)."""
+    return {
+        "has_promises": Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))),
+        "last_application_date": _last_date(PaymentApplication, "applied_date"),
+        "last_adjustment_date": _last_date(Adjustment, "adjustment_date"),
+    }
+
+
 def lock_invoices(invoice_ids: Iterable[int]) -> dict[int, Invoice]:
     """Lock invoices in id order (the documented order) and return them by id.
 
     Each carries `has_promises`: promises are only added under the invoice's lock
     (`create_promise`), so while we hold it the flag stays true, and `save_applications`
-    skips refreshing the promises of invoices that have none.
+    skips refreshing the promises of invoices that have none. Likewise `last_application_date`
+    and `last_adjustment_date` (None without any): applications and adjustments are only
+    written under the invoice's lock, so `save_applications` keeps them current from what it
+    writes and `settle_invoices` dates a payoff without reading them again.
     """
     ids = sorted(set(invoice_ids))
     invoices = (
         Invoice.objects.select_for_update()
         .select_related("customer")
-        .annotate(has_promises=Exists(PromiseToPay.objects.filter(invoice_id=OuterRef("pk"))))
+        .annotate(**_lock_annotations())
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -330,12 +345,18 @@ def settle_invoices(invoices: Sequence[Invoice]) -> None:
     """`_settle` for several invoices: status and paid_date from their open amounts, saved.
 
     A settled invoice is paid on the date of its last application or adjustment; those dates
-    are read in one query for all of them, and the invoices are written in one statement.
+    are read in one query for all of them (except from invoices that carry them, see
+    `lock_invoices`), and the invoices are written in one statement.
     """
     settled = [invoice.pk for invoice in invoices if invoice.open_amount == 0]
-    last_dates = {}
+    last_dates = {
+        invoice.pk: (invoice.last_application_date, invoice.last_adjustment_date)
+        for invoice in invoices
+        if invoice.open_amount == 0 and hasattr(invoice, "last_adjustment_date")
+    }
+    settled = [pk for pk in settled if pk not in last_dates]
     if settled:
-        last_dates = {
+        last_dates |= {
             pk: (last_application, last_adjustment)
             for pk, last_application, last_adjustment in Invoice.objects.filter(pk__in=settled)
             .annotate(
@@ -674,6 +695,12 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
         PaymentApplication.objects.bulk_create(applications)
         payments = list({id(a.payment): a.payment for a in applications}.values())
         invoices = list({id(a.invoice): a.invoice for a in applications}.values())
+        for application in applications:
+            invoice = application.invoice
+            if hasattr(invoice, "last_application_date"):  # locked by `lock_invoices`: keep current
+                invoice.last_application_date = max(
+                    filter(None, (invoice.last_application_date, application.applied_date))
+                )
         now = timezone.now()
         for payment in payments:
             payment.updated_at = now

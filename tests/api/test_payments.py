@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from o2c_api.api.exceptions import flatten
 from receivables import services
+from receivables.api.payments import PaymentCreateSerializer
 from receivables.models import Invoice, Payment, PaymentApplication
 from tests.factories import (
     CustomerFactory,
@@ -181,6 +183,26 @@ def test_invalid_payment_is_400_and_stores_nothing(api, customer, overrides, exp
     assert response.status_code == 400
     assert codes(response) == expected
     assert state() == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        "a payment",
+        {},
+        {"customer": "x", "amount": "1.005", "received_date": "soon", "remittance": [{}, 3]},
+        {"customer_external_id": "nope", "amount": "10.00", "received_date": "2026-02-01"},
+    ],
+)
+def test_invalid_body_answers_what_a_bound_serializer_reports(api, customer, data):
+    serializer = PaymentCreateSerializer(data=data)
+    assert not serializer.is_valid()
+
+    response = api.post(URL, data, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": flatten(serializer.errors)}
 
 
 def test_duplicate_external_id_is_409_naming_the_payment(make_client, customer):

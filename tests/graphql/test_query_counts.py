@@ -1,7 +1,7 @@
 """Nested GraphQL lists cost a fixed number of SQL queries, whatever their length.
 
-Per request, 3 queries authenticate (token + user, then the user's and the groups'
-permissions, cached for every permission check of the request). Then one query per list
+Per request, 2 queries authenticate (token + user, then the user's own and its groups'
+permissions together, cached for every permission check of the request). Then one query per list
 level: the root count, the root page (forward relations joined), and one window-paginated
 prefetch per nested list (its totalCount comes from the same window query).
 """
@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from receivables import services
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 
-AUTH_QUERIES = 3
+AUTH_QUERIES = 2
 
 NESTED = """{
   customers(pagination: {limit: 100}) {

@@ -285,6 +285,53 @@ def test_oldest_first_skipped_when_a_line_needs_a_person(customer, settings):
     )
 
 
+def test_payoff_is_dated_on_the_latest_application_or_adjustment(customer):
+    invoice = InvoiceFactory(customer=customer, number="INV-1", amount=D("100.00"))
+    services.add_adjustment(
+        invoice, kind="credit_note", amount=D("10.00"), adjustment_date=date(2026, 3, 1)
+    )
+    post(customer, "30.00", reference="INV-1", received_date=date(2026, 4, 1))
+
+    result = post(customer, "60.00", reference="INV-1")  # received before both
+
+    assert [a.applied_date for a in result.applications] == [RECEIVED]
+    invoice.refresh_from_db()
+    assert (invoice.open_amount, invoice.status, invoice.paid_date) == (
+        D("0.00"),
+        "paid",
+        date(2026, 4, 1),
+    )
+    assert_invariants()
+
+
+def test_payoff_in_a_batch_is_dated_on_its_latest_application(customer):
+    invoice = InvoiceFactory(customer=customer, number="INV-1", amount=D("100.00"))
+    services.add_adjustment(
+        invoice, kind="credit_note", amount=D("10.00"), adjustment_date=date(2026, 3, 1)
+    )
+    postings = [
+        {"customer": customer, "amount": D("50.00"), "received_date": date(2026, 5, 1)},
+        {"customer": customer, "amount": D("40.00"), "received_date": date(2026, 2, 1)},
+    ]
+
+    with batch():
+        results = post_payments(
+            [
+                {**posting, "remittance": [RemittanceLine(invoice_number="INV-1", amount=p)]}
+                for posting, p in zip(postings, (D("50.00"), D("40.00")), strict=True)
+            ]
+        )
+
+    assert [r.rule for r in results] == ["remittance", "remittance"]
+    invoice.refresh_from_db()
+    assert (invoice.open_amount, invoice.status, invoice.paid_date) == (
+        D("0.00"),
+        "paid",
+        date(2026, 5, 1),
+    )
+    assert_invariants()
+
+
 def test_posting_keeps_promises_true(customer):
     invoice = InvoiceFactory(customer=customer, amount=D("100.00"))
     promise = services.create_promise(

@@ -48,85 +48,66 @@ TARGETS = (
 
 # Why a target is missed and what would close it, by measure (rendered only when missed).
 # Written from the per-query breakdown the run records ("Where the time goes").
-_DESIGN = (
-    "Closing it needs derived data for every KPI family, not only AR: (a) split the AR "
-    "rollup in two, a flow rollup without the due date compacted to months (about 115k rows "
-    "at 1M invoices instead of 1.9M; AR(d), credit sales, collected and the countback need no "
-    "due date) and a month-end checkpoint of the open balance by due date (about 45k rows per "
-    "month end) for Current AR, both kept by `ledger.post` in the same transaction, with the "
-    "daily rows of the days since the last month end; (b) daily count rollups for the other "
-    "blocks (issued / disputed / first-pass invoices, payments received / matched, promises "
-    "due / kept, order-to-invoice days, reminders sent / clicked / paid, opportunities) keyed "
-    "by date, rep, segment, product line and currency, re-posted by the services that change "
-    "those facts later (a dispute opened on an old invoice, a manual application, a customer "
-    "changing segment), each with a rebuild and a rollup-equals-recomputation test. A summary "
-    "would then read a few thousand rows whatever the size of the ledger."
+_SUMMARY = (
+    "The summary is eleven queries, all on the KPI rollup (one row per day and currency for "
+    "everything or for the one rep / segment / product line filtered; the Current AR query "
+    "reads the not-yet-due rows by due date since the earliest date asked), so its cost "
+    "follows the number of days, not of documents; see 'Where the time goes' for the "
+    "database part, the rest is Python (statuses, previous period, 'what changed'). A miss "
+    "here with a high load average is the shared machine; otherwise the next step is one "
+    "query for every block (the blocks read the same rows) and month rows for long periods."
 )
 MISSES = {
-    "summary/everything/month": (
-        "The summary is ten queries (breakdown above). The AR movements query reads every "
-        "rollup row dated up to the period end (about 1.6M of the 1.9M rows at 1M invoices: the "
-        "rollup is keyed by due date and rep/segment/product line, so it barely compresses the "
-        "documents) and buckets each with a CASE; seven more blocks read the source rows of both "
-        "periods (invoices issued, disputes, payments with their manual applications, promises, "
-        "order-to-invoice, reminders with their 'paid within 7 days' probe, opportunities). "
-        + _DESIGN
-    ),
-    "summary/everything/year": (
-        "Same ten queries; the seven source-row blocks read twelve times the rows of a month "
-        "(the year and its previous year), so the cost grows with the documents in the period. "
-        + _DESIGN
-    ),
+    "summary/everything/month": _SUMMARY,
+    "summary/everything/year": _SUMMARY,
     "ratio summary/everything/month": (
-        "The full summary computes every KPI of the spec (ten queries); the straightforward SQL "
-        "only the nine AR keys. The like-for-like ratio (engine asked for the same keys) is the "
-        "'same AR keys' row."
+        "The full summary computes every KPI of the spec (eleven queries); the straightforward "
+        "SQL only the nine AR keys. The like-for-like ratio (engine asked for the same keys) is "
+        "the 'same AR keys' row."
     ),
     "ratio summary/everything/year": (
         "As for the month: the full summary against the AR keys only; see the 'same AR keys' row."
     ),
     "ratio_ar_keys summary/everything/month": (
-        "The engine's AR path is one query over the rollup, bounded by the rollup scan "
-        "described for the summary; the straightforward SQL is a handful of aggregates that "
-        "PostgreSQL runs as hash joins. Closing it: the flow rollup compacted to months plus "
-        "the month-end checkpoint (see the summary row)."
+        "The engine's AR keys are two queries on the KPI rollup; at this size the "
+        "straightforward SQL's hash joins are still small, so the fixed cost of the engine "
+        "(Python, two round trips) dominates the ratio."
     ),
-    "ratio_ar_keys summary/everything/year": ("Same cause and change as for the month."),
+    "ratio_ar_keys summary/everything/year": "Same cause as for the month.",
     "aging/everything": (
-        "Four grouped queries. The amounts read the invoices' current open amount plus what "
-        "moved after the date (a few rows for a recent date), so what remains is finding the "
-        "invoices open at the date (about 54k at 1M, through the paid_date index but "
-        "scattered over the heap) and counting their collection activities up to the date "
-        "(a hash join with every activity: the largest part). Closing it: a covering partial "
-        "index on open invoices (WHERE paid_date IS NULL, INCLUDE due_date, issue_date, "
-        "open_amount and the dimensions) for an index-only scan, and per-invoice activity "
-        "facts (count, first date) kept by the activity service so that the activity columns "
-        "need no join; for a date far back (many invoices paid since) the month-end "
-        "checkpoint of open balance by due date would give the amounts."
+        "Three grouped queries: the invoices open at the date with their activity counts (one "
+        "query: the unpaid ones from a covering partial index, the ones paid since through "
+        "the paid_date index, each one's activities counted by one probe of the (invoice, "
+        "occurred_at) index), and the applications and adjustments dated after the date. "
+        "The cost follows the invoices open at the date (about 54k at 1M). Closing it: "
+        "per-invoice activity facts (count, first date) kept by the activity service, so the "
+        "activity columns need no probe, and month-end open-balance checkpoints by due date "
+        "for dates far back."
     ),
     "series/dso monthly 24": (
-        "One query, but it reads every rollup row up to the end (1.6M at 1M invoices) and "
-        "buckets it into 25 month ends. The monthly flow rollup without due date (about 115k "
-        "rows at 1M) answers AR at month ends and credit sales directly: a DSO series would "
-        "read about 14 times fewer rows."
+        "Two queries on the KPI rollup (AR flows and Current AR, one row per day), whatever "
+        "the number of points; a miss is the Python that computes each point."
     ),
     "posting bulk": (
-        "A bulk request is already set-based: about 17 statements in all whatever its size "
-        "(the payments inserted together, every invoice any item may touch found and locked in "
-        "one pass, the applications staged in memory by the same rules as a single post and "
-        "written together, one rollup upsert), committed once. What is left is Python: DRF "
-        "validating 500 items one by one and the response rendering each posting (roughly "
-        "0.5 ms a payment). Closing it: validate the batch in one pass (plain dataclasses "
-        "instead of a serializer per item) and render the response from the staged rows."
+        "A bulk request is set-based: a fixed number of statements whatever its size (the "
+        "payments inserted together, every invoice any item may touch found and locked in one "
+        "pass, the applications staged in memory by the same rules as a single post and "
+        "written together, the AR rollup and KPI rollup upserts, the KPI facts of the touched "
+        "invoices and payments read before and after in one query each), committed once. What "
+        "is left is Python: DRF validating each item (about 0.09 ms) and Django building the "
+        "batch inserts; the KPI rollup snapshots add two grouped queries per request. Closing "
+        "it: a hand-written batch validator with DRF's exact messages, or several processes."
     ),
     "posting single": (
-        "Each post costs about 12 ms of Python (DRF request, token authentication, "
-        "permission checks, serializer validation, the posting, the response) and 20-odd "
-        "statements, plus one synchronous commit (about 5 ms on this disk): one process "
-        "does 80-90 a second. Closing it: several server processes (posts for different "
-        "customers do not wait on each other and share disk flushes), caching the role "
-        "permissions per token, and reading an invoice's last application date while "
-        "locking it."
+        "Each post costs about 6-8 ms of Python (DRF request, token authentication, one "
+        "permission query, validation with a serializer built once per process, the posting, "
+        "a response rendered without a serializer) and about 25 statements (the payment, its "
+        "locks, the applications, the AR rollup and the KPI rollup with the facts of the "
+        "touched invoices and payment read before and after), plus one synchronous commit. "
+        "One Python process does about 100 a second and threads do not add to it (the GIL). "
+        "Closing it: several server processes (posts for different customers do not wait on "
+        "each other and share disk flushes; the rollup rows of a day are taken last and held "
+        "only for the commit)."
     ),
 }
 
@@ -267,10 +248,11 @@ def render_size(size: str, r: dict) -> list[str]:
             "",
             "### Where the time goes (median ms per query, 3 calls)",
             "",
-            "A summary's queries in order: AR movements (rollup), invoice quality (invoices), "
-            "dispute resolution, payment matching, promise keeping, time to invoice "
-            "(invoices), reminder funnel (collection activities), pipeline (two), thresholds. "
-            "Aging: open invoices, applications and adjustments dated after the date, activities.",
+            "A summary's queries in order, all on the KPI rollup for these scopes: AR flows, "
+            "Current AR, invoice quality, dispute resolution, payment matching, promise "
+            "keeping, time to invoice, reminder funnel, pipeline (two), then thresholds. "
+            "Aging: open invoices with their activity counts, applications and adjustments "
+            "dated after the date.",
             "",
         ]
         for name, rows in r["query_breakdown"].items():

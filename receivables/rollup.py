@@ -766,13 +766,20 @@ def differences() -> list:
 def rebuild() -> int:
     """Replace the rollup with a recomputation. Returns the rows written."""
     KPIRollup.objects.all().delete()
-    rows = recompute()
-    objects = [
-        KPIRollup(**dict(zip(KEY_COLUMNS, key, strict=True)), **values)
-        for key, values in sorted(rows.items())
+    rows = [
+        (*key, *(values.get(m, 0) for m in MEASURES)) for key, values in sorted(recompute().items())
     ]
-    KPIRollup.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+    columns = ", ".join((*KEY_COLUMNS, *MEASURES))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: a million rows in seconds, where row inserts take minutes.
+            with cursor.cursor.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
+            cursor.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", rows)
+    return len(rows)
 
 
 # --- Signals: every save and delete reports what it touches ----------------------------------

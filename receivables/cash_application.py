@@ -260,7 +260,7 @@ def post_payment(
 
 @transaction.atomic
 def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResult:
-    with ledger.deferred():
+    with ledger.deferred(facts=rollup.CASH_FAMILIES):
         return _apply_all([(_record(fields), remittance)])[0]
 
 
@@ -441,7 +441,7 @@ def batch() -> Iterator[None]:
     still break a deadlock (e.g. two batches racing on the same external id), the batch is
     run again.
     """
-    with transaction.atomic(), ledger.deferred():
+    with transaction.atomic(), ledger.deferred(facts=rollup.CASH_FAMILIES):
         yield
 
 

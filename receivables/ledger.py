@@ -58,7 +58,7 @@ _pending: ContextVar[list | None] = ContextVar("ledger_pending", default=None)
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
+def deferred(facts: frozenset | None = None) -> Iterator[None]:
     """Hold the posts made inside and post them together, in key order, when the block ends.
 
     A transaction that posts movements one by one (a payment applied to several invoices)
@@ -68,10 +68,11 @@ def deferred() -> Iterator[None]:
     join the outer one; a block left by an exception drops its posts (use it together with
     the savepoint that rolls back the rows they came from).
 
-    The block also tracks the KPI facts the posting changes (`rollup.tracking`) and writes
-    the KPI rollup rows after the AR rows, sorted too.
+    The block also tracks the KPI facts the posting changes (`rollup.tracking`, limited to
+    the families named in `facts` if given) and writes the KPI rollup rows after the AR rows,
+    sorted too.
     """
-    with rollup.deferred(), rollup.tracking():
+    with rollup.deferred(), rollup.tracking(facts):
         parent = _pending.get()
         pending: list = []
         token = _pending.set(pending)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -535,6 +536,12 @@ class OpportunitiesClosed(Family):
         return _opportunity_anchor_q(anchors)
 
 
+# What posting and applying cash can change: a payment (received, matched), the promises of
+# the invoices it pays (kept) and their reminders (paid within 7 days). Invoices, disputes
+# and opportunities do not move (an invoice's status between open and paid is no fact).
+CASH_FAMILIES = frozenset({"Payments", "Promises", "Reminders"})
+
+
 def families() -> tuple[Family, ...]:
     return (
         Invoices(),
@@ -547,15 +554,18 @@ def families() -> tuple[Family, ...]:
     )
 
 
-def _fact_rows(where: Anchors | None) -> Iterator[dict]:
-    """Grouped fact rows at full dimensions: of every source row (None) or of the anchors'.
+@dataclass
+class _Where:
+    current: Anchors
+    excluded: Anchors | None = None
+    families: frozenset | None = None  # names of the families to read; None: all
 
-    One query: the families' grouped selects joined with UNION ALL.
-    """
+
+def _anchored_query(where: _Where):
+    """The union of the families' grouped selects over the anchors (None if none reach)."""
     parts = []
     for family in families():
-        if where is None:
-            parts.append(family.grouped())
+        if where.families is not None and type(family).__name__ not in where.families:
             continue
         q = family.anchor_q(where.current)
         if q is None:
@@ -566,20 +576,86 @@ def _fact_rows(where: Anchors | None) -> Iterator[dict]:
                 q &= ~excluded
         parts.append(family.grouped(q))
     if not parts:
-        return iter(())
-    qs = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
-    return iter(qs)
+        return None
+    return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
 
 
-@dataclass
-class _Where:
-    current: Anchors
-    excluded: Anchors | None = None
+# Compiled snapshot SQL by shape (how many ids of each kind): building the union through the
+# ORM costs about 12 ms of Python, more than running it, and a posting takes two snapshots.
+# The SQL is compiled once per shape with stand-in ids, which each call swaps for its own.
+_COMPILED: dict = {}
+_STAND_IN = -(10**15)
 
 
-def fact_deltas(where: _Where | None, sign: int = 1) -> Deltas:
+def _shape(where: _Where) -> tuple:
+    excluded = where.excluded or Anchors()
+    counts = tuple(len(getattr(a, n)) for a in (where.current, excluded) for n in _ANCHOR_NAMES)
+    return (counts, where.families)
+
+
+def _compiled(where: _Where) -> tuple | None:
+    shape = _shape(where)
+    if shape not in _COMPILED:
+        counter = iter(range(10**9))
+        stand_ins = {}
+
+        def stand_in(anchors: Anchors | None, label: str) -> Anchors:
+            result = Anchors()
+            for name in _ANCHOR_NAMES:
+                ids = set()
+                for _ in getattr(anchors, name) if anchors else ():
+                    value = _STAND_IN - next(counter)
+                    stand_ins[value] = (label, name, len(ids))
+                    ids.add(value)
+                setattr(result, name, ids)
+            return result
+
+        probe = _Where(stand_in(where.current, "current"), None, where.families)
+        if where.excluded:
+            probe.excluded = stand_in(where.excluded, "excluded")
+        qs = _anchored_query(probe)
+        if qs is None:
+            _COMPILED[shape] = None
+        else:
+            sql, params = qs.query.get_compiler(qs.db).as_sql()
+            slots = [stand_ins.get(p) if isinstance(p, int) else None for p in params]
+            if len(_COMPILED) > 500:
+                _COMPILED.clear()
+            _COMPILED[shape] = (sql, list(params), slots)
+    return _COMPILED[shape]
+
+
+def _anchored_rows(where: _Where) -> Iterator[dict]:
+    compiled = _compiled(where)
+    if compiled is None:
+        return
+    sql, params, slots = compiled
+    ids = {
+        (label, name): sorted(getattr(anchors, name))
+        for label, anchors in (("current", where.current), ("excluded", where.excluded))
+        if anchors
+        for name in _ANCHOR_NAMES
+    }
+    actual = [
+        p if slot is None else ids[slot[:2]][slot[2]] for p, slot in zip(params, slots, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, actual)
+        names = [column[0] for column in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if isinstance(row["kpi_day"], str):  # SQLite returns dates and sums as text/floats
+                row["kpi_day"] = date.fromisoformat(row["kpi_day"])
+            for measure in MONEY_MEASURES & set(FACT_MEASURES):
+                value = row[f"kpi_{measure}"]
+                row[f"kpi_{measure}"] = Decimal(str(value or 0)).quantize(Decimal("0.01"))
+            yield row
+
+
+def fact_deltas(where: _Where, sign: int = 1) -> Deltas:
+    """The facts of the anchors at full dimensions, spread over the four projections."""
     deltas: Deltas = {}
-    for row in _fact_rows(where):
+    for row in _anchored_rows(where):
         values = {m: sign * row[f"kpi_{m}"] for m in FACT_MEASURES if row[f"kpi_{m}"]}
         if not values:
             continue
@@ -603,9 +679,10 @@ def fact_deltas(where: _Where | None, sign: int = 1) -> Deltas:
 class Tracker:
     """Anchors touched in a `tracking()` block, and the facts they had before."""
 
-    def __init__(self):
+    def __init__(self, families: frozenset | None = None):
         self.anchors = Anchors()
         self.before: Deltas = {}
+        self.families = families
 
     def touch(self, anchors: Anchors) -> None:
         """Snapshot the facts of anchors not touched yet (call before changing them)."""
@@ -613,7 +690,7 @@ class Tracker:
         if not new:
             return
         excluded = self.anchors if self.anchors else None
-        _merge(self.before, fact_deltas(_Where(new, excluded), sign=-1))
+        _merge(self.before, fact_deltas(_Where(new, excluded, self.families), sign=-1))
         self.anchors.add(new)
 
     def created(self, anchors: Anchors) -> None:
@@ -623,7 +700,7 @@ class Tracker:
     def deltas(self) -> Deltas:
         if not self.anchors:
             return {}
-        result = fact_deltas(_Where(self.anchors))
+        result = fact_deltas(_Where(self.anchors, None, self.families))
         _merge(result, self.before)
         return result
 
@@ -632,10 +709,12 @@ _tracker: ContextVar[Tracker | None] = ContextVar("rollup_tracker", default=None
 
 
 @contextmanager
-def tracking() -> Iterator[Tracker]:
+def tracking(families: frozenset | None = None) -> Iterator[Tracker]:
     """Track the facts the block changes and post the difference when it ends.
 
     Use it inside the transaction that makes the changes; nested blocks join the outer one.
+    `families` (names, e.g. CASH_FAMILIES) limits what is recomputed, for a block whose
+    writes can change no other fact.
     Saves and deletes of the models report themselves (signals); set-based writes must call
     `touch` before and `created` after.
     """
@@ -643,7 +722,7 @@ def tracking() -> Iterator[Tracker]:
     if outer is not None:
         yield outer
         return
-    tracker = Tracker()
+    tracker = Tracker(families)
     token = _tracker.set(tracker)
     try:
         yield tracker

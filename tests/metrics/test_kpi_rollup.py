@@ -298,3 +298,31 @@ def test_rebuild_writes_what_recompute_says(facts):
     assert rollup.differences() != []
     assert rollup.rebuild() == len(expected)
     assert rollup.differences() == []
+
+
+def test_posting_keeps_promise_and_reminder_facts(facts, check_rollup):
+    """Posting recomputes only the cash facts (payments, promises, reminders): a payment that
+    keeps a promise and answers a reminder moves all three."""
+    from receivables import cash_application
+
+    customer = facts["customers"][3]
+    invoice = InvoiceFactory(customer=customer, issue_date=date(2026, 3, 1), amount=D(80))
+    services.create_promise(
+        invoice, promised_date=date(2026, 3, 10), amount=D(80), created_date=date(2026, 3, 2)
+    )
+    ActivityFactory(customer=customer, invoice=invoice, occurred_at=at(date(2026, 3, 3)))
+    s = scope(date(2026, 3, 1), date(2026, 3, 31))
+    kept_before = blocks.promise_keeping(s, [s.period])[(None, 1)]["kept"]
+    paid_before = blocks.reminder_funnel(s, [s.period])[(None, 1)]["paid"]
+
+    cash_application.post_payment(
+        customer=customer, amount=D(80), received_date=date(2026, 3, 5), reference=invoice.number
+    )
+    check_rollup()
+    assert blocks.promise_keeping(s, [s.period])[(None, 1)]["kept"] == kept_before + 1
+    assert blocks.reminder_funnel(s, [s.period])[(None, 1)]["paid"] == paid_before + 1
+    outcome = cash_application.post_batch(
+        [{"customer": customer, "amount": D(5), "received_date": date(2026, 3, 6)}]
+    )
+    assert not outcome.rolled_back
+    check_rollup()

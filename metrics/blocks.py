@@ -216,7 +216,7 @@ def movements(
     group_by: str | None = None,
     path: str | None = None,
 ) -> Movements:
-    """AR movements bucketed at `dates`: two queries on the KPI rollup, one on the AR daily
+    """AR movements bucketed at `dates`: one query on the KPI rollup or on the AR daily
     rollup, or three on the source rows.
 
     Args:
@@ -308,6 +308,8 @@ def columns_sentinel(column: str):
 
 
 def _kpi_rollup_movements(scope: Scope, group_by: str | None, result: Movements) -> None:
+    """One query: per movement bucket, the flows and `ar_current`, whose running sum up to d
+    is Current AR(d) (see `receivables.rollup.ar_deltas`)."""
     projection = kpi_projection(scope, group_by)
     if projection is None:
         raise ValueError("The KPI rollup cannot answer this scope.")
@@ -315,39 +317,26 @@ def _kpi_rollup_movements(scope: Scope, group_by: str | None, result: Movements)
     group = {} if projection.group is None else {"kpi_group": projection.group}
     if group:
         keys.append("kpi_group")
-    flows = (
-        projection.rows.filter(due_date=KPIRollup.NO_DUE, day__lte=result.dates[-1])
+    rows = (
+        projection.rows.filter(day__lte=result.dates[-1])
         .annotate(mb=bucket("day", result.dates), **group)
         .values(*keys)
         .annotate(
-            invoiced=Sum("ar_invoiced"), applied=Sum("ar_applied"), adjusted=Sum("ar_adjusted")
+            invoiced=Sum("ar_invoiced"),
+            applied=Sum("ar_applied"),
+            adjusted=Sum("ar_adjusted"),
+            current=Sum("ar_current"),
         )
         .order_by()
     )
-    for row in flows:
+    # A due bucket past every current date: counted at each of them (mb <= i is the test).
+    every_date = len(result.current_dates)
+    for row in rows:
         g = projection.group_of(row.get("kpi_group"))
         result.add_flow(g, "invoice", row["mb"], row["invoiced"])
         result.add_flow(g, "application", row["mb"], -row["applied"])
         result.add_flow(g, "adjustment", row["mb"], -row["adjusted"])
-    if not result.current_dates:
-        return
-    # Only invoices due on or after the earliest date: the others are current at none.
-    current = (
-        projection.rows.filter(
-            due_date__gte=result.current_dates[0], day__lte=result.current_dates[-1]
-        )
-        .annotate(
-            mb=bucket("day", result.dates),
-            db=due_bucket("due_date", result.current_dates),
-            **group,
-        )
-        .values(*keys, "db")
-        .annotate(total=Sum("ar_open"))
-        .order_by()
-    )
-    for row in current:
-        g = projection.group_of(row.get("kpi_group"))
-        result.add_current(g, row["mb"], row["db"], row["total"])
+        result.add_current(g, row["mb"], every_date, row["current"])
 
 
 def _kpi_rows(
@@ -365,7 +354,7 @@ def _kpi_rows(
     if projection is None:
         return None
     rows = _rows(
-        projection.rows.filter(due_date=KPIRollup.NO_DUE),
+        projection.rows,
         "day",
         periods,
         projection.group,
@@ -882,7 +871,7 @@ def _kpi_pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None)
     cuts = cuts_of(periods)
     group = {} if projection.group is None else {"kpi_group": projection.group}
     counts = (
-        projection.rows.filter(due_date=KPIRollup.NO_DUE, day__lte=cuts[-1])
+        projection.rows.filter(day__lte=cuts[-1])
         .annotate(kpi_bucket=bucket("day", cuts), **group)
         .values("kpi_bucket", *group)
         .annotate(created=Sum("opportunities_created"), closed=Sum("opportunities_closed"))

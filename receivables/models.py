@@ -521,9 +521,9 @@ class KPIRollup(models.Model):
     them (rep −1, segment −1, product line "*"), one rep, one segment or one product line,
     per currency. A summary for everything, or filtered or grouped by one of those
     dimensions, reads one row per day whatever the size of the ledger; scopes that combine
-    dimensions or name a customer read the source rows. `due_date` is `NO_DUE` except on
-    the `ar_open` rows, which carry the movements of invoices not yet due (due on or after
-    the movement date) by due date, for Current AR.
+    dimensions or name a customer read the source rows. Current AR is a running sum too:
+    `ar_current` adds a not-yet-due movement on its date and takes it back the day after
+    the invoice's due date, so Current AR(d) is the sum of `ar_current` up to d.
 
     Kept by `receivables.rollup` (AR movements posted by the ledger, the other facts by
     snapshots of what each write touches); `rollup.rebuild()` recomputes it and tests pin
@@ -532,10 +532,8 @@ class KPIRollup(models.Model):
 
     ALL = -1
     ALL_PRODUCT_LINES = "*"
-    NO_DUE = date(1, 1, 1)
 
     day = models.DateField()
-    due_date = models.DateField()
     rep_key = models.BigIntegerField(help_text="SalesRep id, 0 for none, −1 for all reps.")
     segment_key = models.BigIntegerField(help_text="Segment id, 0 for none, −1 for all.")
     product_line = models.CharField(max_length=64, help_text='"*" for all product lines.')
@@ -543,7 +541,10 @@ class KPIRollup(models.Model):
     ar_invoiced = money_field(default=0)
     ar_applied = money_field(default=0)
     ar_adjusted = money_field(default=0)
-    ar_open = money_field(default=0, help_text="Signed movements of invoices not yet due.")
+    ar_current = money_field(
+        default=0,
+        help_text="Movements of invoices not yet due, taken back the day after the due date.",
+    )
     invoices_issued = models.BigIntegerField(default=0)
     invoices_disputed = models.BigIntegerField(default=0)
     invoices_first_pass = models.BigIntegerField(default=0)
@@ -574,7 +575,6 @@ class KPIRollup(models.Model):
                     "rep_key",
                     "segment_key",
                     "product_line",
-                    "due_date",
                     "day",
                 ],
                 name="kpi_rollup_key",

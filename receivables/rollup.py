@@ -3,7 +3,7 @@
 Two kinds of facts feed it, both in the transaction of the write that changes them:
 
 - AR movements, from `ledger.post` (the one place they are posted): credit sales, cash
-  applied and adjustments per day, and the movements of invoices not yet due by due date.
+  applied and adjustments per day, and Current AR as a running sum (`ar_deltas`).
 - Every other fact (invoices issued / disputed / first-pass / with an order, disputes
   resolved, payments received / matched, promises due / kept, reminders sent / clicked /
   paid, opportunities created / closed / won / lost) is recomputed from the source rows for
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -61,9 +61,8 @@ from receivables.models import (
 TABLE = KPIRollup._meta.db_table
 ALL = KPIRollup.ALL
 ALL_LINES = KPIRollup.ALL_PRODUCT_LINES
-NO_DUE = KPIRollup.NO_DUE
-KEY_COLUMNS = ("day", "due_date", "rep_key", "segment_key", "product_line", "currency")
-AR_MEASURES = ("ar_invoiced", "ar_applied", "ar_adjusted", "ar_open")
+KEY_COLUMNS = ("day", "rep_key", "segment_key", "product_line", "currency")
+AR_MEASURES = ("ar_invoiced", "ar_applied", "ar_adjusted", "ar_current")
 FACT_MEASURES = (
     "invoices_issued",
     "invoices_disputed",
@@ -87,20 +86,20 @@ FACT_MEASURES = (
     "won_days",
 )
 MEASURES = AR_MEASURES + FACT_MEASURES
-MONEY_MEASURES = frozenset({"ar_invoiced", "ar_applied", "ar_adjusted", "ar_open", "won_amount"})
+MONEY_MEASURES = frozenset({"ar_invoiced", "ar_applied", "ar_adjusted", "ar_current", "won_amount"})
 
-# (day, due_date, rep_key, segment_key, product_line, currency)
+# (day, rep_key, segment_key, product_line, currency)
 Key = tuple
 
 
-def projections(day, due_date, rep: int, segment: int, product_line: str, currency: str):
+def projections(day, rep: int, segment: int, product_line: str, currency: str):
     """The four rollup keys a fact at full dimensions adds to: all, its rep, its segment,
     its product line."""
     return (
-        (day, due_date, ALL, ALL, ALL_LINES, currency),
-        (day, due_date, rep, ALL, ALL_LINES, currency),
-        (day, due_date, ALL, segment, ALL_LINES, currency),
-        (day, due_date, ALL, ALL, product_line, currency),
+        (day, ALL, ALL, ALL_LINES, currency),
+        (day, rep, ALL, ALL_LINES, currency),
+        (day, ALL, segment, ALL_LINES, currency),
+        (day, ALL, ALL, product_line, currency),
     )
 
 
@@ -152,7 +151,7 @@ def post(deltas: Deltas) -> None:
     if not rows:
         return
     columns = ", ".join((*KEY_COLUMNS, *MEASURES))
-    conflict = "currency, rep_key, segment_key, product_line, due_date, day"
+    conflict = "currency, rep_key, segment_key, product_line, day"
     updates = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
     placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
     sql = (
@@ -169,22 +168,29 @@ _AR_COLUMN = {"invoice": "ar_invoiced", "application": "ar_applied", "adjustment
 def ar_deltas(movements: Iterable[tuple]) -> Deltas:
     """Rollup deltas of AR movements given as (MovementKey, signed amount).
 
-    Flows go to the NO_DUE rows (applications and adjustments as positive amounts); the
-    signed movement also goes to its due date's row when the invoice is not yet due on the
-    movement date, the only movements Current AR can ever count.
+    Flows go to the movement's day (applications and adjustments as positive amounts). A
+    movement of an invoice not yet due on its date (due on or after it, the only ones
+    Current AR can ever count) also adds to `ar_current` on its day and is taken back the
+    day after the due date: Current AR(d) = Σ ar_current up to d.
     """
     deltas: Deltas = {}
-    for key, amount in movements:
-        flow = _AR_COLUMN[key.kind]
-        value = amount if key.kind == "invoice" else -amount
-        dims = (key.rep_key, key.segment_key, key.product_line, key.currency)
-        for k in projections(key.movement_date, NO_DUE, *dims):
+
+    def add(day, dims, measure, value):
+        for k in projections(day, *dims):
             cell = deltas.setdefault(k, {})
-            cell[flow] = cell.get(flow, 0) + value
+            cell[measure] = cell.get(measure, 0) + value
+
+    for key, amount in movements:
+        dims = (key.rep_key, key.segment_key, key.product_line, key.currency)
+        add(
+            key.movement_date,
+            dims,
+            _AR_COLUMN[key.kind],
+            amount if key.kind == "invoice" else -amount,
+        )
         if key.due_date >= key.movement_date:
-            for k in projections(key.movement_date, key.due_date, *dims):
-                cell = deltas.setdefault(k, {})
-                cell["ar_open"] = cell.get("ar_open", 0) + amount
+            add(key.movement_date, dims, "ar_current", amount)
+            add(key.due_date + timedelta(days=1), dims, "ar_current", -amount)
     return deltas
 
 
@@ -661,7 +667,6 @@ def fact_deltas(where: _Where, sign: int = 1) -> Deltas:
             continue
         for key in projections(
             row["kpi_day"],
-            NO_DUE,
             row["kpi_rep"],
             row["kpi_segment"],
             row["kpi_pl"],
@@ -761,10 +766,9 @@ def recompute() -> Deltas:
     for projection in PROJECTIONS:
         dims = [columns[projection]] if projection in columns else []
 
-        def key(row, day, due, projection=projection):
+        def key(row, day, projection=projection):
             return (
                 day,
-                due,
                 row["rep_key"] if projection == "rep" else ALL,
                 row["segment_key"] if projection == "segment" else ALL,
                 row["product_line"] if projection == "product_line" else ALL_LINES,
@@ -778,25 +782,22 @@ def recompute() -> Deltas:
             ar_adjusted=Sum(-F("amount"), filter=Q(kind="adjustment")),
         )
         for row in flows.iterator(chunk_size=10000):
-            cell = result.setdefault(key(row, row["movement_date"], NO_DUE), {})
+            cell = result.setdefault(key(row, row["movement_date"]), {})
             for measure in ("ar_invoiced", "ar_applied", "ar_adjusted"):
                 if row[measure]:
                     cell[measure] = row[measure]
-        not_due = (
-            movements.filter(due_date__gte=F("movement_date"))
-            .values("movement_date", "due_date", "currency", *dims)
-            .annotate(ar_open=Sum("amount"))
-        )
-        for row in not_due.iterator(chunk_size=10000):
-            if row["ar_open"]:
-                result[key(row, row["movement_date"], row["due_date"])] = {
-                    "ar_open": row["ar_open"]
-                }
+        not_due = movements.filter(due_date__gte=F("movement_date"))
+        for day_field, shift, sign in (("movement_date", 0, 1), ("due_date", 1, -1)):
+            rows = not_due.values(day_field, "currency", *dims).annotate(total=Sum("amount"))
+            for row in rows.iterator(chunk_size=10000):
+                if row["total"]:
+                    day = row[day_field] + timedelta(days=shift)
+                    cell = result.setdefault(key(row, day), {})
+                    cell["ar_current"] = cell.get("ar_current", 0) + sign * row["total"]
         parts = [family.grouped(projection=projection) for family in families()]
         for row in parts[0].union(*parts[1:], all=True).order_by():
             k = (
                 row["kpi_day"],
-                NO_DUE,
                 row["kpi_rep"],
                 row["kpi_segment"],
                 row["kpi_pl"],

@@ -38,7 +38,7 @@ class ARDailyMovementAdmin(ReadOnlyAdmin):
 @admin.register(KPIRollup)
 class KPIRollupAdmin(ReadOnlyAdmin):
     """One row per day, currency and projection (rep / segment / product line, −1 or "*" for
-    all); `due_date` other than 0001-01-01 only on the not-yet-due AR rows."""
+    all)."""
 
     list_display = (
         "day",
@@ -46,7 +46,6 @@ class KPIRollupAdmin(ReadOnlyAdmin):
         "rep_key",
         "segment_key",
         "product_line",
-        "due_date",
         "ar_invoiced",
         "ar_applied",
         "invoices_issued",

@@ -79,15 +79,13 @@ def test_query_counts_do_not_grow_with_data_or_period():
     large = costs(customer)
 
     assert small == large
-    # Summary: movements 2 (flows, Current AR) + invoice quality 1 + disputes 1 + payments 1 +
-    # promises 1 + time to invoice 1 + reminders 1 + pipeline 2 + thresholds 1 = 11, whatever
-    # the period.
-    assert small["summary short"] == small["summary long"] == 11
+    # Summary: movements 1 + invoice quality 1 + disputes 1 + payments 1 + promises 1 +
+    # time to invoice 1 + reminders 1 + pipeline 2 + thresholds 1 = 10, whatever the period.
+    assert small["summary short"] == small["summary long"] == 10
     # With a customer the AR movements come from 3 source queries instead of the rollup.
     assert small["summary customer"] == 12
-    # Series: the blocks the KPI needs (countback: AR flows and Current AR, 2; pipeline: 2),
-    # whatever the points.
-    assert small["series month"] == small["series week"] == small["series short"] == 2
+    # Series: the blocks the KPI needs (countback: 1; pipeline: 2), whatever the points.
+    assert small["series month"] == small["series week"] == small["series short"] == 1
     assert small["series pipeline"] == 2
     # Breakdown: 3 movement queries (by customer: source rows) + thresholds + names.
     assert small["breakdown"] == 5

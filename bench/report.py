@@ -49,19 +49,19 @@ TARGETS = (
 # Why a target is missed and what would close it, by measure (rendered only when missed).
 # Written from the per-query breakdown the run records ("Where the time goes").
 _SUMMARY = (
-    "The summary is eleven queries, all on the KPI rollup (one row per day and currency for "
-    "everything or for the one rep / segment / product line filtered; the Current AR query "
-    "reads the not-yet-due rows by due date since the earliest date asked), so its cost "
-    "follows the number of days, not of documents; see 'Where the time goes' for the "
-    "database part, the rest is Python (statuses, previous period, 'what changed'). A miss "
-    "here with a high load average is the shared machine; otherwise the next step is one "
-    "query for every block (the blocks read the same rows) and month rows for long periods."
+    "The summary is ten queries, all on the KPI rollup (one row per day and currency for "
+    "everything or for the one rep / segment / product line filtered; AR, Current AR and "
+    "the flows in one of them), so its cost follows the number of days, not of documents; "
+    "see 'Where the time goes' for the database part, the rest is Python (statuses, "
+    "previous period, 'what changed'). A miss here with a high load average is the shared "
+    "machine; otherwise the next step is one query for every block (they read the same "
+    "rows) and month rows for long periods."
 )
 MISSES = {
     "summary/everything/month": _SUMMARY,
     "summary/everything/year": _SUMMARY,
     "ratio summary/everything/month": (
-        "The full summary computes every KPI of the spec (eleven queries); the straightforward "
+        "The full summary computes every KPI of the spec (ten queries); the straightforward "
         "SQL only the nine AR keys. The like-for-like ratio (engine asked for the same keys) is "
         "the 'same AR keys' row."
     ),
@@ -69,7 +69,7 @@ MISSES = {
         "As for the month: the full summary against the AR keys only; see the 'same AR keys' row."
     ),
     "ratio_ar_keys summary/everything/month": (
-        "The engine's AR keys are two queries on the KPI rollup; at this size the "
+        "The engine's AR keys are one query on the KPI rollup; at this size the "
         "straightforward SQL's hash joins are still small, so the fixed cost of the engine "
         "(Python, two round trips) dominates the ratio."
     ),
@@ -85,7 +85,7 @@ MISSES = {
         "for dates far back."
     ),
     "series/dso monthly 24": (
-        "Two queries on the KPI rollup (AR flows and Current AR, one row per day), whatever "
+        "One query on the KPI rollup (AR flows and Current AR, one row per day), whatever "
         "the number of points; a miss is the Python that computes each point."
     ),
     "posting bulk": (
@@ -248,9 +248,10 @@ def render_size(size: str, r: dict) -> list[str]:
             "",
             "### Where the time goes (median ms per query, 3 calls)",
             "",
-            "A summary's queries in order, all on the KPI rollup for these scopes: AR flows, "
-            "Current AR, invoice quality, dispute resolution, payment matching, promise "
-            "keeping, time to invoice, reminder funnel, pipeline (two), then thresholds. "
+            "A summary's queries in order, all on the KPI rollup for these scopes (a customer "
+            "scope reads the source rows): AR with Current AR and the flows, invoice quality, "
+            "dispute resolution, payment matching, promise keeping, time to invoice, reminder "
+            "funnel, pipeline (two), then thresholds. "
             "Aging: open invoices with their activity counts, applications and adjustments "
             "dated after the date.",
             "",

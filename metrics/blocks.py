@@ -40,7 +40,7 @@ from django.utils import timezone
 from accounts.models import Opportunity
 from metrics.expressions import DaysBetween, bucket, due_bucket
 from metrics.scope import Period, Scope
-from o2c_api.money import ZERO, money_field
+from o2c_api.money import CENT, ZERO, money_field
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -333,10 +333,12 @@ def _kpi_rollup_movements(scope: Scope, group_by: str | None, result: Movements)
     every_date = len(result.current_dates)
     for row in rows:
         g = projection.group_of(row.get("kpi_group"))
-        result.add_flow(g, "invoice", row["mb"], row["invoiced"])
-        result.add_flow(g, "application", row["mb"], -row["applied"])
-        result.add_flow(g, "adjustment", row["mb"], -row["adjusted"])
-        result.add_current(g, row["mb"], every_date, row["current"])
+        # To the cent: sums of cents, which SQLite adds as floats (running sums add the noise).
+        cents = {name: row[name].quantize(CENT) for name in ("invoiced", "applied", "adjusted")}
+        result.add_flow(g, "invoice", row["mb"], cents["invoiced"])
+        result.add_flow(g, "application", row["mb"], -cents["applied"])
+        result.add_flow(g, "adjustment", row["mb"], -cents["adjusted"])
+        result.add_current(g, row["mb"], every_date, row["current"].quantize(CENT))
 
 
 def _kpi_rows(

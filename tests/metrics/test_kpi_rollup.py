@@ -325,3 +325,28 @@ def test_posting_keeps_promise_and_reminder_facts(facts, check_rollup):
     )
     assert not outcome.rolled_back
     check_rollup()
+
+
+def test_rest_opportunity_writes_move_the_pipeline(api, facts, check_rollup):
+    """Generic REST writes (no service) reach the rollup through the model signals."""
+    customer = facts["customers"][0]
+    s = scope(date(2026, 2, 1), date(2026, 2, 28))
+    before = blocks.pipeline(s, [s.period]).get((None, 1), {})
+    created = api.post(
+        "/api/v1/opportunities/",
+        {"customer": customer.pk, "name": "Expansion", "amount": "700.00",
+         "created_date": "2026-01-20"},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    won = api.patch(
+        f"/api/v1/opportunities/{created.json()['id']}/",
+        {"stage": "won", "closed_date": "2026-02-09"},
+        format="json",
+    )
+    assert won.status_code == 200, won.json()
+    check_rollup()
+    after = blocks.pipeline(s, [s.period])[(None, 1)]
+    assert after["won"] == before.get("won", 0) + 1
+    assert after["won_amount"] == (before.get("won_amount") or 0) + D("700.00")
+    assert after["won_days"] == (before.get("won_days") or 0) + 20

@@ -23,13 +23,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     FilteredRelation,
-    IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -619,17 +615,7 @@ def promise_keeping(scope: Scope, periods: Sequence[Period], group_by: str | Non
     fast = _kpi_rows(scope, periods, group_by, due="promises_due", kept="promises_kept")
     if fast is not None:
         return fast
-    paid_in_window = Subquery(
-        PaymentApplication.objects.filter(
-            invoice_id=OuterRef("invoice_id"),
-            applied_date__gte=OuterRef("created_date"),
-            applied_date__lte=OuterRef("promised_date"),
-        )
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=money_field(),
-    )
+    paid_in_window = predicates.promise_paid()
     qs = PromiseToPay.objects.filter(_invoices(scope, "invoice")).annotate(
         kpi_paid=Coalesce(paid_in_window, Value(ZERO), output_field=money_field()),
     )
@@ -716,11 +702,7 @@ def _reminders(scope: Scope):
 
 REMINDER_GROUPS = {
     None: None,
-    "rep": Case(
-        When(invoice__isnull=False, then=F("invoice__rep_id")),
-        default=F("customer__rep_id"),
-        output_field=IntegerField(),
-    ),
+    "rep": predicates.activity_rep_id(),
     "segment": F("customer__segment_id"),
     "customer": F("customer_id"),
     # An activity without an invoice has no product line, like an invoice without one.
@@ -745,14 +727,7 @@ def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | Non
     )
     if fast is not None:
         return fast
-    paid = Exists(
-        PaymentApplication.objects.filter(
-            invoice_id=OuterRef("invoice_id"),
-            applied_date__gte=OuterRef("kpi_sent"),
-        )
-        .annotate(kpi_gap=DaysBetween(F("applied_date"), OuterRef("kpi_sent")))
-        .filter(kpi_gap__lte=7)
-    )
+    paid = predicates.reminder_paid("kpi_sent")
     # Bound the timestamps too, so the (kind, occurred_at) index serves the date filter.
     first = periods[0].start
     after_last = periods[-1].end + timedelta(days=1)

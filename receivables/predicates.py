@@ -1,4 +1,5 @@
-"""Q builders shared by the QuerySets, the REST FilterSets, GraphQL filters and the KPI engine.
+"""Q builders (and the few expressions behind them) shared by the QuerySets, the REST
+FilterSets, GraphQL filters, the KPI engine and the KPI rollup.
 
 Each takes the path from the queried model to the invoice (or customer) it filters through,
 so one definition of "counts", "open at d" or "belongs to rep r" serves every model.
@@ -7,7 +8,7 @@ so one definition of "counts", "open at d" or "belongs to rep r" serves every mo
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, When
 
 COUNTING_STATUSES = ("open", "paid")
 
@@ -111,6 +112,49 @@ def disputed(prefix: str = "") -> Q:
     from receivables.models import Dispute
 
     return Q(Exists(Dispute.objects.filter(invoice_id=OuterRef(_p(prefix, "pk")), status="open")))
+
+
+def promise_paid() -> Subquery:
+    """For promises: Σ applications to the promise's invoice dated from its created date to
+    its promised date, inclusive (NULL when none). Kept when it reaches the promised amount."""
+    from o2c_api.money import money_field
+    from receivables.models import PaymentApplication
+
+    return Subquery(
+        PaymentApplication.objects.filter(
+            invoice_id=OuterRef("invoice_id"),
+            applied_date__gte=OuterRef("created_date"),
+            applied_date__lte=OuterRef("promised_date"),
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=money_field(),
+    )
+
+
+def reminder_paid(sent: str) -> Exists:
+    """For activities: the invoice got an application dated from the sent day (the
+    annotation `sent`) to 7 days after it."""
+    from metrics.expressions import DaysBetween
+    from receivables.models import PaymentApplication
+
+    return Exists(
+        PaymentApplication.objects.filter(
+            invoice_id=OuterRef("invoice_id"), applied_date__gte=OuterRef(sent)
+        )
+        .annotate(kpi_gap=DaysBetween(F("applied_date"), OuterRef(sent)))
+        .filter(kpi_gap__lte=7)
+    )
+
+
+def activity_rep_id(prefix: str = "") -> Case:
+    """The rep of an activity (see `activity_rep`): its invoice's, else its customer's."""
+    return Case(
+        When(**{_p(prefix, "invoice__isnull"): False}, then=F(_p(prefix, "invoice__rep_id"))),
+        default=F(_p(prefix, "customer__rep_id")),
+        output_field=IntegerField(),
+    )
 
 
 def has_unapplied(prefix: str = "") -> Q:

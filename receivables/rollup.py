@@ -36,7 +36,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -222,10 +221,6 @@ class Anchors:
 _ANCHOR_NAMES = ("invoices", "orders", "payments", "customers", "activities", "opportunities")
 
 
-def _ids(values) -> list:
-    return sorted(values)
-
-
 def _days(later: str, earlier: str) -> DaysBetween:
     return DaysBetween(F(later), F(earlier))
 
@@ -297,20 +292,23 @@ def _invoice_key(prefix: str = "", day: str = "issue_date") -> dict:
     }
 
 
-def _invoice_anchor_q(anchors: Anchors, prefix: str = "") -> Q | None:
+def _any_of(*lookups: tuple[str, set]) -> Q | None:
+    """The rows any of the non-empty id sets reaches, by lookup; None if every set is empty."""
+    q = None
+    for lookup, ids in lookups:
+        if ids:
+            q = Q(**{lookup: sorted(ids)}) if q is None else q | Q(**{lookup: sorted(ids)})
+    return q
+
+
+def _invoice_lookups(anchors: Anchors, prefix: str = "") -> tuple:
+    """The anchors that reach an invoice (or a row reached through `prefix` to one)."""
     p = f"{prefix}__" if prefix else ""
-    q = Q()
-    reached = False
-    if anchors.invoices:
-        q |= Q(**{f"{p}pk__in" if not prefix else f"{prefix}_id__in": _ids(anchors.invoices)})
-        reached = True
-    if anchors.orders:
-        q |= Q(**{f"{p}order_id__in": _ids(anchors.orders)})
-        reached = True
-    if anchors.customers:
-        q |= Q(**{f"{p}customer_id__in": _ids(anchors.customers)})
-        reached = True
-    return q if reached else None
+    return (
+        (f"{prefix}_id__in" if prefix else "pk__in", anchors.invoices),
+        (f"{p}order_id__in", anchors.orders),
+        (f"{p}customer_id__in", anchors.customers),
+    )
 
 
 class Invoices(Family):
@@ -337,7 +335,7 @@ class Invoices(Family):
         return _invoice_key()
 
     def anchor_q(self, anchors):
-        return _invoice_anchor_q(anchors)
+        return _any_of(*_invoice_lookups(anchors))
 
 
 class Disputes(Family):
@@ -355,7 +353,7 @@ class Disputes(Family):
         return _invoice_key("invoice", "resolved_date")
 
     def anchor_q(self, anchors):
-        return _invoice_anchor_q(anchors, "invoice")
+        return _any_of(*_invoice_lookups(anchors, "invoice"))
 
 
 class Promises(Family):
@@ -364,17 +362,7 @@ class Promises(Family):
     promised amount)."""
 
     def __init__(self):
-        paid = Subquery(
-            PaymentApplication.objects.filter(
-                invoice_id=OuterRef("invoice_id"),
-                applied_date__gte=OuterRef("created_date"),
-                applied_date__lte=OuterRef("promised_date"),
-            )
-            .values("invoice_id")
-            .annotate(total=Sum("amount"))
-            .values("total"),
-            output_field=money_field(),
-        )
+        paid = predicates.promise_paid()
         self.measures = {
             "promises_due": Value(1),
             "promises_kept": _one_if(
@@ -389,7 +377,7 @@ class Promises(Family):
         return _invoice_key("invoice", "promised_date")
 
     def anchor_q(self, anchors):
-        return _invoice_anchor_q(anchors, "invoice")
+        return _any_of(*_invoice_lookups(anchors, "invoice"))
 
 
 class Reminders(Family):
@@ -398,13 +386,7 @@ class Reminders(Family):
     rep, product line and currency; one without, its customer's rep and currency."""
 
     def __init__(self):
-        paid = Exists(
-            PaymentApplication.objects.filter(
-                invoice_id=OuterRef("invoice_id"), applied_date__gte=OuterRef("kpi_day")
-            )
-            .annotate(kpi_gap=DaysBetween(F("applied_date"), OuterRef("kpi_day")))
-            .filter(kpi_gap__lte=7)
-        )
+        paid = predicates.reminder_paid("kpi_day")
         self.measures = {
             "reminders_sent": Value(1),
             "reminders_clicked": _one_if(Q(clicked_at__isnull=False)),
@@ -417,14 +399,7 @@ class Reminders(Family):
     def key(self):
         on_invoice = Q(invoice__isnull=False)
         return {
-            "kpi_rep": Coalesce(
-                Case(
-                    When(on_invoice, then=F("invoice__rep_id")),
-                    default=F("customer__rep_id"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
+            "kpi_rep": Coalesce(predicates.activity_rep_id(), Value(0)),
             "kpi_segment": Coalesce(F("customer__segment_id"), Value(0)),
             "kpi_pl": Coalesce(F("invoice__product_line"), Value("")),
             "kpi_currency": Case(
@@ -433,15 +408,11 @@ class Reminders(Family):
         }
 
     def anchor_q(self, anchors):
-        q = _invoice_anchor_q(anchors, "invoice") or Q(pk__in=[])
-        reached = bool(anchors.invoices or anchors.orders)
-        if anchors.customers:
-            q |= Q(customer_id__in=_ids(anchors.customers))
-            reached = True
-        if anchors.activities:
-            q |= Q(pk__in=_ids(anchors.activities))
-            reached = True
-        return q if reached else None
+        return _any_of(
+            *_invoice_lookups(anchors, "invoice"),
+            ("customer_id__in", anchors.customers),
+            ("pk__in", anchors.activities),
+        )
 
 
 class Payments(Family):
@@ -470,14 +441,7 @@ class Payments(Family):
         }
 
     def anchor_q(self, anchors):
-        q, reached = Q(pk__in=[]), False
-        if anchors.payments:
-            q |= Q(pk__in=_ids(anchors.payments))
-            reached = True
-        if anchors.customers:
-            q |= Q(customer_id__in=_ids(anchors.customers))
-            reached = True
-        return q if reached else None
+        return _any_of(("pk__in", anchors.payments), ("customer_id__in", anchors.customers))
 
 
 def _opportunity_key(day: str) -> dict:
@@ -491,14 +455,7 @@ def _opportunity_key(day: str) -> dict:
 
 
 def _opportunity_anchor_q(anchors: Anchors) -> Q | None:
-    q, reached = Q(pk__in=[]), False
-    if anchors.opportunities:
-        q |= Q(pk__in=_ids(anchors.opportunities))
-        reached = True
-    if anchors.customers:
-        q |= Q(customer_id__in=_ids(anchors.customers))
-        reached = True
-    return q if reached else None
+    return _any_of(("pk__in", anchors.opportunities), ("customer_id__in", anchors.customers))
 
 
 class OpportunitiesCreated(Family):
@@ -926,12 +883,11 @@ def _before_write(sender, instance, update_fields=None, **kwargs) -> None:
 def _after_write(sender, instance, created=False, update_fields=None, **kwargs) -> None:
     if _untracked(update_fields):
         return
+    # The block's tracker, or the one `_before_write` left on the instance for this save.
     tracker = _tracker.get()
-    if created and _is_root(instance):
-        (tracker or getattr(instance, "_rollup_tracker", None) or Tracker()).created(
-            _anchors_of(instance)
-        )
     own = instance.__dict__.pop("_rollup_tracker", None)
+    if created and _is_root(instance):
+        (tracker or own).created(_anchors_of(instance))
     if tracker is None and own is not None:
         post(own.deltas())
 

@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import Customer, SalesRep
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCIES, ZERO, money_field
-from receivables import ledger, rollup
+from receivables import ledger, predicates, rollup
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -958,17 +958,7 @@ def refresh_promise_statuses(
     neither. Returns the number of promises looked at.
     """
     as_of = as_of or today()
-    paid_in_window = Subquery(
-        PaymentApplication.objects.filter(
-            invoice_id=OuterRef("invoice_id"),
-            applied_date__gte=OuterRef("created_date"),
-            applied_date__lte=OuterRef("promised_date"),
-        )
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=money_field(),
-    )
+    paid_in_window = predicates.promise_paid()
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)

@@ -41,15 +41,19 @@ def test_the_posting_outcome_is_read_back_from_the_payment(make_client, customer
 
     # Then it sees the same rule and exceptions the 201 gave, and the list shows them too
     assert read["rule"] == posted["rule"] == "remittance"
-    assert read["exceptions"] == posted["exceptions"] == [
-        {
-            "line": 1,
-            "invoice": "INV-99999",
-            "code": "invoice_not_found",
-            "message": "No invoice 'INV-99999'.",
-            "amount": "500.00",
-        }
-    ]
+    assert (
+        read["exceptions"]
+        == posted["exceptions"]
+        == [
+            {
+                "line": 1,
+                "invoice": "INV-99999",
+                "code": "invoice_not_found",
+                "message": "No invoice 'INV-99999'.",
+                "amount": "500.00",
+            }
+        ]
+    )
     listed = client.get(URL).json()["results"][0]
     assert (listed["rule"], listed["exceptions"]) == (read["rule"], read["exceptions"])
     assert read == {**posted, "updated_at": read["updated_at"]}
@@ -73,9 +77,7 @@ def test_bulk_postings_store_their_outcomes(make_client, customer):
     response = client.post(f"{URL}bulk/", {"items": items}, format="json")
 
     assert response.status_code == 200, response.content
-    stored = list(
-        Payment.objects.order_by("pk").values_list("posting_rule", "posting_exceptions")
-    )
+    stored = list(Payment.objects.order_by("pk").values_list("posting_rule", "posting_exceptions"))
     assert stored == [
         ("reference", []),
         ("exact_amount", []),

@@ -701,14 +701,13 @@ def _apply_referenced(result: PostingResult, invoices: list[Invoice]) -> None:
 
 
 def _unpayable(invoice: Invoice, payment: Payment) -> tuple[str, str] | None:
-    if not invoice.counts:
-        return "invoice_not_open", f"Invoice {invoice.number} is {invoice.status}."
-    if invoice.currency != payment.currency:
-        return (
-            "currency_mismatch",
-            f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
-            f"{payment.currency}.",
-        )
+    """Why an invoice named in the reference cannot take this payment's cash, if it cannot:
+    the service's rules (`check_payable`), then "already paid"."""
+    try:
+        services.check_payable(payment, invoice)
+    except ValidationError as exc:
+        error = _first_error(exc)
+        return error.code, " ".join(error.messages)
     if invoice.open_amount == 0:
         return INVOICE_PAID, f"Invoice {invoice.number} is already paid."
     return None

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
     Case,
-    DecimalField,
     Exists,
     F,
     Max,
@@ -30,7 +29,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep
@@ -578,6 +577,33 @@ def apply_locked(
     return application
 
 
+def check_payable(payment: Payment, invoice: Invoice) -> None:
+    """Check that the invoice can take cash of this payment at all, whatever the amount.
+
+    Raises:
+        ValidationError: invoice_not_open, customer_mismatch, currency_mismatch (on `invoice`).
+    """
+    _require_counting(invoice)
+    if invoice.customer_id != payment.customer_id:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
+                )
+            }
+        )
+    if invoice.currency != payment.currency:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
+                    f"{payment.currency}.",
+                    "currency_mismatch",
+                )
+            }
+        )
+
+
 def stage_application(
     payment: Payment,
     invoice: Invoice,
@@ -607,25 +633,7 @@ def stage_application(
             date_before_issue. Nothing changed, not even in memory.
     """
     _check_amount(amount)
-    _require_counting(invoice)
-    if invoice.customer_id != payment.customer_id:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
-                )
-            }
-        )
-    if invoice.currency != payment.currency:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
-                    f"{payment.currency}.",
-                    "currency_mismatch",
-                )
-            }
-        )
+    check_payable(payment, invoice)
     if amount > payment.unapplied_amount:
         raise ValidationError(
             {
@@ -958,20 +966,12 @@ def refresh_promise_statuses(
     neither. Returns the number of promises looked at.
     """
     as_of = as_of or today()
-    paid_in_window = predicates.promise_paid()
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)
-    # Half a cent below the promised amount: SQLite sums decimals as floats (20.00 + 29.99 <
-    # 49.99 there); amounts are whole cents, so on PostgreSQL this is exactly `>= amount`.
-    half_cent = Value(Decimal("0.005"), output_field=DecimalField(max_digits=18, decimal_places=3))
-    kept_from = F("amount") - half_cent
     return promises.update(
         status=Case(
-            When(
-                GreaterThanOrEqual(Coalesce(paid_in_window, Value(ZERO)), kept_from),
-                then=Value(PromiseToPay.Status.KEPT),
-            ),
+            When(predicates.promise_kept(), then=Value(PromiseToPay.Status.KEPT)),
             When(
                 LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)
             ),
@@ -981,6 +981,21 @@ def refresh_promise_statuses(
 
 
 # --- Orders and collection activity --------------------------------------------------------
+
+
+def check_order_rules(order: Order) -> None:
+    """The rules an order holds on create and on every change."""
+    _check_amount(order.amount)
+    _check_currency(order.currency)
+    if order.opportunity_id is not None and order.opportunity.customer_id != order.customer_id:
+        raise ValidationError(
+            {
+                "opportunity": ValidationError(
+                    "The opportunity belongs to another customer.",
+                    "opportunity_customer_mismatch",
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -996,38 +1011,64 @@ def create_order(
     product_line: str = "",
     status: str = Order.Status.BOOKED,
 ) -> Order:
-    """Book an order; the rep defaults to the customer's current one and is kept afterwards.
+    """Book an order; the currency and rep default to the customer's, the rep is kept after.
 
     Raises:
         ValidationError: not_positive, invalid_amount, invalid_currency,
             opportunity_customer_mismatch, or the model's field errors (e.g. `unique` number).
     """
-    _check_amount(amount)
-    currency = currency or customer.currency
-    _check_currency(currency)
-    if opportunity is not None and opportunity.customer_id != customer.pk:
-        raise ValidationError(
-            {
-                "opportunity": ValidationError(
-                    "The opportunity belongs to another customer.",
-                    "opportunity_customer_mismatch",
-                )
-            }
-        )
     order = Order(
         customer=customer,
         number=number,
         order_date=order_date,
         amount=amount,
-        currency=currency,
+        currency=currency or customer.currency,
         rep=rep,
         opportunity=opportunity,
         product_line=product_line,
         status=status,
     )
+    check_order_rules(order)
     order.full_clean()
     order.save()
     return order
+
+
+@transaction.atomic
+def update_order(order: Order, **changes) -> Order:
+    """Change an order under a row lock, holding the rules of `create_order`.
+
+    Raises:
+        ValidationError: as `create_order`.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    for field, value in changes.items():
+        setattr(order, field, value)
+    check_order_rules(order)
+    order.full_clean()
+    order.save()
+    return order
+
+
+def check_activity_rules(activity: CollectionActivity) -> None:
+    """The rules an activity holds on create and on every change."""
+    if activity.invoice_id is not None and activity.invoice.customer_id != activity.customer_id:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {activity.invoice.number} belongs to another customer.",
+                    "customer_mismatch",
+                )
+            }
+        )
+    if activity.clicked_at is not None and activity.clicked_at < activity.occurred_at:
+        raise ValidationError(
+            {
+                "clicked_at": ValidationError(
+                    "Clicked before the message was sent.", "clicked_before_occurred"
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -1048,22 +1089,6 @@ def create_activity(
         ValidationError: customer_mismatch (the invoice is another customer's),
             clicked_before_occurred, or the model's field errors (e.g. an unknown kind).
     """
-    if invoice is not None and invoice.customer_id != customer.pk:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
-                )
-            }
-        )
-    if clicked_at is not None and clicked_at < occurred_at:
-        raise ValidationError(
-            {
-                "clicked_at": ValidationError(
-                    "Clicked before the message was sent.", "clicked_before_occurred"
-                )
-            }
-        )
     activity = CollectionActivity(
         customer=customer,
         invoice=invoice,
@@ -1074,6 +1099,29 @@ def create_activity(
         notes=notes,
         created_by=user if user is not None and user.is_authenticated else None,
     )
+    check_activity_rules(activity)
     activity.full_clean()
     activity.save()
     return activity
+
+
+@transaction.atomic
+def update_activity(activity: CollectionActivity, **changes) -> CollectionActivity:
+    """Change a collection activity under a row lock, holding the rules of `create_activity`.
+
+    Raises:
+        ValidationError: as `create_activity`.
+    """
+    activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
+    for field, value in changes.items():
+        setattr(activity, field, value)
+    check_activity_rules(activity)
+    activity.full_clean()
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def delete_activity(activity: CollectionActivity) -> None:
+    """Delete a collection activity (no money moves with it; its KPI facts go with it)."""
+    CollectionActivity.objects.select_for_update().get(pk=activity.pk).delete()

@@ -20,18 +20,25 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_create_invoice_fills_defaults_and_ignores_server_owned_fields(api, world, check_rollup):
+def test_create_invoice_fills_defaults_and_refuses_server_owned_fields(api, world, check_rollup):
     # Given a body that also tries to set server-owned fields
     body = {
         "customer": world.customer.pk,
         "number": "INV-77",
         "issue_date": "2026-02-01",
         "amount": "300.00",
-        "open_amount": "1.00",
-        "paid_date": "2026-02-02",
     }
+    refused = api.post(
+        "/api/v1/invoices/", {**body, "open_amount": "1.00", "paid_date": "2026-02-02"}
+    )
+    assert refused.status_code == 400
+    assert sorted((e["code"], e["field"]) for e in refused.json()["errors"]) == [
+        ("unknown_field", "open_amount"),
+        ("unknown_field", "paid_date"),
+    ]
+    assert not Invoice.objects.filter(number="INV-77").exists()
 
-    # When it is posted
+    # When it is posted without them
     response = api.post("/api/v1/invoices/", body, format="json")
 
     # Then the service's defaults apply and the server-owned fields are its own
@@ -65,7 +72,8 @@ def test_issued_invoice_amount_is_immutable(api, world):
 def test_status_is_not_written_by_update(api, world):
     response = api.patch(f"/api/v1/invoices/{world.draft.pk}/", {"status": "paid"}, format="json")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "unknown_field"
     assert Invoice.objects.get(pk=world.draft.pk).status == "draft"
 
 
@@ -217,8 +225,13 @@ def test_dispute_update_changes_notes_only(api, world):
         {"notes": "Escalated", "amount": "1.00", "status": "resolved"},
         format="json",
     )
+    notes_only = api.patch(
+        f"/api/v1/disputes/{world.dispute.pk}/", {"notes": "Escalated"}, format="json"
+    )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert sorted(e["field"] for e in response.json()["errors"]) == ["amount", "status"]
+    assert notes_only.status_code == 200
     dispute = Dispute.objects.get(pk=world.dispute.pk)
     assert (dispute.notes, dispute.amount, dispute.status) == (
         "Escalated",
@@ -234,13 +247,12 @@ def test_promise_status_is_derived(api, world):
     )
     services.apply_payment(payment, world.invoice, Decimal("40.00"))
 
-    # When a promise covering it is created, trying to set its status
-    response = api.post(
-        "/api/v1/promises/",
-        {"invoice": world.invoice.pk, "created_date": "2026-02-01",
-         "promised_date": "2026-02-10", "amount": "40.00", "status": "broken"},
-        format="json",
-    )  # fmt: skip
+    # When a promise covering it is created (its status is refused as a field)
+    body = {"invoice": world.invoice.pk, "created_date": "2026-02-01",
+            "promised_date": "2026-02-10", "amount": "40.00"}  # fmt: skip
+    refused = api.post("/api/v1/promises/", {**body, "status": "broken"}, format="json")
+    assert refused.status_code == 400
+    response = api.post("/api/v1/promises/", body, format="json")
 
     # Then it is kept already
     assert response.status_code == 201
@@ -292,8 +304,10 @@ def test_customer_on_credit_hold_is_read_only(api, world):
         f"/api/v1/customers/{world.customer.pk}/", {"on_credit_hold": True}, format="json"
     )
 
-    assert response.status_code == 200
-    assert response.json()["on_credit_hold"] is False
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "unknown_field"
+    world.customer.refresh_from_db()
+    assert world.customer.on_credit_hold is False
 
 
 def test_duplicate_customer_external_id_is_400(api, world):

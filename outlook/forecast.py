@@ -785,3 +785,48 @@ def accuracy(scope: Scope, weeks: int = DEFAULT_WEEKS) -> ForecastAccuracy:
 def default_backtest_as_of(weeks: int) -> date:
     """The latest as-of date whose horizon is over: today − 7 × weeks − 1."""
     return today() - timedelta(days=7 * weeks + 1)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Backtests at several as-of dates: each date's result, and over all of them the pooled
+    WAPE (Σ over dates and weeks of |expected − actual| ÷ Σ actual, in %) and the mean of the
+    dates' WAPEs, for the forecast and both baselines (None when nothing was collected)."""
+
+    runs: tuple[ForecastAccuracy, ...]
+    pooled: dict[str, Decimal | None]
+    mean: dict[str, Decimal | None]
+
+
+METHODS = ("forecast", "due_date", "due_plus_average_late")
+
+
+def backtest(scopes: list[Scope], weeks: int = DEFAULT_WEEKS) -> Backtest:
+    """`accuracy` at each scope's end date, and the pooled and mean WAPE over all of them.
+
+    Raises:
+        ValidationError: horizon_not_over for a date whose horizon is not over.
+    """
+    runs = tuple(accuracy(scope, weeks) for scope in scopes)
+    pooled, mean = {}, {}
+    for method in METHODS:
+        pairs = [(getattr(w, method), w.actual) for run in runs for w in run.weeks]
+        pooled[method] = wape(pairs)
+        values = [getattr(run, f"wape_{method}") for run in runs]
+        values = [v for v in values if v is not None]
+        mean[method] = sum(values, Decimal(0)) / len(values) if values else None
+    return Backtest(runs, pooled, mean)
+
+
+def quarter_ends(first: date, last: date) -> list[date]:
+    """The calendar quarter ends from first to last, inclusive."""
+    ends = []
+    year, quarter = first.year, (first.month - 1) // 3
+    while True:
+        month = 3 * quarter + 3
+        end = date(year, month, 31 if month in (3, 12) else 30)
+        if end > last:
+            return ends
+        if end >= first:
+            ends.append(end)
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)

@@ -88,3 +88,17 @@ def book(db) -> Book:
     services.create_promise(p, promised_date=day(9), amount=D(300), created_date=day(-5))
     w = invoice(customer, "W", day(-60), 200)
     return Book(customer, x, y, z, p, w)
+
+
+@pytest.fixture
+def gql(make_client):
+    """`gql(query, variables, role="viewer")` posts to /graphql/ as that role; the JSON body."""
+
+    def run(query: str, variables: dict | None = None, role: str | None = "viewer") -> dict:
+        response = make_client(role).post(
+            "/graphql/", {"query": query, "variables": variables or {}}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return run

@@ -185,3 +185,12 @@ def test_viewers_may_read_and_anonymous_may_not(book, make_client):
     for path in ("/api/v1/kpis/dso-impact/", "/api/v1/forecast/", "/api/v1/forecast/accuracy/"):
         assert make_client("viewer").get(path, {"as_of": A.isoformat()}).status_code == 200
         assert make_client(None).get(path).status_code == 401
+
+
+def test_the_glossary_explains_the_reports(api, gql):
+    glossary = {entry["key"]: entry for entry in api.get("/api/v1/kpis/glossary/").json()}
+    keys = [e["key"] for e in gql("{ kpiGlossary { key } }")["data"]["kpiGlossary"]]
+
+    assert {"dso_impact", "cash_forecast", "forecast_accuracy"} <= set(glossary) & set(keys)
+    assert glossary["dso_impact"]["formula"].startswith("projected DSO = DSO − Σ levers")
+    assert glossary["forecast_accuracy"]["unit"] == "%"

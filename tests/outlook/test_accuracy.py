@@ -1,9 +1,11 @@
 """The backtest, on a history where the perfect forecast is known."""
 
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 from outlook import forecast
 from tests.factories import CustomerFactory, SegmentFactory
@@ -70,3 +72,40 @@ def test_nothing_collected_gives_null_wape(db):
     result = forecast.accuracy(forecast.forecast_scope(as_of=A), weeks=2)
 
     assert (result.wape_forecast, result.wape_due_date, result.actual_total) == (None, None, 0)
+
+
+def command(*args) -> str:
+    out = StringIO()
+    call_command("forecast_accuracy", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_prints_the_wape_table(punctual):
+    out = command("--as-of", A.isoformat(), "--weeks", "4")
+
+    assert "| 2026-03-31 | 450.00 | 400.00 | 0.0 % | 62.5 % | 12.5 % |" in out
+    assert "| **all dates, pooled** | | | **0.0 %** | 62.5 % | 12.5 % |" in out
+    assert "The forecast has the lowest WAPE at 1 of 1 dates." in out
+
+
+def test_the_command_backtests_every_quarter_end_of_the_history(punctual):
+    out = command("--weeks", "4")
+
+    # Invoices issued from 2025-10-02 to 2026-03-05 (quarter end 2026-03-31).
+    assert [line.split(" | ")[0] for line in out.splitlines() if line.startswith("| 20")] == [
+        "| 2025-12-31",
+        "| 2026-03-31",
+    ]
+
+
+def test_the_command_refuses_a_horizon_not_over(punctual):
+    with pytest.raises(CommandError, match="not over"):
+        command("--as-of", forecast.today().isoformat())
+
+
+def test_quarter_ends():
+    assert forecast.quarter_ends(date(2012, 1, 3), date(2012, 12, 30)) == [
+        date(2012, 3, 31),
+        date(2012, 6, 30),
+        date(2012, 9, 30),
+    ]

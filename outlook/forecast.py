@@ -10,14 +10,16 @@ invoice open at A, with open amount at A:
 
 - an open promise (made by A, promised date after A, not yet covered by cash applied since it
   was made) puts what is left of it, at most the open amount, on its promised date;
-- the rest is spread over the days after A like the cash of the customer's own history: every
-  application of the 12 months up to A, by days after its invoice's due date, weighted by its
-  amount. Only the part of that history later than the invoice already is counts (an invoice
-  20 days late at A is expected where the customer paid later than 20 days), so the invoice's
-  share on day A + n is the history's cash at lateness (A − due) + n over its cash later than
-  A − due. When the customer has fewer than `MIN_HISTORY` such applications, the segment's
-  history is used, then everyone's; when nothing in the history was ever that late, the
-  amount is expected after the horizon;
+- the rest is spread over the days after A like the customer's own history: every
+  application of the 12 months up to A, by days after its invoice's due date, each counting
+  once (how invoices settle, not how big they were). Only the part of that history later
+  than the invoice already is counts (an invoice 20 days late at A is expected where the
+  customer paid later than 20 days), so the invoice's share on day A + n is the history's
+  applications at lateness (A − due) + n over those later than A − due. The customer's
+  history weighs n ÷ (n + CREDIBILITY) for its n such applications, the rest of the weight
+  goes to its segment's history the same way, the rest of that to everyone's: a thin history
+  leans on the wider one instead of letting one payment decide an invoice's week. When
+  nothing in any history was ever that late, the amount is expected after the horizon;
 - an invoice under a dispute open at A follows, the same way, the history of disputed
   invoices (applications to invoices with a dispute opened by the application's date), and is
   reported as the `disputed` source;
@@ -26,9 +28,13 @@ invoice open at A, with open amount at A:
   the order date (the day after A at the earliest), due after the customer's payment terms,
   and paid like the customer's history (source `orders`).
 
-Everything after the last week, and what no history expects, is `after_horizon`, which is
-computed as open AR (plus open orders) minus the weeks, so the identity holds to the cent and
-the cents of rounding each week to two decimals land there.
+Everything after the last week, and what no history expects, is `after_horizon`: open AR
+(plus open orders) minus the weeks, each source of each week rounded to the cent by largest
+remainder, so the identity holds to the cent and no amount is negative.
+
+The baselines of the backtest come from the same statement: the open amount on the due date,
+and on the due date plus the customer's amount-weighted mean days late of the same history
+(its segment's, then everyone's, without any); a date on or before A counts in week 1.
 
 Query budget, whatever the data size and the number of weeks: the forecast is one SQL
 statement (common table expressions over the history, the open invoices and the orders; the

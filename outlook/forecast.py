@@ -1,4 +1,4 @@
-"""The 13-week cash forecast and its backtest (forecast accuracy).
+"""The 13-week cash forecast (its backtest is `outlook.backtest`).
 
 Plain functions taking a validated `Scope` and an as-of date A, returning frozen dataclasses
 with exact Decimals. REST (`outlook.api`) and GraphQL (`outlook.graphql`) only render them.
@@ -40,7 +40,7 @@ Query budget, whatever the data size and the number of weeks: the forecast is on
 statement (common table expressions over the history, the open invoices and the orders; the
 result is at most a few rows per week), plus one for the currency when the request names none,
 one to three for the trailing cash collected (`metrics.engine.compute`) and one for the
-time-to-invoice with orders. The backtest adds one query for the actual cash.
+time-to-invoice with orders.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from metrics import engine
-from metrics.expressions import DaysBetween, bucket
+from metrics.expressions import DaysBetween
 from metrics.scope import Period, Scope, build_scope, parse_date, today
 from o2c_api.money import CENT, ZERO, money_field
 from receivables import predicates
@@ -140,48 +140,6 @@ class CashForecast:
     after_horizon: Decimal
     average_weekly_collected: Decimal
     weeks: tuple[ForecastWeek, ...]
-
-
-@dataclass(frozen=True)
-class AccuracyWeek:
-    """Week k of a backtest: cash actually applied to the invoices open at as_of, and what
-    the forecast and the two baselines expected; errors are expected − actual."""
-
-    week: int
-    start: date
-    end: date
-    actual: Decimal
-    forecast: Decimal
-    due_date: Decimal
-    due_plus_average_late: Decimal
-
-    @property
-    def forecast_error(self) -> Decimal:
-        return self.forecast - self.actual
-
-    @property
-    def due_date_error(self) -> Decimal:
-        return self.due_date - self.actual
-
-    @property
-    def due_plus_average_late_error(self) -> Decimal:
-        return self.due_plus_average_late - self.actual
-
-
-@dataclass(frozen=True)
-class ForecastAccuracy:
-    """A backtest at `as_of`: per week and over the horizon, WAPE = Σ|expected − actual| ÷
-    Σ actual of the forecast and of both baselines, in % (None when nothing was collected)."""
-
-    scope: Scope
-    as_of: date
-    currency: str
-    open_ar: Decimal
-    actual_total: Decimal
-    wape_forecast: Decimal | None
-    wape_due_date: Decimal | None
-    wape_due_plus_average_late: Decimal | None
-    weeks: tuple[AccuracyWeek, ...]
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -277,17 +235,6 @@ def forecast_scope(
     if currencies:
         return replace(scope, currency=currencies.pop())
     return scope
-
-
-def _horizon_over(as_of: date, weeks: int) -> None:
-    last = as_of + timedelta(days=7 * weeks)
-    if last >= today():
-        raise _error(
-            "as_of",
-            f"The {weeks} weeks after {as_of} end on {last}, which is not over: a backtest "
-            "needs an as-of date whose horizon has passed.",
-            "horizon_not_over",
-        )
 
 
 # --- the querysets behind the forecast statement --------------------------------------------
@@ -445,7 +392,7 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
     Kinds: the sources (`promised`, `behaviour`, `disputed`, `orders`), the two baselines
     (`due_date`, `due_plus_average_late`), `open_ar` and `open_orders` (week 0). Week K + 1
     is after the horizon. `orders_after_days` is the mean time-to-invoice in whole days, or
-    None to leave the orders out. Source amounts are not rounded (see `_rounded`).
+    None to leave the orders out. Source amounts are not rounded (see `rounded`).
     """
     horizon = 7 * weeks
     after = weeks + 1
@@ -610,39 +557,40 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
     return sql, params
 
 
-def _decimal(value) -> Decimal:
+def to_decimal(value) -> Decimal:
     if value is None:
         return ZERO
     # SQLite answers floats: read through their shortest repr.
     return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
-def _run(
+def amounts(
     scope: Scope, as_of: date, weeks: int, orders_after_days: int | None = None
 ) -> dict[tuple[str, int], Decimal]:
-    """{(kind, week): amount} of `_statement`, sources unrounded, the rest to the cent."""
+    """{(kind, week): amount} of `_statement` (one query): the sources unrounded, the
+    baselines and totals to the cent. Shared with `outlook.backtest`."""
     sql, params = _statement(scope, as_of, weeks, orders_after_days)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    amounts: dict[tuple[str, int], Decimal] = {}
+    result: dict[tuple[str, int], Decimal] = {}
     for kind, week, amount in rows:
         key = (kind, int(week))
-        amounts[key] = amounts.get(key, ZERO) + _decimal(amount)
+        result[key] = result.get(key, ZERO) + to_decimal(amount)
     return {
         key: amount if key[0] in SOURCES else amount.quantize(CENT)
-        for key, amount in amounts.items()
+        for key, amount in result.items()
     }
 
 
 AFTER = ("after_horizon", 0)
 
 
-def _rounded(amounts: dict, weeks: int, total: Decimal) -> dict[tuple[str, int], Decimal]:
+def rounded(by_kind: dict, weeks: int, total: Decimal) -> dict[tuple[str, int], Decimal]:
     """The sources of weeks 1..K to the cent, by largest remainder: they and what is left
     (after the horizon) add up to `total` exactly, none negative."""
     keys = [(source, k) for k in range(1, weeks + 1) for source in SOURCES]
-    exact = {key: max(amounts.get(key, ZERO), ZERO) for key in keys}
+    exact = {key: max(by_kind.get(key, ZERO), ZERO) for key in keys}
     exact[AFTER] = max(total - sum(exact.values(), ZERO), ZERO)
     result = {key: value.quantize(CENT, ROUND_FLOOR) for key, value in exact.items()}
     cents = int((total - sum(result.values(), ZERO)) / CENT)
@@ -681,17 +629,17 @@ def cash_forecast(
             ("time_to_invoice_days", None, 1)
         ]
         orders_after = int((mean or Decimal(0)).to_integral_value())
-    amounts = _run(scope, as_of, weeks, orders_after)
-    open_ar = amounts.get(("open_ar", 0), ZERO)
-    open_orders = amounts.get(("open_orders", 0), ZERO)
-    rounded = _rounded(amounts, weeks, open_ar + open_orders)
+    by_kind = amounts(scope, as_of, weeks, orders_after)
+    open_ar = by_kind.get(("open_ar", 0), ZERO)
+    open_orders = by_kind.get(("open_orders", 0), ZERO)
+    sources_of = rounded(by_kind, weeks, open_ar + open_orders)
     trailing = Period(as_of - timedelta(days=7 * TRAILING_WEEKS - 1), as_of)
     collected = engine.compute(replace(scope, start=trailing.start), ["collected"], [trailing])[
         ("collected", None, 1)
     ]
     result_weeks = []
     for k in range(1, weeks + 1):
-        sources = SourceAmounts(*(rounded[(source, k)] for source in SOURCES))
+        sources = SourceAmounts(*(sources_of[(source, k)] for source in SOURCES))
         period = week_period(as_of, k)
         result_weeks.append(
             ForecastWeek(
@@ -700,7 +648,7 @@ def cash_forecast(
                 period.end,
                 sources.total,
                 sources,
-                amounts.get(("due_date", k), ZERO),
+                by_kind.get(("due_date", k), ZERO),
             )
         )
     expected = sum((w.expected for w in result_weeks), ZERO)
@@ -715,124 +663,3 @@ def cash_forecast(
         average_weekly_collected=((collected or ZERO) / TRAILING_WEEKS).quantize(CENT),
         weeks=tuple(result_weeks),
     )
-
-
-def _actuals(scope: Scope, as_of: date, weeks: int) -> dict[int, Decimal]:
-    """Cash applied in each week after as_of to the scope's invoices open at as_of."""
-    cuts = [as_of + timedelta(days=7 * k) for k in range(weeks + 1)]
-    rows = (
-        PaymentApplication.objects.filter(
-            predicates.open_at(as_of, "invoice")
-            & predicates.invoice_dimensions("invoice", **scope.filters()),
-            applied_date__gt=cuts[0],
-            applied_date__lte=cuts[-1],
-        )
-        .annotate(fc_week=bucket("applied_date", cuts))
-        .values("fc_week")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    return {row["fc_week"]: _decimal(row["amount"]).quantize(CENT) for row in rows}
-
-
-def wape(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
-    """Σ|expected − actual| ÷ Σ actual × 100 over (expected, actual) pairs, in %; None when
-    Σ actual is 0."""
-    actual = sum((a for _, a in pairs), ZERO)
-    if not actual:
-        return None
-    return sum((abs(e - a) for e, a in pairs), ZERO) / actual * 100
-
-
-def accuracy(scope: Scope, weeks: int = DEFAULT_WEEKS) -> ForecastAccuracy:
-    """Backtest the forecast made at the scope's end date (A) against the cash that came.
-
-    The forecast (without orders: the actual cash is the cash applied to the invoices open at
-    A) and the two baselines — every invoice paid on its due date, and on its due date plus
-    its customer's average days late (a date on or before A counts in week 1) — are computed
-    from the facts dated on or before A only.
-
-    Raises:
-        ValidationError: horizon_not_over when A + 7 × weeks is not before today.
-    """
-    as_of = scope.end
-    _horizon_over(as_of, weeks)
-    amounts = _run(scope, as_of, weeks)
-    open_ar = amounts.get(("open_ar", 0), ZERO)
-    rounded = _rounded(amounts, weeks, open_ar)
-    actual = _actuals(scope, as_of, weeks)
-    rows = []
-    for k in range(1, weeks + 1):
-        period = week_period(as_of, k)
-        rows.append(
-            AccuracyWeek(
-                k,
-                period.start,
-                period.end,
-                actual.get(k, ZERO),
-                sum((rounded[(source, k)] for source in SOURCES), ZERO),
-                amounts.get(("due_date", k), ZERO),
-                amounts.get(("due_plus_average_late", k), ZERO),
-            )
-        )
-    return ForecastAccuracy(
-        scope=scope,
-        as_of=as_of,
-        currency=scope.currency,
-        open_ar=open_ar,
-        actual_total=sum((r.actual for r in rows), ZERO),
-        wape_forecast=wape([(r.forecast, r.actual) for r in rows]),
-        wape_due_date=wape([(r.due_date, r.actual) for r in rows]),
-        wape_due_plus_average_late=wape([(r.due_plus_average_late, r.actual) for r in rows]),
-        weeks=tuple(rows),
-    )
-
-
-def default_backtest_as_of(weeks: int) -> date:
-    """The latest as-of date whose horizon is over: today − 7 × weeks − 1."""
-    return today() - timedelta(days=7 * weeks + 1)
-
-
-@dataclass(frozen=True)
-class Backtest:
-    """Backtests at several as-of dates: each date's result, and over all of them the pooled
-    WAPE (Σ over dates and weeks of |expected − actual| ÷ Σ actual, in %) and the mean of the
-    dates' WAPEs, for the forecast and both baselines (None when nothing was collected)."""
-
-    runs: tuple[ForecastAccuracy, ...]
-    pooled: dict[str, Decimal | None]
-    mean: dict[str, Decimal | None]
-
-
-METHODS = ("forecast", "due_date", "due_plus_average_late")
-
-
-def backtest(scopes: list[Scope], weeks: int = DEFAULT_WEEKS) -> Backtest:
-    """`accuracy` at each scope's end date, and the pooled and mean WAPE over all of them.
-
-    Raises:
-        ValidationError: horizon_not_over for a date whose horizon is not over.
-    """
-    runs = tuple(accuracy(scope, weeks) for scope in scopes)
-    pooled, mean = {}, {}
-    for method in METHODS:
-        pairs = [(getattr(w, method), w.actual) for run in runs for w in run.weeks]
-        pooled[method] = wape(pairs)
-        values = [getattr(run, f"wape_{method}") for run in runs]
-        values = [v for v in values if v is not None]
-        mean[method] = sum(values, Decimal(0)) / len(values) if values else None
-    return Backtest(runs, pooled, mean)
-
-
-def quarter_ends(first: date, last: date) -> list[date]:
-    """The calendar quarter ends from first to last, inclusive."""
-    ends = []
-    year, quarter = first.year, (first.month - 1) // 3
-    while True:
-        month = 3 * quarter + 3
-        end = date(year, month, 31 if month in (3, 12) else 30)
-        if end > last:
-            return ends
-        if end >= first:
-            ends.append(end)
-        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)

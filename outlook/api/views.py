@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from metrics.api.views import FILTER_PARAMETERS, SCOPE_PARAMETERS
 from metrics.scope import scope_from_params
 from o2c_api.api.permissions import CanViewKPIs
-from outlook import forecast, impact
+from outlook import backtest, forecast, impact
 from outlook.api import serializers
 
 LEVER_PARAMETERS = [
@@ -244,8 +244,8 @@ class ForecastAccuracyView(OutlookView):
         params = request.query_params
         weeks = forecast.parse_weeks(params.get("weeks"))
         scope = forecast.forecast_scope(
-            as_of=params.get("as_of") or forecast.default_backtest_as_of(weeks),
+            as_of=params.get("as_of") or backtest.default_backtest_as_of(weeks),
             **{name: params.get(name) for name in forecast.FILTERS},
         )
-        result = forecast.accuracy(scope, weeks)
+        result = backtest.accuracy(scope, weeks)
         return Response(serializers.ForecastAccuracySerializer(result).data)

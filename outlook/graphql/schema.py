@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from metrics.graphql.schema import run, scope_of
-from outlook import forecast, impact
+from outlook import backtest, forecast, impact
 from outlook.graphql.types import CashForecastType, DSOImpactType, ForecastAccuracyType
 
 
@@ -90,13 +90,13 @@ class Query:
         def resolve():
             horizon = forecast.parse_weeks(weeks)
             scope = forecast.forecast_scope(
-                as_of=as_of or forecast.default_backtest_as_of(horizon),
+                as_of=as_of or backtest.default_backtest_as_of(horizon),
                 rep=rep,
                 segment=segment,
                 customer=customer,
                 product_line=product_line,
                 currency=currency,
             )
-            return ForecastAccuracyType.of(forecast.accuracy(scope, horizon))
+            return ForecastAccuracyType.of(backtest.accuracy(scope, horizon))
 
         return run(info, resolve)

@@ -12,7 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from metrics.graphql.types import ScopeType, number
-from outlook import forecast, impact
+from outlook import backtest, forecast, impact
 
 
 @strawberry.type(name="DsoLever", description="A lever: days sooner for a share of credit sales.")
@@ -179,7 +179,7 @@ class ForecastAccuracyType:
     weeks: list[AccuracyWeekType]
 
     @classmethod
-    def of(cls, result: forecast.ForecastAccuracy) -> ForecastAccuracyType:
+    def of(cls, result: backtest.ForecastAccuracy) -> ForecastAccuracyType:
         return cls(
             as_of=result.as_of,
             currency=result.currency,

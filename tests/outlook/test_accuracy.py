@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from outlook import forecast
+from outlook import backtest, forecast
 from tests.factories import CustomerFactory, SegmentFactory
 from tests.metrics.conftest import D, pay
 from tests.outlook.conftest import A, day, invoice, paid_late
@@ -36,7 +36,7 @@ def punctual(db):
 
 
 def test_the_forecast_is_perfect_where_the_answer_is_known(punctual):
-    result = forecast.accuracy(forecast.forecast_scope(as_of=A), weeks=4)
+    result = backtest.accuracy(forecast.forecast_scope(as_of=A), weeks=4)
 
     assert [(str(w.actual), str(w.forecast)) for w in result.weeks] == [
         ("300.00", "300.00"),
@@ -59,17 +59,17 @@ def test_the_forecast_is_perfect_where_the_answer_is_known(punctual):
 
 
 def test_a_horizon_not_over_is_refused(punctual):
-    as_of = forecast.today() - timedelta(days=7 * 13)
+    as_of = backtest.today() - timedelta(days=7 * 13)
 
     with pytest.raises(ValidationError) as error:
-        forecast.accuracy(forecast.forecast_scope(as_of=as_of), weeks=13)
+        backtest.accuracy(forecast.forecast_scope(as_of=as_of), weeks=13)
 
     assert error.value.error_dict["as_of"][0].code == "horizon_not_over"
-    assert forecast.default_backtest_as_of(13) == as_of - timedelta(days=1)
+    assert backtest.default_backtest_as_of(13) == as_of - timedelta(days=1)
 
 
 def test_nothing_collected_gives_null_wape(db):
-    result = forecast.accuracy(forecast.forecast_scope(as_of=A), weeks=2)
+    result = backtest.accuracy(forecast.forecast_scope(as_of=A), weeks=2)
 
     assert (result.wape_forecast, result.wape_due_date, result.actual_total) == (None, None, 0)
 
@@ -100,11 +100,11 @@ def test_the_command_backtests_every_quarter_end_of_the_history(punctual):
 
 def test_the_command_refuses_a_horizon_not_over(punctual):
     with pytest.raises(CommandError, match="not over"):
-        command("--as-of", forecast.today().isoformat())
+        command("--as-of", backtest.today().isoformat())
 
 
 def test_quarter_ends():
-    assert forecast.quarter_ends(date(2012, 1, 3), date(2012, 12, 30)) == [
+    assert backtest.quarter_ends(date(2012, 1, 3), date(2012, 12, 30)) == [
         date(2012, 3, 31),
         date(2012, 6, 30),
         date(2012, 9, 30),

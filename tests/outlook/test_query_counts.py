@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from outlook import forecast, impact
+from outlook import backtest, forecast, impact
 from receivables import services
 from tests.factories import CustomerFactory, OrderFactory, SegmentFactory
 from tests.metrics.conftest import D, pay, scope
@@ -44,7 +44,7 @@ def costs() -> tuple[int, int, int, int]:
     return (
         count(lambda: run_forecast(False)),
         count(lambda: run_forecast(True)),
-        count(lambda: forecast.accuracy(forecast.forecast_scope(as_of=A), 13)),
+        count(lambda: backtest.accuracy(forecast.forecast_scope(as_of=A), 13)),
         count(
             lambda: impact.dso_impact(
                 scope(A - timedelta(days=29), A), impact.levers(invoice_lag_days="3")

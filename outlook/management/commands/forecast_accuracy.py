@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max, Min
 
 from o2c_api.api.exceptions import django_validation_errors
-from outlook import forecast
+from outlook import backtest, forecast
 from receivables import predicates
 from receivables.models import Invoice
 
@@ -47,20 +47,20 @@ class Command(BaseCommand):
             if span["first"] is None:
                 raise CommandError("No invoices: nothing to backtest.")
             # Up to the quarter end of the last invoice, when its horizon is over.
-            last_quarter_end = forecast.quarter_ends(span["last"], span["last"] + timedelta(92))[0]
-            dates = forecast.quarter_ends(
-                span["first"], min(last_quarter_end, forecast.default_backtest_as_of(weeks))
+            last_quarter_end = backtest.quarter_ends(span["last"], span["last"] + timedelta(92))[0]
+            dates = backtest.quarter_ends(
+                span["first"], min(last_quarter_end, backtest.default_backtest_as_of(weeks))
             )
         try:
             for currency in currencies:
                 scopes = [forecast.forecast_scope(as_of=d, currency=currency) for d in dates]
-                self.table(currency, weeks, forecast.backtest(scopes, weeks))
+                self.table(currency, weeks, backtest.backtest(scopes, weeks))
         except ValidationError as exc:
             raise CommandError(
                 "; ".join(e["message"] for e in django_validation_errors(exc))
             ) from exc
 
-    def table(self, currency: str, weeks: int, result: forecast.Backtest) -> None:
+    def table(self, currency: str, weeks: int, result: backtest.Backtest) -> None:
         write = self.stdout.write
         write(
             f"{currency}, {weeks} weeks; WAPE = Σ|expected − actual| ÷ Σ actual (lower is better)"

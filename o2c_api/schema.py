@@ -26,6 +26,9 @@ except ModuleNotFoundError as exc:
     if exc.name not in ("metrics.graphql", "metrics.graphql.schema"):
         raise
 
+# The worklist app's fields (risk, riskBacktest, worklist).
+APP_SCHEMAS.append(import_module("worklist.graphql.schema"))
+
 QUERIES = [module.Query for module in APP_SCHEMAS]
 MUTATIONS = [module.Mutation for module in APP_SCHEMAS if hasattr(module, "Mutation")]
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "receivables",
     "metrics",
     "outlook",
+    "worklist",
 ]
 
 MIDDLEWARE = [

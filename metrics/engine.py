@@ -37,7 +37,17 @@ from django.utils.timezone import get_current_timezone
 
 from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
-from metrics.definitions import COUNTBACK, KEYS, KPI, KPIS, LEDGER, Inputs, countback_dates, ratio
+from metrics.definitions import (
+    COUNTBACK,
+    KEYS,
+    KPI,
+    KPIS,
+    LEDGER,
+    REPORTS,
+    Inputs,
+    countback_dates,
+    ratio,
+)
 from metrics.scope import Period, Scope, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api.money import ZERO
@@ -726,7 +736,8 @@ COMMON_CHOICES = (
 
 
 def glossary() -> tuple[GlossaryEntry, ...]:
-    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices.
+    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices;
+    then the forward-looking reports (`metrics.definitions.REPORTS`).
 
     Owner and playbook come from the default (segment-less) threshold (one query).
     """
@@ -745,6 +756,21 @@ def glossary() -> tuple[GlossaryEntry, ...]:
                 threshold.owner if threshold else "",
                 threshold.playbook_url if threshold else "",
                 kpi.choices + COMMON_CHOICES,
+            )
+        )
+    # The forward-looking reports (computed by the outlook app) have no thresholds.
+    for report in REPORTS.values():
+        entries.append(
+            GlossaryEntry(
+                report.key,
+                report.label,
+                report.explanation,
+                report.formula,
+                report.unit,
+                None,
+                "",
+                "",
+                report.choices,
             )
         )
     return tuple(entries)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "accounts",
     "receivables",
     "metrics",
+    "outlook",
+    "worklist",
 ]
 
 MIDDLEWARE = [

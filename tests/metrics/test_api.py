@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from metrics.definitions import KEYS
+from metrics.definitions import KEYS, REPORTS
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tests.metrics.test_worked_examples import make_april
 
@@ -285,7 +285,7 @@ def test_funnel_time_to_invoice_and_glossary_shapes(api):
         [],
     )
     glossary = api.get("/api/v1/kpis/glossary/").json()
-    assert [entry["key"] for entry in glossary] == list(KEYS)
+    assert [entry["key"] for entry in glossary] == list(KEYS) + list(REPORTS)
     dso = glossary[list(KEYS).index("dso")]
     assert dso["formula"] == "AR(end) / Credit sales(P) × N"
     assert (dso["unit"], dso["better"], dso["owner"]) == ("days", "lower", "Controller")

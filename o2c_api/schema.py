@@ -27,6 +27,9 @@ except ModuleNotFoundError as exc:
         raise
 APP_SCHEMAS.append(import_module("outlook.graphql.schema"))
 
+# The worklist app's fields (risk, riskBacktest, worklist).
+APP_SCHEMAS.append(import_module("worklist.graphql.schema"))
+
 QUERIES = [module.Query for module in APP_SCHEMAS]
 MUTATIONS = [module.Mutation for module in APP_SCHEMAS if hasattr(module, "Mutation")]
 

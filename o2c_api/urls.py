@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("receivables.api.urls")),
     path("", include("metrics.api.urls")),
     path("", include("outlook.api.urls")),
+    path("", include("worklist.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 """GraphQL types of the cash outlook: each renders an `outlook` dataclass, no arithmetic here.
 
 Money is the `Decimal` scalar (a decimal string, as in REST); days and percentages are Floats
-rounded to two decimals (`metrics.graphql.types.number`), as for the KPIs.
+rounded to two decimals (`number`), as for the KPIs.
 """
 
 from __future__ import annotations
@@ -11,8 +11,15 @@ from decimal import Decimal
 
 import strawberry
 
-from metrics.graphql.types import ScopeType, number
+from metrics.graphql.types import ScopeType
+from metrics.thresholds import rendered
 from outlook import backtest, forecast, impact
+
+
+def number(value) -> float | None:
+    """Days and percentages: rounded as the spec says (`rendered`), as a JSON number."""
+    value = rendered(value)
+    return None if value is None else float(value)
 
 
 @strawberry.type(name="DsoLever", description="A lever: days sooner for a share of credit sales.")

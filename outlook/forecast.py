@@ -552,7 +552,11 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
     ]
     if orders_after_days is not None:
         selects.append("SELECT 'open_orders', 0, SUM(q_left) FROM open_ord")
-    sql = "WITH " + ", ".join(cte for cte, _ in ctes) + " " + " UNION ALL ".join(selects)
+    # MATERIALIZED (PostgreSQL 12+, SQLite 3.35+): each step is computed once. Inlined, a
+    # step read by a join was re-run for every row of the other side, because the estimates
+    # over these aggregates are one row and the planner picks nested loops.
+    materialized = [cte.replace(" AS (", " AS MATERIALIZED (", 1) for cte, _ in ctes]
+    sql = "WITH " + ", ".join(materialized) + " " + " UNION ALL ".join(selects)
     params = [param for _, cte_params in ctes for param in cte_params]
     return sql, params
 

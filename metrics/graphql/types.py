@@ -16,7 +16,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from metrics import engine
-from metrics.definitions import KPIS
+from metrics.definitions import KPIS, REPORTS
 from metrics.render import currency_of, measure
 from metrics.scope import COMPARES, INTERVALS, Scope
 from metrics.thresholds import rendered
@@ -33,6 +33,13 @@ def _enum(name: str, values, description: str):
 
 
 KpiKey = _enum("KpiKey", KPIS, "A KPI of the spec (REST's key in upper case).")
+# The glossary also explains the forward-looking reports (the outlook app's), which are not
+# KPIs: no series or breakdown takes their keys.
+KpiGlossaryKey = _enum(
+    "KpiGlossaryKey",
+    (*KPIS, *REPORTS),
+    "A KPI or forward-looking report of the spec (REST's key in upper case).",
+)
 KpiInterval = _enum("KpiInterval", INTERVALS, "How a series splits its period.")
 KpiGroupBy = _enum(
     "KpiGroupBy", ("rep", "segment", "product_line", "customer"), "A breakdown dimension."
@@ -357,7 +364,7 @@ class TimeToInvoiceType:
 
 @strawberry.type(name="KpiGlossaryEntry")
 class GlossaryEntryType:
-    key: KpiKey
+    key: KpiGlossaryKey
     label: str
     explanation: str
     formula: str
@@ -370,7 +377,7 @@ class GlossaryEntryType:
     @classmethod
     def of(cls, entry: engine.GlossaryEntry) -> GlossaryEntryType:
         return cls(
-            key=KpiKey(entry.key),
+            key=KpiGlossaryKey(entry.key),
             label=entry.label,
             explanation=entry.explanation,
             formula=entry.formula,

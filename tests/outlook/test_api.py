@@ -10,7 +10,7 @@ from tests.outlook.test_impact import sixty  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
-SCOPE = "scope { start end rep segment customer productLine currency }"
+SCOPE = "scope { start end partial rep segment customer productLine currency }"
 FILTERS = "filters { rep segment customer productLine }"
 DSO_IMPACT = f"""query($start: Date, $end: Date, $invoiceLagDays: String, $paymentLagDays: String,
     $paymentLagShare: String, $scenario: [String!], $currency: String) {{
@@ -189,7 +189,7 @@ def test_viewers_may_read_and_anonymous_may_not(book, make_client):
 
 def test_the_glossary_explains_the_reports(api, gql):
     glossary = {entry["key"]: entry for entry in api.get("/api/v1/kpis/glossary/").json()}
-    keys = [e["key"] for e in gql("{ kpiGlossary { key } }")["data"]["kpiGlossary"]]
+    keys = [e["key"].lower() for e in gql("{ kpiGlossary { key } }")["data"]["kpiGlossary"]]
 
     assert {"dso_impact", "cash_forecast", "forecast_accuracy"} <= set(glossary) & set(keys)
     assert glossary["dso_impact"]["formula"].startswith("projected DSO = DSO − Σ levers")

@@ -9,7 +9,7 @@ from dashboard import services
 from dashboard.api.serializers import AnnotationSerializer, HuddleActionSerializer
 from dashboard.filtersets import AnnotationFilterSet, HuddleActionFilterSet
 from dashboard.models import Annotation, HuddleAction
-from o2c_api.api.idempotency import IdempotentCreateMixin
+from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 
 READ_AND_WRITE = ["get", "post", "patch", "head", "options"]
 
@@ -39,7 +39,9 @@ class HuddleActionViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses=HuddleActionSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def complete(self, request, pk=None):
-        """Mark the action done today (400 `action_already_done` if it is done already)."""
+        """Mark the action done today (400 `action_already_done` if it is done already; a
+        retry with the same Idempotency-Key replays the first answer instead)."""
         done = services.complete_action(self.get_object())
         return Response(self.get_serializer(done).data)

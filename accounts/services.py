@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.errors import ErrorCode
 from accounts.models import Customer
 
 
@@ -35,7 +36,7 @@ def set_credit_hold(customer: Customer, on_hold: bool) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.on_credit_hold == on_hold:
         state = "already on credit hold" if on_hold else "not on credit hold"
-        raise ValidationError(f"{customer.name} is {state}.", code="credit_hold_unchanged")
+        raise ValidationError(f"{customer.name} is {state}.", code=ErrorCode.CREDIT_HOLD_UNCHANGED)
     customer.on_credit_hold = on_hold
     customer.save(update_fields=["on_credit_hold", "updated_at"])
     return customer

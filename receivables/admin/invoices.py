@@ -16,8 +16,23 @@ from receivables.admin.inlines import (
 from receivables.models import Adjustment, CollectionActivity, Invoice, Order
 
 
+class OrderForm(ServiceAdminForm):
+    """Currency and rep may be left empty: `create_order` takes the customer's."""
+
+    currency = forms.ChoiceField(
+        choices=[("", "The customer's currency")] + CURRENCY_CHOICES, required=False
+    )
+
+    class Meta:
+        model = Order
+        fields = "__all__"
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceAdmin):
+    """Orders are booked with `create_order` and changed with `update_order`."""
+
+    form = OrderForm
     list_display = (
         "number",
         "customer",
@@ -33,6 +48,15 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep", "opportunity")
     date_hierarchy = "order_date"
+
+    def save_with_service(self, request, form, change):
+        if not change:
+            return services.create_order(**form.cleaned_data)
+        fields = [f.name for f in Order._meta.concrete_fields if f.editable]
+        changes = changes_from(form, fields)
+        if "currency" in changes and not changes["currency"]:
+            changes["currency"] = form.instance.customer.currency
+        return services.update_order(form.instance, **changes)
 
 
 class InvoiceForm(ServiceAdminForm):
@@ -181,15 +205,28 @@ class InvoiceAdmin(ServiceAdmin):
 
     def save_formset(self, request, form, formset, change):
         # Activities logged on the invoice page belong to the invoice's customer.
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if isinstance(instance, CollectionActivity) and instance.customer_id is None:
-                instance.customer_id = form.instance.customer_id
-                instance.created_by = request.user
-            instance.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
-        formset.save_m2m()
+        if formset.model is not CollectionActivity:
+            super().save_formset(request, form, formset, change)
+            return
+        for activity_form in formset.forms:
+            if activity_form in formset.deleted_forms or not activity_form.has_changed():
+                continue
+            data = {
+                field: activity_form.cleaned_data[field]
+                for field in activity_form.changed_data
+                if field in activity_form.cleaned_data
+            }
+            if activity_form.instance.pk is None:
+                services.create_activity(
+                    customer=form.instance.customer,
+                    invoice=form.instance,
+                    user=request.user,
+                    **data,
+                )
+            else:
+                services.update_activity(activity_form.instance, **data)
+        for activity in formset.deleted_objects:
+            services.delete_activity(activity)
 
 
 @admin.register(Adjustment)

@@ -8,7 +8,6 @@ and annotations, never from a query per row.
 
 from rest_framework import serializers
 
-from o2c_api.api.serializers import CleanModelSerializer
 from receivables import services
 from receivables.models import (
     Adjustment,
@@ -22,8 +21,8 @@ from receivables.models import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class OrderSerializer(CleanModelSerializer):
-    """A booked sale. Without a rep it takes the customer's rep when saved."""
+class OrderSerializer(serializers.ModelSerializer):
+    """A booked sale. Without a currency or a rep it takes the customer's when saved."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
@@ -235,7 +234,7 @@ class PromiseUpdateSerializer(PromiseSerializer):
         read_only_fields = [f for f in PromiseSerializer.Meta.fields if f != "notes"]
 
 
-class ActivitySerializer(CleanModelSerializer):
+class ActivitySerializer(serializers.ModelSerializer):
     """A reminder, email, call, SMS or note; `invoice`, when given, is the customer's."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)

@@ -62,6 +62,14 @@ class OrderViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["-order_date", "-id"]
     http_method_names = READ_AND_WRITE
 
+    def perform_create(self, serializer):
+        serializer.instance = services.create_order(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_order(
+            serializer.instance, **serializer.validated_data
+        )
+
 
 INVOICE_EXAMPLE = {
     "customer": 12,
@@ -322,5 +330,14 @@ class ActivityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["-occurred_at", "-id"]
 
     def perform_create(self, serializer):
-        user = self.request.user
-        serializer.save(created_by=user if user.is_authenticated else None)
+        serializer.instance = services.create_activity(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_activity(
+            serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_activity(instance)

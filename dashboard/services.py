@@ -6,6 +6,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from dashboard.errors import ErrorCode
 from dashboard.models import Annotation, HuddleAction
 from metrics.definitions import KPIS
 from metrics.scope import today
@@ -13,7 +14,9 @@ from metrics.scope import today
 
 def _check_kpi(kpi: str) -> None:
     if kpi and kpi not in KPIS:
-        raise ValidationError({"kpi": ValidationError(f"Unknown KPI {kpi!r}.", "unknown_kpi")})
+        raise ValidationError(
+            {"kpi": ValidationError(f"Unknown KPI {kpi!r}.", ErrorCode.UNKNOWN_KPI)}
+        )
 
 
 @transaction.atomic
@@ -95,7 +98,7 @@ def complete_action(action: HuddleAction, done_date: date | None = None) -> Hudd
     if action.status == HuddleAction.Status.DONE:
         raise ValidationError(
             f"The action {action.title!r} was already done on {action.done_date}.",
-            code="action_already_done",
+            code=ErrorCode.ACTION_ALREADY_DONE,
         )
     action.status = HuddleAction.Status.DONE
     action.done_date = done_date or today()

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard import demo as dashboard_demo
 from dashboard.models import Annotation, HuddleAction
 from receivables import demo
 from tests.browser.conftest import console_errors, foreign_requests, screenshot
@@ -92,6 +93,7 @@ def test_graphiql_runs_a_query(browser, live_server, login, demo_data):
 
 
 def test_dashboard_drilldown_to_invoices_and_back(browser, live_server, login, demo_data):
+    dashboard_demo.seed(date.today())  # the demo's notes and huddle action, for the screenshot
     login(browser, UserFactory(username="viewer-dash", role="viewer"))
     browser.get(live_server.url + "/dashboard/")
 
@@ -108,6 +110,7 @@ def test_dashboard_drilldown_to_invoices_and_back(browser, live_server, login, d
     assert "USD" in browser.find_element(By.CSS_SELECTOR, "#tile-ar_balance .value").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#trends svg.chart path.line")) == 7
     assert browser.find_elements(By.CSS_SELECTOR, "#aging tbody tr")
+    browser.set_window_size(1400, 1500)
     screenshot(browser, "dashboard")
 
     browser.find_element(By.CSS_SELECTOR, "#tile-dso h3 a").click()

@@ -10,18 +10,23 @@ from rest_framework.views import APIView
 
 from accounts.api.urls import router as accounts_router
 from dashboard.api.urls import router as dashboard_router
-from metrics.api.urls import urlpatterns as kpi_urls
+from metrics.api.urls import urlpatterns as metrics_urls
+from outlook.api.urls import urlpatterns as outlook_urls
 from receivables.api.urls import router as receivables_router
+from worklist.api.urls import urlpatterns as worklist_urls
 
 ROUTERS = (accounts_router, receivables_router, dashboard_router)
+# The endpoints that are not resources: KPIs (paths under kpis/) and the other reports.
+ENDPOINTS = (*metrics_urls, *outlook_urls, *worklist_urls)
 # The KPI routes that take a KPI key are listed with this one as the example.
 EXAMPLE_KPI = "dso"
 
 
 class APIRootView(APIView):
-    """The o2c-api REST API, version 1. Every list takes `?limit=&offset=`, `?ordering=`,
-    `?search=` and its own filters; the KPI endpoints take the scope parameters `start`,
-    `end`, `rep`, `segment`, `customer`, `product_line` and `currency`. The OpenAPI schema
+    """The o2c-api REST API, version 1: resources, KPIs and reports. Every list takes
+    `?limit=&offset=`, `?ordering=`, `?search=` and its own filters; the KPI endpoints take
+    the scope parameters `start`, `end`, `rep`, `segment`, `customer`, `product_line` and
+    `currency`. The OpenAPI schema
     is at /api/schema/, its Swagger UI at /api/docs/ and ReDoc at /api/redoc/."""
 
     # Only links: nothing of the data is shown, so no role is needed to read it.
@@ -37,13 +42,10 @@ class APIRootView(APIView):
             for router in ROUTERS
             for prefix, _viewset, basename in router.registry
         )
-        kpis = OrderedDict(
-            (
-                str(pattern.pattern).replace("<str:key>", EXAMPLE_KPI).rstrip("/"),
-                link(pattern.name, EXAMPLE_KPI)
-                if "<str:key>" in str(pattern.pattern)
-                else link(pattern.name),
-            )
-            for pattern in kpi_urls
-        )
-        return Response(OrderedDict(resources=resources, kpis=kpis))
+        kpis, reports = OrderedDict(), OrderedDict()
+        for pattern in ENDPOINTS:
+            route = str(pattern.pattern)
+            args = (EXAMPLE_KPI,) if "<str:key>" in route else ()
+            name = route.replace("<str:key>", EXAMPLE_KPI).rstrip("/")
+            (kpis if route.startswith("kpis/") else reports)[name] = link(pattern.name, *args)
+        return Response(OrderedDict(resources=resources, kpis=kpis, reports=reports))

@@ -251,6 +251,15 @@ def test_the_api_root_lists_every_resource_and_kpi_endpoint(make_client):
         "kpis/reminder-funnel": "http://testserver/api/v1/kpis/reminder-funnel/",
         "kpis/time-to-invoice": "http://testserver/api/v1/kpis/time-to-invoice/",
         "kpis/glossary": "http://testserver/api/v1/kpis/glossary/",
+        "kpis/series": "http://testserver/api/v1/kpis/series/",
         "kpis/dso/series": "http://testserver/api/v1/kpis/dso/series/",
         "kpis/dso/breakdown": "http://testserver/api/v1/kpis/dso/breakdown/",
+        "kpis/dso-impact": "http://testserver/api/v1/kpis/dso-impact/",
+    }
+    assert body["reports"] == {
+        "forecast": "http://testserver/api/v1/forecast/",
+        "forecast/accuracy": "http://testserver/api/v1/forecast/accuracy/",
+        "risk": "http://testserver/api/v1/risk/",
+        "risk/backtest": "http://testserver/api/v1/risk/backtest/",
+        "worklist": "http://testserver/api/v1/worklist/",
     }

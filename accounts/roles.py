@@ -1,16 +1,24 @@
 """API roles as Django groups, and the permissions each one holds.
 
-`viewer` reads everything and the KPIs; `collector` also writes disputes, promises and
-activities; `integration` also writes customers, opportunities, orders, invoices, adjustments,
-payments and applications; `admin` holds every permission of the domain apps.
+`viewer` reads everything and the KPIs; `collector` also writes disputes, promises,
+activities, dashboard annotations and huddle actions; `integration` also writes customers,
+opportunities, orders, invoices, adjustments, payments and applications; `admin` holds
+every permission of the domain apps.
 """
 
 from django.apps import apps as global_apps
 
-DOMAIN_APPS = ("accounts", "receivables", "metrics")
+DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard")
 ROLES = ("viewer", "collector", "integration", "admin")
 
-COLLECTOR_MODELS = ("dispute", "promisetopay", "collectionactivity")
+# Annotations and huddle actions (dashboard) are written by the people who run the huddles.
+COLLECTOR_MODELS = (
+    "dispute",
+    "promisetopay",
+    "collectionactivity",
+    "annotation",
+    "huddleaction",
+)
 INTEGRATION_MODELS = (
     "customer",
     "opportunity",

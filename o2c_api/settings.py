@@ -67,18 +67,22 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "corsheaders",
     "strawberry_django",
     "o2c_api",
     "accounts",
     "receivables",
     "metrics",
+    "dashboard",
     "outlook",
     "worklist",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files (docs, GraphiQL, dashboard) in production too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware and authentication: a preflight is answered here.
     "corsheaders.middleware.CorsMiddleware",
@@ -225,6 +229,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a `status` (or `kind`, `resolution`) with its own choices: name each.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "receivables.models.Order.Status",

@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.tokens import issue_token
+from dashboard import demo as dashboard_demo
+from metrics.scope import today
 from receivables import demo
 
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if demo.domain_is_empty():
             result = demo.seed(customers=customers, seed=seed)
+            dashboard_demo.seed(today())
             self.stdout.write(
                 f"Seeded {result.counts['customer']} customers, {result.counts['invoice']} "
                 f"invoices, {result.counts['payment']} payments in {result.seconds:.1f}s."
@@ -49,11 +52,13 @@ class Command(BaseCommand):
                 "\n".join(
                     (
                         "",
+                        f"Dashboard:  http://{addrport}/dashboard/  (log in as the admin below)",
                         f"Admin:      http://{addrport}/admin/  user admin  password {password}",
                         f"API token:  {token}  (role admin)",
                         f"Try:        curl -H 'Authorization: Token {token}' "
                         f"http://{addrport}/api/v1/invoices/",
-                        f"API docs:   http://{addrport}/api/docs/",
+                        f"API docs:   http://{addrport}/api/docs/  (ReDoc /api/redoc/, "
+                        f"GraphiQL /graphql/)",
                         "",
                     )
                 )

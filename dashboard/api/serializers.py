@@ -1,0 +1,66 @@
+"""Serializers of annotations and huddle actions; writes go through `dashboard.services`."""
+
+from rest_framework import serializers
+
+from dashboard import services
+from dashboard.models import Annotation, HuddleAction
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    """A dated note on the trend lines, optionally for one rep or segment."""
+
+    rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
+    segment_name = serializers.CharField(source="segment.name", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "note_date",
+            "text",
+            "rep",
+            "rep_name",
+            "segment",
+            "segment_name",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def create(self, validated_data):
+        return services.create_annotation(**validated_data, created_by=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return services.update_annotation(instance, **validated_data)
+
+
+class HuddleActionSerializer(serializers.ModelSerializer):
+    """An action from a KPI huddle. `status` and `done_date` change through `.../complete/`."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = HuddleAction
+        fields = [
+            "id",
+            "title",
+            "kpi",
+            "context",
+            "owner",
+            "due_date",
+            "definition_of_done",
+            "status",
+            "done_date",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "done_date", "created_at", "updated_at"]
+
+    def create(self, validated_data):
+        return services.create_action(**validated_data, created_by=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return services.update_action(instance, **validated_data)

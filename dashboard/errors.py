@@ -1,0 +1,16 @@
+"""The error codes of the dashboard app (annotations, huddle actions).
+
+Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
+`OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
+Values are stable: a client may rely on them.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """A machine-readable reason a write was refused."""
+
+    ACTION_ALREADY_DONE = "action_already_done"
+    # The same code as the KPI engine's for a key it does not know.
+    UNKNOWN_KPI = "unknown_kpi"

@@ -1,0 +1,669 @@
+"""The server-rendered pages: landing page, KPI dashboard, drilldowns, huddle actions.
+
+Every number comes from the KPI engine (`metrics.engine`), as for REST and GraphQL; these
+views only choose the scope, lay the results out and draw them. Each page costs a fixed
+number of queries whatever the data (tests/dashboard/test_query_counts.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Customer, SalesRep, Segment
+from dashboard import charts, services
+from dashboard.filters import PRESETS, Filters, parse_filters
+from dashboard.models import Annotation, HuddleAction
+from metrics import engine
+from metrics.definitions import KPIS
+from metrics.scope import INTERVALS, Period, today
+from metrics.thresholds import format_number, rendered, unit_suffix, worsened
+from o2c_api.admin import error_text
+from o2c_api.money import CURRENCIES
+from receivables import predicates
+from receivables.models import Invoice
+
+# The tiles, in reading order: cash first, then the process KPIs that drive it.
+HEADLINE = (
+    "ar_balance",
+    "past_due_ar",
+    "dso",
+    "cei",
+    "first_pass_yield",
+    "dispute_rate",
+    "cash_application_match_rate",
+)
+STATUS_LABELS = {"green": "On target", "amber": "Watch", "red": "Off target", None: "No target"}
+GROUP_LABELS = {
+    "rep": "Rep",
+    "segment": "Segment",
+    "product_line": "Product line",
+    "customer": "Customer",
+}
+BUCKET_LABELS = {
+    "current": "Not yet due",
+    "1_30": "1–30 days",
+    "31_60": "31–60 days",
+    "61_90": "61–90 days",
+    "over_90": "Over 90 days",
+}
+# KPIs about the invoices issued in the period drill down to those; the others to the
+# invoices open at the period's end.
+ISSUED_KPIS = {"first_pass_yield", "dispute_rate", "time_to_invoice_days"}
+INVOICE_ROWS = 200
+OPEN_ACTIONS = 50
+
+
+# --- access and helpers --------------------------------------------------------------------
+
+
+def kpi_viewer_only(view):
+    """Logged-in users with the KPI permission (viewer role and above); others to the login."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not request.user.has_perm("metrics.view_kpis"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def shown(value: Decimal | None, unit: str, currency: str) -> str:
+    """A KPI value as a person reads it: `48.9 days`, `12,500.00 USD`, `—` without a value."""
+    if value is None:
+        return "—"
+    return f"{format_number(value, unit)}{unit_suffix(unit, currency)}"
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+    """A CSV download; Decimals are written exactly (no rounding, no thousands separator)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return response
+
+
+def invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """A page that names what is wrong with the URL's filters (400), with a way back."""
+    return render(
+        request,
+        "dashboard/invalid.html",
+        {"message": error_text(error), "codes": sorted(_codes(error))},
+        status=400,
+    )
+
+
+def _codes(error: ValidationError) -> set[str]:
+    if hasattr(error, "error_dict"):
+        return {e.code for errors in error.error_dict.values() for e in errors}
+    return {e.code for e in error.error_list}
+
+
+def filter_options() -> dict:
+    """The choices of the filter bar: reps, segments, product lines (three queries)."""
+    return {
+        "reps": list(SalesRep.objects.order_by("name").values_list("pk", "name")),
+        "segments": list(Segment.objects.order_by("name").values_list("pk", "name")),
+        # The distinct product lines invoiced, read from the (product_line, issue_date) index.
+        "product_lines": [
+            line
+            for line in Invoice.objects.order_by("product_line")
+            .values_list("product_line", flat=True)
+            .distinct()
+            if line
+        ],
+        "currencies": CURRENCIES,
+        "presets": PRESETS,
+        "intervals": INTERVALS,
+    }
+
+
+def visible_notes(filters: Filters, period: Period) -> list[Annotation]:
+    """The annotations drawn on this view's charts: everyone's, and those of the filtered
+    rep or segment (all of them when the view is not filtered by rep or segment)."""
+    scope = filters.scope
+    notes = Annotation.objects.filter(note_date__gte=period.start, note_date__lte=period.end)
+    if scope.rep is not None:
+        notes = notes.filter(Q(rep__isnull=True) | Q(rep=scope.rep))
+    if scope.segment is not None:
+        notes = notes.filter(Q(segment__isnull=True) | Q(segment=scope.segment))
+    return list(notes.select_related("rep", "segment"))
+
+
+def note_label(note: Annotation) -> str:
+    who = [n.name for n in (note.rep, note.segment) if n is not None]
+    return f"{note.text} ({', '.join(who)})" if who else note.text
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline KPI as the dashboard shows it."""
+
+    key: str
+    label: str
+    value: str
+    previous: str
+    change: str
+    arrow: str
+    direction: str  # "better", "worse" or "" (no direction or no change)
+    status: str | None
+    status_label: str
+    explanation: str
+    owner: str
+    playbook_url: str
+    raw: engine.KPIValue
+
+
+def tiles(
+    summary: engine.Summary, glossary: dict[str, engine.GlossaryEntry], keys: Sequence[str]
+) -> list[Tile]:
+    currency = summary.scope.currency
+    result = []
+    for key in keys:
+        kpi = summary.kpis[key]
+        entry = glossary[key]
+        change = kpi.change
+        if change is None or change == 0:
+            arrow, direction = ("→" if change == 0 else ""), ""
+        else:
+            arrow = "▲" if change > 0 else "▼"
+            if kpi.better is None:
+                direction = ""
+            else:
+                direction = "worse" if worsened(change, kpi.better) else "better"
+        result.append(
+            Tile(
+                key=key,
+                label=entry.label,
+                value=shown(kpi.value, kpi.unit, currency),
+                previous=shown(kpi.previous, kpi.unit, currency),
+                change="—" if change is None else shown(abs(change), kpi.unit, currency),
+                arrow=arrow,
+                direction=direction,
+                status=kpi.status,
+                status_label=STATUS_LABELS[kpi.status],
+                explanation=entry.explanation,
+                owner=entry.owner,
+                playbook_url=entry.playbook_url,
+                raw=kpi,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Trend:
+    key: str
+    label: str
+    unit: str
+    chart: charts.LineChart
+    points: tuple[tuple[Period, Decimal | None], ...]
+
+
+def trends(filters: Filters, keys: Sequence[str], notes: Sequence[Annotation]) -> list[Trend]:
+    """One line per KPI over the trend span: every KPI's blocks once for all sub-periods."""
+    span, periods = filters.trend_period, filters.trend_periods
+    values = engine.compute(filters.scope.with_period(span), keys, periods)
+    marks = [(note.note_date, note_label(note)) for note in notes]
+    result = []
+    for key in keys:
+        kpi = KPIS[key]
+        points = tuple((p, values[(key, None, k)]) for k, p in enumerate(periods, start=1))
+        result.append(
+            Trend(
+                key, kpi.label, kpi.unit, charts.line_chart(span, points, kpi.unit, marks), points
+            )
+        )
+    return result
+
+
+# --- landing page --------------------------------------------------------------------------
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """What the service is, and the links a newcomer needs."""
+    return render(request, "dashboard/landing.html", {"kpis": list(KPIS.values())})
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Action")
+    owner = forms.CharField(max_length=200)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    definition_of_done = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    kpi = forms.CharField(required=False, widget=forms.HiddenInput)
+    context = forms.CharField(max_length=300, required=False, widget=forms.HiddenInput)
+
+
+class AnnotationForm(forms.Form):
+    note_date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(max_length=200, label="Note")
+    rep = forms.ModelChoiceField(
+        SalesRep.objects.order_by("name"), required=False, empty_label="Every rep"
+    )
+    segment = forms.ModelChoiceField(
+        Segment.objects.order_by("name"), required=False, empty_label="Every segment"
+    )
+
+
+@kpi_viewer_only
+def overview(request: HttpRequest) -> HttpResponse:
+    """Tiles, what changed, trend lines with annotations, aging with its activity heatmap,
+    and the open huddle actions, for the filters in the URL."""
+    try:
+        filters = parse_filters(request.GET)
+        # Every KPI, so that "what changed" misses none; the tiles show the headline ones.
+        summary = engine.summary(filters.scope)
+    except ValidationError as error:
+        return invalid(request, error)
+    export = request.GET.get("export")
+    glossary = {entry.key: entry for entry in engine.glossary()}
+    if export == "kpis":
+        return _export_kpis(summary, glossary)
+    notes = visible_notes(filters, filters.trend_period)
+    trend_lines = trends(filters, HEADLINE, notes)
+    if export == "trends":
+        return _export_trends(trend_lines)
+    aging = engine.aging(filters.scope)
+    if export == "aging":
+        return _export_aging(aging)
+    actions = list(HuddleAction.objects.filter(status=HuddleAction.Status.OPEN)[:OPEN_ACTIONS])
+    if export == "actions":
+        return _export_actions(actions)
+    scope = filters.scope
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "filters": filters,
+            "scope": scope,
+            "options": filter_options(),
+            "summary": summary,
+            "tiles": tiles(summary, glossary, HEADLINE),
+            "trends": trend_lines,
+            "notes": notes,
+            "aging": aging_view(aging, scope.currency),
+            "actions": actions,
+            "action_form": ActionForm(),
+            "annotation_form": AnnotationForm(
+                initial={"note_date": scope.end, "rep": scope.rep, "segment": scope.segment}
+            ),
+            "can_write_actions": request.user.has_perm("dashboard.add_huddleaction"),
+            "can_change_actions": request.user.has_perm("dashboard.change_huddleaction"),
+            "can_annotate": request.user.has_perm("dashboard.add_annotation"),
+        },
+    )
+
+
+def aging_view(aging: engine.Aging, currency: str) -> dict:
+    """Bars for the amounts and a heatmap of the follow-up per bucket.
+
+    The heatmap's cells are shaded by the share of invoices without any collection activity,
+    so the untouched past-due money stands out.
+    """
+    bars = charts.bars([(BUCKET_LABELS[b.bucket], b.amount) for b in aging.buckets])
+    rows = []
+    for bucket, bar in zip(aging.buckets, bars, strict=True):
+        untouched = (
+            Decimal(bucket.invoices_without_activity) / bucket.invoice_count
+            if bucket.invoice_count
+            else Decimal(0)
+        )
+        per_invoice = (
+            Decimal(bucket.activity_count) / bucket.invoice_count if bucket.invoice_count else None
+        )
+        rows.append(
+            {
+                "bucket": bucket,
+                "label": BUCKET_LABELS[bucket.bucket],
+                "bar": bar,
+                "amount": shown(bucket.amount, "money", currency),
+                "untouched_share": format_number(untouched * 100, "%"),
+                # Opacity of the heat colour: the share without follow-up, at least faintly;
+                # invoices not yet due are not expected to have any, so they stay neutral.
+                "heat": f"{0.08 + 0.8 * float(untouched):.2f}"
+                if bucket.bucket != "current"
+                else "",
+                "per_invoice": "—" if per_invoice is None else format_number(per_invoice, "days"),
+                "past_due": bucket.bucket != "current",
+            }
+        )
+    return {"as_of": aging.as_of, "total": shown(aging.total, "money", currency), "rows": rows}
+
+
+def _export_kpis(summary: engine.Summary, glossary) -> HttpResponse:
+    scope = summary.scope
+    return csv_response(
+        f"kpis-{scope.start}-{scope.end}.csv",
+        ["kpi", "label", "value", "previous", "change", "status", "unit", "currency"],
+        (
+            [k.key, glossary[k.key].label, rendered(k.value), rendered(k.previous), k.change]
+            + [k.status, k.unit]
+            + [scope.currency]
+            for k in summary.kpis.values()
+        ),
+    )
+
+
+def _export_trends(trend_lines: Sequence[Trend]) -> HttpResponse:
+    return csv_response(
+        "trends.csv",
+        ["kpi", "start", "end", "value", "unit"],
+        (
+            [t.key, period.start, period.end, rendered(value), t.unit]
+            for t in trend_lines
+            for period, value in t.points
+        ),
+    )
+
+
+def _export_aging(aging: engine.Aging) -> HttpResponse:
+    return csv_response(
+        f"aging-{aging.as_of}.csv",
+        ["bucket", "amount", "invoices", "activities", "invoices_without_activity", "currency"],
+        (
+            [b.bucket, b.amount, b.invoice_count, b.activity_count, b.invoices_without_activity]
+            + [aging.scope.currency]
+            for b in aging.buckets
+        ),
+    )
+
+
+def _export_actions(actions: Sequence[HuddleAction]) -> HttpResponse:
+    return csv_response(
+        "huddle-actions.csv",
+        ["id", "title", "kpi", "context", "owner", "due_date", "definition_of_done", "status"],
+        (
+            [a.pk, a.title, a.kpi, a.context, a.owner, a.due_date, a.definition_of_done, a.status]
+            for a in actions
+        ),
+    )
+
+
+# --- drilldowns ----------------------------------------------------------------------------
+
+
+def next_group(kpi, filters: Filters) -> str:
+    """The first grouping not already fixed by a filter: rep, segment, product line, customer."""
+    scope = filters.scope
+    for group_by in kpi.group_bys:
+        if group_by == "customer" or getattr(scope, group_by) is None:
+            return group_by
+    return "customer"
+
+
+def breadcrumbs(filters: Filters, kpi=None, names: dict | None = None) -> list[tuple[str, str]]:
+    """(label, url) from the dashboard down to this view; the last one is the current page."""
+    names = names or {}
+    crumbs = [("Dashboard", f"{reverse('dashboard:overview')}?{filters.query(customer=None)}")]
+    if kpi is None:
+        return crumbs
+    url = reverse("dashboard:kpi", args=[kpi.key])
+    cleared = {"rep": None, "segment": None, "product_line": None, "customer": None}
+    crumbs.append((kpi.label, f"{url}?{filters.query(**cleared)}"))
+    for group_by in ("rep", "segment", "product_line", "customer"):
+        value = getattr(filters.scope, group_by)
+        if value is None:
+            continue
+        cleared.pop(group_by)
+        label = f"{GROUP_LABELS[group_by]}: {names.get(group_by, value)}"
+        crumbs.append((label, f"{url}?{filters.query(**cleared)}"))
+    return crumbs
+
+
+def dimension_names(filters: Filters) -> dict[str, str]:
+    """Names of the rep, segment and customer the view is filtered by (one query each at most)."""
+    scope, names = filters.scope, {}
+    for group_by, model in (("rep", SalesRep), ("segment", Segment), ("customer", Customer)):
+        pk = getattr(scope, group_by)
+        if pk is not None:
+            names[group_by] = model.objects.values_list("name", flat=True).get(pk=pk)
+    return names
+
+
+@kpi_viewer_only
+def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """One KPI: its tile and trend, then ranked by rep, segment, product line or customer;
+    each row narrows the view one step, customers lead to their invoices."""
+    try:
+        kpi = engine.get_kpi(key)
+        filters = parse_filters(request.GET)
+        group_by = request.GET.get("by") or next_group(kpi, filters)
+        summary = engine.summary(filters.scope, [key])
+        result = engine.breakdown(key, filters.scope, group_by, limit=engine.MAX_BREAKDOWN_LIMIT)
+    except ValidationError as error:
+        return invalid(request, error)
+    scope = filters.scope
+    if request.GET.get("export") == "breakdown":
+        return csv_response(
+            f"{key}-by-{group_by}-{scope.start}-{scope.end}.csv",
+            [group_by, "name", key, "status", "unit", "currency"],
+            (
+                [r.group_id, r.group_name, rendered(r.value), r.status, kpi.unit, scope.currency]
+                for r in result.rows
+            ),
+        )
+    glossary = {entry.key: entry for entry in engine.glossary()}
+    notes = visible_notes(filters, filters.trend_period)
+    trend = trends(filters, [key], notes)[0]
+    if request.GET.get("export") == "trends":
+        return _export_trends([trend])
+    names = dimension_names(filters)
+    rows = []
+    for row in result.rows:
+        if group_by == "customer":
+            link = (
+                f"{reverse('dashboard:invoices')}?{filters.query(customer=row.group_id, kpi=key)}"
+            )
+        elif row.group_id is None or group_by == "product_line" and not row.group_id:
+            link = ""
+        else:
+            link = f"?{filters.narrowed(group_by, row.group_id).query(by='customer')}"
+        rows.append(
+            {
+                "row": row,
+                "value": shown(row.value, kpi.unit, scope.currency),
+                "status_label": STATUS_LABELS[row.status],
+                "link": link,
+            }
+        )
+    return render(
+        request,
+        "dashboard/kpi.html",
+        {
+            "filters": filters,
+            "scope": scope,
+            "options": filter_options(),
+            "kpi": kpi,
+            "tile": tiles(summary, glossary, [key])[0],
+            "trend": trend,
+            "notes": notes,
+            "group_by": group_by,
+            "group_label": GROUP_LABELS[group_by],
+            "group_tabs": [(g, GROUP_LABELS[g], f"?{filters.query(by=g)}") for g in kpi.group_bys],
+            "rows": rows,
+            "crumbs": breadcrumbs(filters, kpi, names),
+            "export_query": filters.query(by=group_by, export="breakdown"),
+        },
+    )
+
+
+@kpi_viewer_only
+def invoices(request: HttpRequest) -> HttpResponse:
+    """The invoices behind a KPI for the filters, ranked: most days past due first (open at
+    the period's end), or the largest first (issued in the period, for invoice-quality KPIs)."""
+    try:
+        filters = parse_filters(request.GET)
+        kpi = engine.get_kpi(request.GET["kpi"]) if request.GET.get("kpi") else None
+    except ValidationError as error:
+        return invalid(request, error)
+    scope = filters.scope
+    dimensions = predicates.invoice_dimensions(**scope.filters())
+    if kpi is not None and kpi.key in ISSUED_KPIS:
+        basis = "issued"
+        queryset = Invoice.objects.counting().issued_between(scope.start, scope.end)
+        ranking = ["-amount", "id"]
+    else:
+        basis = "open"
+        queryset = Invoice.objects.open_at(scope.end)
+        ranking = ["due_date", "-open_amount", "id"]
+    queryset = queryset.filter(dimensions)
+    rows = list(
+        queryset.with_collection_state()
+        .select_related("customer", "rep")
+        .order_by(*ranking)[:INVOICE_ROWS]
+    )
+    for invoice in rows:
+        invoice.days_past_due = max((scope.end - invoice.due_date).days, 0)
+    if request.GET.get("export") == "invoices":
+        return csv_response(
+            f"invoices-{scope.start}-{scope.end}.csv",
+            [
+                "number",
+                "customer",
+                "rep",
+                "product_line",
+                "issue_date",
+                "due_date",
+                "days_past_due",
+                "amount",
+                "open_amount",
+                "currency",
+                "status",
+                "has_open_dispute",
+            ],
+            (
+                [
+                    i.number,
+                    i.customer.name,
+                    i.rep.name if i.rep else "",
+                    i.product_line,
+                    i.issue_date,
+                    i.due_date,
+                    i.days_past_due,
+                    i.amount,
+                    i.open_amount,
+                    i.currency,
+                    i.status,
+                    i.has_open_dispute,
+                ]
+                for i in rows
+            ),
+        )
+    total = queryset.count()
+    names = dimension_names(filters)
+    crumbs = breadcrumbs(filters, kpi, names)
+    crumbs.append(("Invoices", ""))
+    return render(
+        request,
+        "dashboard/invoices.html",
+        {
+            "filters": filters,
+            "scope": scope,
+            "kpi": kpi,
+            "basis": basis,
+            "rows": rows,
+            "total": total,
+            "limit": INVOICE_ROWS,
+            "crumbs": crumbs,
+            "export_query": filters.query(kpi=kpi.key if kpi else None, export="invoices"),
+        },
+    )
+
+
+# --- huddle actions and annotations --------------------------------------------------------
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("dashboard:overview")
+
+
+@kpi_viewer_only
+def new_action(request: HttpRequest) -> HttpResponse:
+    """Record a huddle action from a KPI tile or a "what changed" line."""
+    if not request.user.has_perm("dashboard.add_huddleaction"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = ActionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.create_action(**form.cleaned_data, created_by=request.user)
+            except ValidationError as error:
+                form.add_error(None, error_text(error))
+            else:
+                return HttpResponseRedirect(_back(request))
+    else:
+        kpi = request.GET.get("kpi", "")
+        form = ActionForm(
+            initial={
+                "kpi": kpi if kpi in KPIS else "",
+                "context": request.GET.get("context", "")[:300],
+                "due_date": today() + timedelta(days=7),
+            }
+        )
+    return render(
+        request,
+        "dashboard/action_form.html",
+        {
+            "form": form,
+            "kpi": KPIS.get(form["kpi"].value() or ""),
+            "context": form["context"].value(),
+            "next": _back(request),
+        },
+    )
+
+
+@require_POST
+@kpi_viewer_only
+def complete_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a huddle action done, then back to the page it was done from."""
+    if not request.user.has_perm("dashboard.change_huddleaction"):
+        raise PermissionDenied
+    action = get_object_or_404(HuddleAction, pk=pk)
+    # Done already (by someone else in the same huddle): nothing is left to do.
+    with suppress(ValidationError):
+        services.complete_action(action)
+    return HttpResponseRedirect(_back(request))
+
+
+@require_POST
+@kpi_viewer_only
+def new_annotation(request: HttpRequest) -> HttpResponse:
+    """Store a note for the trend lines, then back to the charts."""
+    if not request.user.has_perm("dashboard.add_annotation"):
+        raise PermissionDenied
+    form = AnnotationForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboard/invalid.html",
+            {"message": "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())},
+            status=400,
+        )
+    services.create_annotation(**form.cleaned_data, created_by=request.user)
+    return HttpResponseRedirect(_back(request))

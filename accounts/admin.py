@@ -69,7 +69,7 @@ class CustomerAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda customer: services.set_credit_hold(customer, True),
+            lambda customer: services.set_credit_hold(customer, True, user=request.user),
             "customers placed on credit hold",
         )
 
@@ -79,7 +79,7 @@ class CustomerAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda customer: services.set_credit_hold(customer, False),
+            lambda customer: services.set_credit_hold(customer, False, user=request.user),
             "customers released from credit hold",
         )
 

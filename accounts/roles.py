@@ -7,7 +7,7 @@ payments and applications; `admin` holds every permission of the domain apps.
 
 from django.apps import apps as global_apps
 
-DOMAIN_APPS = ("accounts", "receivables", "metrics")
+DOMAIN_APPS = ("accounts", "receivables", "metrics", "dunning")
 ROLES = ("viewer", "collector", "integration", "admin")
 
 COLLECTOR_MODELS = ("dispute", "promisetopay", "collectionactivity")

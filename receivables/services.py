@@ -995,13 +995,21 @@ def create_order(
     opportunity=None,
     product_line: str = "",
     status: str = Order.Status.BOOKED,
+    credit_hold_override=None,
 ) -> Order:
     """Book an order; the rep defaults to the customer's current one and is kept afterwards.
+
+    A customer on credit hold is refused unless `credit_hold_override` (a
+    `dunning.services.HoldOverride`: an admin and a reason) is given; see
+    `dunning.services.admit_order`.
 
     Raises:
         ValidationError: not_positive, invalid_amount, invalid_currency,
             opportunity_customer_mismatch, or the model's field errors (e.g. `unique` number).
+        Conflict: customer_on_credit_hold.
     """
+    from dunning import services as dunning
+
     _check_amount(amount)
     currency = currency or customer.currency
     _check_currency(currency)
@@ -1027,6 +1035,7 @@ def create_order(
     )
     order.full_clean()
     order.save()
+    dunning.admit_order(order, credit_hold_override)
     return order
 
 

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -47,7 +47,8 @@ def test_an_invoice_more_than_60_days_past_due_places_a_hold_with_its_reason(acm
 
     changes = services.evaluate_credit_holds()
 
-    assert changes.placed == (acme.pk,) and changes.lifted == ()
+    assert changes.placed == (acme.pk,)
+    assert changes.lifted == ()
     hold = CreditHold.objects.get()
     assert (hold.customer_id, hold.automatic, hold.lifted_at) == (acme.pk, True, None)
     assert _reasons(acme) == [
@@ -116,7 +117,8 @@ def test_a_hold_lifts_itself_when_its_reasons_are_gone_after_a_payment(acme):
 
     hold.refresh_from_db()
     acme.refresh_from_db()
-    assert hold.lifted_at is not None and hold.lift_note.startswith("Lifted automatically")
+    assert hold.lifted_at is not None
+    assert hold.lift_note.startswith("Lifted automatically")
     assert acme.on_credit_hold is False
     assert hold.reasons.get().cleared_at == hold.lifted_at
     assert services.evaluate_credit_holds().placed == ()
@@ -229,7 +231,8 @@ def test_orders_for_customers_not_on_hold_ignore_an_override(acme):
         customer=acme, number="SO-1", order_date=TODAY, amount=Decimal("10"),
         credit_hold_override=services.HoldOverride(None, ""),
     )  # fmt: skip
-    assert order.pk and CreditHoldOverride.objects.count() == 0
+    assert order.pk
+    assert CreditHoldOverride.objects.count() == 0
 
 
 def test_bulk_posting_checks_holds_with_one_query_for_the_whole_batch(acme):

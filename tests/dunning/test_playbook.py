@@ -55,7 +55,8 @@ def test_never_twice_for_the_same_invoice_and_step(invoice):
     again = services.run_playbook(as_of=date(2026, 3, 24))
     later_same_step = services.run_playbook(as_of=date(2026, 3, 30))
 
-    assert again.entries == [] and later_same_step.entries == []
+    assert again.entries == []
+    assert later_same_step.entries == []
     assert CollectionActivity.objects.count() == 1
     assert _actions() == [("INV-1", "before-due", "email", "before-due", "champion")]
 
@@ -198,7 +199,8 @@ def test_champion_and_challenger_are_assigned_by_invoice_id(acme):
     variants = dict(PlaybookAction.objects.values_list("invoice_id", "variant"))
     expected = {i.pk: "challenger" if queries.is_challenger(i.pk) else "champion" for i in invoices}
     assert variants == expected
-    assert queries.is_challenger(1) is True and queries.is_challenger(4) is False
+    assert queries.is_challenger(1) is True
+    assert queries.is_challenger(4) is False
     templates = dict(PlaybookAction.objects.values_list("variant", "template__code"))
     assert templates.get("challenger", "first-overdue-short") == "first-overdue-short"
     assert templates.get("champion", "first-overdue") == "first-overdue"

@@ -17,6 +17,8 @@ from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+Line = cash_application.RemittanceLine
+
 TODAY = timezone.localdate()
 
 
@@ -112,7 +114,7 @@ def test_a_hold_lifts_itself_when_its_reasons_are_gone_after_a_payment(acme):
 
     cash_application.post_payment(
         customer=acme, amount=Decimal("100.00"), received_date=TODAY, reference="INV paid",
-        remittance=[cash_application.RemittanceLine(Decimal("100.00"), invoice_number=invoice.number)],
+        remittance=[Line(Decimal("100.00"), invoice_number=invoice.number)],
     )  # fmt: skip
 
     hold.refresh_from_db()
@@ -133,7 +135,7 @@ def test_a_partial_payment_clears_one_reason_and_keeps_the_hold(acme):
 
     cash_application.post_payment(
         customer=acme, amount=Decimal("60.00"), received_date=TODAY,
-        remittance=[cash_application.RemittanceLine(Decimal("60.00"), invoice_number=invoice.number)],
+        remittance=[Line(Decimal("60.00"), invoice_number=invoice.number)],
     )  # fmt: skip
 
     assert [code for code, _ in _reasons(acme)] == ["overdue_invoice"]

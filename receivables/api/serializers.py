@@ -23,10 +23,30 @@ TIMESTAMPS = ["created_at", "updated_at"]
 
 
 class OrderSerializer(CleanModelSerializer):
-    """A booked sale. Without a rep it takes the customer's rep when saved."""
+    """A booked sale. Without a rep it takes the customer's rep when saved.
+
+    A customer on credit hold is refused (409 `customer_on_credit_hold`, with the hold and its
+    reasons) unless an admin gives `credit_hold_override_reason`, which is recorded.
+    """
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
+    credit_hold_override_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Admins only: book the order although the customer is on credit hold, "
+        "and why (recorded with who).",
+    )
+
+    def create(self, validated_data):
+        from dunning.services import HoldOverride
+
+        reason = validated_data.pop("credit_hold_override_reason", None)
+        user = self.context["request"].user
+        override = None if reason is None else HoldOverride(user, reason)
+        return services.create_order(**validated_data, credit_hold_override=override)
 
     class Meta:
         model = Order
@@ -43,6 +63,7 @@ class OrderSerializer(CleanModelSerializer):
             "currency",
             "product_line",
             "status",
+            "credit_hold_override_reason",
             *TIMESTAMPS,
         ]
         read_only_fields = TIMESTAMPS

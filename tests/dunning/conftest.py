@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import CustomerFactory, InvoiceFactory, SalesRepFactory, SegmentFactory
+from tests.graphql.conftest import gql  # noqa: F401  (the GraphQL tests' helper)
 
 
 @pytest.fixture

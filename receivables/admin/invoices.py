@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from o2c_api.admin import ServiceAdmin, ServiceAdminForm, changes_from, run_for_each
 from o2c_api.money import CURRENCY_CHOICES
@@ -16,8 +17,26 @@ from receivables.admin.inlines import (
 from receivables.models import Adjustment, CollectionActivity, Invoice, Order
 
 
+class OrderForm(ServiceAdminForm):
+    """A new order for a customer on credit hold needs an admin's reason to override it."""
+
+    credit_hold_override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the customer is on credit hold: why the order is booked anyway "
+        "(admins only; recorded with your name).",
+    )
+
+    class Meta:
+        model = Order
+        fields = "__all__"
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceAdmin):
+    """Creates with `create_order` (refused for a customer on credit hold unless overridden)."""
+
+    form = OrderForm
     list_display = (
         "number",
         "customer",
@@ -33,6 +52,45 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep", "opportunity")
     date_hierarchy = "order_date"
+
+    def save_with_service(self, request, form, change):
+        from dunning.services import HoldOverride
+
+        data = form.cleaned_data
+        if change:
+            order = Order.objects.select_for_update().get(pk=form.instance.pk)
+            for field, value in changes_from(form, ORDER_FIELDS).items():
+                setattr(order, field, value)
+            order.full_clean()
+            order.save()
+            return order
+        reason = data.get("credit_hold_override_reason") or ""
+        try:
+            return services.create_order(
+                **{field: data[field] for field in ORDER_FIELDS if field in data},
+                credit_hold_override=HoldOverride(request.user, reason) if reason else None,
+            )
+        except PermissionDenied as exc:
+            raise ValidationError(
+                {
+                    "credit_hold_override_reason": ValidationError(
+                        "Only an admin may override a credit hold.", "permission_denied"
+                    )
+                }
+            ) from exc
+
+
+ORDER_FIELDS = (
+    "customer",
+    "number",
+    "order_date",
+    "amount",
+    "currency",
+    "rep",
+    "opportunity",
+    "product_line",
+    "status",
+)
 
 
 class InvoiceForm(ServiceAdminForm):

@@ -54,12 +54,8 @@ class CustomerAdmin(ServiceAdmin):
 
     def save_with_service(self, request, form, change):
         if not change:
-            customer = Customer()  # not form.instance: this also runs in a rolled-back dry run
-            for field, value in form.cleaned_data.items():
-                setattr(customer, field, value)
-            customer.full_clean()
-            customer.save()
-            return customer
+            # Not form.instance: this also runs in a rolled-back dry run.
+            return services.create_customer(**form.cleaned_data)
         fields = [f.name for f in Customer._meta.concrete_fields if f.editable]
         return services.update_customer(form.instance, **changes_from(form, fields))
 

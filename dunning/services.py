@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from dunning import queries, templates
+from dunning.errors import ErrorCode
 from dunning.models import (
     ACTIVITY_KIND,
     CreditHold,
@@ -368,7 +369,7 @@ def place_hold(customer: Customer, *, user=None, note: str = "") -> CreditHold:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.on_credit_hold or current_hold(customer, lock=True) is not None:
         raise ValidationError(
-            f"{customer.name} is already on credit hold.", code="credit_hold_unchanged"
+            f"{customer.name} is already on credit hold.", code=ErrorCode.CREDIT_HOLD_UNCHANGED
         )
     now = timezone.now()
     hold = CreditHold.objects.create(
@@ -403,7 +404,7 @@ def lift_hold(customer: Customer, *, user=None, note: str = "") -> CreditHold | 
     hold = current_hold(customer, lock=True)
     if hold is None and not customer.on_credit_hold:
         raise ValidationError(
-            f"{customer.name} is not on credit hold.", code="credit_hold_unchanged"
+            f"{customer.name} is not on credit hold.", code=ErrorCode.CREDIT_HOLD_UNCHANGED
         )
     now = timezone.now()
     if hold is not None:
@@ -448,7 +449,7 @@ def admit_order(order: Order, override: HoldOverride | None = None) -> None:
         raise Conflict(
             f"{order.customer.name} is on credit hold since {hold.placed_at:%Y-%m-%d}: "
             f"{sentences} An admin may override the hold for this order.",
-            code="customer_on_credit_hold",
+            code=ErrorCode.CUSTOMER_ON_CREDIT_HOLD,
             details={"credit_hold": hold.pk, "reasons": [reason.code for reason in reasons]},
         )
     user = override.user
@@ -459,7 +460,7 @@ def admit_order(order: Order, override: HoldOverride | None = None) -> None:
             {
                 "credit_hold_override_reason": ValidationError(
                     "Say why the order is booked despite the credit hold.",
-                    "override_reason_required",
+                    ErrorCode.OVERRIDE_REASON_REQUIRED,
                 )
             }
         )

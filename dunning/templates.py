@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from dunning.errors import ErrorCode
+
 MERGE_FIELD = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 MERGE_FIELDS = {
@@ -83,7 +85,7 @@ def check(**texts: str) -> None:
             known = ", ".join(sorted(MERGE_FIELDS))
             errors[field] = ValidationError(
                 f"Unknown merge field {{{{ {unknown[0]} }}}}; the merge fields are {known}.",
-                code="unknown_merge_field",
+                code=ErrorCode.UNKNOWN_MERGE_FIELD,
             )
     if errors:
         raise ValidationError(errors)

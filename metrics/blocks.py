@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import Opportunity
 from metrics.expressions import DaysBetween, bucket, due_bucket
 from metrics.scope import Period, Scope
-from o2c_api.money import CENT, ZERO, money_field
+from o2c_api.money import CENT, ZERO
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -615,12 +615,8 @@ def promise_keeping(scope: Scope, periods: Sequence[Period], group_by: str | Non
     fast = _kpi_rows(scope, periods, group_by, due="promises_due", kept="promises_kept")
     if fast is not None:
         return fast
-    paid_in_window = predicates.promise_paid()
     qs = PromiseToPay.objects.filter(_invoices(scope, "invoice")).annotate(
-        kpi_paid=Coalesce(paid_in_window, Value(ZERO), output_field=money_field()),
-    )
-    qs = qs.annotate(
-        kpi_kept=Case(When(kpi_paid__gte=F("amount"), then=Value(1)), default=Value(0))
+        kpi_kept=Case(When(predicates.promise_kept(), then=Value(1)), default=Value(0))
     )
     return _rows(
         qs,

@@ -62,6 +62,7 @@ from dunning import services as dunning
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
 from receivables import ledger, rollup, services
+from receivables.errors import ErrorCode
 from receivables.models import Invoice, Payment, PaymentApplication
 
 RULE_REMITTANCE = "remittance"
@@ -72,8 +73,8 @@ RULE_NONE = "none"
 # Codes of `PostingException.code` besides those of `services.stage_application`
 # (customer_mismatch, currency_mismatch, invoice_not_open, exceeds_open_amount,
 # exceeds_unapplied_amount, not_positive, date_before_issue).
-INVOICE_NOT_FOUND = "invoice_not_found"
-INVOICE_PAID = "invoice_paid"  # only for invoices named in `reference`
+INVOICE_NOT_FOUND = ErrorCode.INVOICE_NOT_FOUND
+INVOICE_PAID = ErrorCode.INVOICE_PAID  # only for invoices named in `reference`
 
 MAX_REFERENCE_TOKENS = 50
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
@@ -169,7 +170,7 @@ def resolve_customer(
         raise ValidationError(
             {
                 "customer": ValidationError(
-                    "Give `customer` (id) or `customer_external_id`.", "customer_required"
+                    "Give `customer` (id) or `customer_external_id`.", ErrorCode.CUSTOMER_REQUIRED
                 )
             }
         )
@@ -180,7 +181,7 @@ def resolve_customer(
         return Customer.objects.get(**lookup)
     except Customer.DoesNotExist as exc:
         raise ValidationError(
-            {field_name: ValidationError("No such customer.", "does_not_exist")}
+            {field_name: ValidationError("No such customer.", ErrorCode.DOES_NOT_EXIST)}
         ) from exc
 
 
@@ -705,14 +706,13 @@ def _apply_referenced(result: PostingResult, invoices: list[Invoice]) -> None:
 
 
 def _unpayable(invoice: Invoice, payment: Payment) -> tuple[str, str] | None:
-    if not invoice.counts:
-        return "invoice_not_open", f"Invoice {invoice.number} is {invoice.status}."
-    if invoice.currency != payment.currency:
-        return (
-            "currency_mismatch",
-            f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
-            f"{payment.currency}.",
-        )
+    """Why an invoice named in the reference cannot take this payment's cash, if it cannot:
+    the service's rules (`check_payable`), then "already paid"."""
+    try:
+        services.check_payable(payment, invoice)
+    except ValidationError as exc:
+        error = _first_error(exc)
+        return error.code, " ".join(error.messages)
     if invoice.open_amount == 0:
         return INVOICE_PAID, f"Invoice {invoice.number} is already paid."
     return None

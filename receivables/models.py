@@ -9,7 +9,6 @@ the rows they are derived from.
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -444,21 +443,6 @@ class CollectionActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.customer} at {self.occurred_at:%Y-%m-%d}"
-
-    def clean(self) -> None:
-        # The invoice page's inline sets the customer after validation: check only when known.
-        if (
-            self.invoice_id is not None
-            and self.customer_id is not None
-            and self.invoice.customer_id != self.customer_id
-        ):
-            raise ValidationError(
-                {
-                    "invoice": ValidationError(
-                        "The invoice belongs to another customer.", "customer_mismatch"
-                    )
-                }
-            )
 
 
 class ARDailyMovement(models.Model):

@@ -7,6 +7,7 @@ so one definition of "counts", "open at d" or "belongs to rep r" serves every mo
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, When
 
@@ -131,6 +132,24 @@ def promise_paid() -> Subquery:
         .values("total"),
         output_field=money_field(),
     )
+
+
+def promise_kept() -> Q:
+    """For promises: kept — the applications of `promise_paid` reach the promised amount.
+
+    The one comparison of "kept" (the stored status, the KPI and the KPI rollup use it). Half
+    a cent of slack: SQLite sums decimals as floats (20.00 + 29.99 < 49.99 there); amounts are
+    whole cents, so on PostgreSQL this is exactly `paid >= amount`.
+    """
+    from django.db.models import DecimalField, Value
+    from django.db.models.functions import Coalesce
+    from django.db.models.lookups import GreaterThanOrEqual
+
+    from o2c_api.money import ZERO, money_field
+
+    half_cent = Value(Decimal("0.005"), output_field=DecimalField(max_digits=18, decimal_places=3))
+    paid = Coalesce(promise_paid(), Value(ZERO), output_field=money_field())
+    return Q(GreaterThanOrEqual(paid, F("amount") - half_cent))
 
 
 def reminder_paid(sent: str) -> Exists:

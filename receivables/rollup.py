@@ -362,12 +362,9 @@ class Promises(Family):
     promised amount)."""
 
     def __init__(self):
-        paid = predicates.promise_paid()
         self.measures = {
             "promises_due": Value(1),
-            "promises_kept": _one_if(
-                Q(amount__lte=Coalesce(paid, Value(ZERO), output_field=money_field()))
-            ),
+            "promises_kept": _one_if(predicates.promise_kept()),
         }
 
     def queryset(self):

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
     Case,
-    DecimalField,
     Exists,
     F,
     Max,
@@ -30,13 +29,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCIES, ZERO, money_field
 from receivables import ledger, predicates, rollup
+from receivables.errors import ErrorCode
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -56,16 +56,22 @@ def today() -> date:
 def _check_amount(amount: Decimal, field: str = "amount") -> None:
     if amount is None or amount <= 0:
         raise ValidationError(
-            {field: ValidationError("Must be greater than zero.", "not_positive")}
+            {field: ValidationError("Must be greater than zero.", ErrorCode.NOT_POSITIVE)}
         )
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: ValidationError("At most two decimals.", "invalid_amount")})
+        raise ValidationError(
+            {field: ValidationError("At most two decimals.", ErrorCode.INVALID_AMOUNT)}
+        )
 
 
 def _check_currency(currency: str) -> None:
     if currency not in CURRENCIES:
         raise ValidationError(
-            {"currency": ValidationError(f"Unknown currency {currency!r}.", "invalid_currency")}
+            {
+                "currency": ValidationError(
+                    f"Unknown currency {currency!r}.", ErrorCode.INVALID_CURRENCY
+                )
+            }
         )
 
 
@@ -150,13 +156,13 @@ def create_invoice(
     _check_amount(amount)
     if status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
         raise ValidationError(
-            {"status": ValidationError("A new invoice is draft or open.", "invalid_status")}
+            {"status": ValidationError("A new invoice is draft or open.", ErrorCode.INVALID_STATUS)}
         )
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError(
             {
                 "order": ValidationError(
-                    "The order belongs to another customer.", "order_customer_mismatch"
+                    "The order belongs to another customer.", ErrorCode.ORDER_CUSTOMER_MISMATCH
                 )
             }
         )
@@ -164,7 +170,11 @@ def create_invoice(
     _check_currency(currency)
     if order is not None and order.currency != currency:
         raise ValidationError(
-            {"currency": ValidationError("The order is in another currency.", "currency_mismatch")}
+            {
+                "currency": ValidationError(
+                    "The order is in another currency.", ErrorCode.CURRENCY_MISMATCH
+                )
+            }
         )
     if due_date is None:
         due_date = issue_date + timedelta(days=customer.payment_terms_days)
@@ -172,7 +182,7 @@ def create_invoice(
         raise ValidationError(
             {
                 "due_date": ValidationError(
-                    "The due date is before the issue date.", "due_before_issue"
+                    "The due date is before the issue date.", ErrorCode.DUE_BEFORE_ISSUE
                 )
             }
         )
@@ -219,7 +229,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     """
     invoice = _lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
-        raise ValidationError("A void invoice cannot be changed.", code="invoice_void")
+        raise ValidationError("A void invoice cannot be changed.", code=ErrorCode.INVOICE_VOID)
     if invoice.status != Invoice.Status.DRAFT:
         for field in DRAFT_ONLY_FIELDS:
             if field in changes and _value(changes[field]) != _value(getattr(invoice, field)):
@@ -228,7 +238,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
                         field: ValidationError(
                             "Only a draft invoice's money, customer, number and issue date "
                             "change; correct an issued invoice with a credit note.",
-                            "invoice_issued_immutable",
+                            ErrorCode.INVOICE_ISSUED_IMMUTABLE,
                         )
                     }
                 )
@@ -247,7 +257,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         raise ValidationError(
             {
                 "due_date": ValidationError(
-                    "The due date is before the issue date.", "due_before_issue"
+                    "The due date is before the issue date.", ErrorCode.DUE_BEFORE_ISSUE
                 )
             }
         )
@@ -256,13 +266,17 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         raise ValidationError(
             {
                 "order": ValidationError(
-                    "The order belongs to another customer.", "order_customer_mismatch"
+                    "The order belongs to another customer.", ErrorCode.ORDER_CUSTOMER_MISMATCH
                 )
             }
         )
     if invoice.order is not None and invoice.order.currency != invoice.currency:
         raise ValidationError(
-            {"order": ValidationError("The order is in another currency.", "currency_mismatch")}
+            {
+                "order": ValidationError(
+                    "The order is in another currency.", ErrorCode.CURRENCY_MISMATCH
+                )
+            }
         )
     invoice.full_clean()
     invoice.save()
@@ -280,7 +294,9 @@ def issue_invoice(invoice: Invoice) -> Invoice:
     """Turn a draft into an open invoice: from now on it counts for the KPIs."""
     invoice = _lock_invoice(invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
-        raise ValidationError("Only a draft invoice can be issued.", code="invoice_not_draft")
+        raise ValidationError(
+            "Only a draft invoice can be issued.", code=ErrorCode.INVOICE_NOT_DRAFT
+        )
     invoice.status = Invoice.Status.OPEN
     invoice.save(update_fields=["status", "updated_at"])
     ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
@@ -296,11 +312,11 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     """
     invoice = _lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
-        raise ValidationError("The invoice is already void.", code="invoice_already_void")
+        raise ValidationError("The invoice is already void.", code=ErrorCode.INVOICE_ALREADY_VOID)
     if invoice.applications.exists():
         raise ValidationError(
             "Cash is applied to this invoice; unapply it before voiding.",
-            code="invoice_has_applications",
+            code=ErrorCode.INVOICE_HAS_APPLICATIONS,
         )
     if invoice.counts:
         ledger.post(ledger.invoice_movements(invoice, sign=-1))
@@ -324,13 +340,13 @@ def delete_invoice(invoice: Invoice) -> None:
     if invoice.applications.exists():
         raise Conflict(
             "Cash is applied to this invoice; it cannot be deleted.",
-            code="protected",
+            code=ErrorCode.PROTECTED,
             details={"invoice": invoice.pk},
         )
     if invoice.status != Invoice.Status.DRAFT:
         raise Conflict(
             f"Invoice {invoice.number} is {invoice.status}; only a draft is deleted (void it).",
-            code="invoice_not_draft",
+            code=ErrorCode.INVOICE_NOT_DRAFT,
             details={"invoice": invoice.pk},
         )
     invoice.delete()
@@ -424,7 +440,7 @@ def _require_counting(invoice: Invoice) -> None:
         raise ValidationError(
             {
                 "invoice": ValidationError(
-                    f"Invoice {invoice.number} is {invoice.status}.", "invoice_not_open"
+                    f"Invoice {invoice.number} is {invoice.status}.", ErrorCode.INVOICE_NOT_OPEN
                 )
             }
         )
@@ -448,7 +464,9 @@ def add_adjustment(
     """
     _check_amount(amount)
     if kind not in Adjustment.Kind.values:
-        raise ValidationError({"kind": ValidationError(f"Unknown kind {kind!r}.", "invalid_kind")})
+        raise ValidationError(
+            {"kind": ValidationError(f"Unknown kind {kind!r}.", ErrorCode.INVALID_KIND)}
+        )
     invoice = _lock_invoice(invoice.pk)
     _require_counting(invoice)
     if amount > invoice.open_amount:
@@ -457,7 +475,7 @@ def add_adjustment(
                 "amount": ValidationError(
                     f"{amount} is more than the open amount {invoice.open_amount} of "
                     f"{invoice.number}.",
-                    "exceeds_open_amount",
+                    ErrorCode.EXCEEDS_OPEN_AMOUNT,
                 )
             }
         )
@@ -465,7 +483,8 @@ def add_adjustment(
         raise ValidationError(
             {
                 "adjustment_date": ValidationError(
-                    "The adjustment is dated before the invoice was issued.", "date_before_issue"
+                    "The adjustment is dated before the invoice was issued.",
+                    ErrorCode.DATE_BEFORE_ISSUE,
                 )
             }
         )
@@ -507,7 +526,7 @@ def new_payment(
     _check_currency(currency)
     if method not in Payment.Method.values:
         raise ValidationError(
-            {"method": ValidationError(f"Unknown method {method!r}.", "invalid_method")}
+            {"method": ValidationError(f"Unknown method {method!r}.", ErrorCode.INVALID_METHOD)}
         )
     return Payment(
         customer=customer,
@@ -526,7 +545,7 @@ def duplicate_payment(external_id: str, existing_id: int) -> Conflict:
     """The Conflict of posting an external id that is already the payment `existing_id`."""
     return Conflict(
         f"Payment {external_id!r} was already posted as payment {existing_id}.",
-        code="duplicate_external_id",
+        code=ErrorCode.DUPLICATE_EXTERNAL_ID,
         details={"payment": existing_id},
     )
 
@@ -578,6 +597,34 @@ def apply_locked(
     return application
 
 
+def check_payable(payment: Payment, invoice: Invoice) -> None:
+    """Check that the invoice can take cash of this payment at all, whatever the amount.
+
+    Raises:
+        ValidationError: invoice_not_open, customer_mismatch, currency_mismatch (on `invoice`).
+    """
+    _require_counting(invoice)
+    if invoice.customer_id != payment.customer_id:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} belongs to another customer.",
+                    ErrorCode.CUSTOMER_MISMATCH,
+                )
+            }
+        )
+    if invoice.currency != payment.currency:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
+                    f"{payment.currency}.",
+                    ErrorCode.CURRENCY_MISMATCH,
+                )
+            }
+        )
+
+
 def stage_application(
     payment: Payment,
     invoice: Invoice,
@@ -607,31 +654,13 @@ def stage_application(
             date_before_issue. Nothing changed, not even in memory.
     """
     _check_amount(amount)
-    _require_counting(invoice)
-    if invoice.customer_id != payment.customer_id:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
-                )
-            }
-        )
-    if invoice.currency != payment.currency:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} is in {invoice.currency}, the payment in "
-                    f"{payment.currency}.",
-                    "currency_mismatch",
-                )
-            }
-        )
+    check_payable(payment, invoice)
     if amount > payment.unapplied_amount:
         raise ValidationError(
             {
                 "amount": ValidationError(
                     f"{amount} is more than the payment's unapplied {payment.unapplied_amount}.",
-                    "exceeds_unapplied_amount",
+                    ErrorCode.EXCEEDS_UNAPPLIED_AMOUNT,
                 )
             }
         )
@@ -641,7 +670,7 @@ def stage_application(
                 "amount": ValidationError(
                     f"{amount} is more than the open amount {invoice.open_amount} of "
                     f"{invoice.number}.",
-                    "exceeds_open_amount",
+                    ErrorCode.EXCEEDS_OPEN_AMOUNT,
                 )
             }
         )
@@ -651,7 +680,8 @@ def stage_application(
         raise ValidationError(
             {
                 "applied_date": ValidationError(
-                    "Cash cannot be applied before it was received.", "applied_before_received"
+                    "Cash cannot be applied before it was received.",
+                    ErrorCode.APPLIED_BEFORE_RECEIVED,
                 )
             }
         )
@@ -659,7 +689,8 @@ def stage_application(
         raise ValidationError(
             {
                 "applied_date": ValidationError(
-                    "Cash cannot be applied before the invoice was issued.", "date_before_issue"
+                    "Cash cannot be applied before the invoice was issued.",
+                    ErrorCode.DATE_BEFORE_ISSUE,
                 )
             }
         )
@@ -751,7 +782,9 @@ def unapply(application: PaymentApplication) -> None:
     try:
         application = PaymentApplication.objects.get(pk=application.pk)
     except PaymentApplication.DoesNotExist as exc:
-        raise ValidationError("The application was already reversed.", code="not_found") from exc
+        raise ValidationError(
+            "The application was already reversed.", code=ErrorCode.NOT_FOUND
+        ) from exc
     application.delete()
     payment.unapplied_amount += application.amount
     payment.save(update_fields=["unapplied_amount", "updated_at"])
@@ -781,7 +814,8 @@ def update_payment(payment: Payment, **changes) -> Payment:
         raise ValidationError(
             {
                 changed[0]: ValidationError(
-                    "Cash of this payment is applied; unapply it first.", "payment_has_applications"
+                    "Cash of this payment is applied; unapply it first.",
+                    ErrorCode.PAYMENT_HAS_APPLICATIONS,
                 )
             }
         )
@@ -812,7 +846,7 @@ def open_dispute(
     _check_amount(amount)
     if reason not in Dispute.Reason.values:
         raise ValidationError(
-            {"reason": ValidationError(f"Unknown reason {reason!r}.", "invalid_reason")}
+            {"reason": ValidationError(f"Unknown reason {reason!r}.", ErrorCode.INVALID_REASON)}
         )
     invoice = _lock_invoice(invoice.pk)
     _require_counting(invoice)
@@ -820,7 +854,7 @@ def open_dispute(
         raise ValidationError(
             {
                 "amount": ValidationError(
-                    "A dispute cannot exceed the invoice amount.", "exceeds_invoice_amount"
+                    "A dispute cannot exceed the invoice amount.", ErrorCode.EXCEEDS_INVOICE_AMOUNT
                 )
             }
         )
@@ -828,7 +862,7 @@ def open_dispute(
         raise ValidationError(
             {
                 "opened_date": ValidationError(
-                    "The dispute is dated before the invoice.", "date_before_issue"
+                    "The dispute is dated before the invoice.", ErrorCode.DATE_BEFORE_ISSUE
                 )
             }
         )
@@ -855,12 +889,14 @@ def resolve_dispute(
     """
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if dispute.status == Dispute.Status.RESOLVED:
-        raise ValidationError("The dispute is already resolved.", code="dispute_already_resolved")
+        raise ValidationError(
+            "The dispute is already resolved.", code=ErrorCode.DISPUTE_ALREADY_RESOLVED
+        )
     if resolution not in Dispute.Resolution.values or not resolution:
         raise ValidationError(
             {
                 "resolution": ValidationError(
-                    f"Unknown resolution {resolution!r}.", "invalid_resolution"
+                    f"Unknown resolution {resolution!r}.", ErrorCode.INVALID_RESOLUTION
                 )
             }
         )
@@ -869,7 +905,7 @@ def resolve_dispute(
         raise ValidationError(
             {
                 "resolved_date": ValidationError(
-                    "Resolved before it was opened.", "date_before_opened"
+                    "Resolved before it was opened.", ErrorCode.DATE_BEFORE_OPENED
                 )
             }
         )
@@ -878,7 +914,8 @@ def resolve_dispute(
             raise ValidationError(
                 {
                     "credit_amount": ValidationError(
-                        "Only a credited resolution issues a credit note.", "invalid_resolution"
+                        "Only a credited resolution issues a credit note.",
+                        ErrorCode.INVALID_RESOLUTION,
                     )
                 }
             )
@@ -923,7 +960,7 @@ def create_promise(
         raise ValidationError(
             {
                 "promised_date": ValidationError(
-                    "The promised date is before the promise.", "promised_before_created"
+                    "The promised date is before the promise.", ErrorCode.PROMISED_BEFORE_CREATED
                 )
             }
         )
@@ -931,7 +968,7 @@ def create_promise(
         raise ValidationError(
             {
                 "amount": ValidationError(
-                    "A promise cannot exceed the invoice amount.", "exceeds_invoice_amount"
+                    "A promise cannot exceed the invoice amount.", ErrorCode.EXCEEDS_INVOICE_AMOUNT
                 )
             }
         )
@@ -958,20 +995,12 @@ def refresh_promise_statuses(
     neither. Returns the number of promises looked at.
     """
     as_of = as_of or today()
-    paid_in_window = predicates.promise_paid()
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)
-    # Half a cent below the promised amount: SQLite sums decimals as floats (20.00 + 29.99 <
-    # 49.99 there); amounts are whole cents, so on PostgreSQL this is exactly `>= amount`.
-    half_cent = Value(Decimal("0.005"), output_field=DecimalField(max_digits=18, decimal_places=3))
-    kept_from = F("amount") - half_cent
     return promises.update(
         status=Case(
-            When(
-                GreaterThanOrEqual(Coalesce(paid_in_window, Value(ZERO)), kept_from),
-                then=Value(PromiseToPay.Status.KEPT),
-            ),
+            When(predicates.promise_kept(), then=Value(PromiseToPay.Status.KEPT)),
             When(
                 LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)
             ),
@@ -981,6 +1010,21 @@ def refresh_promise_statuses(
 
 
 # --- Orders and collection activity --------------------------------------------------------
+
+
+def check_order_rules(order: Order) -> None:
+    """The rules an order holds on create and on every change."""
+    _check_amount(order.amount)
+    _check_currency(order.currency)
+    if order.opportunity_id is not None and order.opportunity.customer_id != order.customer_id:
+        raise ValidationError(
+            {
+                "opportunity": ValidationError(
+                    "The opportunity belongs to another customer.",
+                    ErrorCode.OPPORTUNITY_CUSTOMER_MISMATCH,
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -997,7 +1041,7 @@ def create_order(
     status: str = Order.Status.BOOKED,
     credit_hold_override=None,
 ) -> Order:
-    """Book an order; the rep defaults to the customer's current one and is kept afterwards.
+    """Book an order; the currency and rep default to the customer's, the rep is kept after.
 
     A customer on credit hold is refused unless `credit_hold_override` (a
     `dunning.services.HoldOverride`: an admin and a reason) is given; see
@@ -1010,33 +1054,59 @@ def create_order(
     """
     from dunning import services as dunning
 
-    _check_amount(amount)
-    currency = currency or customer.currency
-    _check_currency(currency)
-    if opportunity is not None and opportunity.customer_id != customer.pk:
-        raise ValidationError(
-            {
-                "opportunity": ValidationError(
-                    "The opportunity belongs to another customer.",
-                    "opportunity_customer_mismatch",
-                )
-            }
-        )
     order = Order(
         customer=customer,
         number=number,
         order_date=order_date,
         amount=amount,
-        currency=currency,
+        currency=currency or customer.currency,
         rep=rep,
         opportunity=opportunity,
         product_line=product_line,
         status=status,
     )
+    check_order_rules(order)
     order.full_clean()
     order.save()
     dunning.admit_order(order, credit_hold_override)
     return order
+
+
+@transaction.atomic
+def update_order(order: Order, **changes) -> Order:
+    """Change an order under a row lock, holding the rules of `create_order`.
+
+    Raises:
+        ValidationError: as `create_order`.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    for field, value in changes.items():
+        setattr(order, field, value)
+    check_order_rules(order)
+    order.full_clean()
+    order.save()
+    return order
+
+
+def check_activity_rules(activity: CollectionActivity) -> None:
+    """The rules an activity holds on create and on every change."""
+    if activity.invoice_id is not None and activity.invoice.customer_id != activity.customer_id:
+        raise ValidationError(
+            {
+                "invoice": ValidationError(
+                    f"Invoice {activity.invoice.number} belongs to another customer.",
+                    ErrorCode.CUSTOMER_MISMATCH,
+                )
+            }
+        )
+    if activity.clicked_at is not None and activity.clicked_at < activity.occurred_at:
+        raise ValidationError(
+            {
+                "clicked_at": ValidationError(
+                    "Clicked before the message was sent.", ErrorCode.CLICKED_BEFORE_OCCURRED
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -1057,22 +1127,6 @@ def create_activity(
         ValidationError: customer_mismatch (the invoice is another customer's),
             clicked_before_occurred, or the model's field errors (e.g. an unknown kind).
     """
-    if invoice is not None and invoice.customer_id != customer.pk:
-        raise ValidationError(
-            {
-                "invoice": ValidationError(
-                    f"Invoice {invoice.number} belongs to another customer.", "customer_mismatch"
-                )
-            }
-        )
-    if clicked_at is not None and clicked_at < occurred_at:
-        raise ValidationError(
-            {
-                "clicked_at": ValidationError(
-                    "Clicked before the message was sent.", "clicked_before_occurred"
-                )
-            }
-        )
     activity = CollectionActivity(
         customer=customer,
         invoice=invoice,
@@ -1083,6 +1137,29 @@ def create_activity(
         notes=notes,
         created_by=user if user is not None and user.is_authenticated else None,
     )
+    check_activity_rules(activity)
     activity.full_clean()
     activity.save()
     return activity
+
+
+@transaction.atomic
+def update_activity(activity: CollectionActivity, **changes) -> CollectionActivity:
+    """Change a collection activity under a row lock, holding the rules of `create_activity`.
+
+    Raises:
+        ValidationError: as `create_activity`.
+    """
+    activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
+    for field, value in changes.items():
+        setattr(activity, field, value)
+    check_activity_rules(activity)
+    activity.full_clean()
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def delete_activity(activity: CollectionActivity) -> None:
+    """Delete a collection activity (no money moves with it; its KPI facts go with it)."""
+    CollectionActivity.objects.select_for_update().get(pk=activity.pk).delete()

@@ -23,7 +23,7 @@ class SalesRepSerializer(CleanModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class CustomerSerializer(CleanModelSerializer):
+class CustomerSerializer(serializers.ModelSerializer):
     """A customer. `on_credit_hold` changes through the credit-hold actions only."""
 
     segment_name = serializers.CharField(source="segment.name", read_only=True, allow_null=True)

@@ -80,6 +80,9 @@ class CustomerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["name", "id"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
+    def perform_create(self, serializer):
+        serializer.instance = services.create_customer(**serializer.validated_data)
+
     def perform_update(self, serializer):
         serializer.instance = services.update_customer(
             serializer.instance, **serializer.validated_data

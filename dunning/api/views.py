@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from dunning import funnel, promises, services
 from dunning.api import serializers
+from dunning.errors import ErrorCode
 from dunning.filtersets import CreditHoldFilterSet, PlaybookActionFilterSet
 from dunning.models import (
     CreditHold,
@@ -130,7 +131,9 @@ class CreditHoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         hold = self.get_object()
         data = _valid(serializers.LiftHoldSerializer, request)
         if not hold.current:
-            raise ValidationError("This hold is already lifted.", code="credit_hold_unchanged")
+            raise ValidationError(
+                "This hold is already lifted.", code=ErrorCode.CREDIT_HOLD_UNCHANGED
+            )
         services.lift_hold(hold.customer, user=request.user, note=data["note"])
         return Response(self._render(hold.pk))
 

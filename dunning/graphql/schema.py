@@ -11,6 +11,7 @@ from strawberry_django.pagination import OffsetPaginated
 from accounts.models import Customer
 from dunning import funnel, promises, services
 from dunning.api.views import reliability_params
+from dunning.errors import ErrorCode
 from dunning.graphql.types import (
     CreditHoldRuleType,
     CreditHoldType,
@@ -162,7 +163,9 @@ class Mutation:
         with service_errors(), transaction.atomic():
             hold = get_object(CreditHold, id)
             if not hold.current:
-                raise ValidationError("This hold is already lifted.", code="credit_hold_unchanged")
+                raise ValidationError(
+                    "This hold is already lifted.", code=ErrorCode.CREDIT_HOLD_UNCHANGED
+                )
             services.lift_hold(hold.customer, user=info.context.request.user, note=note)
             return fresh(hold)
 

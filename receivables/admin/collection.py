@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, run_for_each
+from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
 from receivables import services
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
@@ -162,15 +162,26 @@ class PromiseToPayAdmin(ServiceAdmin):
 
 
 @admin.register(CollectionActivity)
-class CollectionActivityAdmin(admin.ModelAdmin):
+class CollectionActivityAdmin(ServiceAdmin):
+    """Activities are logged, changed and deleted through the services."""
+
     list_display = ("occurred_at", "kind", "customer", "invoice", "outcome", "clicked_at")
     list_filter = ("kind", "outcome", "occurred_at", "customer__rep", "customer__segment")
     search_fields = ("customer__name", "customer__external_id", "invoice__number", "notes")
     list_select_related = ("customer", "invoice")
     autocomplete_fields = ("customer", "invoice")
+    readonly_fields = ("created_by", "created_at", "updated_at")
     date_hierarchy = "occurred_at"
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, form, change):
         if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            return services.create_activity(user=request.user, **form.cleaned_data)
+        fields = [f.name for f in CollectionActivity._meta.concrete_fields if f.editable]
+        return services.update_activity(form.instance, **changes_from(form, fields))
+
+    def delete_model(self, request, obj):
+        services.delete_activity(obj)
+
+    def delete_queryset(self, request, queryset):
+        for activity in queryset:
+            services.delete_activity(activity)

@@ -1,7 +1,10 @@
 """Inlines of the invoice and payment pages."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from receivables import services
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -69,10 +72,28 @@ class PromiseInline(ReadOnlyInline):
     select_related = ("invoice", "created_by")
 
 
+class ActivityInlineForm(forms.ModelForm):
+    """An activity row of the invoice page, checked against `create_activity`'s rules."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        activity = self.instance
+        if self.errors or activity.invoice_id is None:
+            return
+        if activity.customer_id is None:
+            activity.customer_id = activity.invoice.customer_id
+        try:
+            services.check_activity_rules(activity)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
 class ActivityInline(admin.TabularInline):
-    """Activities have no money rules: they can be logged from the invoice page."""
+    """Activities have no money rules: they are logged from the invoice page, through the
+    services (`InvoiceAdmin.save_formset`)."""
 
     model = CollectionActivity
+    form = ActivityInlineForm
     fields = ("kind", "occurred_at", "clicked_at", "outcome", "notes")
     extra = 0
 

@@ -18,8 +18,12 @@ from receivables.models import Adjustment, CollectionActivity, Invoice, Order
 
 
 class OrderForm(ServiceAdminForm):
-    """A new order for a customer on credit hold needs an admin's reason to override it."""
+    """Currency and rep may be left empty: `create_order` takes the customer's. A new order
+    for a customer on credit hold needs an admin's reason to override the hold."""
 
+    currency = forms.ChoiceField(
+        choices=[("", "The customer's currency")] + CURRENCY_CHOICES, required=False
+    )
     credit_hold_override_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -34,7 +38,8 @@ class OrderForm(ServiceAdminForm):
 
 @admin.register(Order)
 class OrderAdmin(ServiceAdmin):
-    """Creates with `create_order` (refused for a customer on credit hold unless overridden)."""
+    """Orders are booked with `create_order` (refused for a customer on credit hold unless an
+    admin overrides it) and changed with `update_order`."""
 
     form = OrderForm
     list_display = (
@@ -56,41 +61,27 @@ class OrderAdmin(ServiceAdmin):
     def save_with_service(self, request, form, change):
         from dunning.services import HoldOverride
 
-        data = form.cleaned_data
-        if change:
-            order = Order.objects.select_for_update().get(pk=form.instance.pk)
-            for field, value in changes_from(form, ORDER_FIELDS).items():
-                setattr(order, field, value)
-            order.full_clean()
-            order.save()
-            return order
-        reason = data.get("credit_hold_override_reason") or ""
-        try:
-            return services.create_order(
-                **{field: data[field] for field in ORDER_FIELDS if field in data},
-                credit_hold_override=HoldOverride(request.user, reason) if reason else None,
-            )
-        except PermissionDenied as exc:
-            raise ValidationError(
-                {
-                    "credit_hold_override_reason": ValidationError(
-                        "Only an admin may override a credit hold.", "permission_denied"
-                    )
-                }
-            ) from exc
-
-
-ORDER_FIELDS = (
-    "customer",
-    "number",
-    "order_date",
-    "amount",
-    "currency",
-    "rep",
-    "opportunity",
-    "product_line",
-    "status",
-)
+        data = dict(form.cleaned_data)
+        reason = data.pop("credit_hold_override_reason", "")
+        if not change:
+            try:
+                return services.create_order(
+                    **data,
+                    credit_hold_override=HoldOverride(request.user, reason) if reason else None,
+                )
+            except PermissionDenied as exc:
+                raise ValidationError(
+                    {
+                        "credit_hold_override_reason": ValidationError(
+                            "Only an admin may override a credit hold.", "permission_denied"
+                        )
+                    }
+                ) from exc
+        fields = [f.name for f in Order._meta.concrete_fields if f.editable]
+        changes = changes_from(form, fields)
+        if "currency" in changes and not changes["currency"]:
+            changes["currency"] = form.instance.customer.currency
+        return services.update_order(form.instance, **changes)
 
 
 class InvoiceForm(ServiceAdminForm):
@@ -239,15 +230,28 @@ class InvoiceAdmin(ServiceAdmin):
 
     def save_formset(self, request, form, formset, change):
         # Activities logged on the invoice page belong to the invoice's customer.
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if isinstance(instance, CollectionActivity) and instance.customer_id is None:
-                instance.customer_id = form.instance.customer_id
-                instance.created_by = request.user
-            instance.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
-        formset.save_m2m()
+        if formset.model is not CollectionActivity:
+            super().save_formset(request, form, formset, change)
+            return
+        for activity_form in formset.forms:
+            if activity_form in formset.deleted_forms or not activity_form.has_changed():
+                continue
+            data = {
+                field: activity_form.cleaned_data[field]
+                for field in activity_form.changed_data
+                if field in activity_form.cleaned_data
+            }
+            if activity_form.instance.pk is None:
+                services.create_activity(
+                    customer=form.instance.customer,
+                    invoice=form.instance,
+                    user=request.user,
+                    **data,
+                )
+            else:
+                services.update_activity(activity_form.instance, **data)
+        for activity in formset.deleted_objects:
+            services.delete_activity(activity)
 
 
 @admin.register(Adjustment)

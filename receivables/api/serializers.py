@@ -8,7 +8,6 @@ and annotations, never from a query per row.
 
 from rest_framework import serializers
 
-from o2c_api.api.serializers import CleanModelSerializer
 from receivables import services
 from receivables.models import (
     Adjustment,
@@ -22,8 +21,8 @@ from receivables.models import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class OrderSerializer(CleanModelSerializer):
-    """A booked sale. Without a rep it takes the customer's rep when saved.
+class OrderSerializer(serializers.ModelSerializer):
+    """A booked sale. Without a currency or a rep it takes the customer's when saved.
 
     A customer on credit hold is refused (409 `customer_on_credit_hold`, with the hold and its
     reasons) unless an admin gives `credit_hold_override_reason`, which is recorded.
@@ -39,14 +38,6 @@ class OrderSerializer(CleanModelSerializer):
         help_text="Admins only: book the order although the customer is on credit hold, "
         "and why (recorded with who).",
     )
-
-    def create(self, validated_data):
-        from dunning.services import HoldOverride
-
-        reason = validated_data.pop("credit_hold_override_reason", None)
-        user = self.context["request"].user
-        override = None if reason is None else HoldOverride(user, reason)
-        return services.create_order(**validated_data, credit_hold_override=override)
 
     class Meta:
         model = Order
@@ -256,7 +247,7 @@ class PromiseUpdateSerializer(PromiseSerializer):
         read_only_fields = [f for f in PromiseSerializer.Meta.fields if f != "notes"]
 
 
-class ActivitySerializer(CleanModelSerializer):
+class ActivitySerializer(serializers.ModelSerializer):
     """A reminder, email, call, SMS or note; `invoice`, when given, is the customer's."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)

@@ -62,6 +62,19 @@ class OrderViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["-order_date", "-id"]
     http_method_names = READ_AND_WRITE
 
+    def perform_create(self, serializer):
+        from dunning.services import HoldOverride
+
+        data = dict(serializer.validated_data)
+        reason = data.pop("credit_hold_override_reason", None)
+        override = None if reason is None else HoldOverride(self.request.user, reason)
+        serializer.instance = services.create_order(**data, credit_hold_override=override)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("credit_hold_override_reason", None)  # holds concern new orders only
+        serializer.instance = services.update_order(serializer.instance, **data)
+
 
 INVOICE_EXAMPLE = {
     "customer": 12,
@@ -322,5 +335,14 @@ class ActivityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["-occurred_at", "-id"]
 
     def perform_create(self, serializer):
-        user = self.request.user
-        serializer.save(created_by=user if user.is_authenticated else None)
+        serializer.instance = services.create_activity(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_activity(
+            serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_activity(instance)

@@ -1,10 +1,9 @@
 """`postPayment` / `postPayments`: REST's payment-posting contract (`POST /payments/`, `/bulk/`).
 
 The rules live in `receivables.cash_application` (`resolve_customer`, `post_payment`,
-`post_payments`, `batch`); this module checks the input the way REST's
-`PaymentCreateSerializer` does (same codes: customer_ambiguous, invoice_or_number_required,
-max_length, max_value, max_decimal_places, does_not_exist) and renders the `PostingResult`.
-Field names in messages are camelCased, as everywhere in GraphQL.
+`post_payments`, `batch`); the input is parsed by REST's `PaymentCreateSerializer` (one parser,
+so the same codes and sentences) and the `PostingResult` rendered here. Field names in messages
+are camelCased, as everywhere in GraphQL.
 """
 
 from decimal import Decimal
@@ -12,22 +11,19 @@ from decimal import Decimal
 import strawberry
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from rest_framework import serializers
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationMessage
 
+from o2c_api.api.exceptions import flatten
 from o2c_api.errors import Conflict
 from o2c_api.graphql.errors import service_errors
 from receivables import cash_application
-from receivables.cash_application import PostingResult, RemittanceLine
+from receivables.api.payments import PaymentCreateSerializer
+from receivables.cash_application import PostingResult
 from receivables.graphql.inputs import PaymentPostingInput
 from receivables.graphql.types import ApplicationType, PaymentType
 from receivables.models import Payment, PaymentApplication
-
-# REST's PaymentCreateSerializer bounds (receivables/api/payments.py), kept equal by
-# tests/graphql/test_post_payment.py.
-MAX_AMOUNT = Decimal("9999999999999999.99")  # DecimalField(18, 2)
-MAX_LENGTHS = {"customer_external_id": 100, "reference": 255, "external_id": 100}
-MAX_INVOICE_NUMBER_LENGTH = 64
 
 
 @strawberry.type(name="PostingException")
@@ -84,90 +80,43 @@ class BulkPostingType:
     results: list[BulkPostingItemType]
 
 
-def posting_kwargs(data: PaymentPostingInput) -> dict:
-    """`post_payment`'s keyword arguments from the input, checked as REST checks the body.
+def posting_kwargs(data: PaymentPostingInput, customers=None) -> dict:
+    """`post_payment`'s keyword arguments from the input, parsed by REST's parser.
+
+    The input becomes the JSON body REST would receive, validated by the same
+    `PaymentCreateSerializer`, so both APIs accept, bound and refuse exactly the same postings
+    with the same codes and sentences.
 
     Raises:
         ValidationError: the input is malformed or names no customer; nothing was stored.
     """
-    errors: dict[str, list[ValidationError]] = {}
+    body = {name: getattr(data, name) for name in _FIELDS if getattr(data, name) is not None}
+    if data.remittance is not None:
+        body["remittance"] = [
+            {name: getattr(line, name) for name in _LINE_FIELDS if getattr(line, name) is not None}
+            for line in data.remittance
+        ]
+    try:
+        return PaymentCreateSerializer(context={"customers": customers}).run_validation(body)
+    except serializers.ValidationError as exc:
+        errors: dict[str, list[ValidationError]] = {}
+        for error in flatten(exc.detail):
+            field = error["field"] or NON_FIELD_ERRORS
+            errors.setdefault(field, []).append(ValidationError(error["message"], error["code"]))
+        raise ValidationError(errors) from None
 
-    def refuse(field: str, message: str, code: str) -> None:
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
 
-    for name, limit in MAX_LENGTHS.items():
-        value = getattr(data, name)
-        if value is not None and len(value) > limit:
-            refuse(name, f"Ensure this field has no more than {limit} characters.", "max_length")
-    if data.amount > MAX_AMOUNT:
-        refuse("amount", f"Ensure this value is less than or equal to {MAX_AMOUNT}.", "max_value")
-    lines = data.remittance or []
-    if len(lines) > settings.O2C_BULK_MAX_ITEMS:
-        refuse(
-            "remittance",
-            f"Ensure this field has no more than {settings.O2C_BULK_MAX_ITEMS} elements.",
-            "max_length",
-        )
-        lines = []
-    remittance = []
-    for index, line in enumerate(lines):
-        field = f"remittance[{index}]"
-        if (line.invoice is None) == (line.invoice_number is None):
-            refuse(
-                field, "Give either `invoice_number` or `invoice`.", "invoice_or_number_required"
-            )
-            continue
-        invoice = None
-        if line.invoice is not None:
-            try:
-                invoice = int(line.invoice)
-            except ValueError:
-                refuse(f"{field}.invoice", "A valid integer is required.", "invalid")
-                continue
-        elif len(line.invoice_number) > MAX_INVOICE_NUMBER_LENGTH:
-            refuse(
-                f"{field}.invoice_number",
-                f"Ensure this field has no more than {MAX_INVOICE_NUMBER_LENGTH} characters.",
-                "max_length",
-            )
-            continue
-        amount = line.amount.as_tuple()
-        if isinstance(amount.exponent, int) and -amount.exponent > 2:
-            refuse(
-                f"{field}.amount",
-                "Ensure that there are no more than 2 decimal places.",
-                "max_decimal_places",
-            )
-            continue
-        remittance.append(
-            RemittanceLine(amount=line.amount, invoice_number=line.invoice_number, invoice=invoice)
-        )
-    if errors:
-        raise ValidationError(errors)
-    if data.customer is not None and data.customer_external_id is not None:
-        raise ValidationError(
-            "Give `customer` or `customer_external_id`, not both.", code="customer_ambiguous"
-        )
-    customer_id = None
-    if data.customer is not None:
-        try:
-            customer_id = int(data.customer)
-        except ValueError:
-            raise ValidationError(
-                {"customer": ValidationError("No such customer.", "does_not_exist")}
-            ) from None
-    kwargs = {
-        "customer": cash_application.resolve_customer(
-            customer_id=customer_id, customer_external_id=data.customer_external_id
-        ),
-        "amount": data.amount,
-        "received_date": data.received_date,
-        "remittance": remittance,
-    }
-    for name in ("currency", "method", "reference", "external_id"):
-        if getattr(data, name) is not None:
-            kwargs[name] = getattr(data, name)
-    return kwargs
+_FIELDS = (
+    "customer",
+    "customer_external_id",
+    "amount",
+    "currency",
+    "received_date",
+    "method",
+    "reference",
+    "external_id",
+)
+_LINE_FIELDS = ("invoice", "invoice_number", "amount")
 
 
 def render(result: PostingResult) -> PaymentPostingType:
@@ -239,10 +188,13 @@ def _outcome(index: int, outcome) -> BulkPostingItemType:
 
 
 def _checked(items: list[PaymentPostingInput]) -> list[dict | ValidationError]:
+    customers = cash_application.CustomerIndex.load(
+        (item.customer for item in items), (item.customer_external_id for item in items)
+    )
     checked: list[dict | ValidationError] = []
     for item in items:
         try:
-            checked.append(posting_kwargs(item))
+            checked.append(posting_kwargs(item, customers))
         except ValidationError as exc:
             checked.append(exc)
     return checked

@@ -323,7 +323,7 @@ def test_activity_on_another_customers_invoice_is_400(api, world):
         {
             "code": "customer_mismatch",
             "field": "invoice",
-            "message": "The invoice belongs to another customer.",
+            "message": "Invoice INV-1 belongs to another customer.",
         }
     ]
     assert snapshot() == before

@@ -13,8 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from strawberry.utils.str_converters import to_camel_case
 
-from receivables.api import payments as rest_payments
-from receivables.graphql import posting
 from receivables.models import Invoice, Payment, PaymentApplication
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 from tests.invariants import assert_invariants
@@ -351,14 +349,6 @@ def test_roles_without_add_payment_are_refused(gql, ledger, role, code):
 def test_writer_roles_may_post(gql, ledger, role):
     payload = gql(POST, {"data": camel_keys(body(ledger, amount="250.00"))}, role=role)
     assert payload["data"]["postPayment"]["rule"] == "exact_amount"
-
-
-def test_bounds_equal_rest_serializer():
-    fields = rest_payments.PaymentCreateSerializer().fields
-    assert posting.MAX_AMOUNT == rest_payments.MAX_AMOUNT
-    assert {name: fields[name].max_length for name in posting.MAX_LENGTHS} == posting.MAX_LENGTHS
-    line = rest_payments.RemittanceLineSerializer().fields
-    assert line["invoice_number"].max_length == posting.MAX_INVOICE_NUMBER_LENGTH
 
 
 # --- Bulk -----------------------------------------------------------------------------------

@@ -1,0 +1,14 @@
+"""The error codes of accounts (customers, credit holds).
+
+Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
+`OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
+Values are stable: a client may rely on them.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """A machine-readable reason a write was refused."""
+
+    CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"

@@ -4,6 +4,7 @@ from datetime import date
 
 import strawberry
 import strawberry_django
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from strawberry.types import Info
 from strawberry_django.pagination import OffsetPaginated
@@ -158,8 +159,6 @@ class Mutation:
         "Lift a credit hold by hand. Code: credit_hold_unchanged.",
     )
     def lift_credit_hold(self, info: Info, id: strawberry.ID, note: str = "") -> CreditHoldType:
-        from django.core.exceptions import ValidationError
-
         with service_errors(), transaction.atomic():
             hold = get_object(CreditHold, id)
             if not hold.current:

@@ -332,3 +332,18 @@ def test_credit_hold_list_costs_the_same_queries_at_any_size(api, size):
     assert response.json()["count"] == size
     # auth (token, user's permissions), count, page, reasons, overrides
     assert len(captured.captured_queries) == 6
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_graphql_credit_holds_cost_the_same_queries_at_any_size(gql, size):
+    for i in range(size):
+        services.place_hold(CustomerFactory(name=f"C{i}"), note="x")
+    query = (
+        "{ creditHolds { totalCount results { id customerName current placedBy "
+        "reasons { code detail } overrides { orderId user } } } }"
+    )
+    gql(query)  # warm the client (token, permissions)
+    with CaptureQueriesContext(connection) as captured:
+        answer = gql(query)
+    assert answer["data"]["creditHolds"]["totalCount"] == size
+    assert len(captured.captured_queries) == 7

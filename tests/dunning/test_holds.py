@@ -269,3 +269,17 @@ def test_history_keeps_every_hold_placed_and_lifted(acme):
     holds = list(CreditHold.objects.filter(customer=acme).order_by("placed_at", "pk"))
     assert [hold.lifted_at is None for hold in holds] == [False, True]
     assert services.current_hold(acme) == holds[1]
+
+
+def test_evaluate_command_prints_what_changed(acme):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _overdue_invoice(acme, 61)
+    out = StringIO()
+    call_command("evaluate_credit_holds", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Credit holds: 1 placed, 0 lifted, 1 reasons added, 0 cleared.",
+        f"placed: customers {acme.pk}",
+    ]

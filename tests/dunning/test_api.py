@@ -334,16 +334,19 @@ def test_credit_hold_list_costs_the_same_queries_at_any_size(api, size):
     assert len(captured.captured_queries) == 6
 
 
-@pytest.mark.parametrize("size", [2, 6])
-def test_graphql_credit_holds_cost_the_same_queries_at_any_size(gql, size):
-    for i in range(size):
-        services.place_hold(CustomerFactory(name=f"C{i}"), note="x")
+def test_graphql_credit_holds_cost_the_same_queries_at_any_size(gql):
     query = (
         "{ creditHolds { totalCount results { id customerName current placedBy "
         "reasons { code detail } overrides { orderId user } } } }"
     )
-    gql(query)  # warm the client (token, permissions)
-    with CaptureQueriesContext(connection) as captured:
-        answer = gql(query)
-    assert answer["data"]["creditHolds"]["totalCount"] == size
-    assert len(captured.captured_queries) == 7
+    counts = []
+    for size in (2, 6):
+        while CreditHold.objects.count() < size:
+            services.place_hold(CustomerFactory(), note="x")
+        gql(query)  # warm the client (token, permissions)
+        with CaptureQueriesContext(connection) as captured:
+            answer = gql(query)
+        assert answer["data"]["creditHolds"]["totalCount"] == size
+        counts.append(len(captured.captured_queries))
+    # token, count, page, reasons, overrides (+ their users), whatever the number of holds
+    assert counts[0] == counts[1] <= 7

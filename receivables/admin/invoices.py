@@ -233,8 +233,15 @@ class InvoiceAdmin(ServiceAdmin):
         if formset.model is not CollectionActivity:
             super().save_formset(request, form, formset, change)
             return
+        # The lists the admin's change message reads (ModelFormSet.save would set them).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for activity_form in formset.forms:
-            if activity_form in formset.deleted_forms or not activity_form.has_changed():
+            if activity_form in formset.deleted_forms:
+                if activity_form.instance.pk is not None:
+                    services.delete_activity(activity_form.instance)
+                    formset.deleted_objects.append(activity_form.instance)
+                continue
+            if not activity_form.has_changed():
                 continue
             data = {
                 field: activity_form.cleaned_data[field]
@@ -242,16 +249,16 @@ class InvoiceAdmin(ServiceAdmin):
                 if field in activity_form.cleaned_data
             }
             if activity_form.instance.pk is None:
-                services.create_activity(
+                activity = services.create_activity(
                     customer=form.instance.customer,
                     invoice=form.instance,
                     user=request.user,
                     **data,
                 )
+                formset.new_objects.append(activity)
             else:
-                services.update_activity(activity_form.instance, **data)
-        for activity in formset.deleted_objects:
-            services.delete_activity(activity)
+                activity = services.update_activity(activity_form.instance, **data)
+                formset.changed_objects.append((activity, activity_form.changed_data))
 
 
 @admin.register(Adjustment)

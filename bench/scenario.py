@@ -107,6 +107,7 @@ def run(
     }
 
     result["list"] = list_page(timed, timings)
+    result["worklist"] = worklist_page(timed, timings, today)
     result["rss_after_list_mib"] = rss_mib()
 
     log("straightforward SQL (baseline), asserting equal numbers")
@@ -332,6 +333,25 @@ def list_page(timed, timings: dict) -> dict:
 
         timed(f"list/invoices open limit={limit}", get)
         result[limit] = timings[f"list/invoices open limit={limit}"].queries
+    result["constant"] = result[50] == result[500]
+    return result
+
+
+def worklist_page(timed, timings: dict, today: date) -> dict:
+    """GET /api/v1/worklist/ at the seed's day: every open invoice scored and ranked by cash
+    at risk, one page of 50 and one of 500 (the query count must not change)."""
+    client = token_client("viewer")
+    result = {}
+    for limit in (50, 500):
+        url = f"/api/v1/worklist/?as_of={today.isoformat()}&limit={limit}"
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:300]
+            return response
+
+        timed(f"worklist/everything limit={limit}", get)
+        result[limit] = timings[f"worklist/everything limit={limit}"].queries
     result["constant"] = result[50] == result[500]
     return result
 

@@ -384,3 +384,92 @@ KPIS: dict[str, KPI] = {
 }
 
 KEYS = tuple(KPIS)
+
+
+# --- forward-looking reports ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """A forward-looking report of the spec (its "Forward-looking reports" section): not a
+    KPI (no thresholds, series or breakdown), but in the glossary beside them. Computed by
+    the `outlook` app."""
+
+    key: str
+    label: str
+    unit: str
+    explanation: str
+    formula: str
+    choices: tuple[str, ...] = ()
+
+
+REPORTS: dict[str, Report] = {
+    r.key: r
+    for r in (
+        Report(
+            "dso_impact",
+            "DSO impact",
+            DAYS,
+            "What DSO and working capital become if invoices go out sooner after the order "
+            "and payments arrive sooner, for a share of credit sales.",
+            "projected DSO = DSO − Σ levers (share ÷ 100 × days); working capital freed = "
+            "(DSO − projected DSO) × Credit sales(P) ÷ N",
+            (
+                "Linear: each lever moves DSO by share × days, and the levers add up; "
+                "projected DSO never goes below 0.",
+                "DSO is the dso KPI of the same scope (same currency rule: the base currency "
+                "when none is named); no credit sales: DSO, projected DSO and working capital "
+                "freed are null.",
+                "Measured levers shown beside it: the scope's time to invoice (mean and "
+                "median) and average days delinquent.",
+                "Days are 0 to 365, shares 0 to 100 (100 when omitted), at most 20 further "
+                "scenarios written <days>:<share>.",
+            ),
+        ),
+        Report(
+            "cash_forecast",
+            "Cash forecast",
+            MONEY,
+            "The cash expected each week after the as-of date from what customers owe then "
+            "(and, optionally, from orders not yet invoiced).",
+            "week k = as_of + 7(k−1) + 1 … as_of + 7k; Σ weeks + after horizon = AR(as_of) "
+            "(+ open orders)",
+            (
+                "Only facts dated on or before the as-of date are used.",
+                "An open promise puts what is left of it (at most the open amount) on its "
+                "promised date.",
+                "The rest of an invoice follows the customer's own cash of the 12 months "
+                "before the as-of date, by days after the due date and counted per "
+                "application, restricted to the part later than the invoice already is; the "
+                "customer's history weighs n ÷ (n + 5) for its n such applications, the rest "
+                "goes to the segment's history the same way, the rest of that to everyone's.",
+                "An invoice under an open dispute follows the history of disputed invoices "
+                "(source disputed); nothing in the history that late: after the horizon.",
+                "Orders: expected to be invoiced the scope's mean time to invoice (12 months) "
+                "after the order date, due after the customer's terms, then paid like the "
+                "customer.",
+                "Without a currency the scope's one currency is used; several: the request "
+                "must name one (currency_required).",
+                "Weeks are rounded to the cent by largest remainder, so they and the "
+                "after-horizon amount add up exactly.",
+            ),
+        ),
+        Report(
+            "forecast_accuracy",
+            "Forecast accuracy",
+            PERCENT,
+            "How far the cash forecast made at a past date was from the cash that came, "
+            "next to two simple baselines.",
+            "WAPE = Σ_k |forecast_k − actual_k| ÷ Σ_k actual_k × 100; actual_k = cash applied "
+            "in week k to the invoices open at the as-of date",
+            (
+                "Baselines: every invoice paid on its due date; on its due date plus its "
+                "customer's average days late (amount-weighted, negative when early; else the "
+                "segment's, else everyone's). A date on or before the as-of date counts in "
+                "week 1.",
+                "The forecast is backtested without orders; the horizon must be over.",
+                "Nothing collected in the horizon: WAPE is null.",
+            ),
+        ),
+    )
+}

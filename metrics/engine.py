@@ -5,16 +5,17 @@ frozen dataclasses with exact Decimals. REST (`metrics.api`) and GraphQL (`metri
 only render them, rounding with `metrics.thresholds.rendered`.
 
 Query budget (independent of data size, period length and number of points or groups):
-`summary` 10 queries (12 with a customer filter) — one per building block of
-`metrics.blocks` for both periods at once, plus the thresholds; `series` the blocks its KPI
-needs (the AR movements are one query on the rollup, three on the source rows); `breakdown`
-those plus the thresholds and the group names; `aging` three; `time_to_invoice` four.
+`summary` 11 queries (13 with a customer filter) — one per building block of
+`metrics.blocks` for both periods at once, plus the thresholds and the currencies present;
+`series` the blocks its KPIs need (the AR movements are one query on the rollup, three on
+the source rows); `breakdown` those for both periods at once, plus the thresholds and the
+group names; `aging` three; `time_to_invoice` four.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -36,7 +37,17 @@ from django.utils.timezone import get_current_timezone
 
 from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
-from metrics.definitions import COUNTBACK, KEYS, KPI, KPIS, LEDGER, Inputs, countback_dates, ratio
+from metrics.definitions import (
+    COUNTBACK,
+    KEYS,
+    KPI,
+    KPIS,
+    LEDGER,
+    REPORTS,
+    Inputs,
+    countback_dates,
+    ratio,
+)
 from metrics.scope import Period, Scope, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api.money import ZERO
@@ -62,11 +73,37 @@ class KPIValue:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One line of "what changed": the KPI, its previous and current value, the change
+    between the rendered values, the current status, and the generated sentence."""
+
+    key: str
+    previous: Decimal | None
+    value: Decimal | None
+    change: Decimal | None
+    status: str | None
+    unit: str
+    sentence: str
+
+
+@dataclass(frozen=True)
 class Summary:
+    """Every KPI for a scope, compared with `previous_scope` (see `metrics.scope.previous_period`).
+
+    `currencies` lists every currency the scope's filters find invoices in, so a client sees
+    when the book holds amounts in a currency other than `scope.currency` (never summed).
+    """
+
     scope: Scope
     previous_scope: Scope
+    compare: str
+    currencies: tuple[str, ...]
     kpis: dict[str, KPIValue]
-    what_changed: tuple[str, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def what_changed(self) -> tuple[str, ...]:
+        return tuple(change.sentence for change in self.changes)
 
 
 @dataclass(frozen=True)
@@ -83,32 +120,50 @@ class Series:
     scope: Scope
     unit: str
     points: tuple[SeriesPoint, ...]
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class BreakdownRow:
+    """One group's value, its value over the previous period, their change, its status."""
+
     group_id: int | str | None
     group_name: str
     value: Decimal | None
+    previous: Decimal | None
+    change: Decimal | None
     status: str | None
 
 
 @dataclass(frozen=True)
 class Breakdown:
+    """A page of groups, worst first: `count` groups in all, `rows` from `offset`."""
+
     key: str
     group_by: str
     scope: Scope
+    previous_scope: Scope
     unit: str
+    count: int
+    offset: int
     rows: tuple[BreakdownRow, ...]
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AgingBucket:
+    """One bucket of days past due: its open amount, invoices and collection activity."""
+
     bucket: str
     amount: Decimal
     invoice_count: int
     activity_count: int
     invoices_without_activity: int
+
+    @property
+    def label(self) -> str:
+        """The bucket as a person reads it ("1–30 days")."""
+        return AGING_LABELS[self.bucket]
 
 
 @dataclass(frozen=True)
@@ -117,6 +172,7 @@ class Aging:
     scope: Scope
     total: Decimal
     buckets: tuple[AgingBucket, ...]
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +182,7 @@ class ReminderFunnel:
     clicked: int
     paid: int
     conversion_rate: Decimal | None
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +204,7 @@ class TimeToInvoice:
     median: Decimal | None
     p90: Decimal | None
     slowest: tuple[SlowInvoice, ...]
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,7 +236,13 @@ BLOCK_FUNCTIONS = {
 def get_kpi(key: str) -> KPI:
     """The KPI of a key. Raises ValidationError(unknown_kpi)."""
     if key not in KPIS:
-        raise ValidationError({"key": ValidationError(f"Unknown KPI {key!r}.", "unknown_kpi")})
+        raise ValidationError(
+            {
+                "key": ValidationError(
+                    f"Unknown KPI {key!r}; valid keys: {', '.join(KEYS)}.", "unknown_kpi"
+                )
+            }
+        )
     return KPIS[key]
 
 
@@ -228,6 +292,38 @@ def compute(
     return values
 
 
+def compare_values(
+    scope: Scope, keys: Sequence[str], previous: Period, group_by: str | None = None
+) -> tuple[dict, dict]:
+    """Values of `keys` for the scope's period and for `previous`: ({(key, group): value}) × 2.
+
+    The building blocks take contiguous periods, so a previous period that is not the one
+    just before P (`previous_year`) is computed with the gap between them as a third period,
+    still one pass of each block; one that overlaps P (a year-on-year period longer than a
+    year) takes a second pass.
+    """
+    current = scope.period
+    if previous.end < current.start:
+        periods = [previous]
+        if previous.end + timedelta(days=1) < current.start:
+            periods.append(
+                Period(previous.end + timedelta(days=1), current.start - timedelta(days=1))
+            )
+        periods.append(current)
+        values = compute(scope, keys, periods, group_by)
+        now, before = len(periods), 1
+        return (
+            {(key, g): v for (key, g, k), v in values.items() if k == now},
+            {(key, g): v for (key, g, k), v in values.items() if k == before},
+        )
+    values_now = compute(scope, keys, [current], group_by)
+    values_before = compute(scope, keys, [previous], group_by)
+    return (
+        {(key, g): v for (key, g, _), v in values_now.items()},
+        {(key, g): v for (key, g, _), v in values_before.items()},
+    )
+
+
 def change_of(value: Decimal | None, previous: Decimal | None) -> Decimal | None:
     """The change between the rendered values, so `from 41.2 to 48.9 (+7.7)` adds up."""
     if value is None or previous is None:
@@ -235,23 +331,43 @@ def change_of(value: Decimal | None, previous: Decimal | None) -> Decimal | None
     return rendered(value) - rendered(previous)
 
 
-def summary(scope: Scope, keys: Sequence[str] = KEYS) -> Summary:
+def currencies(scope: Scope) -> tuple[str, ...]:
+    """The currencies of the counting invoices issued by the scope's end within its
+    dimension filters, whatever the scope's own currency (one query)."""
+    dims = {**scope.filters(), "currency": None}
+    return tuple(
+        Invoice.objects.filter(
+            predicates.counting()
+            & predicates.issued_by(scope.end)
+            & predicates.invoice_dimensions(**dims)
+        )
+        .order_by("currency")
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+
+
+def summary(scope: Scope, keys: Sequence[str] = KEYS, compare: str = "previous_period") -> Summary:
     """Every KPI for the scope and for the previous period, with statuses and what changed.
 
     Args:
         scope: a validated scope.
         keys: the KPIs to compute (all of the spec by default).
+        compare: `previous_period` or `previous_year` (`metrics.scope.previous_period`).
 
     Returns:
-        Summary with `kpis` in the spec's order and `what_changed` worst first.
+        Summary with `kpis` in the spec's order and `changes` worst first.
+
+    Raises:
+        ValidationError: invalid_compare.
     """
-    previous_scope = scope.previous()
-    values = compute(scope, keys, [previous_scope.period, scope.period])
+    previous_scope = scope.previous(compare)
+    now, before = compare_values(scope, keys, previous_scope.period)
     thresholds = Thresholds(keys)
     kpis, changed = {}, []
     for key in keys:
         kpi = KPIS[key]
-        value, previous = values[(key, None, 2)], values[(key, None, 1)]
+        value, previous = now[(key, None)], before[(key, None)]
         status = thresholds.status(key, value, scope.segment)
         previous_status = thresholds.status(key, previous, scope.segment)
         change = change_of(value, previous)
@@ -261,14 +377,22 @@ def summary(scope: Scope, keys: Sequence[str] = KEYS) -> Summary:
         if (value is not None or previous is not None) and (
             status != previous_status or moved(value, previous)
         ):
+            text = sentence(kpi, value, previous, change, status, scope.currency)
             changed.append(
                 (
                     severity(status, change, kpi.better, value, previous),
-                    sentence(kpi, value, previous, change, status, scope.currency),
+                    Change(key, previous, value, change, status, kpi.unit, text),
                 )
             )
     changed.sort(key=lambda item: item[0])
-    return Summary(scope, previous_scope, kpis, tuple(text for _, text in changed))
+    return Summary(
+        scope,
+        previous_scope,
+        compare,
+        currencies(scope),
+        kpis,
+        tuple(item for _, item in changed),
+    )
 
 
 def series(key: str, scope: Scope, interval: str) -> Series:
@@ -277,26 +401,57 @@ def series(key: str, scope: Scope, interval: str) -> Series:
     Raises:
         ValidationError: unknown_kpi, invalid_interval.
     """
-    kpi = get_kpi(key)
+    return many_series([key], scope, interval)[0]
+
+
+def many_series(keys: Sequence[str], scope: Scope, interval: str) -> tuple[Series, ...]:
+    """Several KPIs over the same sub-periods, every building block they need run once.
+
+    Raises:
+        ValidationError: unknown_kpi (listing the valid keys), invalid_interval.
+    """
+    kpis = [get_kpi(key) for key in keys]
     periods = split(scope.period, interval)
-    values = compute(scope, [key], periods)
-    points = tuple(
-        SeriesPoint(p.start, p.end, values[(key, None, k)]) for k, p in enumerate(periods, start=1)
+    values = compute(scope, keys, periods)
+    present = currencies(scope)
+    return tuple(
+        Series(
+            kpi.key,
+            interval,
+            scope,
+            kpi.unit,
+            tuple(
+                SeriesPoint(p.start, p.end, values[(kpi.key, None, k)])
+                for k, p in enumerate(periods, start=1)
+            ),
+            present,
+        )
+        for kpi in kpis
     )
-    return Series(key, interval, scope, kpi.unit, points)
 
 
 MAX_BREAKDOWN_LIMIT = 500
 
 
-def breakdown(key: str, scope: Scope, group_by: str, limit: int = 20) -> Breakdown:
-    """One KPI per rep, segment, product line or customer, worst first (nulls last).
+def breakdown(
+    key: str,
+    scope: Scope,
+    group_by: str,
+    limit: int = 20,
+    offset: int = 0,
+    compare: str = "previous_period",
+) -> Breakdown:
+    """One KPI per rep, segment, product line or customer, worst first (nulls last), with
+    each group's value over the previous period and the change; a page of `limit` groups
+    from `offset`.
 
     "Worst" follows the KPI's direction; for KPIs without one the largest value comes first.
-    A segment row is coloured by that segment's own threshold when it has one.
+    A segment row is coloured by that segment's own threshold when it has one. A group with
+    a value only in the previous period is listed too (its value null).
 
     Raises:
-        ValidationError: unknown_kpi, invalid_group_by, not_applicable, invalid_limit.
+        ValidationError: unknown_kpi, invalid_group_by, not_applicable, invalid_limit,
+            invalid_offset, invalid_compare.
     """
     kpi = get_kpi(key)
     if group_by not in blocks.GROUP_BYS:
@@ -314,28 +469,45 @@ def breakdown(key: str, scope: Scope, group_by: str, limit: int = 20) -> Breakdo
         raise ValidationError(
             {"limit": ValidationError(f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", "invalid_limit")}
         )
-    values = compute(scope, [key], [scope.period], group_by)
+    if offset < 0:
+        raise ValidationError({"offset": ValidationError("offset is 0 or more.", "invalid_offset")})
+    previous_scope = scope.previous(compare)
+    now, before = compare_values(scope, [key], previous_scope.period, group_by)
+    groups = {g for (_, g) in now} | {g for (_, g) in before}
     thresholds = Thresholds([key])
     sign = 1 if kpi.better == "higher" else -1
     ranked = sorted(
-        ((g, value) for (_, g, _), value in values.items()),
+        ((g, now.get((key, g)), before.get((key, g))) for g in groups),
         key=lambda item: (
             item[1] is None,
             sign * item[1] if item[1] is not None else 0,
             str(item[0]),
         ),
-    )[:limit]
-    names = group_names(group_by, [g for g, _ in ranked])
+    )
+    page = ranked[offset : offset + limit]
+    names = group_names(group_by, [g for g, _, _ in page])
     rows = tuple(
         BreakdownRow(
             g,
             names.get(g, "(none)"),
             value,
+            previous,
+            change_of(value, previous),
             thresholds.status(key, value, g if group_by == "segment" else scope.segment),
         )
-        for g, value in ranked
+        for g, value, previous in page
     )
-    return Breakdown(key, group_by, scope, kpi.unit, rows)
+    return Breakdown(
+        key,
+        group_by,
+        scope,
+        previous_scope,
+        kpi.unit,
+        len(ranked),
+        offset,
+        rows,
+        currencies(scope),
+    )
 
 
 def group_names(group_by: str, ids: list) -> dict:
@@ -351,6 +523,13 @@ def group_names(group_by: str, ids: list) -> dict:
 # --- aging -------------------------------------------------------------------------------
 
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+AGING_LABELS = {
+    "current": "Current",
+    "1_30": "1–30 days past due",
+    "31_60": "31–60 days past due",
+    "61_90": "61–90 days past due",
+    "over_90": "Over 90 days past due",
+}
 
 
 def _aging_bucket(as_of: date, prefix: str = "") -> Case:
@@ -489,7 +668,13 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         )
         for name in AGING_BUCKETS
     )
-    return Aging(as_of, scope, sum((b.amount for b in buckets), ZERO), buckets)
+    return Aging(
+        as_of,
+        scope,
+        sum((b.amount for b in buckets), ZERO),
+        buckets,
+        currencies(replace(scope, end=as_of)),
+    )
 
 
 # --- reminder funnel, time to invoice, glossary -------------------------------------------
@@ -500,7 +685,9 @@ def reminder_funnel(scope: Scope) -> ReminderFunnel:
     row = blocks.reminder_funnel(scope, [scope.period]).get((None, 1)) or {}
     sent, clicked, paid = row.get("sent") or 0, row.get("clicked") or 0, row.get("paid") or 0
     rate = ratio(paid, sent)
-    return ReminderFunnel(scope, sent, clicked, paid, None if rate is None else rate * 100)
+    return ReminderFunnel(
+        scope, sent, clicked, paid, None if rate is None else rate * 100, currencies(scope)
+    )
 
 
 MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
@@ -532,19 +719,25 @@ def time_to_invoice(scope: Scope, slowest: int = 10) -> TimeToInvoice:
         blocks.time_to_invoice_percentile(scope, count, MEDIAN),
         blocks.time_to_invoice_percentile(scope, count, P90),
         slow,
+        currencies(scope),
     )
 
 
 COMMON_CHOICES = (
     "Status compares the value rounded to two decimals with the thresholds (a segment's own "
     "threshold wins); change is the difference of the rounded values.",
-    "Previous period: the same number of days immediately before P. Series sub-periods are "
-    "calendar weeks (Monday to Sunday), months or quarters clipped to P.",
+    "Default period: the last full calendar month before today. Previous period: for a whole "
+    "calendar month, quarter or year, the month, quarter or year before it (October compares "
+    "with September, Q3 with Q2); for any other period, the same number of days immediately "
+    "before P; compare=previous_year takes the same dates one year earlier (29 February: the "
+    "28th). A period that ends after today is partial and flagged so.",
+    "Series sub-periods are calendar weeks (Monday to Sunday), months or quarters clipped to P.",
 )
 
 
 def glossary() -> tuple[GlossaryEntry, ...]:
-    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices.
+    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices;
+    then the forward-looking reports (`metrics.definitions.REPORTS`).
 
     Owner and playbook come from the default (segment-less) threshold (one query).
     """
@@ -563,6 +756,21 @@ def glossary() -> tuple[GlossaryEntry, ...]:
                 threshold.owner if threshold else "",
                 threshold.playbook_url if threshold else "",
                 kpi.choices + COMMON_CHOICES,
+            )
+        )
+    # The forward-looking reports (computed by the outlook app) have no thresholds.
+    for report in REPORTS.values():
+        entries.append(
+            GlossaryEntry(
+                report.key,
+                report.label,
+                report.explanation,
+                report.formula,
+                report.unit,
+                None,
+                "",
+                "",
+                report.choices,
             )
         )
     return tuple(entries)

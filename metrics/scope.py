@@ -15,6 +15,8 @@ from accounts.models import Customer, SalesRep, Segment
 from o2c_api.money import CURRENCIES
 
 INTERVALS = ("week", "month", "quarter")
+# What the previous value of a KPI is computed over (see `previous_period`).
+COMPARES = ("previous_period", "previous_year")
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,14 @@ class Scope:
         """N of the spec: the number of days in P."""
         return (self.end - self.start).days + 1
 
-    def previous(self) -> Scope:
-        """The same filters over the period of the same length immediately before P."""
-        end = self.start - timedelta(days=1)
-        return replace(self, start=end - timedelta(days=self.days - 1), end=end)
+    @property
+    def partial(self) -> bool:
+        """True when P ends after today: its figures are still moving."""
+        return self.end > today()
+
+    def previous(self, compare: str = "previous_period") -> Scope:
+        """The same filters over the period P is compared with (`previous_period`)."""
+        return self.with_period(previous_period(self.period, compare))
 
     def with_period(self, period: Period) -> Scope:
         return replace(self, start=period.start, end=period.end)
@@ -82,6 +88,75 @@ class Scope:
             "product_line": self.product_line,
             "currency": self.currency,
         }
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _calendar_months(period: Period) -> int | None:
+    """1, 3 or 12 when the period is exactly a calendar month, quarter or year, else None."""
+    start, end = period.start, period.end
+    if start.day != 1 or end != _last_day(end.year, end.month):
+        return None
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months == 1:
+        return 1
+    if months == 3 and start.month % 3 == 1:
+        return 3
+    if months == 12 and start.month == 1:
+        return 12
+    return None
+
+
+def _months_before(day: date, months: int) -> date:
+    """The 1st of the month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _year_before(day: date) -> date:
+    # 29 February has no twin a year earlier: the 28th stands in for it.
+    return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
+
+
+def previous_period(period: Period, compare: str = "previous_period") -> Period:
+    """The period a KPI's previous value is computed over.
+
+    `previous_period`: for a whole calendar month, quarter or year, the month, quarter or
+    year before it (October → September, Q3 → Q2, even when their lengths differ); for any
+    other period, the period of the same length immediately before it. `previous_year`: the
+    same dates one year earlier (29 February → 28 February).
+
+    Raises:
+        ValidationError: invalid_compare.
+    """
+    if parse_compare(compare) == "previous_year":
+        return Period(_year_before(period.start), _year_before(period.end))
+    months = _calendar_months(period)
+    if months is not None:
+        start = _months_before(period.start, months)
+        return Period(start, period.start - timedelta(days=1))
+    end = period.start - timedelta(days=1)
+    return Period(end - timedelta(days=period.days - 1), end)
+
+
+def default_period(on: date) -> Period:
+    """The last full calendar month before `on`: the default P of every KPI."""
+    end = on.replace(day=1) - timedelta(days=1)
+    return Period(end.replace(day=1), end)
+
+
+def parse_compare(value) -> str:
+    """`previous_period` (the default) or `previous_year`. Raises ValidationError."""
+    compare = value or "previous_period"
+    if compare not in COMPARES:
+        raise _error(
+            "compare",
+            f"Unknown compare {compare!r}: previous_period or previous_year.",
+            "invalid_compare",
+        )
+    return compare
 
 
 def today() -> date:
@@ -128,7 +203,8 @@ def build_scope(
 ) -> Scope:
     """Validate raw scope parameters (strings or typed values) into a Scope.
 
-    Defaults: the current calendar month up to today, every dimension, the base currency.
+    Defaults: the last full calendar month before today (with only `end`, the 1st of end's
+    month to end; with only `start`, start to today), every dimension, the base currency.
 
     Raises:
         ValidationError: invalid_date, end_before_start, period_too_long, invalid_id,
@@ -136,10 +212,13 @@ def build_scope(
     """
     start_date = parse_date(start, "start")
     end_date = parse_date(end, "end")
-    if end_date is None:
+    if start_date is None and end_date is None:
+        default = default_period(today())
+        start_date, end_date = default.start, default.end
+    elif end_date is None:
         end_date = today()
-    if start_date is None:
-        start_date = end_date.replace(day=1) if end is not None else today().replace(day=1)
+    elif start_date is None:
+        start_date = end_date.replace(day=1)
     if end_date < start_date:
         raise _error(
             "end", f"The end {end_date} is before the start {start_date}.", "end_before_start"

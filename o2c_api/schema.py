@@ -26,6 +26,10 @@ except ModuleNotFoundError as exc:
     # Only a missing metrics GraphQL module is expected; a broken one must fail loudly.
     if exc.name not in ("metrics.graphql", "metrics.graphql.schema"):
         raise
+APP_SCHEMAS.append(import_module("outlook.graphql.schema"))
+
+# The worklist app's fields (risk, riskBacktest, worklist).
+APP_SCHEMAS.append(import_module("worklist.graphql.schema"))
 
 QUERIES = [module.Query for module in APP_SCHEMAS]
 MUTATIONS = [module.Mutation for module in APP_SCHEMAS if hasattr(module, "Mutation")]

@@ -37,6 +37,24 @@ CSRF_TRUSTED_ORIGINS = [
     for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",")
     if origin.strip()
 ]
+# Browser apps on other origins (a dashboard) may call the APIs: comma-separated origins,
+# e.g. https://dash.example.com. Empty (the default): no CORS headers, same-origin only.
+CORS_ALLOWED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+CORS_URLS_REGEX = r"^/(api|graphql)/"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-csrftoken",
+    "x-requested-with",
+)
+CORS_EXPOSE_HEADERS = ("Content-Disposition", "Idempotent-Replayed", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,17 +67,24 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "corsheaders",
     "strawberry_django",
     "o2c_api",
     "accounts",
     "receivables",
     "metrics",
+    "outlook",
+    "worklist",
     "dunning",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware and authentication: a preflight is answered here.
+    "corsheaders.middleware.CorsMiddleware",
+    # Django's own 404/405/413/414 pages under /api/ and /graphql/ become the JSON error shape.
+    "o2c_api.api.middleware.JSONErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -132,6 +157,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Request bodies are bounded: a bulk post of 500 payments fits well inside 5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# Longer addresses are a 414 under /api/ and /graphql/ (filters fit well inside this).
+O2C_MAX_URL_LENGTH = int(os.environ.get("O2C_MAX_URL_LENGTH", "8192"))
 
 LOGGING = {
     "version": 1,
@@ -210,6 +237,7 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentKindEnum": "receivables.models.Adjustment.Kind",
         "ActivityKindEnum": "receivables.models.CollectionActivity.Kind",
         "ActivityOutcomeEnum": "receivables.models.CollectionActivity.Outcome",
+        "KpiStatusEnum": [("green", "Green"), ("amber", "Amber"), ("red", "Red")],
     },
 }
 

@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("receivables.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("outlook.api.urls")),
+    path("", include("worklist.api.urls")),
     path("", include("dunning.api.urls")),
 ]
 

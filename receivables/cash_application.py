@@ -461,11 +461,31 @@ def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[Pos
     ]
     applications = [a for result in results for a in result.applications]
     services.save_applications(applications)
+    _store_outcomes(results)
     # Cash may take away a credit hold's reasons: one query unless a customer is on hold.
     dunning.after_posting({a.invoice.customer_id for a in applications})
     for result in results:
         result.applications.sort(key=lambda application: (application.applied_date, application.pk))
     return results
+
+
+def _store_outcomes(results: list[PostingResult]) -> None:
+    """Keep each posting's rule and exceptions with its payment: one UPDATE for them all."""
+    for result in results:
+        result.payment.posting_rule = result.rule
+        result.payment.posting_exceptions = [
+            {
+                "line": exception.line,
+                "invoice": exception.invoice,
+                "code": exception.code,
+                "message": exception.message,
+                "amount": f"{exception.amount:.2f}",
+            }
+            for exception in result.exceptions
+        ]
+    Payment.objects.bulk_update(
+        [result.payment for result in results], ["posting_rule", "posting_exceptions"]
+    )
 
 
 def _apply_rules(

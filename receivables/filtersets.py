@@ -213,6 +213,13 @@ class PaymentApplicationFilterSet(filters.FilterSet):
     applied_date_before = filters.DateFilter(field_name="applied_date", lookup_expr="lte")
     automatic = StrictBooleanFilter(help_text="true: made by remittance or matching rules.")
     currency = filters.ChoiceFilter(field_name="invoice__currency", choices=CURRENCY_CHOICES)
+    updated_after = filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text="Created at or after this time (ISO 8601), for incremental sync: "
+        "applications are never edited, and a reversed one leaves the list (the event feed "
+        "records the reversal).",
+    )
 
     class Meta:
         model = PaymentApplication

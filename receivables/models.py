@@ -224,6 +224,22 @@ class Payment(models.Model):
         related_name="+",
         help_text="The client that posted it; external ids are unique per client.",
     )
+    # The outcome of automatic cash application when the payment was posted, kept so that a
+    # client that lost the answer reads it back from the payment.
+    posting_rule = models.CharField(
+        max_length=12,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The rule that applied the cash when posted: remittance, reference, "
+        "exact_amount or none; empty for a payment not posted through cash application.",
+    )
+    posting_exceptions = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The remittance lines or referenced invoices the posting could not honour.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

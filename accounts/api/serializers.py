@@ -6,7 +6,7 @@ Foreign keys are written by id; reads add the names a dashboard shows beside the
 from rest_framework import serializers
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
-from o2c_api.api.serializers import CleanModelSerializer
+from o2c_api.api.serializers import CleanModelSerializer, StrictModelSerializer
 
 
 class SegmentSerializer(CleanModelSerializer):
@@ -23,7 +23,7 @@ class SalesRepSerializer(CleanModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictModelSerializer):
     """A customer. `on_credit_hold` changes through the credit-hold actions only."""
 
     segment_name = serializers.CharField(source="segment.name", read_only=True, allow_null=True)

@@ -24,11 +24,12 @@ from accounts.filtersets import (
     SegmentFilterSet,
 )
 from accounts.models import Customer, Opportunity, SalesRep, Segment
+from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.idempotency import IdempotentCreateMixin
 from receivables import predicates
 
 
-class SegmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class SegmentViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Customer segments. Deleting one that still has customers answers 409."""
 
     queryset = Segment.objects.all()
@@ -39,7 +40,7 @@ class SegmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering = ["name", "id"]
 
 
-class SalesRepViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class SalesRepViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Sales reps. Deleting one that still owns customers or documents answers 409."""
 
     queryset = SalesRep.objects.all()
@@ -69,7 +70,7 @@ class SalesRepViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         ]
     )
 )
-class CustomerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class CustomerViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Customers. Changing the segment moves the customer's AR history with it."""
 
     queryset = Customer.objects.select_related("segment", "rep")
@@ -103,7 +104,7 @@ class CustomerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(customer).data)
 
 
-class OpportunityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class OpportunityViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Pipeline deals: open, or closed won/lost with a closed date."""
 
     queryset = Opportunity.objects.select_related("customer", "rep")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("kpis/reminder-funnel/", views.ReminderFunnelView.as_view(), name="kpi-reminder-funnel"),
     path("kpis/time-to-invoice/", views.TimeToInvoiceView.as_view(), name="kpi-time-to-invoice"),
     path("kpis/glossary/", views.GlossaryView.as_view(), name="kpi-glossary"),
+    path("kpis/series/", views.ManySeriesView.as_view(), name="kpi-series-many"),
     path("kpis/<str:key>/series/", views.SeriesView.as_view(), name="kpi-series"),
     path("kpis/<str:key>/breakdown/", views.BreakdownView.as_view(), name="kpi-breakdown"),
 ]

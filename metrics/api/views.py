@@ -13,14 +13,31 @@ from rest_framework.views import APIView
 from metrics import engine
 from metrics.api import serializers
 from metrics.definitions import KEYS
-from metrics.scope import INTERVALS, parse_date, scope_from_params
+from metrics.render import currency_of, measure
+from metrics.scope import (
+    COMPARES,
+    INTERVALS,
+    parse_compare,
+    parse_date,
+    scope_from_params,
+    today,
+)
+from o2c_api.api import csvexport
 from o2c_api.api.permissions import CanViewKPIs
 
 SCOPE_PARAMETERS = [
     OpenApiParameter(
-        "start", OpenApiTypes.DATE, description="First day of P (default: the 1st of end's month)."
+        "start",
+        OpenApiTypes.DATE,
+        description="First day of P. Without start and end: the last full calendar month; "
+        "with end only: the 1st of end's month.",
     ),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of P (default: today)."),
+    OpenApiParameter(
+        "end",
+        OpenApiTypes.DATE,
+        description="Last day of P (with start only: today). A period ending after today is "
+        "partial (`scope.partial`).",
+    ),
     OpenApiParameter("rep", OpenApiTypes.INT, description="Sales rep id."),
     OpenApiParameter("segment", OpenApiTypes.INT, description="Segment id (customer's segment)."),
     OpenApiParameter("customer", OpenApiTypes.INT, description="Customer id."),
@@ -30,6 +47,15 @@ SCOPE_PARAMETERS = [
     ),
 ]
 FILTER_PARAMETERS = [p for p in SCOPE_PARAMETERS if p.name not in ("start", "end")]
+COMPARE_PARAMETER = OpenApiParameter(
+    "compare",
+    OpenApiTypes.STR,
+    enum=list(COMPARES),
+    default="previous_period",
+    description="What `previous` is computed over: `previous_period` (a whole calendar month, "
+    "quarter or year: the one before it; any other period: the same number of days just "
+    "before) or `previous_year` (the same dates a year earlier).",
+)
 KEY_PARAMETER = OpenApiParameter(
     "key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(KEYS), description="KPI key."
 )
@@ -50,6 +76,7 @@ ERROR_EXAMPLE = OpenApiExample(
 SCOPE_EXAMPLE = {
     "start": "2026-04-01",
     "end": "2026-04-30",
+    "partial": False,
     "rep": None,
     "segment": None,
     "customer": None,
@@ -59,37 +86,70 @@ SCOPE_EXAMPLE = {
 
 
 class KPIView(APIView):
-    """Base: KPI permission (viewer and above), no queryset."""
+    """The KPI endpoints: readable by every role (viewer and above)."""
 
     permission_classes = [CanViewKPIs]
 
     def scope(self):
         return scope_from_params(self.request.query_params)
 
+    def compare(self) -> str:
+        return parse_compare(self.request.query_params.get("compare"))
+
 
 class SummaryView(KPIView):
     @extend_schema(
         operation_id="kpis_summary",
         summary="Every KPI for a scope, with previous period, change, status and what changed",
-        parameters=SCOPE_PARAMETERS,
+        description="Money values are decimal strings in `scope.currency` (each money KPI "
+        "names its `currency`); days and percentages are numbers rounded to two decimals. "
+        "`currencies` lists every currency the filters find invoices in: amounts in another "
+        "currency are never summed in, ask for them with `currency=`.",
+        parameters=[*SCOPE_PARAMETERS, COMPARE_PARAMETER],
         responses={200: serializers.SummarySerializer},
         examples=[
             OpenApiExample(
                 "April 2026",
                 value={
                     "scope": SCOPE_EXAMPLE,
-                    "previous_scope": {**SCOPE_EXAMPLE, "start": "2026-03-02", "end": "2026-03-31"},
+                    "previous_scope": {**SCOPE_EXAMPLE, "start": "2026-03-01", "end": "2026-03-31"},
+                    "compare": "previous_period",
+                    "currencies": ["EUR", "USD"],
                     "kpis": {
+                        "ar_balance": {
+                            "value": "15000.00",
+                            "previous": "8000.00",
+                            "change": "7000.00",
+                            "status": None,
+                            "previous_status": None,
+                            "unit": "money",
+                            "currency": "USD",
+                            "better": None,
+                        },
                         "dso": {
                             "value": 48.9,
                             "previous": 41.2,
                             "change": 7.7,
                             "status": "amber",
+                            "previous_status": "green",
                             "unit": "days",
+                            "currency": None,
                             "better": "lower",
-                        }
+                        },
                     },
                     "what_changed": ["DSO rose from 41.2 to 48.9 days (+7.7): amber."],
+                    "changes": [
+                        {
+                            "key": "dso",
+                            "previous": 41.2,
+                            "value": 48.9,
+                            "change": 7.7,
+                            "status": "amber",
+                            "unit": "days",
+                            "currency": None,
+                            "sentence": "DSO rose from 41.2 to 48.9 days (+7.7): amber.",
+                        }
+                    ],
                 },
                 response_only=True,
             ),
@@ -97,29 +157,68 @@ class SummaryView(KPIView):
         ],
     )
     def get(self, request):
-        return Response(serializers.SummarySerializer(engine.summary(self.scope())).data)
+        result = engine.summary(self.scope(), compare=self.compare())
+        return Response(serializers.SummarySerializer(result).data)
+
+
+SERIES_EXAMPLE = {
+    "key": "dso",
+    "unit": "days",
+    "currency": None,
+    "points": [{"start": "2026-04-01", "end": "2026-04-30", "value": 45.0}],
+}
+
+
+def series_csv(result: tuple[engine.Series, ...], filename: str):
+    """Long format: one row per KPI and sub-period."""
+    rows = (
+        {
+            "key": one.key,
+            "start": point.start.isoformat(),
+            "end": point.end.isoformat(),
+            "value": measure(point.value, one.unit),
+            "unit": one.unit,
+            "currency": currency_of(one.unit, one.scope.currency),
+        }
+        for one in result
+        for point in one.points
+    )
+    return csvexport.stream(("key", "start", "end", "value", "unit", "currency"), rows, filename)
+
+
+def parse_int(params, name: str, default: int) -> int:
+    """An integer query parameter; anything else is a 400 `invalid_<name>`."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationError(
+            {name: ValidationError(f"{raw!r} is not a number.", f"invalid_{name}")}
+        ) from exc
+
+
+INTERVAL_PARAMETER = OpenApiParameter(
+    "interval", OpenApiTypes.STR, enum=list(INTERVALS), default="month"
+)
 
 
 class SeriesView(KPIView):
+    renderer_classes = csvexport.RENDERERS
+
     @extend_schema(
         operation_id="kpis_series",
         summary="One KPI per week, month or quarter of P",
-        parameters=[
-            KEY_PARAMETER,
-            OpenApiParameter("interval", OpenApiTypes.STR, enum=list(INTERVALS), default="month"),
-            *SCOPE_PARAMETERS,
-        ],
+        description="Each point is the KPI over that sub-period (calendar weeks from Monday, "
+        "months or quarters, the first and last clipped to P). `?format=csv`: one row per "
+        "point.",
+        parameters=[KEY_PARAMETER, INTERVAL_PARAMETER, *SCOPE_PARAMETERS],
         responses={200: serializers.SeriesSerializer},
         examples=[
             OpenApiExample(
                 "DSO by month",
-                value={
-                    "key": "dso",
-                    "interval": "month",
-                    "unit": "days",
-                    "scope": SCOPE_EXAMPLE,
-                    "points": [{"start": "2026-04-01", "end": "2026-04-30", "value": 45.0}],
-                },
+                value={**SERIES_EXAMPLE, "interval": "month", "scope": SCOPE_EXAMPLE},
                 response_only=True,
             ),
             ERROR_EXAMPLE,
@@ -129,13 +228,91 @@ class SeriesView(KPIView):
         engine.get_kpi(key)
         interval = request.query_params.get("interval", "month")
         result = engine.series(key, self.scope(), interval)
+        if csvexport.wants_csv(request):
+            return series_csv((result,), f"{key}-series")
         return Response(serializers.SeriesSerializer(result).data)
 
 
+class ManySeriesView(KPIView):
+    renderer_classes = csvexport.RENDERERS
+
+    @extend_schema(
+        operation_id="kpis_series_many",
+        summary="Several KPIs per week, month or quarter of P, in one call",
+        description="`keys` is a comma-separated list of KPI keys (at most all of them); an "
+        "unknown key is a 400 `unknown_kpi` listing the valid ones. `?format=csv`: one row "
+        "per KPI and point.",
+        parameters=[
+            OpenApiParameter(
+                "keys",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"Comma-separated KPI keys: {', '.join(KEYS)}.",
+            ),
+            INTERVAL_PARAMETER,
+            *SCOPE_PARAMETERS,
+        ],
+        responses={200: serializers.ManySeriesSerializer},
+        examples=[
+            OpenApiExample(
+                "DSO and CEI by month",
+                value={
+                    "interval": "month",
+                    "scope": SCOPE_EXAMPLE,
+                    "currencies": ["USD"],
+                    "series": [
+                        SERIES_EXAMPLE,
+                        {
+                            "key": "cei",
+                            "unit": "%",
+                            "currency": None,
+                            "points": [
+                                {"start": "2026-04-01", "end": "2026-04-30", "value": 81.25}
+                            ],
+                        },
+                    ],
+                },
+                response_only=True,
+            ),
+            ERROR_EXAMPLE,
+        ],
+    )
+    def get(self, request):
+        raw = request.query_params.get("keys") or ""
+        keys = list(dict.fromkeys(key.strip() for key in raw.split(",") if key.strip()))
+        if not keys:
+            raise ValidationError(
+                {"keys": ValidationError(f"Name one or more KPIs: {', '.join(KEYS)}.", "required")}
+            )
+        for key in keys:
+            engine.get_kpi(key)
+        interval = request.query_params.get("interval", "month")
+        scope = self.scope()
+        result = engine.many_series(keys, scope, interval)
+        if csvexport.wants_csv(request):
+            return series_csv(result, "series")
+        return Response(
+            serializers.ManySeriesSerializer(
+                {
+                    "interval": interval,
+                    "scope": scope,
+                    "currencies": result[0].currencies,
+                    "series": result,
+                }
+            ).data
+        )
+
+
 class BreakdownView(KPIView):
+    renderer_classes = csvexport.RENDERERS
+
     @extend_schema(
         operation_id="kpis_breakdown",
         summary="One KPI per rep, segment, product line or customer, worst first",
+        description="Each group's value, its value over the previous period (`compare`) and "
+        "the change, worst first (nulls last). Paged like the lists: `count` groups in all, "
+        "`limit` (1 to 500, default 20) from `offset`, `next` and `previous` links. "
+        "`?format=csv`: the same page, one row per group.",
         parameters=[
             KEY_PARAMETER,
             OpenApiParameter(
@@ -145,6 +322,8 @@ class BreakdownView(KPIView):
                 required=True,
             ),
             OpenApiParameter("limit", OpenApiTypes.INT, default=20, description="1 to 500."),
+            OpenApiParameter("offset", OpenApiTypes.INT, default=0, description="0 or more."),
+            COMPARE_PARAMETER,
             *SCOPE_PARAMETERS,
         ],
         responses={200: serializers.BreakdownSerializer},
@@ -155,10 +334,28 @@ class BreakdownView(KPIView):
                     "key": "dso",
                     "group_by": "rep",
                     "unit": "days",
+                    "currency": None,
                     "scope": SCOPE_EXAMPLE,
-                    "rows": [
-                        {"group": {"id": 7, "name": "Ana"}, "value": 71.5, "status": "red"},
-                        {"group": {"id": 3, "name": "Ben"}, "value": 38.0, "status": "green"},
+                    "previous_scope": {**SCOPE_EXAMPLE, "start": "2026-03-01", "end": "2026-03-31"},
+                    "currencies": ["USD"],
+                    "count": 2,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "group": {"id": 7, "name": "Ana"},
+                            "value": 71.5,
+                            "previous": 60.0,
+                            "change": 11.5,
+                            "status": "red",
+                        },
+                        {
+                            "group": {"id": 3, "name": "Ben"},
+                            "value": 38.0,
+                            "previous": 40.0,
+                            "change": -2.0,
+                            "status": "green",
+                        },
                     ],
                 },
                 response_only=True,
@@ -168,21 +365,49 @@ class BreakdownView(KPIView):
     )
     def get(self, request, key):
         engine.get_kpi(key)
-        raw_limit = request.query_params.get("limit", "20")
-        try:
-            limit = int(raw_limit)
-        except ValueError as exc:
-            raise ValidationError(
-                {"limit": ValidationError(f"{raw_limit!r} is not a number.", "invalid_limit")}
-            ) from exc
-        result = engine.breakdown(key, self.scope(), request.query_params.get("group_by"), limit)
-        return Response(serializers.BreakdownSerializer(result).data)
+        params = request.query_params
+        limit = parse_int(params, "limit", 20)
+        offset = parse_int(params, "offset", 0)
+        result = engine.breakdown(
+            key, self.scope(), params.get("group_by"), limit, offset, self.compare()
+        )
+        if csvexport.wants_csv(request):
+            rows = (
+                {
+                    "group_id": row.group_id,
+                    "group_name": row.group_name,
+                    "value": measure(row.value, result.unit),
+                    "previous": measure(row.previous, result.unit),
+                    "change": measure(row.change, result.unit),
+                    "status": row.status,
+                    "unit": result.unit,
+                    "currency": currency_of(result.unit, result.scope.currency),
+                }
+                for row in result.rows
+            )
+            columns = (
+                "group_id",
+                "group_name",
+                "value",
+                "previous",
+                "change",
+                "status",
+                "unit",
+                "currency",
+            )
+            return csvexport.stream(columns, rows, f"{key}-by-{result.group_by}")
+        context = {"request": request, "limit": limit}
+        return Response(serializers.BreakdownSerializer(result, context=context).data)
 
 
 class AgingView(KPIView):
+    renderer_classes = csvexport.RENDERERS
+
     @extend_schema(
         operation_id="kpis_aging",
         summary="Open AR at a date by days past due, with collection activity per bucket",
+        description="Amounts are decimal strings in `currency`; `currencies` lists every "
+        "currency open invoices are in. `?format=csv`: one row per bucket.",
         parameters=[
             OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
             *FILTER_PARAMETERS,
@@ -194,11 +419,13 @@ class AgingView(KPIView):
                 value={
                     "as_of": "2026-04-30",
                     "currency": "USD",
-                    "total": 15000.0,
+                    "currencies": ["USD"],
+                    "total": "15000.00",
                     "buckets": [
                         {
                             "bucket": "current",
-                            "amount": 4000.0,
+                            "label": "Current",
+                            "amount": "4000.00",
                             "invoice_count": 1,
                             "activity_count": 0,
                             "invoices_without_activity": 1,
@@ -212,11 +439,36 @@ class AgingView(KPIView):
     )
     def get(self, request):
         params = request.query_params.copy()
-        as_of = parse_date(params.get("as_of"), "as_of")
-        params["end"] = as_of.isoformat() if as_of else ""
-        params["start"] = params["end"]
+        as_of = parse_date(params.get("as_of"), "as_of") or today()
+        params["end"] = params["start"] = as_of.isoformat()
         scope = scope_from_params(params)
-        return Response(serializers.AgingSerializer(engine.aging(scope, scope.end)).data)
+        result = engine.aging(scope, scope.end)
+        if csvexport.wants_csv(request):
+            rows = (
+                {
+                    "as_of": result.as_of.isoformat(),
+                    "bucket": b.bucket,
+                    "label": b.label,
+                    "amount": measure(b.amount, "money"),
+                    "currency": scope.currency,
+                    "invoice_count": b.invoice_count,
+                    "activity_count": b.activity_count,
+                    "invoices_without_activity": b.invoices_without_activity,
+                }
+                for b in result.buckets
+            )
+            columns = (
+                "as_of",
+                "bucket",
+                "label",
+                "amount",
+                "currency",
+                "invoice_count",
+                "activity_count",
+                "invoices_without_activity",
+            )
+            return csvexport.stream(columns, rows, f"aging-{result.as_of.isoformat()}")
+        return Response(serializers.AgingSerializer(result).data)
 
 
 class ReminderFunnelView(KPIView):
@@ -230,6 +482,7 @@ class ReminderFunnelView(KPIView):
                 "Funnel",
                 value={
                     "scope": SCOPE_EXAMPLE,
+                    "currencies": ["USD"],
                     "sent": 40,
                     "clicked": 22,
                     "paid": 12,
@@ -256,6 +509,7 @@ class TimeToInvoiceView(KPIView):
                 "Time to invoice",
                 value={
                     "scope": SCOPE_EXAMPLE,
+                    "currencies": ["USD"],
                     "count": 4,
                     "mean": 4.5,
                     "median": 3.5,

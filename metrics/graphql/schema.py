@@ -17,13 +17,17 @@ from metrics.graphql.types import (
     AgingType,
     BreakdownType,
     GlossaryEntryType,
+    KpiCompare,
+    KpiGroupBy,
+    KpiInterval,
+    KpiKey,
     KPIsType,
     ReminderFunnelType,
     SeriesType,
     TimeToInvoiceType,
     kpis_of,
 )
-from metrics.scope import build_scope
+from metrics.scope import build_scope, today
 from o2c_api.api.exceptions import django_validation_errors
 
 PERMISSION = "metrics.view_kpis"
@@ -83,10 +87,11 @@ class Query:
         customer: strawberry.ID | None = None,
         product_line: str | None = None,
         currency: str | None = None,
+        compare: KpiCompare = KpiCompare.PREVIOUS_PERIOD,
     ) -> KPIsType:
         def resolve():
             scope = scope_of(start, end, rep, segment, customer, product_line, currency)
-            return kpis_of(engine.summary(scope))
+            return kpis_of(engine.summary(scope, compare=compare.value))
 
         return run(info, resolve)
 
@@ -94,8 +99,8 @@ class Query:
     def kpi_series(
         self,
         info: Info,
-        key: str,
-        interval: str = "month",
+        key: KpiKey,
+        interval: KpiInterval = KpiInterval.MONTH,
         start: date | None = None,
         end: date | None = None,
         rep: strawberry.ID | None = None,
@@ -105,9 +110,33 @@ class Query:
         currency: str | None = None,
     ) -> SeriesType:
         def resolve():
-            engine.get_kpi(key)
             scope = scope_of(start, end, rep, segment, customer, product_line, currency)
-            return SeriesType.of(engine.series(key, scope, interval))
+            return SeriesType.of(engine.series(key.value, scope, interval.value))
+
+        return run(info, resolve)
+
+    @strawberry.field(description="Several KPIs per week, month or quarter of P, in one call.")
+    def kpi_series_many(
+        self,
+        info: Info,
+        keys: list[KpiKey],
+        interval: KpiInterval = KpiInterval.MONTH,
+        start: date | None = None,
+        end: date | None = None,
+        rep: strawberry.ID | None = None,
+        segment: strawberry.ID | None = None,
+        customer: strawberry.ID | None = None,
+        product_line: str | None = None,
+        currency: str | None = None,
+    ) -> list[SeriesType]:
+        def resolve():
+            if not keys:
+                raise ValidationError(
+                    {"keys": ValidationError("Name one or more KPIs.", "required")}
+                )
+            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            names = list(dict.fromkeys(key.value for key in keys))
+            return [SeriesType.of(s) for s in engine.many_series(names, scope, interval.value)]
 
         return run(info, resolve)
 
@@ -115,9 +144,11 @@ class Query:
     def kpi_breakdown(
         self,
         info: Info,
-        key: str,
-        group_by: str,
+        key: KpiKey,
+        group_by: KpiGroupBy,
         limit: int = 20,
+        offset: int = 0,
+        compare: KpiCompare = KpiCompare.PREVIOUS_PERIOD,
         start: date | None = None,
         end: date | None = None,
         rep: strawberry.ID | None = None,
@@ -127,9 +158,11 @@ class Query:
         currency: str | None = None,
     ) -> BreakdownType:
         def resolve():
-            engine.get_kpi(key)
             scope = scope_of(start, end, rep, segment, customer, product_line, currency)
-            return BreakdownType.of(engine.breakdown(key, scope, group_by, limit))
+            result = engine.breakdown(
+                key.value, scope, group_by.value, limit, offset, compare.value
+            )
+            return BreakdownType.of(result)
 
         return run(info, resolve)
 
@@ -145,7 +178,8 @@ class Query:
         currency: str | None = None,
     ) -> AgingType:
         def resolve():
-            scope = scope_of(as_of, as_of, rep, segment, customer, product_line, currency)
+            day = as_of or today()
+            scope = scope_of(day, day, rep, segment, customer, product_line, currency)
             return AgingType.of(engine.aging(scope, scope.end))
 
         return run(info, resolve)

@@ -1,31 +1,61 @@
 """GraphQL types of the KPIs: each renders an engine dataclass, no arithmetic here.
 
-Numbers are the engine's exact Decimals rounded by `metrics.thresholds.rendered`, as Float —
-the same numbers REST answers with.
+Numbers are rendered by `metrics.render.measure`, as REST renders them: a money value is a
+decimal string with its currency beside it, days and percentages are numbers rounded to two
+decimals (carried by the `JSON` scalar). Keys, intervals, group-by dimensions,
+comparisons and statuses are enums whose values are REST's words in upper case.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
 
 from metrics import engine
 from metrics.definitions import KPIS
-from metrics.scope import Scope
+from metrics.render import currency_of, measure
+from metrics.scope import COMPARES, INTERVALS, Scope
 from metrics.thresholds import rendered
 
+# A KPI value: a decimal string for money (its currency beside it), a number rounded to two
+# decimals for days and percentages — REST's rendering, carried as the JSON scalar.
+KpiNumber = JSON
 
-def number(value) -> float | None:
-    value = rendered(value)
-    return None if value is None else float(value)
+
+def _enum(name: str, values, description: str):
+    return strawberry.enum(
+        Enum(name, {value.upper(): value for value in values}), name=name, description=description
+    )
+
+
+KpiKey = _enum("KpiKey", KPIS, "A KPI of the spec (REST's key in upper case).")
+KpiInterval = _enum("KpiInterval", INTERVALS, "How a series splits its period.")
+KpiGroupBy = _enum(
+    "KpiGroupBy", ("rep", "segment", "product_line", "customer"), "A breakdown dimension."
+)
+KpiCompare = _enum(
+    "KpiCompare",
+    COMPARES,
+    "What `previous` is computed over: the previous period (a whole calendar month, quarter "
+    "or year: the one before; otherwise the same number of days just before) or the same "
+    "dates a year earlier.",
+)
+KpiStatus = _enum("KpiStatus", ("green", "amber", "red"), "A KPI's colour by its thresholds.")
+
+
+def status_of(value: str | None):
+    return None if value is None else KpiStatus(value)
 
 
 @strawberry.type(name="KpiScope", description="The period and filters a KPI was computed for.")
 class ScopeType:
     start: date
     end: date
+    partial: bool = strawberry.field(description="The period ends after today.")
     rep: int | None
     segment: int | None
     customer: int | None
@@ -37,6 +67,7 @@ class ScopeType:
         return cls(
             start=scope.start,
             end=scope.end,
+            partial=scope.partial,
             rep=scope.rep,
             segment=scope.segment,
             customer=scope.customer,
@@ -47,27 +78,56 @@ class ScopeType:
 
 @strawberry.type(name="KpiValue", description="A KPI for the scope and the previous period.")
 class KPIValueType:
-    value: float | None
-    previous: float | None
-    change: float | None
-    status: str | None
+    value: KpiNumber | None
+    previous: KpiNumber | None
+    change: KpiNumber | None
+    status: KpiStatus | None
+    previous_status: KpiStatus | None
     unit: str
+    currency: str | None = strawberry.field(description="ISO 4217 code of a money value.")
     better: str | None
 
     @classmethod
-    def of(cls, kpi: engine.KPIValue) -> KPIValueType:
+    def of(cls, kpi: engine.KPIValue, currency: str) -> KPIValueType:
         return cls(
-            value=number(kpi.value),
-            previous=number(kpi.previous),
-            change=number(kpi.change),
-            status=kpi.status,
+            value=measure(kpi.value, kpi.unit),
+            previous=measure(kpi.previous, kpi.unit),
+            change=measure(kpi.change, kpi.unit),
+            status=status_of(kpi.status),
+            previous_status=status_of(kpi.previous_status),
             unit=kpi.unit,
+            currency=currency_of(kpi.unit, currency),
             better=kpi.better,
         )
 
 
+@strawberry.type(name="KpiChange", description="One line of what changed, structured.")
+class ChangeType:
+    key: KpiKey
+    previous: KpiNumber | None
+    value: KpiNumber | None
+    change: KpiNumber | None
+    status: KpiStatus | None
+    unit: str
+    currency: str | None
+    sentence: str
+
+    @classmethod
+    def of(cls, change: engine.Change, currency: str) -> ChangeType:
+        return cls(
+            key=KpiKey(change.key),
+            previous=measure(change.previous, change.unit),
+            value=measure(change.value, change.unit),
+            change=measure(change.change, change.unit),
+            status=status_of(change.status),
+            unit=change.unit,
+            currency=currency_of(change.unit, currency),
+            sentence=change.sentence,
+        )
+
+
 def _kpis_type():
-    """`Kpis`: one field per KPI key of the spec (camelCase), plus scope and whatChanged."""
+    """`Kpis`: one field per KPI key of the spec (camelCase), plus scope and what changed."""
     annotations = {key: KPIValueType for key in KPIS}
     namespace = {
         key: strawberry.field(description=f"{kpi.label}: {kpi.explanation}")
@@ -76,8 +136,14 @@ def _kpis_type():
     annotations |= {
         "scope": ScopeType,
         "previous_scope": ScopeType,
+        "compare": KpiCompare,
+        "currencies": list[str],
         "what_changed": list[str],
+        "changes": list[ChangeType],
     }
+    namespace["currencies"] = strawberry.field(
+        description="Every currency the filters find invoices in (amounts are in scope's)."
+    )
     namespace["__annotations__"] = annotations
     namespace["__doc__"] = "Every KPI of the spec for a scope, with what changed (worst first)."
     return strawberry.type(type("KPIsType", (), namespace), name="Kpis")
@@ -87,11 +153,15 @@ KPIsType = _kpis_type()
 
 
 def kpis_of(summary: engine.Summary):
+    currency = summary.scope.currency
     return KPIsType(
         scope=ScopeType.of(summary.scope),
         previous_scope=ScopeType.of(summary.previous_scope),
+        compare=KpiCompare(summary.compare),
+        currencies=list(summary.currencies),
         what_changed=list(summary.what_changed),
-        **{key: KPIValueType.of(kpi) for key, kpi in summary.kpis.items()},
+        changes=[ChangeType.of(change, currency) for change in summary.changes],
+        **{key: KPIValueType.of(kpi, currency) for key, kpi in summary.kpis.items()},
     )
 
 
@@ -99,26 +169,30 @@ def kpis_of(summary: engine.Summary):
 class SeriesPointType:
     start: date
     end: date
-    value: float | None
+    value: KpiNumber | None
 
 
 @strawberry.type(name="KpiSeries", description="One KPI per week, month or quarter of P.")
 class SeriesType:
-    key: str
-    interval: str
+    key: KpiKey
+    interval: KpiInterval
     unit: str
+    currency: str | None
     scope: ScopeType
+    currencies: list[str]
     points: list[SeriesPointType]
 
     @classmethod
     def of(cls, series: engine.Series) -> SeriesType:
         return cls(
-            key=series.key,
-            interval=series.interval,
+            key=KpiKey(series.key),
+            interval=KpiInterval(series.interval),
             unit=series.unit,
+            currency=currency_of(series.unit, series.scope.currency),
             scope=ScopeType.of(series.scope),
+            currencies=list(series.currencies),
             points=[
-                SeriesPointType(start=p.start, end=p.end, value=number(p.value))
+                SeriesPointType(start=p.start, end=p.end, value=measure(p.value, series.unit))
                 for p in series.points
             ],
         )
@@ -133,30 +207,43 @@ class GroupType:
 @strawberry.type(name="KpiBreakdownRow")
 class BreakdownRowType:
     group: GroupType
-    value: float | None
-    status: str | None
+    value: KpiNumber | None
+    previous: KpiNumber | None
+    change: KpiNumber | None
+    status: KpiStatus | None
 
 
-@strawberry.type(name="KpiBreakdown", description="One KPI per group, worst first.")
+@strawberry.type(name="KpiBreakdown", description="One KPI per group, worst first, a page.")
 class BreakdownType:
-    key: str
-    group_by: str
+    key: KpiKey
+    group_by: KpiGroupBy
     unit: str
+    currency: str | None
     scope: ScopeType
-    rows: list[BreakdownRowType]
+    previous_scope: ScopeType
+    currencies: list[str]
+    total_count: int = strawberry.field(description="Groups in all.")
+    results: list[BreakdownRowType]
 
     @classmethod
     def of(cls, breakdown: engine.Breakdown) -> BreakdownType:
+        unit = breakdown.unit
         return cls(
-            key=breakdown.key,
-            group_by=breakdown.group_by,
-            unit=breakdown.unit,
+            key=KpiKey(breakdown.key),
+            group_by=KpiGroupBy(breakdown.group_by),
+            unit=unit,
+            currency=currency_of(unit, breakdown.scope.currency),
             scope=ScopeType.of(breakdown.scope),
-            rows=[
+            previous_scope=ScopeType.of(breakdown.previous_scope),
+            currencies=list(breakdown.currencies),
+            total_count=breakdown.count,
+            results=[
                 BreakdownRowType(
                     group=GroupType(id=row.group_id, name=row.group_name),
-                    value=number(row.value),
-                    status=row.status,
+                    value=measure(row.value, unit),
+                    previous=measure(row.previous, unit),
+                    change=measure(row.change, unit),
+                    status=status_of(row.status),
                 )
                 for row in breakdown.rows
             ],
@@ -166,7 +253,8 @@ class BreakdownType:
 @strawberry.type(name="AgingBucket")
 class AgingBucketType:
     bucket: str
-    amount: float
+    label: str
+    amount: Decimal
     invoice_count: int
     activity_count: int
     invoices_without_activity: int
@@ -176,7 +264,8 @@ class AgingBucketType:
 class AgingType:
     as_of: date
     currency: str
-    total: float
+    currencies: list[str]
+    total: Decimal
     buckets: list[AgingBucketType]
 
     @classmethod
@@ -184,11 +273,13 @@ class AgingType:
         return cls(
             as_of=aging.as_of,
             currency=aging.scope.currency,
-            total=number(aging.total),
+            currencies=list(aging.currencies),
+            total=rendered(aging.total),
             buckets=[
                 AgingBucketType(
                     bucket=b.bucket,
-                    amount=number(b.amount),
+                    label=b.label,
+                    amount=rendered(b.amount),
                     invoice_count=b.invoice_count,
                     activity_count=b.activity_count,
                     invoices_without_activity=b.invoices_without_activity,
@@ -201,6 +292,7 @@ class AgingType:
 @strawberry.type(name="ReminderFunnel")
 class ReminderFunnelType:
     scope: ScopeType
+    currencies: list[str]
     sent: int
     clicked: int
     paid: int
@@ -210,10 +302,11 @@ class ReminderFunnelType:
     def of(cls, funnel: engine.ReminderFunnel) -> ReminderFunnelType:
         return cls(
             scope=ScopeType.of(funnel.scope),
+            currencies=list(funnel.currencies),
             sent=funnel.sent,
             clicked=funnel.clicked,
             paid=funnel.paid,
-            conversion_rate=number(funnel.conversion_rate),
+            conversion_rate=measure(funnel.conversion_rate, "%"),
         )
 
 
@@ -231,6 +324,7 @@ class SlowInvoiceType:
 @strawberry.type(name="TimeToInvoice")
 class TimeToInvoiceType:
     scope: ScopeType
+    currencies: list[str]
     count: int
     mean: float | None
     median: float | None
@@ -241,10 +335,11 @@ class TimeToInvoiceType:
     def of(cls, result: engine.TimeToInvoice) -> TimeToInvoiceType:
         return cls(
             scope=ScopeType.of(result.scope),
+            currencies=list(result.currencies),
             count=result.count,
-            mean=number(result.mean),
-            median=number(result.median),
-            p90=number(result.p90),
+            mean=measure(result.mean, "days"),
+            median=measure(result.median, "days"),
+            p90=measure(result.p90, "days"),
             slowest=[
                 SlowInvoiceType(
                     invoice_id=s.invoice_id,
@@ -262,7 +357,7 @@ class TimeToInvoiceType:
 
 @strawberry.type(name="KpiGlossaryEntry")
 class GlossaryEntryType:
-    key: str
+    key: KpiKey
     label: str
     explanation: str
     formula: str
@@ -275,7 +370,7 @@ class GlossaryEntryType:
     @classmethod
     def of(cls, entry: engine.GlossaryEntry) -> GlossaryEntryType:
         return cls(
-            key=entry.key,
+            key=KpiKey(entry.key),
             label=entry.label,
             explanation=entry.explanation,
             formula=entry.formula,

@@ -15,6 +15,7 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -78,6 +79,11 @@ def error_response(errors: list[dict], status_code: int, **extra) -> Response:
 
 def exception_handler(exc, context):
     """DRF exception handler producing the one error shape."""
+    request = context.get("request")
+    if getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv":
+        # An error is never a CSV: the client gets the error shape in JSON.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, Conflict):
         errors = django_validation_errors(exc)
         for error in errors:

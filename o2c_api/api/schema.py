@@ -13,7 +13,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from o2c_api.api.csvexport import CSV_MEDIA_TYPE, CSVRenderer
 from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, is_idempotent
+
+CSV_DESCRIPTION = (
+    "With `?format=csv` or `Accept: text/csv`: the same rows as CSV, streamed (a list: every "
+    "row matching the filters, not one page); amounts as plain decimals, dates ISO."
+)
+CSV_FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "csv"],
+    description="`csv` answers CSV (as `Accept: text/csv` does).",
+)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -127,12 +139,33 @@ class AutoSchema(openapi.AutoSchema):
             self.view, getattr(self.view, "action", None)
         )
 
+    def map_renderers(self, attribute: str):
+        # CSV is documented once, on the 200 of the operations that stream it (below),
+        # not as a second rendering of every answer and error.
+        return [
+            value
+            for value in super().map_renderers(attribute)
+            if value not in (CSV_MEDIA_TYPE, CSVRenderer.format)
+        ]
+
+    def _answers_csv(self) -> bool:
+        if self.method != "GET" or CSVRenderer not in getattr(self.view, "renderer_classes", ()):
+            return False
+        action = getattr(self.view, "action", None)
+        return action == "list" if hasattr(self.view, "action") else True
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self._answers_csv():
+            parameters = [CSV_FORMAT_PARAMETER, *parameters]
         return [IDEMPOTENCY_PARAMETER, *parameters] if self._idempotent() else parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self._answers_csv() and "content" in responses.get("200", {}):
+            responses["200"]["content"][CSV_MEDIA_TYPE] = {
+                "schema": {"type": "string", "description": CSV_DESCRIPTION}
+            }
         for code in self.error_status_codes():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(

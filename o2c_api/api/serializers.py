@@ -1,10 +1,54 @@
 """Serializer bases shared by the apps' REST APIs."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+# What the browsable API's HTML forms add to a body besides the fields.
+FORM_KEYS = {"csrfmiddlewaretoken"}
 
 
-class CleanModelSerializer(serializers.ModelSerializer):
+class StrictFieldsMixin:
+    """Refuse a write that names a field the serializer does not accept (400 `unknown_field`).
+
+    Without it DRF drops unknown and read-only keys silently: `PATCH /invoices/{id}/
+    {"status": "void"}` answered 200 and voided nothing. Each offending key is an error on
+    that key, so a client learns exactly which of its fields were not taken. Nested
+    serializers with the mixin check their own objects.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(key for key in data if key not in writable | FORM_KEYS)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        key: [
+                            ErrorDetail(
+                                f"{key!r} is not a field this endpoint accepts"
+                                + (" (it is read only)." if key in self.fields else ".")
+                                + f" Accepted: {', '.join(sorted(writable))}.",
+                                code="unknown_field",
+                            )
+                        ]
+                        for key in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A Serializer that refuses unknown fields (see `StrictFieldsMixin`)."""
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A ModelSerializer that refuses unknown fields (see `StrictFieldsMixin`)."""
+
+
+class CleanModelSerializer(StrictModelSerializer):
     """A ModelSerializer whose plain creates and updates run the model's `full_clean()`.
 
     For models without a service: their check and unique constraints then answer 400 with the

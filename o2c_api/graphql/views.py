@@ -54,6 +54,16 @@ class O2CGraphQLView(GraphQLView):
             if authenticated is None:
                 return _error("Invalid token header.", "authentication_failed", 401)
             request.user = authenticated[0]
-        elif request.method == "POST" and (failure := _csrf_failure(request)) is not None:
-            return failure
+        elif request.method == "POST" and _csrf_failure(request) is not None:
+            # The error shape, never Django's HTML page: without a token or a session there
+            # is nobody to check a CSRF token for.
+            if not request.user.is_authenticated:
+                return _error(
+                    "Authentication credentials were not provided.", "not_authenticated", 401
+                )
+            return _error(
+                "CSRF check failed: a session needs the X-CSRFToken header (or use a token).",
+                "not_authenticated",
+                403,
+            )
         return super().dispatch(request, *args, **kwargs)

@@ -24,6 +24,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
 from o2c_api.api.idempotency import HEADER, idempotent
 from o2c_api.api.permissions import RolePermission
@@ -33,6 +34,7 @@ from o2c_api.api.schema import (
     ErrorSerializer,
     error_responses,
 )
+from o2c_api.api.serializers import StrictSerializer
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import cash_application, predicates, services
@@ -69,6 +71,24 @@ class PaymentApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PostingExceptionSerializer(serializers.Serializer):
+    """A remittance line (or an invoice named in the reference) that was not applied."""
+
+    line = serializers.IntegerField(
+        allow_null=True, help_text="Index of the remittance line; null for the reference."
+    )
+    invoice = serializers.CharField(help_text="The invoice as the sender named it.")
+    code = serializers.CharField(
+        help_text="invoice_not_found, customer_mismatch, invoice_not_open, currency_mismatch, "
+        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, "
+        "invoice_paid (reference only)."
+    )
+    message = serializers.CharField()
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Amount this problem left unapplied."
+    )
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     """A payment as read: who paid, how much is applied where, what is left on account."""
 
@@ -90,6 +110,13 @@ class PaymentSerializer(serializers.ModelSerializer):
         source="posted_by.username", read_only=True, allow_null=True, default=None
     )
     applications = PaymentApplicationSerializer(many=True, read_only=True)
+    rule = serializers.SerializerMethodField(
+        help_text="The rule that applied the cash when it was posted: remittance, reference, "
+        "exact_amount or none (null: not posted through cash application, e.g. imported)."
+    )
+    exceptions = serializers.SerializerMethodField(
+        help_text="What the posting could not apply, as its answer listed it."
+    )
 
     class Meta:
         model = Payment
@@ -112,26 +139,18 @@ class PaymentSerializer(serializers.ModelSerializer):
             "applications",
             "created_at",
             "updated_at",
+            "rule",
+            "exceptions",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_rule(self, payment) -> str | None:
+        return payment.posting_rule or None
 
-class PostingExceptionSerializer(serializers.Serializer):
-    """A remittance line (or an invoice named in the reference) that was not applied."""
-
-    line = serializers.IntegerField(
-        allow_null=True, help_text="Index of the remittance line; null for the reference."
-    )
-    invoice = serializers.CharField(help_text="The invoice as the sender named it.")
-    code = serializers.CharField(
-        help_text="invoice_not_found, customer_mismatch, invoice_not_open, currency_mismatch, "
-        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, "
-        "invoice_paid (reference only)."
-    )
-    message = serializers.CharField()
-    amount = serializers.DecimalField(
-        max_digits=18, decimal_places=2, help_text="Amount this problem left unapplied."
-    )
+    @extend_schema_field(PostingExceptionSerializer(many=True))
+    def get_exceptions(self, payment) -> list:
+        return PostingExceptionSerializer(payment.posting_exceptions, many=True).data
 
 
 class PaymentPostingSerializer(PaymentSerializer):
@@ -149,8 +168,7 @@ class PaymentPostingSerializer(PaymentSerializer):
     )
 
     class Meta(PaymentSerializer.Meta):
-        fields = [*PaymentSerializer.Meta.fields, "rule", "exceptions"]
-        read_only_fields = fields
+        pass
 
 
 @extend_schema_field(serializers.ChoiceField(choices=CURRENCY_CHOICES))
@@ -172,7 +190,7 @@ class AmountField(serializers.DecimalField):
         super().__init__(max_digits=None, decimal_places=None, **kwargs)
 
 
-class RemittanceLineSerializer(serializers.Serializer):
+class RemittanceLineSerializer(StrictSerializer):
     """One remittance line: an invoice (by number or id) and the amount meant for it."""
 
     invoice_number = serializers.CharField(required=False, max_length=64)
@@ -187,7 +205,7 @@ class RemittanceLineSerializer(serializers.Serializer):
         return attrs
 
 
-class PaymentCreateSerializer(serializers.Serializer):
+class PaymentCreateSerializer(StrictSerializer):
     """What a sender posts. Amount, currency and method are checked by the service."""
 
     customer = serializers.IntegerField(required=False, help_text="Customer id.")
@@ -241,7 +259,7 @@ class PaymentCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class PaymentUpdateSerializer(serializers.Serializer):
+class PaymentUpdateSerializer(StrictSerializer):
     """PATCH: reference and method always; amount, currency, date only while nothing is applied."""
 
     reference = serializers.CharField(required=False, allow_blank=True, max_length=255)
@@ -251,23 +269,46 @@ class PaymentUpdateSerializer(serializers.Serializer):
     received_date = serializers.DateField(required=False)
 
 
-class ApplySerializer(serializers.Serializer):
-    """Apply part of the payment to an invoice by hand."""
+class ApplySerializer(StrictSerializer):
+    """Apply part of the payment to an invoice by hand: the invoice by id or by number."""
 
-    invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all())
+    invoice = serializers.PrimaryKeyRelatedField(
+        queryset=Invoice.objects.all(), required=False, help_text="Invoice id."
+    )
+    invoice_number = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=Invoice.objects.all(),
+        required=False,
+        write_only=True,
+        help_text="Invoice number, instead of `invoice`.",
+    )
     amount = AmountField()
     applied_date = serializers.DateField(
         required=False, help_text="Defaults to the later of received date and issue date."
     )
 
+    def validate(self, attrs):
+        by_id, by_number = attrs.get("invoice"), attrs.pop("invoice_number", None)
+        if (by_id is None) == (by_number is None):
+            raise serializers.ValidationError(
+                {
+                    "invoice": [
+                        "Give the invoice by `invoice` (id) or `invoice_number`, one of them."
+                    ]
+                },
+                code="invoice_required",
+            )
+        attrs["invoice"] = by_id or by_number
+        return attrs
 
-class UnapplySerializer(serializers.Serializer):
+
+class UnapplySerializer(StrictSerializer):
     """Reverse one application of this payment."""
 
     application = serializers.IntegerField(help_text="Application id.")
 
 
-class BulkPaymentSerializer(serializers.Serializer):
+class BulkPaymentSerializer(StrictSerializer):
     """Up to O2C_BULK_MAX_ITEMS payments; each is validated and posted on its own."""
 
     items = serializers.ListField(
@@ -590,6 +631,7 @@ def _render_postings(postings: list[cash_application.PostingResult]) -> list[dic
     ),
 )
 class PaymentViewSet(
+    CSVListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -874,7 +916,7 @@ class PaymentViewSet(
         responses={200: PaymentApplicationSerializer, 404: ErrorResponseSerializer, **ERRORS_AUTH},
     ),
 )
-class PaymentApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+class PaymentApplicationViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Cash applications (read only: create with `payments/{id}/apply/`, reverse with `unapply`)."""
 
     queryset = PaymentApplication.objects.select_related("invoice", "created_by")

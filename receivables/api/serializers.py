@@ -8,6 +8,7 @@ and annotations, never from a query per row.
 
 from rest_framework import serializers
 
+from o2c_api.api.serializers import StrictModelSerializer, StrictSerializer
 from receivables import services
 from receivables.models import (
     Adjustment,
@@ -21,7 +22,7 @@ from receivables.models import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(StrictModelSerializer):
     """A booked sale. Without a currency or a rep it takes the customer's when saved.
 
     A customer on credit hold is refused (409 `customer_on_credit_hold`, with the hold and its
@@ -60,7 +61,7 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = TIMESTAMPS
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(StrictModelSerializer):
     """An invoice with its collection state, as of today.
 
     `status` moves through the `issue` and `void` actions and the cash applied; `open_amount`,
@@ -133,11 +134,11 @@ class InvoiceCreateSerializer(InvoiceSerializer):
         read_only_fields = ["open_amount", "paid_date", "voided_date", *TIMESTAMPS]
 
 
-class InvoiceVoidSerializer(serializers.Serializer):
+class InvoiceVoidSerializer(StrictSerializer):
     voided_date = serializers.DateField(required=False, help_text="Defaults to today.")
 
 
-class AdjustmentSerializer(serializers.ModelSerializer):
+class AdjustmentSerializer(StrictModelSerializer):
     """A credit note or write-off; it lowers the invoice's open amount (never edited)."""
 
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -162,7 +163,7 @@ class AdjustmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_by", *TIMESTAMPS]
 
 
-class DisputeSerializer(serializers.ModelSerializer):
+class DisputeSerializer(StrictModelSerializer):
     """A dispute; `status`, `resolution` and `resolved_date` change through `resolve`."""
 
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -198,7 +199,7 @@ class DisputeUpdateSerializer(DisputeSerializer):
         read_only_fields = [f for f in DisputeSerializer.Meta.fields if f != "notes"]
 
 
-class DisputeResolveSerializer(serializers.Serializer):
+class DisputeResolveSerializer(StrictSerializer):
     resolution = serializers.ChoiceField(
         choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
     )
@@ -213,7 +214,7 @@ class DisputeResolveSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PromiseSerializer(serializers.ModelSerializer):
+class PromiseSerializer(StrictModelSerializer):
     """A promise to pay; its `status` is derived from the cash applied (read-only)."""
 
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -247,7 +248,7 @@ class PromiseUpdateSerializer(PromiseSerializer):
         read_only_fields = [f for f in PromiseSerializer.Meta.fields if f != "notes"]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(StrictModelSerializer):
     """A reminder, email, call, SMS or note; `invoice`, when given, is the customer's."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)

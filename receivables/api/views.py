@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from receivables import predicates, services
 from receivables.api.serializers import (
@@ -51,7 +52,7 @@ from receivables.models import (
 READ_AND_WRITE = ["get", "post", "put", "patch", "head", "options"]
 
 
-class OrderViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class OrderViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Booked orders (not deleted: cancel them with `status`)."""
 
     queryset = Order.objects.select_related("customer", "rep")
@@ -132,7 +133,7 @@ INVOICE_READ_EXAMPLE = {
         "(void it), one with cash applied 409 `protected`."
     ),
 )
-class InvoiceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class InvoiceViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Invoices. Money, customer, number and issue date change only while draft."""
 
     queryset = Invoice.objects.select_related("customer__segment", "rep").with_collection_state()
@@ -209,6 +210,7 @@ class InvoiceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     )
 )
 class AdjustmentViewSet(
+    CSVListMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -247,7 +249,7 @@ class AdjustmentViewSet(
         ]
     )
 )
-class DisputeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class DisputeViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Disputes: opened, their notes edited, then resolved through `resolve`."""
 
     queryset = Dispute.objects.select_related("invoice__customer")
@@ -301,7 +303,7 @@ class DisputeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_200_OK)
 
 
-class PromiseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class PromiseViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Promises to pay; their status follows the cash applied to the invoice."""
 
     queryset = PromiseToPay.objects.select_related("invoice__customer")
@@ -324,7 +326,7 @@ class PromiseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         )
 
 
-class ActivityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class ActivityViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Collection activities: no money moves, so they are edited and deleted freely."""
 
     queryset = CollectionActivity.objects.select_related("customer", "invoice")

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from metrics.definitions import KEYS
+from metrics.definitions import KEYS, REPORTS
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tests.metrics.test_worked_examples import make_april
 
@@ -25,39 +25,84 @@ def test_summary_shape_and_numbers(make_client):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"scope", "previous_scope", "kpis", "what_changed"}
+    assert set(body) == {
+        "scope",
+        "previous_scope",
+        "compare",
+        "currencies",
+        "kpis",
+        "what_changed",
+        "changes",
+    }
     assert body["scope"] == {
         "start": "2026-04-01",
         "end": "2026-04-30",
+        "partial": False,
         "rep": None,
         "segment": None,
         "customer": None,
         "product_line": None,
         "currency": "USD",
     }
+    # April is a whole calendar month: it is compared with March, all of it.
     assert (body["previous_scope"]["start"], body["previous_scope"]["end"]) == (
-        "2026-03-02",
+        "2026-03-01",
         "2026-03-31",
     )
+    assert body["compare"] == "previous_period"
+    assert body["currencies"] == ["USD"]
     assert list(body["kpis"]) == list(KEYS)
     for item in body["kpis"].values():
-        assert set(item) == {"value", "previous", "change", "status", "unit", "better"}
+        assert set(item) == {
+            "value",
+            "previous",
+            "change",
+            "status",
+            "previous_status",
+            "unit",
+            "currency",
+            "better",
+        }
         for name in ("value", "previous", "change"):
-            assert item[name] is None or isinstance(item[name], int | float)
-    # Previous period (2 Mar - 31 Mar): AR(31 Mar) = 8,000 (A), no sales -> DSO null.
+            if item["unit"] in ("money", "money/day"):
+                assert item[name] is None or isinstance(item[name], str)
+                assert item["currency"] == "USD"
+            else:
+                assert item[name] is None or isinstance(item[name], int | float)
+                assert item["currency"] is None
+    # Previous period (March): AR(31 Mar) = 8,000 (A), no sales -> DSO null.
     assert body["kpis"]["dso"] == {
         "value": 45.0,
         "previous": None,
         "change": None,
         "status": "green",
+        "previous_status": None,
         "unit": "days",
+        "currency": None,
         "better": "lower",
     }
-    assert body["kpis"]["ar_balance"]["value"] == 15000.0
-    assert body["kpis"]["ar_balance"]["previous"] == 8000.0
-    assert body["kpis"]["ar_balance"]["change"] == 7000.0
-    assert body["kpis"]["ar_balance"]["status"] is None
+    assert body["kpis"]["ar_balance"] == {
+        "value": "15000.00",
+        "previous": "8000.00",
+        "change": "7000.00",
+        "status": None,
+        "previous_status": None,
+        "unit": "money",
+        "currency": "USD",
+        "better": None,
+    }
     assert "DSO is 45 days (no previous value): green." in body["what_changed"]
+    assert {
+        "key": "dso",
+        "previous": None,
+        "value": 45.0,
+        "change": None,
+        "status": "green",
+        "unit": "days",
+        "currency": None,
+        "sentence": "DSO is 45 days (no previous value): green.",
+    } in body["changes"]
+    assert [c["sentence"] for c in body["changes"]] == body["what_changed"]
 
 
 @pytest.mark.parametrize(
@@ -109,12 +154,13 @@ def test_series_by_week_clips_the_period(api):
     assert (body["key"], body["interval"], body["unit"]) == ("credit_sales", "week", "money")
     # Weeks Mon-Sun clipped to April: B (6,000) issued Wed 1 Apr, C (4,000) Mon 20 Apr.
     assert body["points"] == [
-        {"start": "2026-04-01", "end": "2026-04-05", "value": 6000.0},
-        {"start": "2026-04-06", "end": "2026-04-12", "value": 0.0},
-        {"start": "2026-04-13", "end": "2026-04-19", "value": 0.0},
-        {"start": "2026-04-20", "end": "2026-04-26", "value": 4000.0},
-        {"start": "2026-04-27", "end": "2026-04-30", "value": 0.0},
+        {"start": "2026-04-01", "end": "2026-04-05", "value": "6000.00"},
+        {"start": "2026-04-06", "end": "2026-04-12", "value": "0.00"},
+        {"start": "2026-04-13", "end": "2026-04-19", "value": "0.00"},
+        {"start": "2026-04-20", "end": "2026-04-26", "value": "4000.00"},
+        {"start": "2026-04-27", "end": "2026-04-30", "value": "0.00"},
     ]
+    assert (body["currency"], body["currencies"]) == ("USD", ["USD"])
 
 
 def test_series_and_breakdown_errors(api):
@@ -133,6 +179,15 @@ def test_series_and_breakdown_errors(api):
     ]
     assert errors(api.get("/api/v1/kpis/dso/breakdown/", {"group_by": "rep", "limit": "0"})) == [
         ("invalid_limit", "limit")
+    ]
+    assert errors(api.get("/api/v1/kpis/dso/breakdown/", {"group_by": "rep", "offset": "-1"})) == [
+        ("invalid_offset", "offset")
+    ]
+    assert errors(api.get("/api/v1/kpis/dso/breakdown/", {"group_by": "rep", "offset": "x"})) == [
+        ("invalid_offset", "offset")
+    ]
+    assert errors(api.get("/api/v1/kpis/", {"compare": "last_week"})) == [
+        ("invalid_compare", "compare")
     ]
     assert errors(api.get("/api/v1/kpis/aging/", {"as_of": "2026-13-01"})) == [
         ("invalid_date", "as_of")
@@ -161,12 +216,35 @@ def test_breakdown_by_customer_worst_first(api):
     response = api.get("/api/v1/kpis/dso/breakdown/", {**APRIL, "group_by": "customer"})
 
     assert response.status_code == 200
-    assert response.json()["rows"] == [
-        {"group": {"id": x.pk, "name": "X"}, "value": 30.0, "status": "green"},
-        {"group": {"id": y.pk, "name": "Y"}, "value": 15.0, "status": "green"},
+    body = response.json()
+    assert (body["count"], body["next"], body["previous"]) == (2, None, None)
+    # March (the previous period) has no credit sales: no previous DSO.
+    assert body["results"] == [
+        {
+            "group": {"id": x.pk, "name": "X"},
+            "value": 30.0,
+            "previous": None,
+            "change": None,
+            "status": "green",
+        },
+        {
+            "group": {"id": y.pk, "name": "Y"},
+            "value": 15.0,
+            "previous": None,
+            "change": None,
+            "status": "green",
+        },
     ]
-    limited = api.get("/api/v1/kpis/dso/breakdown/", {**APRIL, "group_by": "customer", "limit": 1})
-    assert [row["group"]["name"] for row in limited.json()["rows"]] == ["X"]
+    limited = api.get(
+        "/api/v1/kpis/dso/breakdown/", {**APRIL, "group_by": "customer", "limit": 1}
+    ).json()
+    assert [row["group"]["name"] for row in limited["results"]] == ["X"]
+    assert limited["count"] == 2
+    assert "offset=1" in limited["next"]
+    second = api.get(limited["next"]).json()
+    assert [row["group"]["name"] for row in second["results"]] == ["Y"]
+    assert second["next"] is None
+    assert "offset=0" in second["previous"]
 
 
 def test_aging_endpoint(api):
@@ -178,13 +256,15 @@ def test_aging_endpoint(api):
     body = response.json()
     # A due 17 Mar: 44 days past due -> 31_60; B due 16 Apr: 14 days -> 1_30; C current.
     assert body["as_of"] == "2026-04-30"
-    assert body["total"] == 15000.0
-    assert [(b["bucket"], b["amount"], b["invoice_count"]) for b in body["buckets"]] == [
-        ("current", 4000.0, 1),
-        ("1_30", 3000.0, 1),
-        ("31_60", 8000.0, 1),
-        ("61_90", 0.0, 0),
-        ("over_90", 0.0, 0),
+    assert (body["total"], body["currency"], body["currencies"]) == ("15000.00", "USD", ["USD"])
+    assert [
+        (b["bucket"], b["label"], b["amount"], b["invoice_count"]) for b in body["buckets"]
+    ] == [
+        ("current", "Current", "4000.00", 1),
+        ("1_30", "1–30 days past due", "3000.00", 1),
+        ("31_60", "31–60 days past due", "8000.00", 1),
+        ("61_90", "61–90 days past due", "0.00", 0),
+        ("over_90", "Over 90 days past due", "0.00", 0),
     ]
 
 
@@ -205,7 +285,7 @@ def test_funnel_time_to_invoice_and_glossary_shapes(api):
         [],
     )
     glossary = api.get("/api/v1/kpis/glossary/").json()
-    assert [entry["key"] for entry in glossary] == list(KEYS)
+    assert [entry["key"] for entry in glossary] == list(KEYS) + list(REPORTS)
     dso = glossary[list(KEYS).index("dso")]
     assert dso["formula"] == "AR(end) / Credit sales(P) × N"
     assert (dso["unit"], dso["better"], dso["owner"]) == ("days", "lower", "Controller")

@@ -220,21 +220,61 @@ def test_countback_mid_month_end_and_null_when_not_exhausted(db):
 
 
 def test_previous_period_values(march):
-    """Previous of March (31 days) is 29 Jan - 28 Feb: AR(28 Feb) = I1 1,000, sales 1,000,
-    DSO = 1,000 / 1,000 × 31 = 31; CEI: AR(28 Jan) = 0 -> (0 + 1,000 − 1,000) /
+    """March is a whole calendar month: its previous period is February (1 - 28 Feb), not
+    the 31 days before. AR(28 Feb) = I1 1,000, sales 1,000, DSO = 1,000 / 1,000 × 28 = 28;
+    CEI: AR(31 Jan) = 0, Current AR(28 Feb) = 1,000 (I1 due 12 Mar) -> (0 + 1,000 − 1,000) /
     (0 + 1,000 − 1,000) -> zero denominator -> null."""
     result = engine.summary(scope(*MARCH))
 
     assert (result.previous_scope.start, result.previous_scope.end) == (
-        date(2026, 1, 29),
+        date(2026, 2, 1),
         date(2026, 2, 28),
     )
     assert result.kpis["ar_balance"].previous == D(1000)
-    assert result.kpis["dso"].previous == D(31)
-    # change is between the rendered values: 23.25 − 31 = −7.75
-    assert result.kpis["dso"].change == D("-7.75")
+    assert result.kpis["dso"].previous == D(28)
+    # change is between the rendered values: 23.25 − 28 = −4.75
+    assert result.kpis["dso"].change == D("-4.75")
     assert result.kpis["cei"].previous is None
     assert result.kpis["cei"].change is None
+
+
+def test_previous_year_is_the_same_dates_a_year_earlier(march):
+    """compare=previous_year: March 2025, before any invoice: AR 0, no sales, DSO null. The
+    year between is not part of either value."""
+    result = engine.summary(scope(*MARCH), compare="previous_year")
+
+    assert (result.previous_scope.start, result.previous_scope.end) == (
+        date(2025, 3, 1),
+        date(2025, 3, 31),
+    )
+    assert result.compare == "previous_year"
+    assert result.kpis["ar_balance"].previous == D(0)
+    assert result.kpis["credit_sales"].previous == D(0)
+    assert result.kpis["dso"].previous is None
+    # The current values are those of the plain summary.
+    plain = engine.summary(scope(*MARCH))
+    assert {k: v.value for k, v in result.kpis.items()} == {
+        k: v.value for k, v in plain.kpis.items()
+    }
+
+
+def test_previous_year_of_a_period_longer_than_a_year_overlaps_and_still_adds_up(march):
+    """1 Feb 2025 - 31 Mar 2026 against 1 Feb 2024 - 31 Mar 2025 (they overlap): the
+    previous value is the one of that period computed on its own."""
+    long = scope(date(2025, 2, 1), date(2026, 3, 31))
+    result = engine.summary(long, compare="previous_year")
+    alone = engine.summary(scope(date(2024, 2, 1), date(2025, 3, 31)))
+
+    assert {k: v.previous for k, v in result.kpis.items()} == {
+        k: v.value for k, v in alone.kpis.items()
+    }
+
+
+def test_currencies_present_list_every_currency_of_the_filters(march):
+    # I5 is the one EUR invoice (issued 1 Mar); the summary is in USD.
+    assert engine.summary(scope(*MARCH)).currencies == ("EUR", "USD")
+    # Before I5 was issued only USD invoices exist.
+    assert engine.summary(scope(date(2026, 2, 1), date(2026, 2, 28))).currencies == ("USD",)
 
 
 def test_exact_decimals_not_floats(march):

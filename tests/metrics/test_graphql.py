@@ -19,8 +19,24 @@ pytestmark = pytest.mark.django_db
 schema = strawberry.Schema(query=Query)
 SCOPE = {"start": "2026-03-01", "end": "2026-03-31"}
 KPI_FIELDS = "\n".join(
-    f"{to_camel_case(key)} {{ value previous change status unit better }}" for key in KEYS
+    f"{to_camel_case(key)} {{ value previous change status previousStatus unit currency better }}"
+    for key in KEYS
 )
+
+
+def lower_statuses(item: dict) -> dict:
+    """GraphQL's enum values (GREEN) as REST's words (green)."""
+    return {
+        name: value.lower() if name in ("status", "previousStatus") and value else value
+        for name, value in item.items()
+    }
+
+
+def as_rest(item: dict) -> dict:
+    item = lower_statuses(item)
+    if "previousStatus" in item:
+        item["previous_status"] = item.pop("previousStatus")
+    return item
 
 
 def execute(query: str, variables: dict | None = None, role: str | None = "viewer"):
@@ -44,7 +60,10 @@ def test_kpis_agree_with_rest_for_every_key(march, api):  # noqa: F811
         kpis(start: $start, end: $end) {{
             {KPI_FIELDS}
             whatChanged
-            scope {{ start end currency }}
+            changes {{ key previous value change status unit currency sentence }}
+            currencies
+            compare
+            scope {{ start end currency partial }}
             previousScope {{ start end }}
         }}
     }}"""
@@ -52,8 +71,13 @@ def test_kpis_agree_with_rest_for_every_key(march, api):  # noqa: F811
     result = data(query, SCOPE)["kpis"]
 
     for key in KEYS:
-        assert result[to_camel_case(key)] == rest["kpis"][key], key
+        assert as_rest(result[to_camel_case(key)]) == rest["kpis"][key], key
     assert result["whatChanged"] == rest["what_changed"]
+    assert [
+        {**lower_statuses(change), "key": change["key"].lower()} for change in result["changes"]
+    ] == rest["changes"]
+    assert (result["currencies"], result["compare"]) == (rest["currencies"], "PREVIOUS_PERIOD")
+    assert result["scope"]["partial"] is rest["scope"]["partial"] is False
     assert result["previousScope"] == {
         "start": rest["previous_scope"]["start"],
         "end": rest["previous_scope"]["end"],
@@ -65,26 +89,32 @@ def test_kpis_agree_with_rest_for_every_key(march, api):  # noqa: F811
 def test_series_and_breakdown_agree_with_rest(march, api, key):  # noqa: F811
     rest_series = api.get(f"/api/v1/kpis/{key}/series/", {**SCOPE, "interval": "week"}).json()
     series = data(
-        """query($key: String!, $start: Date, $end: Date) {
-            kpiSeries(key: $key, interval: "week", start: $start, end: $end) {
-                key interval unit points { start end value }
+        """query($key: KpiKey!, $start: Date, $end: Date) {
+            kpiSeries(key: $key, interval: WEEK, start: $start, end: $end) {
+                key interval unit currency currencies points { start end value }
             }
         }""",
-        {"key": key, **SCOPE},
+        {"key": key.upper(), **SCOPE},
     )["kpiSeries"]
     assert series["points"] == rest_series["points"]
-    assert (series["key"], series["unit"]) == (rest_series["key"], rest_series["unit"])
+    assert (series["key"].lower(), series["unit"], series["currency"]) == (
+        rest_series["key"],
+        rest_series["unit"],
+        rest_series["currency"],
+    )
+    assert series["currencies"] == rest_series["currencies"]
 
     rest_breakdown = api.get(f"/api/v1/kpis/{key}/breakdown/", {**SCOPE, "group_by": "rep"}).json()
     breakdown = data(
-        """query($key: String!, $start: Date, $end: Date) {
-            kpiBreakdown(key: $key, groupBy: "rep", start: $start, end: $end) {
-                rows { group { id name } value status }
+        """query($key: KpiKey!, $start: Date, $end: Date) {
+            kpiBreakdown(key: $key, groupBy: REP, start: $start, end: $end) {
+                totalCount results { group { id name } value previous change status }
             }
         }""",
-        {"key": key, **SCOPE},
+        {"key": key.upper(), **SCOPE},
     )["kpiBreakdown"]
-    assert breakdown["rows"] == rest_breakdown["rows"]
+    assert [lower_statuses(row) for row in breakdown["results"]] == rest_breakdown["results"]
+    assert breakdown["totalCount"] == rest_breakdown["count"]
 
 
 def test_aging_funnel_time_to_invoice_and_glossary_agree_with_rest(march, api):  # noqa: F811
@@ -104,7 +134,7 @@ def test_aging_funnel_time_to_invoice_and_glossary_agree_with_rest(march, api): 
         }"""
     )
     aging = api.get("/api/v1/kpis/aging/", {"as_of": "2026-03-31"}).json()
-    assert result["aging"]["total"] == aging["total"] == 2100.0
+    assert result["aging"]["total"] == aging["total"] == "2100.00"
     assert [b["amount"] for b in result["aging"]["buckets"]] == [
         b["amount"] for b in aging["buckets"]
     ]
@@ -114,7 +144,7 @@ def test_aging_funnel_time_to_invoice_and_glossary_agree_with_rest(march, api): 
     funnel = api.get("/api/v1/kpis/reminder-funnel/", SCOPE).json()
     assert result["reminderFunnel"]["conversionRate"] == funnel["conversion_rate"]
     glossary = api.get("/api/v1/kpis/glossary/").json()
-    assert [entry["key"] for entry in result["kpiGlossary"]] == [e["key"] for e in glossary]
+    assert [entry["key"].lower() for entry in result["kpiGlossary"]] == [e["key"] for e in glossary]
     assert result["kpiGlossary"][0]["formula"] == glossary[0]["formula"]
     assert result["kpiGlossary"][0]["playbookUrl"] == glossary[0]["playbook_url"]
 
@@ -147,9 +177,17 @@ def test_permissions():
         ),
         ('{ kpis(rep: "999999") { dso { value } } }', "unknown_rep", "rep"),
         ('{ kpis(currency: "UDS") { dso { value } } }', "invalid_currency", "currency"),
-        ('{ kpiSeries(key: "nope") { key } }', "unknown_kpi", "key"),
-        ('{ kpiSeries(key: "dso", interval: "day") { key } }', "invalid_interval", "interval"),
-        ('{ kpiBreakdown(key: "dso", groupBy: "planet") { key } }', "invalid_group_by", "group_by"),
+        (
+            "{ kpiBreakdown(key: PIPELINE_VELOCITY, groupBy: PRODUCT_LINE) { totalCount } }",
+            "not_applicable",
+            "group_by",
+        ),
+        (
+            "{ kpiBreakdown(key: DSO, groupBy: REP, offset: -1) { totalCount } }",
+            "invalid_offset",
+            "offset",
+        ),
+        ("{ kpiSeriesMany(keys: []) { key } }", "required", "keys"),
     ],
 )
 def test_errors_carry_rest_codes(query, code, field):
@@ -159,3 +197,38 @@ def test_errors_carry_rest_codes(query, code, field):
         code,
         field,
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ kpiSeries(key: "dso") { key } }',
+        "{ kpiSeries(key: NOPE) { key } }",
+        "{ kpiSeries(key: DSO, interval: DAY) { key } }",
+        "{ kpiBreakdown(key: DSO, groupBy: PLANET) { totalCount } }",
+        "{ kpis(compare: LAST_WEEK) { dso { value } } }",
+    ],
+)
+def test_keys_intervals_dimensions_and_comparisons_are_enums(query):
+    result = execute(query)
+
+    assert result.data is None
+    assert "Enum" in result.errors[0].message or "enum" in result.errors[0].message
+
+
+def test_many_series_in_one_call_agree_with_rest(march, api):  # noqa: F811
+    rest = api.get(
+        "/api/v1/kpis/series/", {**SCOPE, "keys": "dso,cei,ar_balance", "interval": "week"}
+    ).json()
+
+    result = data(
+        """query($start: Date, $end: Date) {
+            kpiSeriesMany(keys: [DSO, CEI, AR_BALANCE], interval: WEEK, start: $start, end: $end) {
+                key unit currency points { start end value }
+            }
+        }""",
+        SCOPE,
+    )["kpiSeriesMany"]
+
+    assert [s["key"] for s in rest["series"]] == ["dso", "cei", "ar_balance"]
+    assert [{**s, "key": s["key"].lower()} for s in result] == rest["series"]

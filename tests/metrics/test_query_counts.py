@@ -80,16 +80,19 @@ def test_query_counts_do_not_grow_with_data_or_period():
 
     assert small == large
     # Summary: movements 1 + invoice quality 1 + disputes 1 + payments 1 + promises 1 +
-    # time to invoice 1 + reminders 1 + pipeline 2 + thresholds 1 = 10, whatever the period.
-    assert small["summary short"] == small["summary long"] == 10
+    # time to invoice 1 + reminders 1 + pipeline 2 + thresholds 1 + currencies present 1
+    # = 11, whatever the period.
+    assert small["summary short"] == small["summary long"] == 11
     # With a customer the AR movements come from 3 source queries instead of the rollup.
-    assert small["summary customer"] == 12
-    # Series: the blocks the KPI needs (countback: 1; pipeline: 2), whatever the points.
-    assert small["series month"] == small["series week"] == small["series short"] == 1
-    assert small["series pipeline"] == 2
-    # Breakdown: 3 movement queries (by customer: source rows) + thresholds + names.
-    assert small["breakdown"] == 5
+    assert small["summary customer"] == 13
+    # Series: the blocks the KPI needs (countback: 1; pipeline: 2), whatever the points,
+    # + currencies present.
+    assert small["series month"] == small["series week"] == small["series short"] == 2
+    assert small["series pipeline"] == 3
+    # Breakdown: 3 movement queries (by customer: source rows) for both periods at once +
+    # thresholds + names + currencies present.
+    assert small["breakdown"] == 6
     # Aging: the open invoices with their activity counts 1 + applications and adjustments
-    # dated after the date 2.
-    assert small["aging"] == 3
-    assert small["time to invoice"] == 4
+    # dated after the date 2 + currencies present 1.
+    assert small["aging"] == 4
+    assert small["time to invoice"] == 5

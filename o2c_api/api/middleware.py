@@ -1,0 +1,56 @@
+"""The error shape for the answers Django gives before (or instead of) the API views.
+
+Under /api/ and /graphql/ a client always gets JSON: a 404 for a route that does not exist,
+a 405 for a method a non-DRF view refuses, a 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+and a 414 for an address over O2C_MAX_URL_LENGTH come back as
+`{"errors": [{"code", "field", "message"}]}` instead of Django's HTML pages (DRF views
+already answer their own errors in that shape).
+"""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+
+API_PREFIXES = ("/api/", "/graphql/")
+
+ERRORS = {
+    404: ("not_found", "No route matches {path}."),
+    405: ("method_not_allowed", "Method {method} is not allowed on {path}."),
+    413: ("request_too_large", "The request body is larger than this API accepts."),
+    414: ("uri_too_long", "The address is longer than this API accepts."),
+}
+
+
+def json_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"code": code, "field": None, "message": message}]}, status=status
+    )
+
+
+def _error_for(request, status: int) -> JsonResponse:
+    code, message = ERRORS[status]
+    return json_error(status, code, message.format(path=request.path, method=request.method))
+
+
+class JSONErrorsMiddleware:
+    """Turns Django's HTML 404/405/413/414 under the API prefixes into the error shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIXES):
+            return self.get_response(request)
+        if len(request.get_full_path()) > settings.O2C_MAX_URL_LENGTH:
+            return _error_for(request, 414)
+        response = self.get_response(request)
+        if response.status_code in ERRORS and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return _error_for(request, response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if request.path.startswith(API_PREFIXES) and isinstance(exception, RequestDataTooBig):
+            return _error_for(request, 413)
+        return None

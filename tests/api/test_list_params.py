@@ -1,0 +1,71 @@
+"""List parameters are checked, not quietly replaced: `limit`/`offset` that are negative or
+not numbers are a 400 on every list, and `updated_after` filters applications too."""
+
+from decimal import Decimal
+
+import pytest
+
+from receivables.models import PaymentApplication
+from tests.factories import PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    "segments",
+    "reps",
+    "customers",
+    "opportunities",
+    "orders",
+    "invoices",
+    "adjustments",
+    "payments",
+    "applications",
+    "disputes",
+    "promises",
+    "activities",
+]
+
+
+@pytest.mark.parametrize("route", LISTS)
+@pytest.mark.parametrize(
+    ("params", "code", "field"),
+    [
+        ({"limit": "-1"}, "invalid_limit", "limit"),
+        ({"limit": "0"}, "invalid_limit", "limit"),
+        ({"limit": "ten"}, "invalid_limit", "limit"),
+        ({"offset": "-5"}, "invalid_offset", "offset"),
+        ({"offset": "x"}, "invalid_offset", "offset"),
+        ({"updated_after": "yesterday"}, "invalid", "updated_after"),
+    ],
+)
+def test_bad_paging_and_sync_parameters_are_400(api, route, params, code, field):
+    response = api.get(f"/api/v1/{route}/", params)
+
+    assert response.status_code == 400, response.content
+    assert [(e["code"], e["field"]) for e in response.json()["errors"]] == [(code, field)]
+
+
+def test_a_limit_over_the_maximum_is_clamped_and_a_good_page_still_works(api, world):
+    response = api.get("/api/v1/invoices/", {"limit": "100000", "offset": "1"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert len(body["results"]) == 1
+
+
+def test_applications_updated_after_filters_by_creation(api, world):
+    payment = PaymentFactory(customer=world.customer, amount=Decimal("30.00"))
+    api.post(
+        f"/api/v1/payments/{payment.pk}/apply/",
+        {"invoice": world.invoice.pk, "amount": "10.00"},
+        format="json",
+    )
+    application = PaymentApplication.objects.get()
+    created = application.created_at
+
+    later = api.get("/api/v1/applications/", {"updated_after": "2999-01-01T00:00:00Z"})
+    since = api.get("/api/v1/applications/", {"updated_after": created.isoformat()})
+
+    assert later.json()["count"] == 0
+    assert [a["id"] for a in since.json()["results"]] == [application.pk]

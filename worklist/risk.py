@@ -1,0 +1,609 @@
+"""The payment-risk score of open invoices: its factors, weights and the one scoring query.
+
+The score of an invoice open at `as_of` is the likelihood, 0 to 100, that it is paid late:
+after its due date when it is not yet due, still unpaid 30 days after `as_of` when it is
+already past due. It is a logistic model, score = 100 / (1 + e^-L), whose log-odds
+L = intercept + Σ weight × factor value add up one term per factor of `FACTORS`. The weights
+are the latest `RiskModel` fitted by `manage.py fit_risk_model`, or `DEFAULT_MODEL` before
+any is fitted.
+
+Only what was known at `as_of` enters a factor: invoices due before it (paid by their due
+date or not), promises due before it with their status (kept means the promised cash was
+applied by the promised date, so before `as_of`), disputes opened on or before it and not
+resolved by then, activities on or before it. That is what lets `worklist.backtest` score the
+past and compare with what happened.
+
+Everything is computed in the database by one statement (`scored_rows`): the open invoices
+in scope, their customers' 12-month history and promises, the factor values, the log-odds,
+the ranking and the page, with the total count. Python then explains the rows of the page
+(`explain`): each factor's points, which add up to the score exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+from django.utils.timezone import get_current_timezone
+
+from metrics.expressions import DaysBetween
+from metrics.scope import Scope
+from o2c_api.money import ZERO, money_field
+from receivables import predicates
+from receivables.models import (
+    Adjustment,
+    CollectionActivity,
+    Dispute,
+    Invoice,
+    PaymentApplication,
+    PromiseToPay,
+)
+
+HISTORY_DAYS = 365  # the customer's history: invoices and promises due in the year before
+RECENT_DAYS = 90  # the trend compares the last quarter of that year with the whole year
+PAST_DUE_HORIZON_DAYS = 30  # a past-due invoice is late when still unpaid this long after
+MAX_DAYS_LATE = 90  # caps of the day-based factors, so one outlier cannot dominate
+MAX_DAYS_PAST_DUE = 180
+MAX_AMOUNT_LOG_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One term of the log-odds: its key, label, what its value is, and its default weight."""
+
+    key: str
+    label: str
+    value: str
+    default_weight: float
+
+
+# The value of each factor is what its SQL in `_FACTOR_SQL` computes; the default weights are
+# a prior written by hand (a late payer's invoices are late, disputes and broken promises
+# hold cash, age makes it worse, an open promise helps), used until a model is fitted.
+FACTORS: tuple[Factor, ...] = (
+    Factor(
+        "late_history",
+        "Late payments",
+        "share of the customer's invoices due in the 12 months before as_of that were not "
+        "settled by their due date (0 to 1)",
+        3.0,
+    ),
+    Factor(
+        "days_late",
+        "How late",
+        "average days those late invoices were late (by as_of, at most 90), in months of 30 days",
+        0.6,
+    ),
+    Factor(
+        "trend",
+        "Trend",
+        "late share of the last 90 days minus late share of the 12 months (-1 to 1)",
+        1.5,
+    ),
+    Factor(
+        "no_history",
+        "No history",
+        "1 when the customer had no invoice due in the 12 months before as_of",
+        0.5,
+    ),
+    Factor(
+        "broken_promises",
+        "Broken promises",
+        "share of the customer's promises due in the 12 months before as_of that were not "
+        "kept (0 to 1); promise reliability is 1 minus it",
+        1.5,
+    ),
+    Factor("open_dispute", "Open dispute", "1 when the invoice has a dispute open at as_of", 1.5),
+    Factor(
+        "days_past_due",
+        "Days past due",
+        "days past the due date at as_of (at most 180), in months of 30 days",
+        0.6,
+    ),
+    Factor(
+        "amount",
+        "Amount vs usual",
+        "natural log of the invoice amount over the customer's average amount in those 12 "
+        "months (-3 to 3; 0 without history)",
+        0.3,
+    ),
+    Factor(
+        "open_promise",
+        "Open promise",
+        "1 when a promise to pay on the invoice, made by as_of, falls due on or after as_of",
+        -0.5,
+    ),
+)
+FACTOR_KEYS = tuple(f.key for f in FACTORS)
+LABELS = {f.key: f.label for f in FACTORS}
+DEFAULT_INTERCEPT = -2.0
+
+
+@dataclass(frozen=True)
+class Model:
+    """The weights that score: a fitted `RiskModel` or the default ones."""
+
+    source: str  # "fitted" or "default"
+    intercept: float
+    weights: tuple[tuple[str, float], ...]  # (factor key, weight), in FACTORS order
+    id: int | None = None
+    fitted_at: datetime | None = None
+    training_start: date | None = None
+    training_end: date | None = None
+    training_rows: int | None = None
+    description: str = ""
+
+    def weight(self, key: str) -> float:
+        return dict(self.weights)[key]
+
+
+DEFAULT_MODEL = Model(
+    source="default",
+    intercept=DEFAULT_INTERCEPT,
+    weights=tuple((f.key, f.default_weight) for f in FACTORS),
+    description="Default weights written by hand (worklist.risk.FACTORS); no model fitted yet.",
+)
+
+
+def current_model() -> Model:
+    """The latest fitted `RiskModel` as a `Model`, or `DEFAULT_MODEL` (one query)."""
+    from worklist.models import RiskModel
+
+    fitted = RiskModel.objects.first()
+    if fitted is None:
+        return DEFAULT_MODEL
+    return model_of(fitted)
+
+
+def model_of(fitted) -> Model:
+    """A stored `RiskModel` as a `Model` (factors it does not know weigh 0)."""
+    return Model(
+        source="fitted",
+        intercept=fitted.intercept,
+        weights=tuple((key, float(fitted.coefficients.get(key, 0.0))) for key in FACTOR_KEYS),
+        id=fitted.pk,
+        fitted_at=fitted.fitted_at,
+        training_start=fitted.training_start,
+        training_end=fitted.training_end,
+        training_rows=fitted.training_rows,
+        description=fitted.description,
+    )
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One factor of one invoice: its value and the score points it adds (may be negative)."""
+
+    factor: str
+    label: str
+    value: float
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A score 0-100 (one decimal) and its base and factor points, which add up to it."""
+
+    score: Decimal
+    base: Decimal
+    factors: tuple[Contribution, ...]
+
+
+ONE_DECIMAL = Decimal("0.1")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def explain(values: dict[str, float], model: Model) -> Explained:
+    """Score the factor values with the model and split the score into points per factor.
+
+    The base is the score of an invoice whose factors are all 0 (100·σ(intercept)). The rest,
+    score − base, is shared among the factors in proportion to their log-odds terms
+    (weight × value): that is the slope of the sigmoid between the base and the invoice's
+    log-odds, the same for every factor, so a factor twice as heavy in the log-odds gets twice
+    the points, and the points add up exactly (in exact decimals, after rounding to one
+    decimal; the rounding difference goes to the largest term).
+
+    Args:
+        values: the value of every factor key.
+        model: the weights.
+
+    Returns:
+        The score, the base and one `Contribution` per factor, in `FACTORS` order.
+    """
+    terms = [model.weight(key) * values[key] for key in FACTOR_KEYS]
+    logit = model.intercept + sum(terms)
+    base = 100.0 * _sigmoid(model.intercept)
+    score = 100.0 * _sigmoid(logit)
+    spread = logit - model.intercept
+    # With no spread the secant is the tangent: the sigmoid's derivative at the base.
+    slope = (score - base) / spread if abs(spread) > 1e-12 else base * (1.0 - base / 100.0)
+    rounded_score = _one_decimal(score)
+    rounded_base = _one_decimal(base)
+    points = [_one_decimal(slope * term) for term in terms]
+    residual = rounded_score - rounded_base - sum(points, Decimal("0.0"))
+    if residual and terms:
+        largest = max(range(len(terms)), key=lambda i: (abs(terms[i]), -i))
+        points[largest] += residual
+    return Explained(
+        score=rounded_score,
+        base=rounded_base,
+        factors=tuple(
+            Contribution(key, LABELS[key], round(values[key], 4), points[i])
+            for i, key in enumerate(FACTOR_KEYS)
+        ),
+    )
+
+
+def _one_decimal(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def score_of(values: dict[str, float], model: Model) -> float:
+    """The unrounded probability (0 to 1) of the factor values under the model."""
+    return _sigmoid(model.intercept + sum(model.weight(k) * values[k] for k in FACTOR_KEYS))
+
+
+# --- the scoring query -------------------------------------------------------------------------
+
+
+def next_midnight(d: date) -> datetime:
+    """The first moment after day d, in the project's time zone (activities are timestamps)."""
+    return datetime.combine(d + timedelta(days=1), time.min, tzinfo=get_current_timezone())
+
+
+def open_amount_at(d: date):
+    """An invoice's open amount at the end of day d: today's open amount plus what moved it
+    after d (the services keep open_amount = amount − applications − adjustments)."""
+
+    def moved_after(model, date_field: str):
+        return Coalesce(
+            Subquery(
+                model.objects.filter(invoice_id=OuterRef("pk"), **{f"{date_field}__gt": d})
+                .order_by()
+                .values("invoice_id")
+                .annotate(total=Sum("amount"))
+                .values("total"),
+                output_field=money_field(),
+            ),
+            Value(ZERO),
+            output_field=money_field(),
+        )
+
+    return (
+        F("open_amount")
+        + moved_after(PaymentApplication, "applied_date")
+        + moved_after(Adjustment, "adjustment_date")
+    )
+
+
+def last_activity_at(d: date) -> Subquery:
+    """When the latest collection activity on the invoice up to the end of day d happened."""
+    return Subquery(
+        CollectionActivity.objects.filter(
+            invoice_id=OuterRef("pk"), occurred_at__lt=next_midnight(d)
+        )
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+
+
+def late_q(d: date) -> Q:
+    """For invoices open at d: what the score predicts. Paid after the due date when not yet
+    due at d; still unpaid PAST_DUE_HORIZON_DAYS after d when already past due."""
+    horizon = d + timedelta(days=PAST_DUE_HORIZON_DAYS)
+    return (Q(due_date__gte=d) & (Q(paid_date__isnull=True) | Q(paid_date__gt=F("due_date")))) | (
+        Q(due_date__lt=d) & (Q(paid_date__isnull=True) | Q(paid_date__gt=horizon))
+    )
+
+
+def known_q(d: date, today: date) -> Q:
+    """The outcome of `late_q` is known by `today`: settled, or its horizon has passed."""
+    horizon = d + timedelta(days=PAST_DUE_HORIZON_DAYS)
+    q = Q(paid_date__isnull=False) | Q(due_date__gte=d, due_date__lt=today)
+    if horizon < today:
+        q |= Q(due_date__lt=d)
+    return q
+
+
+def _open_invoices(scope: Scope, d: date, no_activity_days: int | None, outcome: date | None):
+    """The invoices open at d in the scope, with the columns the factors read off them.
+
+    Their disputes, promises and what moved them after d are joined in `scored_rows` from
+    small grouped sets (`_invoice_sets`) rather than probed once per invoice: at 1M invoices
+    about 54k are open today, and four probes each cost more than grouping the few rows.
+    """
+    qs = Invoice.objects.filter(
+        predicates.open_at(d) & predicates.invoice_dimensions(**scope.filters())
+    )
+    annotations = {"risk_past_due": DaysBetween(Value(d), F("due_date"))}
+    fields = ["id", "customer_id", "amount", "open_amount", "risk_past_due"]
+    if outcome is not None:
+        annotations["risk_late"] = Case(When(late_q(d), then=Value(1)), default=Value(0))
+        qs = qs.filter(known_q(d, outcome))
+        fields.append("risk_late")
+    if no_activity_days is not None:
+        # A filter, so a probe per open invoice of the (invoice, occurred_at) index.
+        annotations["risk_activity"] = last_activity_at(d)
+    qs = qs.annotate(**annotations)
+    if no_activity_days is not None:
+        since = next_midnight(d) - timedelta(days=no_activity_days)
+        qs = qs.filter(Q(risk_activity__isnull=True) | Q(risk_activity__lt=since))
+    return qs.values(*fields).order_by()
+
+
+def _invoice_sets(d: date) -> dict:
+    """Per invoice: applications and adjustments dated after d (to add back to today's open
+    amount), disputes open at d, promises open at d. Each a small grouped query."""
+
+    def moved_after(model, date_field: str):
+        return (
+            model.objects.filter(**{f"{date_field}__gt": d})
+            .values("invoice_id")
+            .annotate(total=Sum("amount"))
+            .values("invoice_id", "total")
+            .order_by()
+        )
+
+    disputes = (
+        Dispute.objects.filter(opened_date__lte=d)
+        .filter(Q(resolved_date__isnull=True) | Q(resolved_date__gt=d))
+        .values("invoice_id")
+        .annotate(n=Count("id"))
+        .values("invoice_id", "n")
+        .order_by()
+    )
+    promises = (
+        PromiseToPay.objects.filter(created_date__lte=d, promised_date__gte=d)
+        .values("invoice_id")
+        .annotate(n=Count("id"))
+        .values("invoice_id", "n")
+        .order_by()
+    )
+    return {
+        "ma": moved_after(PaymentApplication, "applied_date"),
+        "mj": moved_after(Adjustment, "adjustment_date"),
+        "od": disputes,
+        "op": promises,
+    }
+
+
+def _customers_in(scope: Scope, d: date) -> Q:
+    """Customers whose history is needed: those of the open invoices in scope."""
+    if scope.customer is not None:
+        return Q(customer_id=scope.customer)
+    if scope.rep is None and scope.product_line is None and scope.segment is None:
+        return Q()
+    open_in_scope = Invoice.objects.filter(
+        predicates.open_at(d) & predicates.invoice_dimensions(**scope.filters())
+    ).values("customer_id")
+    return Q(customer_id__in=open_in_scope)
+
+
+def _history(scope: Scope, d: date):
+    """Per customer: its invoices due in the year before d, how many were late (not settled
+    by their due date), their days late by d, the same for the last 90 days, and amounts."""
+    late = Q(paid_date__isnull=True) | Q(paid_date__gt=F("due_date"))
+    recent = Q(due_date__gte=d - timedelta(days=RECENT_DAYS))
+    settled_or_d = Least(Coalesce("paid_date", Value(d)), Value(d), output_field=DateField())
+    return (
+        Invoice.objects.filter(
+            predicates.counting(),
+            _customers_in(scope, d),
+            currency=scope.currency,
+            due_date__gte=d - timedelta(days=HISTORY_DAYS),
+            due_date__lt=d,
+        )
+        .values("customer_id")
+        .annotate(
+            n=Count("id"),
+            late=Count("id", filter=late),
+            late_days=Sum(DaysBetween(settled_or_d, F("due_date")), filter=late),
+            n_recent=Count("id", filter=recent),
+            late_recent=Count("id", filter=late & recent),
+            amount_sum=Sum("amount"),
+        )
+        .values("customer_id", "n", "late", "late_days", "n_recent", "late_recent", "amount_sum")
+        .order_by()
+    )
+
+
+def _promises(scope: Scope, d: date):
+    """Per customer: promises made by d and due in the year before it, and those not kept."""
+    return (
+        PromiseToPay.objects.filter(
+            created_date__lte=d,
+            promised_date__gte=d - timedelta(days=HISTORY_DAYS),
+            promised_date__lt=d,
+        )
+        # The customer by a primary-key probe per promise: a join made PostgreSQL read every
+        # invoice to hash them, for the few thousand promises of a year.
+        .values(
+            risk_customer=Subquery(
+                Invoice.objects.filter(pk=OuterRef("invoice_id")).values("customer_id")[:1]
+            )
+        )
+        .annotate(due=Count("id"), broken=Count("id", filter=~Q(status="kept")))
+        .values("risk_customer", "due", "broken")
+        .order_by()
+    )
+
+
+def _ratio(num: str, den: str) -> str:
+    return f"(CAST({num} AS DOUBLE PRECISION) / {den})"
+
+
+def _clip(sql: str, low: float | None, high: float) -> str:
+    clipped = f"(CASE WHEN {sql} > {high} THEN {high} ELSE {sql} END)"
+    if low is None:
+        return clipped
+    return f"(CASE WHEN {sql} < {low} THEN {low} ELSE {clipped} END)"
+
+
+# Each factor's value from the open invoice (o), its customer's history (h) and promises (p).
+# Portable SQL (PostgreSQL and SQLite): CASE rather than LEAST/GREATEST, explicit casts.
+_FACTOR_SQL = {
+    "late_history": f"(CASE WHEN h.n > 0 THEN {_ratio('h.late', 'h.n')} ELSE 0 END)",
+    "days_late": "(CASE WHEN h.late > 0 THEN "
+    f"{_clip(_ratio('h.late_days', 'h.late'), None, MAX_DAYS_LATE)} / 30.0 ELSE 0 END)",
+    "trend": "(CASE WHEN h.n_recent > 0 THEN "
+    f"{_ratio('h.late_recent', 'h.n_recent')} - {_ratio('h.late', 'h.n')} ELSE 0 END)",
+    "no_history": "(CASE WHEN h.n IS NULL THEN 1 ELSE 0 END)",
+    "broken_promises": f"(CASE WHEN p.due > 0 THEN {_ratio('p.broken', 'p.due')} ELSE 0 END)",
+    "open_dispute": "(CASE WHEN od.n > 0 THEN 1 ELSE 0 END)",
+    "days_past_due": "(CASE WHEN o.risk_past_due > 0 THEN "
+    f"{_clip('o.risk_past_due', None, MAX_DAYS_PAST_DUE)} / 30.0 ELSE 0 END)",
+    "amount": "(CASE WHEN h.amount_sum > 0 THEN "
+    + _clip(
+        "LN(CAST(o.amount AS DOUBLE PRECISION) * h.n / CAST(h.amount_sum AS DOUBLE PRECISION))",
+        -MAX_AMOUNT_LOG_RATIO,
+        MAX_AMOUNT_LOG_RATIO,
+    )
+    + " ELSE 0 END)",
+    "open_promise": "(CASE WHEN op.n > 0 THEN 1 ELSE 0 END)",
+}
+ORDERINGS = ("cash_at_risk", "score")
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    """One open invoice as the scoring query returns it: factor values, log-odds and counts."""
+
+    invoice_id: int
+    customer_id: int
+    values: dict[str, float]
+    logit: float
+    late: int | None  # the outcome (1 late, 0 not), when asked for
+    history: dict[str, int]  # the customer's counts behind the factors
+
+
+@dataclass(frozen=True)
+class Scored:
+    rows: tuple[ScoredRow, ...]
+    count: int
+
+
+def scored_rows(
+    scope: Scope,
+    as_of: date,
+    model: Model,
+    *,
+    ordering: str = "score",
+    no_activity_days: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    outcome_known_by: date | None = None,
+) -> Scored:
+    """Score every invoice open at `as_of` in the scope in one statement; return a page.
+
+    Args:
+        scope: dimension filters and currency (its period is not used).
+        as_of: the day the score is computed for, with what was known by its end.
+        model: the weights.
+        ordering: "score" (highest first) or "cash_at_risk" (open amount × score, highest
+            first); the invoice id breaks ties.
+        no_activity_days: keep only invoices without a collection activity in the last N days.
+        limit: page size (None: every row, for the backtest and the fit).
+        offset: rows skipped.
+        outcome_known_by: when set, keep only invoices whose outcome (`late_q`) is known by
+            that day and return it (backtest and fit).
+
+    Returns:
+        The page of rows and the total count of rows in scope (before the page).
+    """
+    if ordering not in ORDERINGS:
+        raise ValueError(ordering)
+    parts = (
+        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by)),
+        ("h", _history(scope, as_of)),
+        ("p", _promises(scope, as_of)),
+        *_invoice_sets(as_of).items(),
+    )
+    ctes, params = [], []
+    for name, qs in parts:
+        sql, part_params = qs.query.sql_with_params()
+        ctes.append(f"{name} AS ({sql})")
+        params.extend(part_params)
+    factor_columns = ", ".join(f"{_FACTOR_SQL[key]} AS f_{key}" for key in FACTOR_KEYS)
+    history_columns = "h.n AS h_n, h.late AS h_late, p.due AS p_due, p.broken AS p_broken"
+    late_column = ", o.risk_late AS late" if outcome_known_by is not None else ""
+    ctes.append(
+        f"f AS (SELECT o.id AS id, o.customer_id AS customer_id, "
+        f"CAST(o.open_amount + COALESCE(ma.total, 0) + COALESCE(mj.total, 0) "
+        f"AS DOUBLE PRECISION) AS open_amount, {factor_columns}, "
+        f"{history_columns}{late_column} "
+        "FROM o LEFT JOIN h ON h.customer_id = o.customer_id "
+        "LEFT JOIN p ON p.risk_customer = o.customer_id "
+        "LEFT JOIN ma ON ma.invoice_id = o.id LEFT JOIN mj ON mj.invoice_id = o.id "
+        "LEFT JOIN od ON od.invoice_id = o.id LEFT JOIN op ON op.invoice_id = o.id)"
+    )
+    logit = " + ".join(["%s", *(f"%s * f.f_{key}" for key in FACTOR_KEYS)])
+    params.extend([model.intercept, *(model.weight(key) for key in FACTOR_KEYS)])
+    ctes.append(f"s AS (SELECT f.*, ({logit}) AS logit, COUNT(*) OVER () AS total FROM f)")
+    rank = "s.logit" if ordering == "score" else "s.open_amount / (1.0 + EXP(-s.logit))"
+    sql = f"WITH {', '.join(ctes)} SELECT s.* FROM s ORDER BY {rank} DESC, s.id"
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        params.extend([limit, offset])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        fetched = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if fetched:
+        total = fetched[0]["total"]
+    elif offset:
+        # A page past the end still says how many rows there are.
+        total = _open_invoices(scope, as_of, no_activity_days, outcome_known_by).count()
+    else:
+        total = 0
+    rows = tuple(
+        ScoredRow(
+            invoice_id=row["id"],
+            customer_id=row["customer_id"],
+            values={key: float(row[f"f_{key}"]) for key in FACTOR_KEYS},
+            logit=float(row["logit"]),
+            late=row.get("late"),
+            history={
+                "invoices": row["h_n"] or 0,
+                "late": row["h_late"] or 0,
+                "promises": row["p_due"] or 0,
+                "broken": row["p_broken"] or 0,
+            },
+        )
+        for row in fetched
+    )
+    return Scored(rows, total)
+
+
+def local_date(moment: datetime) -> date:
+    """The day a timestamp falls on in the project's time zone."""
+    return timezone.localtime(moment).date()
+
+
+def top(contributions: Sequence[Contribution], n: int = 3) -> tuple[Contribution, ...]:
+    """The n factors adding the most points (positive only), largest first."""
+    adding = [c for c in contributions if c.points > 0]
+    return tuple(sorted(adding, key=lambda c: (-c.points, FACTOR_KEYS.index(c.factor)))[:n])

@@ -50,7 +50,7 @@ class CustomerAdmin(ServiceAdmin):
     autocomplete_fields = ("segment", "rep")
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "created_at"
-    actions = ("place_credit_hold", "release_credit_hold")
+    actions = ("place_credit_hold", "release_credit_hold", "evaluate_credit_holds")
 
     def save_with_service(self, request, form, change):
         if not change:
@@ -65,7 +65,7 @@ class CustomerAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda customer: services.set_credit_hold(customer, True),
+            lambda customer: services.set_credit_hold(customer, True, user=request.user),
             "customers placed on credit hold",
         )
 
@@ -75,8 +75,19 @@ class CustomerAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda customer: services.set_credit_hold(customer, False),
+            lambda customer: services.set_credit_hold(customer, False, user=request.user),
             "customers released from credit hold",
+        )
+
+    @admin.action(description="Evaluate credit holds of selected customers", permissions=["change"])
+    def evaluate_credit_holds(self, request, queryset):
+        from dunning import services as dunning
+
+        changes = dunning.evaluate_credit_holds(
+            customer_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request, f"{len(changes.placed)} placed on credit hold, {len(changes.lifted)} released."
         )
 
 

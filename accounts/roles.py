@@ -8,7 +8,7 @@ every permission of the domain apps.
 
 from django.apps import apps as global_apps
 
-DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard")
+DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard", "dunning")
 ROLES = ("viewer", "collector", "integration", "admin")
 
 # Annotations and huddle actions (dashboard) are written by the people who run the huddles.

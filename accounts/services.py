@@ -1,9 +1,7 @@
 """Writes to accounts that have rules beyond a model save."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.errors import ErrorCode
 from accounts.models import Customer
 
 
@@ -30,16 +28,22 @@ def update_customer(customer: Customer, **changes) -> Customer:
     return customer
 
 
-@transaction.atomic
-def set_credit_hold(customer: Customer, on_hold: bool) -> Customer:
-    """Place a customer on credit hold, or release it."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if customer.on_credit_hold == on_hold:
-        state = "already on credit hold" if on_hold else "not on credit hold"
-        raise ValidationError(f"{customer.name} is {state}.", code=ErrorCode.CREDIT_HOLD_UNCHANGED)
-    customer.on_credit_hold = on_hold
-    customer.save(update_fields=["on_credit_hold", "updated_at"])
-    return customer
+def set_credit_hold(customer: Customer, on_hold: bool, *, user=None, note: str = "") -> Customer:
+    """Place a customer on credit hold by hand, or release it; recorded as a `CreditHold`.
+
+    The hold and its history are `dunning.services.place_hold` / `lift_hold`, which keep the
+    `on_credit_hold` flag.
+
+    Raises:
+        ValidationError: credit_hold_unchanged (already on hold / not on hold).
+    """
+    from dunning import services as dunning
+
+    if on_hold:
+        dunning.place_hold(customer, user=user, note=note)
+    else:
+        dunning.lift_hold(customer, user=user, note=note)
+    return Customer.objects.get(pk=customer.pk)
 
 
 @transaction.atomic

@@ -16,10 +16,11 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql import schema as accounts_schema
 from dashboard.graphql import schema as dashboard_schema
+from dunning.graphql import schema as dunning_schema
 from o2c_api.graphql.extensions import IntrospectionSwitch
 from receivables.graphql import schema as receivables_schema
 
-APP_SCHEMAS = [accounts_schema, receivables_schema, dashboard_schema]
+APP_SCHEMAS = [accounts_schema, receivables_schema, dashboard_schema, dunning_schema]
 try:
     APP_SCHEMAS.append(import_module("metrics.graphql.schema"))
 except ModuleNotFoundError as exc:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "dashboard",
     "outlook",
     "worklist",
+    "dunning",
 ]
 
 MIDDLEWARE = [

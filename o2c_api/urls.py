@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("outlook.api.urls")),
     path("", include("worklist.api.urls")),
     path("", include("dashboard.api.urls")),
+    path("", include("dunning.api.urls")),
     path("", APIRootView.as_view(), name="api-root"),
 ]
 

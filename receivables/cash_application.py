@@ -58,6 +58,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 
 from accounts.models import Customer
+from dunning import services as dunning
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
 from receivables import ledger, rollup, services
@@ -458,8 +459,11 @@ def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[Pos
         _apply_rules(payment, remittance, plan, locked)
         for (payment, remittance), plan in zip(postings, plans, strict=True)
     ]
-    services.save_applications([a for result in results for a in result.applications])
+    applications = [a for result in results for a in result.applications]
+    services.save_applications(applications)
     _store_outcomes(results)
+    # Cash may take away a credit hold's reasons: one query unless a customer is on hold.
+    dunning.after_posting({a.invoice.customer_id for a in applications})
     for result in results:
         result.applications.sort(key=lambda application: (application.applied_date, application.pk))
     return results

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
+from dunning import services as dunning_services
 from o2c_api.money import CENT, ZERO
 from receivables import ledger, rollup, services
 from receivables.models import (
@@ -107,8 +108,15 @@ def flush() -> None:
     row to honour PROTECT, which at benchmark size takes minutes. Customers, reps and segments
     (small) go through the ORM so that what references them is handled as declared.
     """
+    from dunning import models as dunning
+
     with connection.cursor() as cursor:
         for model in (
+            dunning.PlaybookAction,
+            dunning.CreditHoldOverride,
+            dunning.CreditHoldReason,
+            dunning.CreditHold,
+            dunning.PaymentLink,
             KPIRollup,
             ARDailyMovement,
             PaymentApplication,
@@ -318,6 +326,8 @@ class _Generator:
                 customer.on_credit_hold = rng.random() < 0.3
             self.profiles[id(customer)] = profile
         self._save(Customer, customers)
+        # The flags set above get their recorded (manual) holds, as orders check those.
+        dunning_services.record_flagged_holds("On credit hold in the demo data.")
         self.customers = customers
         for customer in customers:
             # Some accounts changed hands: their older documents keep the previous rep.

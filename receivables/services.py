@@ -1039,13 +1039,21 @@ def create_order(
     opportunity=None,
     product_line: str = "",
     status: str = Order.Status.BOOKED,
+    credit_hold_override=None,
 ) -> Order:
     """Book an order; the currency and rep default to the customer's, the rep is kept after.
+
+    A customer on credit hold is refused unless `credit_hold_override` (a
+    `dunning.services.HoldOverride`: an admin and a reason) is given; see
+    `dunning.services.admit_order`.
 
     Raises:
         ValidationError: not_positive, invalid_amount, invalid_currency,
             opportunity_customer_mismatch, or the model's field errors (e.g. `unique` number).
+        Conflict: customer_on_credit_hold.
     """
+    from dunning import services as dunning
+
     order = Order(
         customer=customer,
         number=number,
@@ -1060,6 +1068,7 @@ def create_order(
     check_order_rules(order)
     order.full_clean()
     order.save()
+    dunning.admit_order(order, credit_hold_override)
     return order
 
 

@@ -93,14 +93,14 @@ class CustomerViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
     @action(detail=True, methods=["post"], url_path="place-credit-hold")
     def place_credit_hold(self, request, pk=None):
         """Put the customer on credit hold (409-free: 400 `credit_hold_unchanged` if already)."""
-        customer = services.set_credit_hold(self.get_object(), True)
+        customer = services.set_credit_hold(self.get_object(), True, user=request.user)
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(request=None, responses=CustomerSerializer)
     @action(detail=True, methods=["post"], url_path="release-credit-hold")
     def release_credit_hold(self, request, pk=None):
         """Release the customer's credit hold (400 `credit_hold_unchanged` if not on hold)."""
-        customer = services.set_credit_hold(self.get_object(), False)
+        customer = services.set_credit_hold(self.get_object(), False, user=request.user)
         return Response(self.get_serializer(customer).data)
 
 

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from o2c_api.admin import ServiceAdmin, ServiceAdminForm, changes_from, run_for_each
 from o2c_api.money import CURRENCY_CHOICES
@@ -17,10 +18,17 @@ from receivables.models import Adjustment, CollectionActivity, Invoice, Order
 
 
 class OrderForm(ServiceAdminForm):
-    """Currency and rep may be left empty: `create_order` takes the customer's."""
+    """Currency and rep may be left empty: `create_order` takes the customer's. A new order
+    for a customer on credit hold needs an admin's reason to override the hold."""
 
     currency = forms.ChoiceField(
         choices=[("", "The customer's currency")] + CURRENCY_CHOICES, required=False
+    )
+    credit_hold_override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the customer is on credit hold: why the order is booked anyway "
+        "(admins only; recorded with your name).",
     )
 
     class Meta:
@@ -30,7 +38,8 @@ class OrderForm(ServiceAdminForm):
 
 @admin.register(Order)
 class OrderAdmin(ServiceAdmin):
-    """Orders are booked with `create_order` and changed with `update_order`."""
+    """Orders are booked with `create_order` (refused for a customer on credit hold unless an
+    admin overrides it) and changed with `update_order`."""
 
     form = OrderForm
     list_display = (
@@ -50,8 +59,24 @@ class OrderAdmin(ServiceAdmin):
     date_hierarchy = "order_date"
 
     def save_with_service(self, request, form, change):
+        from dunning.services import HoldOverride
+
+        data = dict(form.cleaned_data)
+        reason = data.pop("credit_hold_override_reason", "")
         if not change:
-            return services.create_order(**form.cleaned_data)
+            try:
+                return services.create_order(
+                    **data,
+                    credit_hold_override=HoldOverride(request.user, reason) if reason else None,
+                )
+            except PermissionDenied as exc:
+                raise ValidationError(
+                    {
+                        "credit_hold_override_reason": ValidationError(
+                            "Only an admin may override a credit hold.", "permission_denied"
+                        )
+                    }
+                ) from exc
         fields = [f.name for f in Order._meta.concrete_fields if f.editable]
         changes = changes_from(form, fields)
         if "currency" in changes and not changes["currency"]:

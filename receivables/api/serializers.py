@@ -23,10 +23,22 @@ TIMESTAMPS = ["created_at", "updated_at"]
 
 
 class OrderSerializer(StrictModelSerializer):
-    """A booked sale. Without a currency or a rep it takes the customer's when saved."""
+    """A booked sale. Without a currency or a rep it takes the customer's when saved.
+
+    A customer on credit hold is refused (409 `customer_on_credit_hold`, with the hold and its
+    reasons) unless an admin gives `credit_hold_override_reason`, which is recorded.
+    """
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
+    credit_hold_override_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Admins only: book the order although the customer is on credit hold, "
+        "and why (recorded with who).",
+    )
 
     class Meta:
         model = Order
@@ -43,6 +55,7 @@ class OrderSerializer(StrictModelSerializer):
             "currency",
             "product_line",
             "status",
+            "credit_hold_override_reason",
             *TIMESTAMPS,
         ]
         read_only_fields = TIMESTAMPS

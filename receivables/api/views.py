@@ -64,12 +64,17 @@ class OrderViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     http_method_names = READ_AND_WRITE
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_order(**serializer.validated_data)
+        from dunning.services import HoldOverride
+
+        data = dict(serializer.validated_data)
+        reason = data.pop("credit_hold_override_reason", None)
+        override = None if reason is None else HoldOverride(self.request.user, reason)
+        serializer.instance = services.create_order(**data, credit_hold_override=override)
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_order(
-            serializer.instance, **serializer.validated_data
-        )
+        data = dict(serializer.validated_data)
+        data.pop("credit_hold_override_reason", None)  # holds concern new orders only
+        serializer.instance = services.update_order(serializer.instance, **data)
 
 
 INVOICE_EXAMPLE = {

@@ -21,6 +21,11 @@ class OrderInput:
     opportunity: strawberry.ID | None = None
     product_line: str | None = None
     status: str | None = None
+    credit_hold_override_reason: str | None = strawberry.field(
+        default=None,
+        description="Admins only: book the order although the customer is on credit hold, "
+        "and why (recorded with who).",
+    )
 
 
 @strawberry.input

@@ -76,11 +76,16 @@ class Mutation:
     @_mutation(
         can_add(Order),
         "Book an order; the rep defaults to the customer's. Codes: not_positive, invalid_currency, "
-        "opportunity_customer_mismatch, unique.",
+        "opportunity_customer_mismatch, unique, customer_on_credit_hold (unless an admin gives "
+        "creditHoldOverrideReason), override_reason_required.",
     )
     def create_order(self, info: Info, data: OrderInput) -> OrderType:
-        with service_errors(), transaction.atomic():
-            return fresh(services.create_order(**service_kwargs(data, ORDER_KEYS)))
+        from dunning.graphql.orders import hold_override, override_refused
+
+        with service_errors(), override_refused(), transaction.atomic():
+            kwargs = service_kwargs(data, ORDER_KEYS)
+            kwargs["credit_hold_override"] = hold_override(info, kwargs)
+            return fresh(services.create_order(**kwargs))
 
     @_mutation(
         can_add(Invoice),

@@ -243,6 +243,11 @@ def test_the_api_root_lists_every_resource_and_kpi_endpoint(make_client):
         "activities",
         "annotations",
         "huddle-actions",
+        "message-templates",
+        "playbook-steps",
+        "playbook-actions",
+        "credit-hold-rules",
+        "credit-holds",
     ]
     assert body["resources"]["invoices"] == "http://testserver/api/v1/invoices/"
     assert body["kpis"] == {
@@ -262,4 +267,6 @@ def test_the_api_root_lists_every_resource_and_kpi_endpoint(make_client):
         "risk": "http://testserver/api/v1/risk/",
         "risk/backtest": "http://testserver/api/v1/risk/backtest/",
         "worklist": "http://testserver/api/v1/worklist/",
+        "playbook-funnel": "http://testserver/api/v1/playbook-funnel/",
+        "promise-reliability": "http://testserver/api/v1/promise-reliability/",
     }

@@ -1,0 +1,17 @@
+"""The error codes of the playbook and credit holds.
+
+Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
+`OperationInfo.messages[].code` (a non-admin's override: `permission_denied` on both, as every
+missing role). Values are stable: a client may rely on them.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """A machine-readable reason a write was refused."""
+
+    CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"  # as accounts' (the same refusal)
+    CUSTOMER_ON_CREDIT_HOLD = "customer_on_credit_hold"
+    OVERRIDE_REASON_REQUIRED = "override_reason_required"
+    UNKNOWN_MERGE_FIELD = "unknown_merge_field"

@@ -47,6 +47,9 @@ class ChannelRuleSerializer(serializers.ModelSerializer):
             "max_open_amount",
             "channel",
         ]
+        # Explicit bounds (the small integer columns'): the model's come from the database
+        # backend, and the exported schema must not depend on which database generated it.
+        extra_kwargs = {"position": {"min_value": 0, "max_value": 32767}}
 
 
 class PlaybookStepSerializer(serializers.ModelSerializer):
@@ -71,6 +74,9 @@ class PlaybookStepSerializer(serializers.ModelSerializer):
             "active",
             "channel_rules",
         ]
+        # Explicit bounds (the small integer columns'): the model's come from the database
+        # backend, and the exported schema must not depend on which database generated it.
+        extra_kwargs = {"offset_days": {"min_value": -32768, "max_value": 32767}}
 
 
 class PlaybookActionSerializer(serializers.ModelSerializer):
@@ -169,6 +175,12 @@ class CreditHoldRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = CreditHoldRule
         fields = ["id", "code", "days_past_due", "broken_promises", "window_days", "active"]
+        # Explicit bounds (the small integer columns'): the model's come from the database
+        # backend, and the exported schema must not depend on which database generated it.
+        extra_kwargs = {
+            name: {"min_value": 0, "max_value": 32767}
+            for name in ("days_past_due", "broken_promises", "window_days")
+        }
 
 
 class TemplateFunnelSerializer(serializers.Serializer):

@@ -12,14 +12,13 @@ from decimal import Decimal
 import strawberry
 
 from metrics.graphql.types import ScopeType
-from metrics.thresholds import rendered
+from metrics.render import measure
 from outlook import backtest, forecast, impact
 
 
 def number(value) -> float | None:
-    """Days and percentages: rounded as the spec says (`rendered`), as a JSON number."""
-    value = rendered(value)
-    return None if value is None else float(value)
+    """Days and percentages as both APIs send them (`metrics.render.measure`)."""
+    return measure(value, "days")
 
 
 @strawberry.type(name="DsoLever", description="A lever: days sooner for a share of credit sales.")

@@ -1,0 +1,385 @@
+"""Invoices and their adjustments: create, change, issue, void, delete a draft, credit notes
+and write-offs, and settling (status and paid date from the open amount).
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import (
+    F,
+)
+from django.utils import timezone
+
+from accounts.models import Customer, SalesRep
+from o2c_api.errors import Conflict
+from o2c_api.money import ZERO
+from receivables import ledger
+from receivables.errors import ErrorCode
+from receivables.models import (
+    Adjustment,
+    Invoice,
+    Order,
+    PaymentApplication,
+)
+from receivables.services.common import (
+    check_amount,
+    check_currency,
+    last_date_of,
+    lock_invoice,
+    pk_or_value,
+    require_counting,
+    today,
+    total_of,
+)
+
+
+@transaction.atomic
+def create_invoice(
+    *,
+    customer: Customer,
+    number: str,
+    issue_date: date,
+    amount: Decimal,
+    currency: str | None = None,
+    due_date: date | None = None,
+    order: Order | None = None,
+    rep: SalesRep | None = None,
+    product_line: str | None = None,
+    status: str = Invoice.Status.OPEN,
+) -> Invoice:
+    """Create an invoice, filling the dimension defaults of the KPI spec.
+
+    Args:
+        customer: who is billed.
+        number: unique invoice number.
+        issue_date: may be in the past (history imports).
+        amount: > 0, two decimals.
+        currency: defaults to the order's, else the customer's currency.
+        due_date: defaults to issue date + the customer's payment terms.
+        order: optional; must belong to the customer and share its currency.
+        rep: defaults to the order's rep, else the customer's current rep; kept afterwards.
+        product_line: defaults to the order's product line.
+        status: `open` (issued, counts for KPIs) or `draft`.
+
+    Returns:
+        The saved invoice, its open amount equal to its amount.
+
+    Raises:
+        ValidationError: with codes not_positive, invalid_currency, order_customer_mismatch,
+            currency_mismatch, due_before_issue, invalid_status, unique (number).
+    """
+    check_amount(amount)
+    if status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
+        raise ValidationError(
+            {"status": ValidationError("A new invoice is draft or open.", ErrorCode.INVALID_STATUS)}
+        )
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order belongs to another customer.", ErrorCode.ORDER_CUSTOMER_MISMATCH
+                )
+            }
+        )
+    currency = currency or (order.currency if order else customer.currency)
+    check_currency(currency)
+    if order is not None and order.currency != currency:
+        raise ValidationError(
+            {
+                "currency": ValidationError(
+                    "The order is in another currency.", ErrorCode.CURRENCY_MISMATCH
+                )
+            }
+        )
+    if due_date is None:
+        due_date = issue_date + timedelta(days=customer.payment_terms_days)
+    if due_date < issue_date:
+        raise ValidationError(
+            {
+                "due_date": ValidationError(
+                    "The due date is before the issue date.", ErrorCode.DUE_BEFORE_ISSUE
+                )
+            }
+        )
+    if rep is None:
+        rep_id = order.rep_id if order and order.rep_id else customer.rep_id
+    else:
+        rep_id = rep.pk
+    if product_line is None:
+        product_line = order.product_line if order else ""
+    invoice = Invoice(
+        customer=customer,
+        number=number,
+        order=order,
+        rep_id=rep_id,
+        product_line=product_line,
+        issue_date=issue_date,
+        due_date=due_date,
+        amount=amount,
+        currency=currency,
+        status=status,
+        open_amount=amount,
+    )
+    invoice.full_clean()
+    invoice.save()
+    if invoice.counts:
+        ledger.post([(ledger.invoice_key(invoice, "invoice", issue_date), amount)])
+    return invoice
+
+
+DRAFT_ONLY_FIELDS = ("customer", "number", "issue_date", "amount", "currency")
+
+
+REKEYED_FIELDS = ("rep", "product_line", "due_date")
+
+
+@transaction.atomic
+def update_invoice(invoice: Invoice, **changes) -> Invoice:
+    """Change an invoice. Money, customer, number and issue date change only while draft.
+
+    Rep, product line, due date (an extension), order are editable on issued invoices too;
+    the rollup is re-keyed in the same transaction.
+
+    Raises:
+        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue,
+            order_customer_mismatch, currency_mismatch, or field errors.
+    """
+    invoice = lock_invoice(invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise ValidationError("A void invoice cannot be changed.", code=ErrorCode.INVOICE_VOID)
+    if invoice.status != Invoice.Status.DRAFT:
+        for field in DRAFT_ONLY_FIELDS:
+            if field in changes and pk_or_value(changes[field]) != pk_or_value(
+                getattr(invoice, field)
+            ):
+                raise ValidationError(
+                    {
+                        field: ValidationError(
+                            "Only a draft invoice's money, customer, number and issue date "
+                            "change; correct an issued invoice with a credit note.",
+                            ErrorCode.INVOICE_ISSUED_IMMUTABLE,
+                        )
+                    }
+                )
+    rekey = invoice.counts and any(
+        field in changes and pk_or_value(changes[field]) != pk_or_value(getattr(invoice, field))
+        for field in REKEYED_FIELDS
+    )
+    if rekey:
+        old_movements = ledger.invoice_movements(invoice, sign=-1)
+    for field, value in changes.items():
+        setattr(invoice, field, value)
+    if "amount" in changes:
+        check_amount(invoice.amount)
+        invoice.open_amount = invoice.amount
+    if invoice.due_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "due_date": ValidationError(
+                    "The due date is before the issue date.", ErrorCode.DUE_BEFORE_ISSUE
+                )
+            }
+        )
+    # The same order rules as create_invoice.
+    if invoice.order is not None and invoice.order.customer_id != invoice.customer_id:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order belongs to another customer.", ErrorCode.ORDER_CUSTOMER_MISMATCH
+                )
+            }
+        )
+    if invoice.order is not None and invoice.order.currency != invoice.currency:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "The order is in another currency.", ErrorCode.CURRENCY_MISMATCH
+                )
+            }
+        )
+    invoice.full_clean()
+    invoice.save()
+    if rekey:
+        ledger.post(old_movements + ledger.invoice_movements(invoice))
+    return invoice
+
+
+@transaction.atomic
+def issue_invoice(invoice: Invoice) -> Invoice:
+    """Turn a draft into an open invoice: from now on it counts for the KPIs."""
+    invoice = lock_invoice(invoice.pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError(
+            "Only a draft invoice can be issued.", code=ErrorCode.INVOICE_NOT_DRAFT
+        )
+    invoice.status = Invoice.Status.OPEN
+    invoice.save(update_fields=["status", "updated_at"])
+    ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
+    return invoice
+
+
+@transaction.atomic
+def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
+    """Void an invoice. Refused while cash is applied to it: unapply first.
+
+    Raises:
+        ValidationError: invoice_already_void, invoice_has_applications.
+    """
+    invoice = lock_invoice(invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise ValidationError("The invoice is already void.", code=ErrorCode.INVOICE_ALREADY_VOID)
+    if invoice.applications.exists():
+        raise ValidationError(
+            "Cash is applied to this invoice; unapply it before voiding.",
+            code=ErrorCode.INVOICE_HAS_APPLICATIONS,
+        )
+    if invoice.counts:
+        ledger.post(ledger.invoice_movements(invoice, sign=-1))
+    invoice.status = Invoice.Status.VOID
+    invoice.open_amount = ZERO
+    invoice.paid_date = None
+    invoice.voided_date = voided_date or today()
+    invoice.save(update_fields=["status", "open_amount", "paid_date", "voided_date", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def delete_invoice(invoice: Invoice) -> None:
+    """Delete a draft invoice. An issued invoice is voided, never deleted: it is in the rollup.
+
+    Raises:
+        Conflict: protected (cash applied), invoice_not_draft (issued or void: void it).
+        ProtectedError: when disputes, promises, adjustments or activities refer to it.
+    """
+    invoice = lock_invoice(invoice.pk)
+    if invoice.applications.exists():
+        raise Conflict(
+            "Cash is applied to this invoice; it cannot be deleted.",
+            code=ErrorCode.PROTECTED,
+            details={"invoice": invoice.pk},
+        )
+    if invoice.status != Invoice.Status.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}; only a draft is deleted (void it).",
+            code=ErrorCode.INVOICE_NOT_DRAFT,
+            details={"invoice": invoice.pk},
+        )
+    invoice.delete()
+
+
+def settle(invoice: Invoice) -> None:
+    """Set status and paid_date from the (already updated) open amount, and save."""
+    settle_invoices([invoice])
+
+
+def settle_invoices(invoices: Sequence[Invoice]) -> None:
+    """`settle` for several invoices: status and paid_date from their open amounts, saved.
+
+    A settled invoice is paid on the date of its last application or adjustment; those dates
+    are read in one query for all of them (except from invoices that carry them, see
+    `lock_invoices`), and the invoices are written in one statement.
+    """
+    settled = [invoice.pk for invoice in invoices if invoice.open_amount == 0]
+    last_dates = {
+        invoice.pk: (invoice.last_application_date, invoice.last_adjustment_date)
+        for invoice in invoices
+        if invoice.open_amount == 0 and hasattr(invoice, "last_adjustment_date")
+    }
+    settled = [pk for pk in settled if pk not in last_dates]
+    if settled:
+        last_dates |= {
+            pk: (last_application, last_adjustment)
+            for pk, last_application, last_adjustment in Invoice.objects.filter(pk__in=settled)
+            .annotate(
+                last_application=last_date_of(PaymentApplication, "applied_date"),
+                last_adjustment=last_date_of(Adjustment, "adjustment_date"),
+            )
+            .values_list("pk", "last_application", "last_adjustment")
+        }
+    now = timezone.now()
+    for invoice in invoices:
+        if invoice.open_amount == 0:
+            invoice.paid_date = max(d for d in last_dates[invoice.pk] if d is not None)
+            invoice.status = Invoice.Status.PAID
+        else:
+            invoice.paid_date = None
+            invoice.status = Invoice.Status.OPEN
+        invoice.updated_at = now
+    if len(invoices) == 1:
+        invoices[0].save(update_fields=["open_amount", "status", "paid_date", "updated_at"])
+        return
+    # Several: one UPDATE per (status, paid date) — a handful, not one per invoice — with the
+    # open amount as its definition (amount − applications − adjustments), which equals the
+    # one held in memory.
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for invoice in invoices:
+        groups[invoice.status, invoice.paid_date].append(invoice.pk)
+    for (status, paid_date), pks in groups.items():
+        Invoice.objects.filter(pk__in=pks).update(
+            open_amount=F("amount")
+            - total_of(PaymentApplication, "invoice_id")
+            - total_of(Adjustment, "invoice_id"),
+            status=status,
+            paid_date=paid_date,
+            updated_at=now,
+        )
+
+
+@transaction.atomic
+def add_adjustment(
+    invoice: Invoice,
+    *,
+    kind: str,
+    amount: Decimal,
+    adjustment_date: date,
+    reason: str = "",
+    user=None,
+) -> Adjustment:
+    """Lower an invoice's open amount with a credit note or a write-off.
+
+    Raises:
+        ValidationError: not_positive, invalid_kind, invoice_not_open, exceeds_open_amount,
+            date_before_issue.
+    """
+    check_amount(amount)
+    if kind not in Adjustment.Kind.values:
+        raise ValidationError(
+            {"kind": ValidationError(f"Unknown kind {kind!r}.", ErrorCode.INVALID_KIND)}
+        )
+    invoice = lock_invoice(invoice.pk)
+    require_counting(invoice)
+    if amount > invoice.open_amount:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    f"{amount} is more than the open amount {invoice.open_amount} of "
+                    f"{invoice.number}.",
+                    ErrorCode.EXCEEDS_OPEN_AMOUNT,
+                )
+            }
+        )
+    if adjustment_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "adjustment_date": ValidationError(
+                    "The adjustment is dated before the invoice was issued.",
+                    ErrorCode.DATE_BEFORE_ISSUE,
+                )
+            }
+        )
+    adjustment = Adjustment.objects.create(
+        invoice=invoice,
+        kind=kind,
+        amount=amount,
+        adjustment_date=adjustment_date,
+        reason=reason,
+        created_by=user,
+    )
+    invoice.open_amount -= amount
+    settle(invoice)
+    ledger.post([(ledger.invoice_key(invoice, "adjustment", adjustment_date), -amount)])
+    return adjustment

@@ -92,7 +92,9 @@ class CustomerAdmin(ServiceAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(ServiceAdmin):
+    """Saves and deletes call `accounts.services` (a deal's stage and dates are KPI facts)."""
+
     list_display = (
         "name",
         "customer",
@@ -108,3 +110,16 @@ class OpportunityAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep")
     date_hierarchy = "created_date"
+
+    def save_with_service(self, request, form, change):
+        if not change:
+            return services.create_opportunity(**form.cleaned_data)
+        fields = [f.name for f in Opportunity._meta.concrete_fields if f.editable]
+        return services.update_opportunity(form.instance, **changes_from(form, fields))
+
+    def delete_model(self, request, obj):
+        services.delete_opportunity(obj)
+
+    def delete_queryset(self, request, queryset):
+        for opportunity in queryset:
+            services.delete_opportunity(opportunity)

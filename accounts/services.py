@@ -2,23 +2,42 @@
 
 from django.db import transaction
 
-from accounts.models import Customer
+from accounts.models import Customer, Opportunity
+from receivables import ledger, rollup
+
+
+def _keying_changed(customer: Customer, changes: dict) -> bool:
+    """Whether the changes move the customer's KPI facts: every fact takes the customer's
+    current segment; its payments and its reminders without an invoice its current rep (and
+    such a reminder its currency)."""
+    current = {
+        "segment": customer.segment_id,
+        "rep": customer.rep_id,
+        "currency": customer.currency,
+    }
+    return any(
+        getattr(changes[field], "pk", changes[field]) != value
+        for field, value in current.items()
+        if field in changes
+    )
 
 
 @transaction.atomic
+@rollup.tracked
 def update_customer(customer: Customer, **changes) -> Customer:
     """Change a customer; a new segment re-keys its AR rollup rows in the same transaction.
 
     The KPI spec makes segment always the customer's current one, so history follows the
-    customer into its new segment. The rep is not re-keyed: invoices keep the rep they had.
+    customer into its new segment. The rep is not re-keyed on invoices (they keep the rep
+    they had), only on the facts that take the customer's current rep.
 
     Raises:
         ValidationError: field errors from the model (codes as Django's).
     """
-    from receivables import ledger
-
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     old_segment = customer.segment_id
+    if _keying_changed(customer, changes):
+        rollup.touch(customers=[customer.pk])
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
@@ -57,3 +76,44 @@ def create_customer(**fields) -> Customer:
     customer.full_clean()
     customer.save()
     return customer
+
+
+@transaction.atomic
+@rollup.tracked
+def create_opportunity(**fields) -> Opportunity:
+    """Create a deal after the model's validation; without a rep it takes the customer's.
+
+    Raises:
+        ValidationError: field errors from the model (codes as Django's).
+    """
+    opportunity = Opportunity(**fields)
+    opportunity.full_clean()
+    opportunity.save()
+    rollup.added(opportunities=[opportunity.pk])
+    return opportunity
+
+
+@transaction.atomic
+@rollup.tracked
+def update_opportunity(opportunity: Opportunity, **changes) -> Opportunity:
+    """Change a deal under its row lock (its stage, dates and amount are pipeline facts).
+
+    Raises:
+        ValidationError: field errors from the model (codes as Django's).
+    """
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    rollup.touch(opportunities=[opportunity.pk])
+    for field, value in changes.items():
+        setattr(opportunity, field, value)
+    opportunity.full_clean()
+    opportunity.save()
+    return opportunity
+
+
+@transaction.atomic
+@rollup.tracked
+def delete_opportunity(opportunity: Opportunity) -> None:
+    """Delete a deal; its pipeline facts go with it and its orders lose the link."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    rollup.touch(opportunities=[opportunity.pk])
+    opportunity.delete()

@@ -277,6 +277,7 @@ def _record(fields: dict) -> Payment:
     try:
         with transaction.atomic():
             payment.save(force_insert=True)
+            rollup.added(payments=[payment.pk])
     except IntegrityError:
         existing = _existing_external_ids(payment.posted_by, {payment.external_id})
         if payment.external_id not in existing:
@@ -349,7 +350,7 @@ def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | Validatio
         try:
             with transaction.atomic():
                 Payment.objects.bulk_create(new)
-            rollup.created(payments={payment.pk for payment in new})
+            rollup.added(payments={payment.pk for payment in new})
             break
         except IntegrityError:
             for payment in new:

@@ -10,8 +10,8 @@ Two kinds of facts feed it, both in the transaction of the write that changes th
   what a write touches: a `tracking()` block takes a snapshot of the facts of each row it is
   told about (an invoice with its disputes, promises and reminders; a payment; a customer
   with everything of it; ...) before the first change and again at the end, and posts the
-  difference. Model signals tell the block about every save and delete; the set-based
-  writes of cash application tell it themselves (`touch`).
+  difference. The services say what they change (`touch` before, `added` after); there are
+  no model signals.
 
 Rows are keyed by day, currency and one projection of the dimensions (all, one rep, one
 segment, one product line), so a KPI for everything or one dimension reads one row per day.
@@ -20,7 +20,8 @@ segment, one product line), so a KPI for everything or one dimension reads one r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -673,9 +674,8 @@ def tracking(families: frozenset | None = None) -> Iterator[Tracker]:
 
     Use it inside the transaction that makes the changes; nested blocks join the outer one.
     `families` (names, e.g. CASH_FAMILIES) limits what is recomputed, for a block whose
-    writes can change no other fact.
-    Saves and deletes of the models report themselves (signals); set-based writes must call
-    `touch` before and `created` after.
+    writes can change no other fact. Inside, the writer says what it changes: `touch` the
+    rows before changing or deleting them, `added` the new ones after saving them.
     """
     outer = _tracker.get()
     if outer is not None:
@@ -698,11 +698,24 @@ def touch(**anchors) -> None:
     tracker.touch(Anchors(**{k: set(v) for k, v in anchors.items()}))
 
 
-def created(**anchors) -> None:
+def added(**anchors) -> None:
+    """Report rows just created (ids by kind, as `touch`): they had no facts before."""
     tracker = _tracker.get()
     if tracker is None:
-        raise RuntimeError("rollup.created() needs an active rollup.tracking() block.")
+        raise RuntimeError("rollup.added() needs an active rollup.tracking() block.")
     tracker.created(Anchors(**{k: set(v) for k, v in anchors.items()}))
+
+
+def tracked(function: Callable) -> Callable:
+    """Run `function` in a `tracking()` block: a service's `touch` and `added` calls post
+    their facts when it returns (under the service's `transaction.atomic`, put above it)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with tracking():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 # --- Rebuild and checks ----------------------------------------------------------------------
@@ -814,108 +827,3 @@ def rebuild() -> int:
             placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
             cursor.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", rows)
     return len(rows)
-
-
-# --- Signals: every save and delete reports what it touches ----------------------------------
-
-# Fields whose change moves no fact: a save that names only these is not tracked.
-_NO_FACTS = frozenset({"updated_at", "notes", "on_credit_hold", "open_amount", "paid_date"})
-
-
-def _anchors_of(instance) -> Anchors | None:
-    from accounts.models import Customer
-    from receivables.models import Order
-
-    match instance:
-        case Invoice():
-            return Anchors(invoices={instance.pk}) if instance.pk else None
-        case Payment():
-            return Anchors(payments={instance.pk}) if instance.pk else None
-        case PaymentApplication():
-            return Anchors(invoices={instance.invoice_id}, payments={instance.payment_id})
-        case Adjustment() | Dispute() | PromiseToPay():
-            return Anchors(invoices={instance.invoice_id})
-        case CollectionActivity():
-            return Anchors(activities={instance.pk}) if instance.pk else None
-        case Opportunity():
-            return Anchors(opportunities={instance.pk}) if instance.pk else None
-        case Order():
-            return Anchors(orders={instance.pk}) if instance.pk else None
-        case Customer():
-            return Anchors(customers={instance.pk}) if instance.pk else None
-    return None
-
-
-_suspended: ContextVar[bool] = ContextVar("rollup_suspended", default=False)
-
-
-@contextmanager
-def suspended() -> Iterator[None]:
-    """Writes inside are not tracked: only for code that empties or rebuilds the rollup."""
-    token = _suspended.set(True)
-    try:
-        yield
-    finally:
-        _suspended.reset(token)
-
-
-def _untracked(update_fields) -> bool:
-    if _suspended.get():
-        return True
-    return update_fields is not None and set(update_fields) <= _NO_FACTS
-
-
-def _before_write(sender, instance, update_fields=None, **kwargs) -> None:
-    if _untracked(update_fields):
-        return
-    tracker = _tracker.get()
-    if tracker is None:
-        tracker = Tracker()
-        instance._rollup_tracker = tracker
-    anchors = _anchors_of(instance)
-    if anchors and not (instance._state.adding and _is_root(instance)):
-        tracker.touch(anchors)
-
-
-def _after_write(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    if _untracked(update_fields):
-        return
-    # The block's tracker, or the one `_before_write` left on the instance for this save.
-    tracker = _tracker.get()
-    own = instance.__dict__.pop("_rollup_tracker", None)
-    if created and _is_root(instance):
-        (tracker or own).created(_anchors_of(instance))
-    if tracker is None and own is not None:
-        post(own.deltas())
-
-
-def _is_root(instance) -> bool:
-    """Rows whose own id is their anchor (a new one had no facts before it was saved)."""
-    return not isinstance(instance, PaymentApplication | Adjustment | Dispute | PromiseToPay)
-
-
-TRACKED_MODELS = (
-    "accounts.Customer",
-    "accounts.Opportunity",
-    "receivables.Order",
-    "receivables.Invoice",
-    "receivables.Adjustment",
-    "receivables.Payment",
-    "receivables.PaymentApplication",
-    "receivables.Dispute",
-    "receivables.PromiseToPay",
-    "receivables.CollectionActivity",
-)
-
-
-def connect_signals() -> None:
-    from django.apps import apps
-    from django.db.models import signals
-
-    for label in TRACKED_MODELS:
-        model = apps.get_model(label)
-        uid = f"rollup-{label}"
-        signals.pre_save.connect(_before_write, sender=model, dispatch_uid=f"{uid}-pre-save")
-        signals.post_save.connect(_after_write, sender=model, dispatch_uid=f"{uid}-post-save")
-        signals.pre_delete.connect(_before_write, sender=model, dispatch_uid=f"{uid}-pre-del")
-        signals.post_delete.connect(_after_write, sender=model, dispatch_uid=f"{uid}-post-del")

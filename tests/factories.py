@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from accounts import services as accounts_services
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from receivables import services
 from receivables.models import CollectionActivity, Invoice, Order, Payment
@@ -55,6 +56,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 class OpportunityFactory(factory.django.DjangoModelFactory):
+    """Creates through `accounts.services.create_opportunity` (a deal's dates are KPI facts)."""
+
     class Meta:
         model = Opportunity
 
@@ -62,6 +65,10 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Deal {n}")
     amount = Decimal("1000.00")
     created_date = date(2026, 1, 1)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return accounts_services.create_opportunity(**kwargs)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
@@ -108,9 +115,15 @@ class PaymentFactory(factory.django.DjangoModelFactory):
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):
+    """Creates through `services.create_activity` (a reminder is a KPI fact)."""
+
     class Meta:
         model = CollectionActivity
 
     customer = factory.SubFactory(CustomerFactory)
     kind = CollectionActivity.Kind.REMINDER
     occurred_at = factory.LazyFunction(lambda: __import__("django").utils.timezone.now())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.create_activity(**kwargs)

@@ -52,8 +52,11 @@ class CustomerSerializer(StrictModelSerializer):
         extra_kwargs = {"payment_terms_days": {"min_value": 0, "max_value": 32767}}
 
 
-class OpportunitySerializer(CleanModelSerializer):
-    """A deal. Without a rep it takes the customer's rep when saved, and keeps it."""
+class OpportunitySerializer(StrictModelSerializer):
+    """A deal. Without a rep it takes the customer's rep when saved, and keeps it.
+
+    Writes go through `accounts.services` (create_opportunity, update_opportunity).
+    """
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)

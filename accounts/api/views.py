@@ -114,3 +114,11 @@ class OpportunityViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelView
     ordering_fields = ["created_date", "closed_date", "amount", "updated_at", "id"]
     ordering = ["-created_date", "id"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_opportunity(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_opportunity(
+            serializer.instance, **serializer.validated_data
+        )

@@ -56,9 +56,8 @@ class CleanModelSerializer(StrictModelSerializer):
     """
 
     # (Not in the docstring: drf-spectacular publishes it.) Each write is one transaction and
-    # an update locks its row first: the KPI rollup reads the row's facts before and after the
-    # save (model signals) and posts the difference in the same transaction, so two
-    # concurrent updates must not both read the old state.
+    # an update locks its row first, so two concurrent updates never both read the old state.
+    # Only for models that carry no KPI facts: those are written by their services.
 
     @transaction.atomic
     def create(self, validated_data):

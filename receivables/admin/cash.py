@@ -12,6 +12,11 @@ from receivables.models import Payment, PaymentApplication
 class PaymentAdmin(ServiceAdmin):
     """Recorded with `record_payment`, edited with `update_payment`; applications inline."""
 
+    def has_delete_permission(self, request, obj=None):
+        # Its KPI facts are kept by its services, which reverse rather than delete
+        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
+        return False
+
     list_display = (
         "id",
         "customer",

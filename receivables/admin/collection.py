@@ -11,6 +11,11 @@ from receivables.models import CollectionActivity, Dispute, PromiseToPay
 class DisputeAdmin(ServiceAdmin):
     """Opened with `open_dispute`; resolved by actions (`resolve_dispute`); notes editable."""
 
+    def has_delete_permission(self, request, obj=None):
+        # Its KPI facts are kept by its services, which reverse rather than delete
+        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
+        return False
+
     list_display = (
         "invoice",
         "customer",
@@ -110,6 +115,11 @@ class DisputeAdmin(ServiceAdmin):
 @admin.register(PromiseToPay)
 class PromiseToPayAdmin(ServiceAdmin):
     """Created with `create_promise` (status derived at once); notes editable afterwards."""
+
+    def has_delete_permission(self, request, obj=None):
+        # Its KPI facts are kept by its services, which reverse rather than delete
+        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
+        return False
 
     list_display = ("invoice", "customer", "created_date", "promised_date", "amount", "status")
     list_filter = (

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Customer
+from receivables import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     CollectionActivity,
@@ -33,6 +34,7 @@ def check_activity_rules(activity: CollectionActivity) -> None:
 
 
 @transaction.atomic
+@rollup.tracked
 def create_activity(
     *,
     customer: Customer,
@@ -63,10 +65,12 @@ def create_activity(
     check_activity_rules(activity)
     activity.full_clean()
     activity.save()
+    rollup.added(activities=[activity.pk])
     return activity
 
 
 @transaction.atomic
+@rollup.tracked
 def update_activity(activity: CollectionActivity, **changes) -> CollectionActivity:
     """Change a collection activity under a row lock, holding the rules of `create_activity`.
 
@@ -74,6 +78,7 @@ def update_activity(activity: CollectionActivity, **changes) -> CollectionActivi
         ValidationError: as `create_activity`.
     """
     activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
+    rollup.touch(activities=[activity.pk])
     for field, value in changes.items():
         setattr(activity, field, value)
     check_activity_rules(activity)
@@ -83,6 +88,9 @@ def update_activity(activity: CollectionActivity, **changes) -> CollectionActivi
 
 
 @transaction.atomic
+@rollup.tracked
 def delete_activity(activity: CollectionActivity) -> None:
     """Delete a collection activity (no money moves with it; its KPI facts go with it)."""
-    CollectionActivity.objects.select_for_update().get(pk=activity.pk).delete()
+    activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
+    rollup.touch(activities=[activity.pk])
+    activity.delete()

@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import LessThan
 
-from receivables import predicates
+from receivables import predicates, rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Adjustment,
@@ -29,6 +29,7 @@ from receivables.services.invoices import add_adjustment
 
 
 @transaction.atomic
+@rollup.tracked
 def open_dispute(
     invoice: Invoice, *, reason: str, amount: Decimal, opened_date: date, notes: str = ""
 ) -> Dispute:
@@ -61,12 +62,14 @@ def open_dispute(
                 )
             }
         )
+    rollup.touch(invoices=[invoice.pk])
     return Dispute.objects.create(
         invoice=invoice, reason=reason, amount=amount, opened_date=opened_date, notes=notes
     )
 
 
 @transaction.atomic
+@rollup.tracked
 def resolve_dispute(
     dispute: Dispute,
     *,
@@ -95,6 +98,7 @@ def resolve_dispute(
                 )
             }
         )
+    rollup.touch(invoices=[dispute.invoice_id])
     resolved_date = resolved_date or today()
     if resolved_date < dispute.opened_date:
         raise ValidationError(
@@ -132,6 +136,7 @@ def resolve_dispute(
 
 
 @transaction.atomic
+@rollup.tracked
 def create_promise(
     invoice: Invoice,
     *,
@@ -167,6 +172,7 @@ def create_promise(
                 )
             }
         )
+    rollup.touch(invoices=[invoice.pk])
     promise = PromiseToPay.objects.create(
         invoice=invoice,
         created_date=created_date,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Customer, SalesRep
 from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
-from receivables import ledger
+from receivables import ledger, rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Adjustment,
@@ -38,6 +38,7 @@ from receivables.services.common import (
 
 
 @transaction.atomic
+@rollup.tracked
 def create_invoice(
     *,
     customer: Customer,
@@ -126,6 +127,7 @@ def create_invoice(
     )
     invoice.full_clean()
     invoice.save()
+    rollup.added(invoices=[invoice.pk])
     if invoice.counts:
         ledger.post([(ledger.invoice_key(invoice, "invoice", issue_date), amount)])
     return invoice
@@ -138,6 +140,7 @@ REKEYED_FIELDS = ("rep", "product_line", "due_date")
 
 
 @transaction.atomic
+@rollup.tracked
 def update_invoice(invoice: Invoice, **changes) -> Invoice:
     """Change an invoice. Money, customer, number and issue date change only while draft.
 
@@ -171,6 +174,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     )
     if rekey:
         old_movements = ledger.invoice_movements(invoice, sign=-1)
+    rollup.touch(invoices=[invoice.pk])
     for field, value in changes.items():
         setattr(invoice, field, value)
     if "amount" in changes:
@@ -209,6 +213,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
 
 
 @transaction.atomic
+@rollup.tracked
 def issue_invoice(invoice: Invoice) -> Invoice:
     """Turn a draft into an open invoice: from now on it counts for the KPIs."""
     invoice = lock_invoice(invoice.pk)
@@ -216,6 +221,7 @@ def issue_invoice(invoice: Invoice) -> Invoice:
         raise ValidationError(
             "Only a draft invoice can be issued.", code=ErrorCode.INVOICE_NOT_DRAFT
         )
+    rollup.touch(invoices=[invoice.pk])
     invoice.status = Invoice.Status.OPEN
     invoice.save(update_fields=["status", "updated_at"])
     ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
@@ -223,6 +229,7 @@ def issue_invoice(invoice: Invoice) -> Invoice:
 
 
 @transaction.atomic
+@rollup.tracked
 def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     """Void an invoice. Refused while cash is applied to it: unapply first.
 
@@ -237,6 +244,7 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
             "Cash is applied to this invoice; unapply it before voiding.",
             code=ErrorCode.INVOICE_HAS_APPLICATIONS,
         )
+    rollup.touch(invoices=[invoice.pk])
     if invoice.counts:
         ledger.post(ledger.invoice_movements(invoice, sign=-1))
     invoice.status = Invoice.Status.VOID
@@ -248,6 +256,7 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
 
 
 @transaction.atomic
+@rollup.tracked
 def delete_invoice(invoice: Invoice) -> None:
     """Delete a draft invoice. An issued invoice is voided, never deleted: it is in the rollup.
 
@@ -268,6 +277,7 @@ def delete_invoice(invoice: Invoice) -> None:
             code=ErrorCode.INVOICE_NOT_DRAFT,
             details={"invoice": invoice.pk},
         )
+    rollup.touch(invoices=[invoice.pk])
     invoice.delete()
 
 
@@ -330,6 +340,7 @@ def settle_invoices(invoices: Sequence[Invoice]) -> None:
 
 
 @transaction.atomic
+@rollup.tracked
 def add_adjustment(
     invoice: Invoice,
     *,
@@ -371,6 +382,7 @@ def add_adjustment(
                 )
             }
         )
+    rollup.touch(invoices=[invoice.pk])
     adjustment = Adjustment.objects.create(
         invoice=invoice,
         kind=kind,

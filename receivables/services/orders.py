@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Customer, SalesRep
+from receivables import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Order,
@@ -77,6 +78,7 @@ def create_order(
 
 
 @transaction.atomic
+@rollup.tracked
 def update_order(order: Order, **changes) -> Order:
     """Change an order under a row lock, holding the rules of `create_order`.
 
@@ -84,6 +86,7 @@ def update_order(order: Order, **changes) -> Order:
         ValidationError: as `create_order`.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
+    rollup.touch(orders=[order.pk])  # its invoices count the days from order to invoice
     for field, value in changes.items():
         setattr(order, field, value)
     check_order_rules(order)

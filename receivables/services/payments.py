@@ -81,6 +81,7 @@ def duplicate_payment(external_id: str, existing_id: int) -> Conflict:
 
 
 @transaction.atomic
+@rollup.tracked
 def record_payment(**fields) -> Payment:
     """Store a payment, all of it unapplied. Cash application is a separate step.
 
@@ -101,6 +102,7 @@ def record_payment(**fields) -> Payment:
         if existing is not None:
             raise duplicate_payment(payment.external_id, existing)
     payment.save(force_insert=True)
+    rollup.added(payments=[payment.pk])
     return payment
 
 
@@ -248,7 +250,6 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
     if not applications:
         return
     with rollup.tracking():
-        # Set-based writes send no signals: the KPI rollup is told what they touch.
         rollup.touch(
             invoices={a.invoice.pk for a in applications},
             payments={a.payment.pk for a in applications},
@@ -305,6 +306,7 @@ def apply_payment(
 
 
 @transaction.atomic
+@rollup.tracked
 def unapply(application: PaymentApplication) -> None:
     """Reverse an application: the cash returns to the payment, the amount to the invoice."""
     payment = lock_payment(application.payment_id)
@@ -315,6 +317,7 @@ def unapply(application: PaymentApplication) -> None:
         raise ValidationError(
             "The application was already reversed.", code=ErrorCode.NOT_FOUND
         ) from exc
+    rollup.touch(invoices=[invoice.pk], payments=[payment.pk])
     application.delete()
     payment.unapplied_amount += application.amount
     payment.save(update_fields=["unapplied_amount", "updated_at"])
@@ -327,6 +330,7 @@ def unapply(application: PaymentApplication) -> None:
 
 
 @transaction.atomic
+@rollup.tracked
 def update_payment(payment: Payment, **changes) -> Payment:
     """Edit a payment. Amount, currency, customer and date are fixed once cash is applied.
 
@@ -349,6 +353,7 @@ def update_payment(payment: Payment, **changes) -> Payment:
                 )
             }
         )
+    rollup.touch(payments=[payment.pk])
     for field, value in changes.items():
         setattr(payment, field, value)
     check_amount(payment.amount)

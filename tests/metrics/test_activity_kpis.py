@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from accounts import services as accounts_services
 from metrics import engine
 from metrics.thresholds import rendered
 from receivables import services
@@ -109,8 +110,7 @@ def test_payments_take_the_customers_current_rep():
     old, new = SalesRepFactory(), SalesRepFactory()
     c = CustomerFactory(rep=old)
     PaymentFactory(customer=c, received_date=date(2026, 4, 3))
-    c.rep = new
-    c.save()
+    accounts_services.update_customer(c, rep=new)
 
     assert value("cash_application_match_rate", scope(*APRIL, rep=new.pk)) == D(0)
     assert value("cash_application_match_rate", scope(*APRIL, rep=old.pk)) is None
@@ -263,8 +263,7 @@ def test_activities_take_the_invoice_rep_else_the_customers_current_rep():
     a, b = SalesRepFactory(), SalesRepFactory()
     c = CustomerFactory(rep=a)
     inv = InvoiceFactory(customer=c, issue_date=date(2026, 3, 1))
-    c.rep = b
-    c.save()
+    accounts_services.update_customer(c, rep=b)
     ActivityFactory(customer=c, invoice=inv, occurred_at=at(date(2026, 4, 2)))
     ActivityFactory(customer=c, occurred_at=at(date(2026, 4, 3)))
     ActivityFactory(customer=c, occurred_at=at(date(2026, 4, 4)))

@@ -7,10 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import services as account_services
+from accounts.models import Opportunity
 from metrics import blocks, engine
 from metrics.scope import Period, split
 from receivables import rollup, services
 from receivables.models import KPIRollup
+from tests.admin_helpers import admin_url, form_errors, post_form
 from tests.factories import (
     ActivityFactory,
     CustomerFactory,
@@ -241,19 +243,16 @@ def test_customer_rep_and_segment_changes_rekey_the_facts(facts, check_rollup):
 def test_opportunity_edits_and_deletes_keep_the_rollup(facts, check_rollup):
     opportunity = OpportunityFactory(customer=facts["customers"][0], created_date=START)
     check_rollup()
-    opportunity.stage = "won"
-    opportunity.closed_date = date(2026, 2, 10)
-    opportunity.save()
+    account_services.update_opportunity(opportunity, stage="won", closed_date=date(2026, 2, 10))
     check_rollup()
-    opportunity.delete()
+    account_services.delete_opportunity(opportunity)
     check_rollup()
 
 
 def test_order_date_and_invoice_edits_keep_the_rollup(facts, check_rollup):
     order = OrderFactory(customer=facts["customers"][0], order_date=date(2026, 1, 2))
     invoice = InvoiceFactory(customer=facts["customers"][0], order=order, issue_date=START)
-    order.order_date = date(2025, 12, 20)
-    order.save()
+    services.update_order(order, order_date=date(2025, 12, 20))
     check_rollup()
     services.update_invoice(
         invoice, due_date=date(2026, 2, 20), product_line="sw", rep=facts["reps"][1]
@@ -270,8 +269,7 @@ def test_reminder_clicks_and_unapplied_cash_keep_the_rollup(facts, check_rollup)
     )
     payment = pay(invoice, 50, date(2026, 3, 4))
     check_rollup()
-    activity.clicked_at = at(date(2026, 3, 3))
-    activity.save()
+    services.update_activity(activity, clicked_at=at(date(2026, 3, 3)))
     check_rollup()
     services.unapply(payment.applications.get())
     check_rollup()
@@ -350,3 +348,56 @@ def test_rest_opportunity_writes_move_the_pipeline(api, facts, check_rollup):
     assert after["won"] == before.get("won", 0) + 1
     assert after["won_amount"] == (before.get("won_amount") or 0) + D("700.00")
     assert after["won_days"] == (before.get("won_days") or 0) + 20
+
+
+def test_rest_and_admin_deal_writes_keep_the_rollup(facts, check_rollup, api, admin_client):
+    """REST and the admin write deals through `accounts.services`: no model signal is left
+    to tell the rollup, so a write past the service would leave it wrong."""
+    customer = facts["customers"][0]
+    created = api.post(
+        "/api/v1/opportunities/",
+        {
+            "customer": customer.pk,
+            "name": "Renewal",
+            "amount": "500.00",
+            "currency": "USD",
+            "created_date": "2026-01-05",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    check_rollup()
+    pk = created.json()["id"]
+    won = api.patch(
+        f"/api/v1/opportunities/{pk}/",
+        {"stage": "won", "closed_date": "2026-02-01"},
+        format="json",
+    )
+    assert won.status_code == 200, won.json()
+    check_rollup()
+    opportunity = Opportunity.objects.get(pk=pk)
+    response = post_form(
+        admin_client,
+        admin_url(Opportunity, "change", pk),
+        {
+            "customer": customer.pk,
+            "rep": opportunity.rep_id,
+            "name": "Renewal",
+            "amount": "750.00",
+            "currency": "USD",
+            "stage": "lost",
+            "created_date": "2026-01-05",
+            "closed_date": "2026-02-03",
+        },
+    )
+    assert form_errors(response) == {}
+    assert Opportunity.objects.get(pk=pk).stage == "lost"
+    check_rollup()
+    admin_client.post(admin_url(Opportunity, "delete", pk), {"post": "yes"})
+    assert not Opportunity.objects.filter(pk=pk).exists()
+    check_rollup()
+
+
+def test_added_outside_tracking_is_refused(db):
+    with pytest.raises(RuntimeError):
+        rollup.added(invoices={1})

@@ -426,3 +426,25 @@ def test_invoice_change_page_queries_do_not_grow_with_inline_rows(admin_client, 
         assert admin_client.get(admin_url(Invoice, "change", large.pk)).status_code == 200
 
     assert len(many) == len(few)
+
+
+def test_payments_disputes_and_promises_cannot_be_deleted_in_the_admin(admin_client, customer):
+    """Their KPI facts are kept by their services, which reverse (unapply, resolve) rather
+    than delete: the admin offers no delete page and no bulk delete action for them."""
+    invoice = InvoiceFactory(customer=customer, issue_date=date(2026, 1, 5))
+    payment = PaymentFactory(customer=customer, amount=Decimal("10.00"))
+    dispute = services.open_dispute(
+        invoice, reason="pricing", amount=Decimal("5.00"), opened_date=date(2026, 1, 6)
+    )
+    promise = services.create_promise(
+        invoice,
+        promised_date=date(2026, 2, 1),
+        amount=Decimal("50.00"),
+        created_date=date(2026, 1, 6),
+    )
+    for obj in (payment, dispute, promise):
+        model = type(obj)
+        assert admin_client.get(admin_url(model, "delete", obj.pk)).status_code == 403
+        changelist = admin_client.get(admin_url(model, "changelist"))
+        assert "delete_selected" not in changelist.content.decode()
+        assert model.objects.filter(pk=obj.pk).exists()

@@ -220,9 +220,9 @@ def movements(
         dates: every date AR is asked at or a flow starts after / ends on.
         current_dates: the dates Current AR is asked at (a subset of `dates`).
         group_by: None or one of GROUP_BYS.
-        path: one of PATHS to force it; by default the KPI rollup when the scope uses at
-            most one of rep, segment and product line, else the AR daily rollup unless the
-            scope filters or groups by customer, else the source rows.
+        path: one of PATHS to force it; by default the KPI rollup unless the scope filters
+            or groups by customer, else the source rows (the AR daily rollup answers the
+            same scopes as the KPI rollup, and is kept as a check of it).
     """
     dates = sorted(set(dates) | set(current_dates))
     current_dates = sorted(set(current_dates))
@@ -266,8 +266,11 @@ class Projection:
 def kpi_projection(
     scope: Scope, group_by: str | None, product_lines: bool = True
 ) -> Projection | None:
-    """The KPI rollup rows for the scope, or None when it cannot answer it (a customer, or
-    more than one of rep / segment / product line between the filters and the grouping).
+    """The KPI rollup rows for the scope, or None when it cannot answer it (a customer).
+
+    Everything or one of rep / segment / product line (between the filters and the
+    grouping) reads that projection's rows, one per day (and group); a combination of them
+    reads the rows at full dimensions, summed.
 
     `product_lines=False` for facts the product line does not narrow (payments,
     opportunities): its filter is ignored, and they cannot be grouped by it.
@@ -282,18 +285,22 @@ def kpi_projection(
     used = {dim for dim, value in filters.items() if value is not None}
     if group_by is not None:
         used.add(group_by)
-    if len(used) > 1:
-        return None
     rows = KPIRollup.objects.filter(currency=scope.currency)
-    columns = {"rep_key": KPIRollup.ALL, "segment_key": KPIRollup.ALL}
-    columns["product_line"] = KPIRollup.ALL_PRODUCT_LINES
+    columns = {}
     for dim, value in filters.items():
         if value is not None:
             columns[_PROJECTION_COLUMNS[dim]] = value
+    if len(used) > 1:
+        # Full rows: no column holds its "all" sentinel.
+        for column in _PROJECTION_COLUMNS.values():
+            rows = rows.exclude(**{column: columns_sentinel(column)})
+    else:
+        for column in _PROJECTION_COLUMNS.values():
+            columns.setdefault(column, columns_sentinel(column))
     group = None
     if group_by is not None:
         column = _PROJECTION_COLUMNS[group_by]
-        del columns[column]
+        columns.pop(column, None)
         rows = rows.exclude(**{column: columns_sentinel(column)})
         group = F(column)
     return Projection(rows.filter(**columns), group, group_by)

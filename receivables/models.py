@@ -517,17 +517,18 @@ class ARDailyMovement(models.Model):
 class KPIRollup(models.Model):
     """Every KPI fact summed per day and dimension projection, kept with the facts themselves.
 
-    A row holds one day's facts (the columns) for one projection of the dimensions: all of
-    them (rep −1, segment −1, product line "*"), one rep, one segment or one product line,
-    per currency. A summary for everything, or filtered or grouped by one of those
-    dimensions, reads one row per day whatever the size of the ledger; scopes that combine
-    dimensions or name a customer read the source rows. Current AR is a running sum too:
+    A row holds one day's facts (the columns), per currency, at full dimensions (a rep, a
+    segment and a product line together) or for one projection of them: all (rep −1,
+    segment −1, product line "*"), one rep, one segment or one product line. A summary for
+    everything, or filtered or grouped by one of those dimensions, reads one row per day
+    whatever the size of the ledger; one that combines them sums the full rows of its days;
+    one that names a customer reads the source rows. Current AR is a running sum too:
     `ar_current` adds a not-yet-due movement on its date and takes it back the day after
     the invoice's due date, so Current AR(d) is the sum of `ar_current` up to d.
 
-    Kept by `receivables.rollup` (AR movements posted by the ledger, the other facts by
-    snapshots of what each write touches); `rollup.rebuild()` recomputes it and tests pin
-    that it always equals that recomputation.
+    Kept by `receivables.rollup` (AR movements posted by the ledger, the other facts from
+    what each service says it touches); `rollup.rebuild()` recomputes it and tests pin that
+    it always equals that recomputation.
     """
 
     ALL = -1
@@ -578,6 +579,17 @@ class KPIRollup(models.Model):
                     "day",
                 ],
                 name="kpi_rollup_key",
+            ),
+        ]
+        indexes = [
+            # The full rows of a currency by day: a scope combining rep, segment and product
+            # line sums them over its period (the unique key leads with the dimensions).
+            models.Index(
+                fields=["currency", "day"],
+                name="kpi_rollup_full_day",
+                condition=~models.Q(rep_key=-1)
+                & ~models.Q(segment_key=-1)
+                & ~models.Q(product_line="*"),
             ),
         ]
 

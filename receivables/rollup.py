@@ -13,8 +13,10 @@ Two kinds of facts feed it, both in the transaction of the write that changes th
   difference. The services say what they change (`touch` before, `added` after); there are
   no model signals.
 
-Rows are keyed by day, currency and one projection of the dimensions (all, one rep, one
-segment, one product line), so a KPI for everything or one dimension reads one row per day.
+Rows are keyed by day, currency and the dimensions: at full dimensions (a rep, a segment and
+a product line together), which answers any combination of them, and projected (all, one
+rep, one segment, one product line), so a KPI for everything or one dimension reads one row
+per day.
 `rebuild()` recomputes the table; `differences()` counts where it disagrees with that.
 """
 
@@ -93,9 +95,10 @@ Key = tuple
 
 
 def projections(day, rep: int, segment: int, product_line: str, currency: str):
-    """The four rollup keys a fact at full dimensions adds to: all, its rep, its segment,
-    its product line."""
+    """The five rollup keys a fact adds to: its full dimensions (rep, segment and product
+    line together), all, its rep, its segment, its product line."""
     return (
+        (day, rep, segment, product_line, currency),
         (day, ALL, ALL, ALL_LINES, currency),
         (day, rep, ALL, ALL_LINES, currency),
         (day, ALL, segment, ALL_LINES, currency),
@@ -280,6 +283,7 @@ _PROJECTED = (
     ("kpi_pl", "product_line", ALL_LINES),
 )
 PROJECTIONS = ("all", "rep", "segment", "product_line")
+FULL = "full"  # rep, segment and product line together: every combination of them
 
 
 def _invoice_key(prefix: str = "", day: str = "issue_date") -> dict:
@@ -730,15 +734,18 @@ def recompute() -> Deltas:
 
     result: Deltas = {}
     columns = {"rep": "rep_key", "segment": "segment_key", "product_line": "product_line"}
-    for projection in PROJECTIONS:
-        dims = [columns[projection]] if projection in columns else []
+    for projection in (FULL, *PROJECTIONS):
+        if projection == FULL:
+            dims = list(columns.values())
+        else:
+            dims = [columns[projection]] if projection in columns else []
 
         def key(row, day, projection=projection):
             return (
                 day,
-                row["rep_key"] if projection == "rep" else ALL,
-                row["segment_key"] if projection == "segment" else ALL,
-                row["product_line"] if projection == "product_line" else ALL_LINES,
+                row["rep_key"] if projection in ("rep", FULL) else ALL,
+                row["segment_key"] if projection in ("segment", FULL) else ALL,
+                row["product_line"] if projection in ("product_line", FULL) else ALL_LINES,
                 row["currency"],
             )
 
@@ -761,7 +768,10 @@ def recompute() -> Deltas:
                     day = row[day_field] + timedelta(days=shift)
                     cell = result.setdefault(key(row, day), {})
                     cell["ar_current"] = cell.get("ar_current", 0) + sign * row["total"]
-        parts = [family.grouped(projection=projection) for family in families()]
+        parts = [
+            family.grouped(projection=None if projection == FULL else projection)
+            for family in families()
+        ]
         for row in parts[0].union(*parts[1:], all=True).order_by():
             k = (
                 row["kpi_day"],

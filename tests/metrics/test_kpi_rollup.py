@@ -126,10 +126,16 @@ def clean(answer: dict) -> dict:
 
 
 def scopes(data):
+    """Everything, each dimension alone (projected rows) and their combinations (full rows)."""
+    rep, segment = data["reps"][0].pk, data["segments"][1].pk
     yield scope(START, END)
-    yield scope(START, END, rep=data["reps"][0].pk)
-    yield scope(START, END, segment=data["segments"][1].pk)
+    yield scope(START, END, rep=rep)
+    yield scope(START, END, segment=segment)
     yield scope(START, END, product_line="sw")
+    yield scope(START, END, rep=rep, segment=segment)
+    yield scope(START, END, rep=rep, product_line="sw")
+    yield scope(START, END, segment=segment, product_line="sw")
+    yield scope(START, END, rep=rep, segment=segment, product_line="sw")
 
 
 def test_the_data_has_every_kind_of_fact(facts, check_rollup):
@@ -154,8 +160,14 @@ def test_every_block_answers_as_the_source_rows(facts, interval):
 
 
 @pytest.mark.parametrize("group_by", ["rep", "segment", "product_line"])
-def test_every_grouped_block_answers_as_the_source_rows(facts, group_by):
-    s = scope(START, END)
+@pytest.mark.parametrize("narrowed", [False, True])
+def test_every_grouped_block_answers_as_the_source_rows(facts, group_by, narrowed):
+    """Grouped over everything (projected rows), and over a scope narrowed by another
+    dimension (full rows)."""
+    narrowing = {"rep": {"segment": facts["segments"][1].pk}}.get(group_by, {})
+    if not narrowing:
+        narrowing = {"rep": facts["reps"][0].pk}
+    s = scope(START, END, **(narrowing if narrowed else {}))
     periods = split(s.period, "month")
     for block in WINDOWED:
         if block in (blocks.payment_matching, blocks.pipeline) and group_by == "product_line":

@@ -243,7 +243,7 @@ def movements(
     return result
 
 
-# --- The KPI rollup: one row per day for everything or one dimension ------------------------
+# --- The KPI rollup: one row per day for everything or one dimension, full rows otherwise --
 
 _PROJECTION_COLUMNS = {"rep": "rep_key", "segment": "segment_key", "product_line": "product_line"}
 

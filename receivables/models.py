@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from accounts.models import Customer, Opportunity, SalesRep
 from o2c_api.money import currency_field, money_field
+from receivables.errors import ErrorCode
 from receivables.managers import (
     ActivityQuerySet,
     ApplicationQuerySet,
@@ -51,7 +52,12 @@ class Order(models.Model):
     class Meta:
         ordering = ["-order_date", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="order_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="order_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,13 +137,29 @@ class Invoice(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_gt_0"),
-            models.CheckConstraint(condition=Q(open_amount__gte=0), name="invoice_open_gte_0"),
             models.CheckConstraint(
-                condition=Q(open_amount__lte=F("amount")), name="invoice_open_lte_amount"
+                condition=Q(amount__gt=0),
+                name="invoice_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
             ),
             models.CheckConstraint(
-                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_not_before_issue"
+                condition=Q(open_amount__gte=0),
+                name="invoice_open_gte_0",
+                violation_error_code=ErrorCode.EXCEEDS_OPEN_AMOUNT,
+                violation_error_message="The open amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_amount__lte=F("amount")),
+                name="invoice_open_lte_amount",
+                violation_error_code=ErrorCode.EXCEEDS_INVOICE_AMOUNT,
+                violation_error_message="The open amount cannot exceed the invoice amount.",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")),
+                name="invoice_due_not_before_issue",
+                violation_error_code=ErrorCode.DUE_BEFORE_ISSUE,
+                violation_error_message="The due date is before the issue date.",
             ),
         ]
 
@@ -186,7 +208,12 @@ class Adjustment(models.Model):
     class Meta:
         ordering = ["-adjustment_date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="adjustment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="adjustment_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -252,18 +279,30 @@ class Payment(models.Model):
             models.Index(fields=["customer", "received_date"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
             models.CheckConstraint(
-                condition=Q(unapplied_amount__gte=0), name="payment_unapplied_gte_0"
+                condition=Q(amount__gt=0),
+                name="payment_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__gte=0),
+                name="payment_unapplied_gte_0",
+                violation_error_code=ErrorCode.EXCEEDS_UNAPPLIED_AMOUNT,
+                violation_error_message="The unapplied amount cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(unapplied_amount__lte=F("amount")),
                 name="payment_unapplied_lte_amount",
+                violation_error_code=ErrorCode.INVALID_AMOUNT,
+                violation_error_message="The unapplied amount cannot exceed the payment amount.",
             ),
             models.UniqueConstraint(
                 fields=["posted_by", "external_id"],
                 condition=~Q(external_id=""),
                 name="payment_external_id_unique_per_client",
+                violation_error_code=ErrorCode.DUPLICATE_EXTERNAL_ID,
+                violation_error_message="This external id was already posted by this client.",
             ),
         ]
 
@@ -300,7 +339,12 @@ class PaymentApplication(models.Model):
             models.Index(fields=["invoice", "applied_date"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="application_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -344,15 +388,24 @@ class Dispute(models.Model):
     class Meta:
         ordering = ["-opened_date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="dispute_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
             models.CheckConstraint(
                 condition=(Q(status="open") & Q(resolved_date__isnull=True))
                 | (Q(status="resolved") & Q(resolved_date__isnull=False)),
                 name="dispute_resolved_iff_resolved_date",
+                violation_error_code=ErrorCode.INVALID_STATUS,
+                violation_error_message="A resolved dispute has a resolved date; an open one none.",
             ),
             models.CheckConstraint(
                 condition=Q(resolved_date__isnull=True) | Q(resolved_date__gte=F("opened_date")),
                 name="dispute_resolved_not_before_opened",
+                violation_error_code=ErrorCode.DATE_BEFORE_OPENED,
+                violation_error_message="Resolved before it was opened.",
             ),
         ]
 
@@ -395,10 +448,17 @@ class PromiseToPay(models.Model):
         verbose_name = "promise to pay"
         verbose_name_plural = "promises to pay"
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="promise_amount_gt_0",
+                violation_error_code=ErrorCode.NOT_POSITIVE,
+                violation_error_message="Must be greater than zero.",
+            ),
             models.CheckConstraint(
                 condition=Q(promised_date__gte=F("created_date")),
                 name="promise_date_not_before_created",
+                violation_error_code=ErrorCode.PROMISED_BEFORE_CREATED,
+                violation_error_message="The promised date is before the promise.",
             ),
         ]
 
@@ -454,6 +514,8 @@ class CollectionActivity(models.Model):
             models.CheckConstraint(
                 condition=Q(clicked_at__isnull=True) | Q(clicked_at__gte=F("occurred_at")),
                 name="activity_clicked_not_before_occurred",
+                violation_error_code=ErrorCode.CLICKED_BEFORE_OCCURRED,
+                violation_error_message="Clicked before the message was sent.",
             ),
         ]
 

@@ -264,7 +264,7 @@ class Projection:
 
 
 def kpi_projection(
-    scope: Scope, group_by: str | None, product_lines: bool = True
+    scope: Scope, group_by: str | None, product_lines: bool = True, any_currency: bool = False
 ) -> Projection | None:
     """The KPI rollup rows for the scope, or None when it cannot answer it (a customer).
 
@@ -274,6 +274,7 @@ def kpi_projection(
 
     `product_lines=False` for facts the product line does not narrow (payments,
     opportunities): its filter is ignored, and they cannot be grouped by it.
+    `any_currency=True` leaves out the scope's currency: the rows of every currency.
     """
     if scope.customer is not None or group_by == "customer":
         return None
@@ -285,7 +286,11 @@ def kpi_projection(
     used = {dim for dim, value in filters.items() if value is not None}
     if group_by is not None:
         used.add(group_by)
-    rows = KPIRollup.objects.filter(currency=scope.currency)
+    rows = (
+        KPIRollup.objects.all()
+        if any_currency
+        else KPIRollup.objects.filter(currency=scope.currency)
+    )
     columns = {}
     for dim, value in filters.items():
         if value is not None:

@@ -333,7 +333,19 @@ def change_of(value: Decimal | None, previous: Decimal | None) -> Decimal | None
 
 def currencies(scope: Scope) -> tuple[str, ...]:
     """The currencies of the counting invoices issued by the scope's end within its
-    dimension filters, whatever the scope's own currency (one query)."""
+    dimension filters, whatever the scope's own currency (one query).
+
+    From the KPI rollup's invoice counts (rows per day, not per invoice) unless the scope
+    names a customer, whose own invoices are found by index.
+    """
+    projection = blocks.kpi_projection(scope, None, any_currency=True)
+    if projection is not None:
+        return tuple(
+            projection.rows.filter(day__lte=scope.end, invoices_issued__gt=0)
+            .order_by("currency")
+            .values_list("currency", flat=True)
+            .distinct()
+        )
     dims = {**scope.filters(), "currency": None}
     return tuple(
         Invoice.objects.filter(

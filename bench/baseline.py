@@ -100,13 +100,36 @@ def ar_family(scope: dict, start: date, end: date) -> dict[str, Decimal | None]:
     }
 
 
-def summary(scope: dict, start: date, end: date) -> dict[str, dict[str, Decimal | None]]:
-    """The AR family for the period and the previous period of the same length."""
+def _months_back(d: date, months: int) -> date:
+    """The first day of the month `months` before d's month."""
+    index = d.year * 12 + d.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous(start: date, end: date) -> tuple[date, date]:
+    """The spec's previous period, written out again here: a whole calendar month, quarter
+    or year is compared with the one before it; any other period with the same number of
+    days immediately before it."""
+    next_day = end + timedelta(days=1)
+    if start.day == 1 and next_day.day == 1:
+        months = (next_day.year - start.year) * 12 + next_day.month - start.month
+        calendar = (
+            months == 1
+            or (months == 3 and start.month in (1, 4, 7, 10))
+            or (months == 12 and start.month == 1)
+        )
+        if calendar:
+            return _months_back(start, months), start - timedelta(days=1)
     length = end - start
     previous_end = start - timedelta(days=1)
+    return previous_end - length, previous_end
+
+
+def summary(scope: dict, start: date, end: date) -> dict[str, dict[str, Decimal | None]]:
+    """The AR family for the period and for the previous period (`previous`)."""
     return {
         "current": ar_family(scope, start, end),
-        "previous": ar_family(scope, previous_end - length, previous_end),
+        "previous": ar_family(scope, *previous(start, end)),
     }
 
 

@@ -8,9 +8,33 @@ from decimal import Decimal
 from pathlib import Path
 
 # (name, measure, limit, unit, kind): kind "max" = median must be at most limit, "min" = at least.
+SUMMARY_SCOPES = (
+    "everything",
+    "rep",
+    "segment",
+    "product_line",
+    "rep+segment",
+    "product_line+rep",
+    "rep+segment+product_line",
+    "customer",
+)
 TARGETS = (
-    ("KPI summary, month", "summary/everything/month", 100, "ms", "max"),
-    ("KPI summary, year", "summary/everything/year", 100, "ms", "max"),
+    *(
+        (f"KPI summary, {scope}, {period}", f"summary/{scope}/{period}", 100, "ms", "max")
+        for scope in SUMMARY_SCOPES
+        for period in ("month", "year")
+    ),
+    *(
+        (
+            f"KPI summary vs straightforward SQL (AR keys), {scope}, {period}",
+            f"ratio summary/{scope}/{period}",
+            10,
+            "×",
+            "min",
+        )
+        for scope in SUMMARY_SCOPES[1:]
+        for period in ("month", "year")
+    ),
     (
         "KPI summary (all keys) vs straightforward SQL (AR keys), month",
         "ratio summary/everything/month",

@@ -275,8 +275,9 @@ def busiest(sql: str) -> int:
 
 
 def pick_scopes(today: date) -> dict[str, Scope]:
-    """The last full month and the last twelve full months, for everything and for the
-    busiest segment, rep and customer (most invoices)."""
+    """The last full month and the last twelve full months, for everything, the busiest
+    segment, rep, product line and customer (most invoices), and the combinations of rep,
+    segment and product line."""
     from django.conf import settings
 
     end = month_start(today) - timedelta(days=1)
@@ -295,10 +296,31 @@ def pick_scopes(today: date) -> dict[str, Scope]:
     customer = busiest(
         "SELECT customer_id FROM receivables_invoice GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
     )
+    product_line = busiest(
+        "SELECT product_line FROM receivables_invoice GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    # The combinations: the busiest rep's busiest segment and product line, so they have facts.
+    rep_segment = busiest(
+        "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
+        f"ON c.id = i.customer_id WHERE i.rep_id = {int(rep)} AND c.segment_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    rep_line = busiest(
+        f"SELECT product_line FROM receivables_invoice WHERE rep_id = {int(rep)} "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
     dims = {
         "everything": {},
         "segment": {"segment": segment},
         "rep": {"rep": rep},
+        "product_line": {"product_line": product_line},
+        "rep+segment": {"rep": rep, "segment": rep_segment},
+        "product_line+rep": {"rep": rep, "product_line": rep_line},
+        "rep+segment+product_line": {
+            "rep": rep,
+            "segment": rep_segment,
+            "product_line": rep_line,
+        },
         "customer": {"customer": customer},
     }
     scopes = {}

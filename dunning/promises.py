@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Greatest
 
-from metrics.expressions import DaysBetween
+from o2c_api.expressions import DaysBetween
 from receivables.models import PaymentApplication, PromiseToPay
 
 DEFAULT_DAYS = 365

@@ -34,8 +34,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import Opportunity
-from metrics.expressions import DaysBetween, bucket, due_bucket
+from metrics.expressions import bucket, due_bucket
 from metrics.scope import Period, Scope
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO
 from receivables import predicates
 from receivables.models import (

@@ -1,30 +1,10 @@
-"""Small SQL building blocks of the KPI engine: day differences and period buckets."""
+"""Small SQL building blocks of the KPI engine: period buckets (day differences are
+`o2c_api.expressions.DaysBetween`)."""
 
 from collections.abc import Sequence
 from datetime import date
 
-from django.db.models import Case, Func, IntegerField, Value, When
-
-
-class DaysBetween(Func):
-    """Whole days from `earlier` to `later` (both dates), as an integer, on every backend."""
-
-    output_field = IntegerField()
-
-    def __init__(self, later, earlier, **extra):
-        super().__init__(later, earlier, **extra)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        later, later_params = compiler.compile(self.source_expressions[0])
-        earlier, earlier_params = compiler.compile(self.source_expressions[1])
-        # PostgreSQL: date - date is an integer number of days.
-        return f"({later} - {earlier})", [*later_params, *earlier_params]
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        later, later_params = compiler.compile(self.source_expressions[0])
-        earlier, earlier_params = compiler.compile(self.source_expressions[1])
-        sql = f"CAST(ROUND(julianday({later}) - julianday({earlier})) AS INTEGER)"
-        return sql, [*later_params, *earlier_params]
+from django.db.models import Case, IntegerField, Value, When
 
 
 def bucket(field: str, cuts: Sequence[date]) -> Case:

@@ -67,8 +67,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from metrics import engine
-from metrics.expressions import DaysBetween
 from metrics.scope import Period, Scope, build_scope, parse_date, today
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO, money_field
 from receivables import predicates
 from receivables.models import (

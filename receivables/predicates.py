@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, When
 
+from o2c_api.expressions import DaysBetween
+
 COUNTING_STATUSES = ("open", "paid")
 
 
@@ -155,7 +157,6 @@ def promise_kept() -> Q:
 def reminder_paid(sent: str) -> Exists:
     """For activities: the invoice got an application dated from the sent day (the
     annotation `sent`) to 7 days after it."""
-    from metrics.expressions import DaysBetween
     from receivables.models import PaymentApplication
 
     return Exists(

@@ -46,7 +46,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from accounts.models import Opportunity
-from metrics.expressions import DaysBetween
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import ZERO, money_field
 from receivables import predicates
 from receivables.models import (

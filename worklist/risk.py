@@ -44,8 +44,8 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.timezone import get_current_timezone
 
-from metrics.expressions import DaysBetween
 from metrics.scope import Scope
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import ZERO, money_field
 from receivables import predicates
 from receivables.models import (

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from metrics.expressions import DaysBetween, bucket, due_bucket
+from metrics.expressions import bucket, due_bucket
+from o2c_api.expressions import DaysBetween
 from receivables.models import Invoice
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.metrics.conftest import D

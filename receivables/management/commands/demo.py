@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.tokens import issue_token
 from dashboard import demo as dashboard_demo
-from metrics.scope import today
 from receivables import demo
+from receivables.services import today
 
 
 class Command(BaseCommand):

@@ -24,9 +24,9 @@ def test_rebuild_ar_rollup_restores_a_damaged_rollup(check_rollup):
 
     call_command("rebuild_ar_rollup", stdout=out)
 
-    # KPI rollup: 2 days × 4 projections (all, rep, segment, product line) of the day's facts,
-    # and the same for the two invoices' not-yet-due rows by due date.
-    assert out.getvalue() == "Rebuilt the AR rollup: 2 rows.\nRebuilt the KPI rollup: 16 rows.\n"
+    # KPI rollup: 2 days × 5 keys (full dimensions, all, rep, segment, product line) of the
+    # day's facts, and the same for the two invoices' not-yet-due rows by due date.
+    assert out.getvalue() == "Rebuilt the AR rollup: 2 rows.\nRebuilt the KPI rollup: 20 rows.\n"
     check_rollup()
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -50,7 +51,7 @@ from metrics.definitions import (
 )
 from metrics.scope import Period, Scope, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
-from o2c_api.money import ZERO
+from o2c_api.money import CURRENCIES, ZERO
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 
@@ -340,12 +341,17 @@ def currencies(scope: Scope) -> tuple[str, ...]:
     """
     projection = blocks.kpi_projection(scope, None, any_currency=True)
     if projection is not None:
-        return tuple(
-            projection.rows.filter(day__lte=scope.end, invoices_issued__gt=0)
-            .order_by("currency")
-            .values_list("currency", flat=True)
-            .distinct()
-        )
+        # One EXISTS probe per known currency: the rollup's key leads with the currency, so
+        # each is an index lookup, where a DISTINCT would read every row of the projection.
+        rows = projection.rows.filter(day__lte=scope.end, invoices_issued__gt=0)
+        parts, params = [], []
+        for currency in CURRENCIES:
+            sql, probe = rows.filter(currency=currency).values("pk")[:1].query.sql_with_params()
+            parts.append(f"SELECT %s WHERE EXISTS ({sql})")
+            params += [currency, *probe]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            return tuple(sorted(row[0] for row in cursor.fetchall()))
     dims = {**scope.filters(), "currency": None}
     return tuple(
         Invoice.objects.filter(

@@ -8,6 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 # (name, measure, limit, unit, kind): kind "max" = median must be at most limit, "min" = at least.
+# The invoice list pages measured (bench.scenario.list_page names them the same).
+LIST_PAGES = (
+    "open",
+    "rep past due by due date",
+    "segment open by open amount",
+    "open by open amount",
+    "issued last 30 days",
+)
 SUMMARY_SCOPES = (
     "everything",
     "rep",
@@ -66,6 +74,17 @@ TARGETS = (
     ("Aging", "aging/everything", 100, "ms", "max"),
     ("24-month series", "series/dso monthly 24", 300, "ms", "max"),
     ("List page, constant query count", "list constant", 1, "", "flag"),
+    *(
+        (
+            f"Invoice list, {name}, {limit} rows",
+            f"list/invoices {name} limit={limit}",
+            100,
+            "ms",
+            "max",
+        )
+        for name in LIST_PAGES
+        for limit in (50, 500)
+    ),
     ("Worklist page (50 lines)", "worklist/everything limit=50", 300, "ms", "max"),
     ("Bulk posting", "posting bulk", 2000, "payments/s", "min"),
     ("Single posting", "posting single", 200, "payments/s", "min"),

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from bench import baseline
+from bench.report import LIST_PAGES
 from bench.timing import Timing, measure
 from metrics import engine
 from metrics.scope import Period, Scope
@@ -106,7 +107,7 @@ def run(
         "aging/everything": breakdown(lambda: engine.aging(scopes["everything/month"], today)),
     }
 
-    result["list"] = list_page(timed, timings)
+    result["list"] = list_page(timed, timings, today)
     result["worklist"] = worklist_page(timed, timings, today)
     result["rss_after_list_mib"] = rss_mib()
 
@@ -342,20 +343,44 @@ def token_client(role: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
-def list_page(timed, timings: dict) -> dict:
+def list_page(timed, timings: dict, today: date) -> dict:
+    """Invoice list pages of 50 and 500 rows for the filters and orderings a dashboard uses
+    (the query count must not change with the page size)."""
     client = token_client("viewer")
+    rep = busiest(
+        "SELECT rep_id FROM receivables_invoice WHERE rep_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    segment = busiest(
+        "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
+        "ON c.id = i.customer_id WHERE c.segment_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    month_ago = today - timedelta(days=30)
+    queries = {
+        "open": "status=open",
+        "rep past due by due date": f"rep={rep}&past_due=true&ordering=due_date",
+        "segment open by open amount": f"segment={segment}&open=true&ordering=-open_amount",
+        "open by open amount": "status=open&ordering=-open_amount",
+        "issued last 30 days": f"issue_date_after={month_ago}&issue_date_before={today}",
+    }
     result = {}
-    for limit in (50, 500):
-        url = f"/api/v1/invoices/?status=open&limit={limit}"
+    for name, query in queries.items():
+        counts = []
+        for limit in (50, 500):
+            url = f"/api/v1/invoices/?{query}&limit={limit}"
 
-        def get(url=url):
-            response = client.get(url)
-            assert response.status_code == 200, response.content[:300]
-            return response
+            def get(url=url):
+                response = client.get(url)
+                assert response.status_code == 200, response.content[:300]
+                return response
 
-        timed(f"list/invoices open limit={limit}", get)
-        result[limit] = timings[f"list/invoices open limit={limit}"].queries
-    result["constant"] = result[50] == result[500]
+            label = f"list/invoices {name} limit={limit}"
+            timed(label, get)
+            counts.append(timings[label].queries)
+        result[name] = counts
+    assert tuple(queries) == LIST_PAGES
+    result["constant"] = all(a == b for a, b in result.values())
     return result
 
 

@@ -3,11 +3,11 @@
 import django_filters as filters
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
-from o2c_api.api.filters import IdFilter
+from o2c_api.api.filters import FilterSet, IdFilter
 from receivables import predicates
 
 
-class SegmentFilterSet(filters.FilterSet):
+class SegmentFilterSet(FilterSet):
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -15,7 +15,7 @@ class SegmentFilterSet(filters.FilterSet):
         fields = ["code"]
 
 
-class SalesRepFilterSet(filters.FilterSet):
+class SalesRepFilterSet(FilterSet):
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -23,7 +23,7 @@ class SalesRepFilterSet(filters.FilterSet):
         fields = ["active"]
 
 
-class CustomerFilterSet(filters.FilterSet):
+class CustomerFilterSet(FilterSet):
     rep = IdFilter(queryset=SalesRep.objects.all())
     segment = IdFilter(queryset=Segment.objects.all())
     currency = filters.ChoiceFilter(choices=Customer._meta.get_field("currency").choices)
@@ -36,7 +36,7 @@ class CustomerFilterSet(filters.FilterSet):
         fields = ["on_credit_hold", "external_id"]
 
 
-class OpportunityFilterSet(filters.FilterSet):
+class OpportunityFilterSet(FilterSet):
     """Rep is the opportunity's own; segment is its customer's (the KPI spec's rule)."""
 
     rep = IdFilter(queryset=SalesRep.objects.all(), method="filter_dimension")

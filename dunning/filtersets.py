@@ -4,11 +4,11 @@ import django_filters as filters
 
 from accounts.models import Customer
 from dunning.models import CreditHold, PlaybookAction, PlaybookStep
-from o2c_api.api.filters import IdFilter, StrictBooleanFilter
+from o2c_api.api.filters import FilterSet, IdFilter, StrictBooleanFilter
 from receivables.models import Invoice
 
 
-class CreditHoldFilterSet(filters.FilterSet):
+class CreditHoldFilterSet(FilterSet):
     """`customer` (its history), `current` (true: the hold in force now), `automatic`."""
 
     customer = IdFilter(queryset=Customer.objects.all())
@@ -23,7 +23,7 @@ class CreditHoldFilterSet(filters.FilterSet):
         return queryset.filter(lifted_at__isnull=value)
 
 
-class PlaybookActionFilterSet(filters.FilterSet):
+class PlaybookActionFilterSet(FilterSet):
     invoice = IdFilter(queryset=Invoice.objects.all())
     customer = IdFilter(queryset=Customer.objects.all(), field_name="invoice__customer")
     step = IdFilter(queryset=PlaybookStep.objects.all())

@@ -49,7 +49,7 @@ from metrics.definitions import (
     countback_dates,
     ratio,
 )
-from metrics.scope import Period, Scope, split
+from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api.money import CURRENCIES, ZERO
 from receivables import predicates
@@ -417,7 +417,7 @@ def series(key: str, scope: Scope, interval: str) -> Series:
     """One KPI for each week, month or quarter of the scope's period (clipped at its ends).
 
     Raises:
-        ValidationError: unknown_kpi, invalid_interval.
+        ValidationError: unknown_kpi, invalid_interval, too_many_points.
     """
     return many_series([key], scope, interval)[0]
 
@@ -426,9 +426,11 @@ def many_series(keys: Sequence[str], scope: Scope, interval: str) -> tuple[Serie
     """Several KPIs over the same sub-periods, every building block they need run once.
 
     Raises:
-        ValidationError: unknown_kpi (listing the valid keys), invalid_interval.
+        ValidationError: unknown_kpi (listing the valid keys), invalid_interval,
+            too_many_points.
     """
     kpis = [get_kpi(key) for key in keys]
+    check_points(len(kpis), scope.period, interval)
     periods = split(scope.period, interval)
     values = compute(scope, keys, periods)
     present = currencies(scope)

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep, Segment
+from o2c_api.bounds import check_text, parse_date
+from o2c_api.errors import ErrorCode
 from o2c_api.money import CURRENCIES
 
 INTERVALS = ("week", "month", "quarter")
@@ -167,18 +169,6 @@ def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code)})
 
 
-def parse_date(value, field: str) -> date | None:
-    """An ISO date (YYYY-MM-DD), None when empty. Raises ValidationError(invalid_date)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise _error(field, f"{value!r} is not a date (YYYY-MM-DD).", "invalid_date") from exc
-
-
 def _parse_id(value, field: str) -> int | None:
     if value is None or value == "":
         return None
@@ -207,8 +197,9 @@ def build_scope(
     month to end; with only `start`, start to today), every dimension, the base currency.
 
     Raises:
-        ValidationError: invalid_date, end_before_start, period_too_long, invalid_id,
-            unknown_rep, unknown_segment, unknown_customer, invalid_currency.
+        ValidationError: invalid_date, date_out_of_range, end_before_start, period_too_long,
+            invalid_id, unknown_rep, unknown_segment, unknown_customer, invalid_currency,
+            null_characters_not_allowed.
     """
     start_date = parse_date(start, "start")
     end_date = parse_date(end, "end")
@@ -226,6 +217,8 @@ def build_scope(
     max_days = settings.O2C_MAX_PERIOD_DAYS
     if (end_date - start_date).days + 1 > max_days:
         raise _error("end", f"The period is longer than {max_days} days.", "period_too_long")
+    if product_line:
+        check_text(product_line, "product_line")
     currency = (currency or settings.O2C_BASE_CURRENCY).upper()
     if currency not in CURRENCIES:
         raise _error("currency", f"Unknown currency {currency!r}.", "invalid_currency")
@@ -286,6 +279,40 @@ def split(period: Period, interval: str) -> list[Period]:
         points.append(Period(cursor, last))
         cursor = last + timedelta(days=1)
     return points
+
+
+def point_count(period: Period, interval: str) -> int:
+    """How many sub-periods `split(period, interval)` gives, without building them.
+
+    Unknown intervals count as months: `split` refuses them with its own error.
+    """
+    if interval == "week":
+        first_monday = period.start - timedelta(days=period.start.weekday())
+        return (period.end - first_monday).days // 7 + 1
+    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
+    if interval == "quarter":
+        return (period.end.month - 1) // 3 - (period.start.month - 1) // 3 + (
+            period.end.year - period.start.year
+        ) * 4 + 1
+    return months + 1
+
+
+def check_points(keys: int, period: Period, interval: str) -> None:
+    """Refuse a series of more than settings.O2C_MAX_SERIES_POINTS points (keys × periods).
+
+    Raises:
+        ValidationError: too_many_points.
+    """
+    points = keys * point_count(period, interval)
+    limit = settings.O2C_MAX_SERIES_POINTS
+    if points > limit:
+        raise _error(
+            "interval",
+            f"The series would have {points} points ({keys} KPI(s) × "
+            f"{points // keys} {interval}s); at most {limit} are answered: "
+            "a shorter period, a longer interval or fewer keys.",
+            ErrorCode.TOO_MANY_POINTS,
+        )
 
 
 def month_windows(end: date, count: int) -> list[Period]:

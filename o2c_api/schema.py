@@ -17,7 +17,9 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql import schema as accounts_schema
 from dashboard.graphql import schema as dashboard_schema
 from dunning.graphql import schema as dunning_schema
+from o2c_api.graphql import scalars
 from o2c_api.graphql.extensions import IntrospectionSwitch
+from o2c_api.graphql.guard import RequestGuard
 from receivables.graphql import schema as receivables_schema
 
 APP_SCHEMAS = [accounts_schema, receivables_schema, dashboard_schema, dunning_schema]
@@ -48,7 +50,11 @@ schema = strawberry.Schema(
         lambda: MaxAliasesLimiter(max_alias_count=settings.O2C_GRAPHQL_MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=settings.O2C_GRAPHQL_MAX_TOKENS),
         IntrospectionSwitch,
+        # NUL bytes, malformed ids and the cost budget, checked before anything runs.
+        RequestGuard,
     ],
+    # Date, DateTime and Decimal bounded and coded as REST's fields (o2c_api.bounds).
+    scalar_overrides=scalars.OVERRIDES,
 )
 
 

@@ -263,3 +263,21 @@ O2C_GRAPHQL_INTROSPECTION = env_bool("O2C_GRAPHQL_INTROSPECTION", DEBUG)
 O2C_GRAPHQL_MAX_DEPTH = int(os.environ.get("O2C_GRAPHQL_MAX_DEPTH", "10"))
 O2C_GRAPHQL_MAX_ALIASES = int(os.environ.get("O2C_GRAPHQL_MAX_ALIASES", "30"))
 O2C_GRAPHQL_MAX_TOKENS = int(os.environ.get("O2C_GRAPHQL_MAX_TOKENS", "2000"))
+
+# --- Input bounds (o2c_api/bounds.py) ----------------------------------------------------
+
+# Every date and timestamp a client sends (KPI periods, as_of, filters, documents' dates)
+# lies in this range; any other is a 400 `date_out_of_range`.
+O2C_DATE_MIN = os.environ.get("O2C_DATE_MIN", "1900-01-01")
+O2C_DATE_MAX = os.environ.get("O2C_DATE_MAX", "2200-12-31")
+# JSON bodies (REST writes, /graphql/) nesting deeper are a 400 `invalid_json`, checked on the
+# raw bytes before any parser recurses (the deepest real body, a bulk post, nests 4 levels).
+O2C_MAX_JSON_DEPTH = int(os.environ.get("O2C_MAX_JSON_DEPTH", "32"))
+# Points of the KPI series one request may ask for (keys × sub-periods): a ten-year weekly
+# series of one KPI is 523 points. Over it: REST 400 `too_many_points`; GraphQL counts the
+# points in its cost (below).
+O2C_MAX_SERIES_POINTS = int(os.environ.get("O2C_MAX_SERIES_POINTS", "600"))
+# The most a GraphQL document may cost, computed before it runs (o2c_api/graphql/cost.py):
+# a row of a list costs 1, a KPI series point or breakdown group 10. Over it: an error
+# `query_too_costly` and nothing runs.
+O2C_GRAPHQL_MAX_COST = int(os.environ.get("O2C_GRAPHQL_MAX_COST", "10000"))

@@ -9,7 +9,7 @@ malformed dates and bad choices make the FilterSet invalid, which the API answer
 import django_filters as filters
 
 from accounts.models import Customer, SalesRep, Segment
-from o2c_api.api.filters import IdFilter, StrictBooleanFilter
+from o2c_api.api.filters import FilterSet, IdFilter, StrictBooleanFilter
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates, services
 from receivables.models import (
@@ -24,7 +24,7 @@ from receivables.models import (
 )
 
 
-class DimensionFilterSet(filters.FilterSet):
+class DimensionFilterSet(FilterSet):
     """`rep`, `segment`, `customer`, `product_line`, `currency` and `updated_after`.
 
     `invoice_prefix` is the path from the filtered model to the invoice whose dimensions count
@@ -143,7 +143,7 @@ class ActivityFilterSet(DimensionFilterSet):
         return queryset.in_dimensions(**{name: getattr(value, "pk", value)})
 
 
-class PaymentFilterSet(filters.FilterSet):
+class PaymentFilterSet(FilterSet):
     """Payments by customer, its current rep or segment, dates, amounts, currency and method."""
 
     customer = IdFilter(
@@ -193,7 +193,7 @@ class PaymentFilterSet(filters.FilterSet):
         )
 
 
-class PaymentApplicationFilterSet(filters.FilterSet):
+class PaymentApplicationFilterSet(FilterSet):
     """Cash applications by payment, invoice, the invoice's dimensions, date and origin."""
 
     payment = filters.ModelChoiceFilter(queryset=Payment.objects.all())

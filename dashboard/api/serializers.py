@@ -4,9 +4,10 @@ from rest_framework import serializers
 
 from dashboard import services
 from dashboard.models import Annotation, HuddleAction
+from o2c_api.api.serializers import BoundedDatesModelSerializer
 
 
-class AnnotationSerializer(serializers.ModelSerializer):
+class AnnotationSerializer(BoundedDatesModelSerializer):
     """A dated note on the trend lines, optionally for one rep or segment."""
 
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
@@ -36,7 +37,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
         return services.update_annotation(instance, **validated_data)
 
 
-class HuddleActionSerializer(serializers.ModelSerializer):
+class HuddleActionSerializer(BoundedDatesModelSerializer):
     """An action from a KPI huddle. `status` and `done_date` change through `.../complete/`."""
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)

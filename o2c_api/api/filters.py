@@ -1,11 +1,59 @@
 """Filter backends shared by every list endpoint."""
 
+from datetime import date, datetime
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.fields import DateRangeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from o2c_api.bounds import check_date
+
+
+class BoundedDatesForm(forms.Form):
+    """A filter form whose dates and timestamps lie within `o2c_api.bounds.date_range()`.
+
+    Checked on the cleaned values, so every date filter of every kind is covered: a date, a
+    timestamp (`updated_after`) and both ends of a `_after`/`_before` range (a `slice`). A
+    timestamp comes back in UTC, whatever offset the client wrote.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            # A date range arrives as timestamps (the start and the end of the days sent):
+            # judge the days, as sent.
+            days = isinstance(self.fields.get(name), DateRangeField)
+            try:
+                cleaned[name] = _bounded(value, days)
+            except DjangoValidationError as exc:
+                self.add_error(name, exc)
+        return cleaned
+
+
+def _bounded(value, days: bool):
+    if isinstance(value, slice):
+        return slice(_bounded(value.start, days), _bounded(value.stop, days), value.step)
+    if days and isinstance(value, datetime):
+        check_date(value.date())
+        return value
+    if isinstance(value, date):  # datetimes too
+        return check_date(value)
+    return value
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`)."""
+
+    def get_form_class(self):
+        form = super().get_form_class()
+        if issubclass(form, BoundedDatesForm):
+            return form
+        return type(form.__name__, (BoundedDatesForm, form), {})
 
 
 class StableOrderingFilter(filters.OrderingFilter):

@@ -5,11 +5,21 @@ a 405 for a method a non-DRF view refuses, a 413 for a body over DATA_UPLOAD_MAX
 and a 414 for an address over O2C_MAX_URL_LENGTH come back as
 `{"errors": [{"code", "field", "message"}]}` instead of Django's HTML pages (DRF views
 already answer their own errors in that shape).
+
+It also refuses, before any view parses anything, what no endpoint accepts: a JSON body (or a
+GraphQL GET's `variables`) nested deeper than `O2C_MAX_JSON_DEPTH` — Python's JSON parser
+recurses once per level, and 2,000 levels overflow the stack — as a 400 `invalid_json`, and a
+query parameter holding a NUL byte under /api/ (400 `null_characters_not_allowed`). /graphql/
+answers these in GraphQL's shape, `{"data": null, "errors": [{"message", "extensions":
+{"code"}}]}`.
 """
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse
+
+from o2c_api.bounds import NUL_MESSAGE, check_json_depth
+from o2c_api.errors import ErrorCode
 
 API_PREFIXES = ("/api/", "/graphql/")
 
@@ -25,6 +35,45 @@ def json_error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(
         {"errors": [{"code": code, "field": None, "message": message}]}, status=status
     )
+
+
+def graphql_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status=status,
+    )
+
+
+def _refusal(request) -> JsonResponse | None:
+    """The 400 for a body nested too deep or a query parameter with a NUL byte, if any."""
+    graphql = request.path.startswith("/graphql/")
+    try:
+        if request.method in ("POST", "PUT", "PATCH") and "json" in request.content_type:
+            check_json_depth(request.body)
+        elif graphql:
+            for value in request.GET.values():
+                check_json_depth(value.encode())
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if graphql:
+            return graphql_error(400, ErrorCode.INVALID_JSON, message)
+        return json_error(400, ErrorCode.INVALID_JSON, message)
+    if not graphql:
+        for name, values in request.GET.lists():
+            if any("\x00" in value for value in values) or "\x00" in name:
+                return JsonResponse(
+                    {
+                        "errors": [
+                            {
+                                "code": ErrorCode.NULL_CHARACTERS,
+                                "field": name,
+                                "message": NUL_MESSAGE,
+                            }
+                        ]
+                    },
+                    status=400,
+                )
+    return None
 
 
 def _error_for(request, status: int) -> JsonResponse:
@@ -43,6 +92,12 @@ class JSONErrorsMiddleware:
             return self.get_response(request)
         if len(request.get_full_path()) > settings.O2C_MAX_URL_LENGTH:
             return _error_for(request, 414)
+        try:
+            refusal = _refusal(request)
+        except RequestDataTooBig:
+            return _error_for(request, 413)
+        if refusal is not None:
+            return refusal
         response = self.get_response(request)
         if response.status_code in ERRORS and not response.get("Content-Type", "").startswith(
             "application/json"

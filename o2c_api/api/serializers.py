@@ -2,9 +2,11 @@
 
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.db import models, transaction
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
+
+from o2c_api.api.fields import BoundedDateField, BoundedDateTimeField
 
 # What the browsable API's HTML forms add to a body besides the fields.
 FORM_KEYS = {"csrfmiddlewaretoken"}
@@ -44,7 +46,17 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     """A Serializer that refuses unknown fields (see `StrictFieldsMixin`)."""
 
 
-class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class BoundedDatesModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose model dates and timestamps are bounded (`o2c_api.bounds`)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: BoundedDateField,
+        models.DateTimeField: BoundedDateTimeField,
+    }
+
+
+class StrictModelSerializer(StrictFieldsMixin, BoundedDatesModelSerializer):
     """A ModelSerializer that refuses unknown fields (see `StrictFieldsMixin`)."""
 
 

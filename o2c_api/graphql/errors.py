@@ -8,14 +8,67 @@ REST answers with a 4xx arrive the same way instead of as an unhandled exception
 ProtectedError `protected` — never a 500.
 """
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Model, ProtectedError
+from graphql import GraphQLError
 
-from o2c_api.errors import Conflict
+from o2c_api.errors import Conflict, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+SERVER_ERROR = "Internal error; nothing was saved."
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+def formatted(error: GraphQLError) -> dict:
+    """An error of an answer as the client sees it: always `extensions.code` and a sentence.
+
+    The code comes from the error (the guards, the scalars, the permission checks and the KPI
+    fields set REST's code), else from what raised it: a Django ValidationError keeps its
+    code and message; a document that does not parse or validate is `invalid_query` (its
+    message says where, without "Did you mean ..." suggestions while introspection is off:
+    they would list the schema's names); an input GraphQL could not coerce is `invalid`;
+    anything else is `server_error` with a sentence that says nothing internal (the cause is
+    logged).
+    """
+    result = error.formatted
+    extensions = dict(result.get("extensions") or {})
+    original = error.original_error
+    message = error.message
+    if "code" not in extensions:
+        if isinstance(original, GraphQLError) and "code" in (original.extensions or {}):
+            extensions["code"] = original.extensions["code"]
+        elif isinstance(original, ValidationError):
+            first = original.error_list[0] if not hasattr(original, "error_dict") else None
+            if first is None:
+                field, errors = next(iter(original.error_dict.items()))
+                first = errors[0]
+                extensions["field"] = field
+            extensions["code"] = first.code or ErrorCode.INVALID
+            message = " ".join(first.messages)
+        elif isinstance(original, PermissionDenied):
+            extensions["code"] = "permission_denied"
+            message = "You do not have permission to perform this action."
+        elif original is None:
+            extensions["code"] = ErrorCode.INVALID_QUERY
+        elif isinstance(original, GraphQLError):
+            extensions["code"] = ErrorCode.INVALID
+        else:
+            logger.error("GraphQL resolver failed", exc_info=original)
+            extensions["code"] = ErrorCode.SERVER_ERROR
+            message = SERVER_ERROR
+    if not settings.O2C_GRAPHQL_INTROSPECTION:
+        message = _SUGGESTION.sub("", message)
+    result["message"] = message
+    result["extensions"] = {key: str(v) if key == "code" else v for key, v in extensions.items()}
+    return result
 
 
 @contextmanager

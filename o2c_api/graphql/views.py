@@ -13,6 +13,9 @@ TokenAuthentication + SessionAuthentication pair does for REST:
 
 GraphiQL is served on GET from a browser only when `settings.O2C_GRAPHIQL` is on (read per
 request, so tests and deployments can flip it).
+
+Every error of an answer carries `extensions.code` and a sentence for a person (see
+`o2c_api.graphql.errors.formatted`): nothing internal leaks, as REST's 500 says nothing either.
 """
 
 from django.conf import settings
@@ -23,6 +26,10 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from strawberry.django.views import GraphQLView
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from o2c_api.graphql.errors import formatted
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
@@ -67,3 +74,9 @@ class O2CGraphQLView(GraphQLView):
                 403,
             )
         return super().dispatch(request, *args, **kwargs)
+
+    def process_result(self, request: HttpRequest, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = super().process_result(request, result)
+        if result.errors:
+            response["errors"] = [formatted(error) for error in result.errors]
+        return response

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
+from o2c_api.api.fields import BoundedDateField
 from o2c_api.api.idempotency import HEADER, idempotent
 from o2c_api.api.permissions import RolePermission
 from o2c_api.api.schema import (
@@ -214,7 +215,7 @@ class PaymentCreateSerializer(StrictSerializer):
     )
     amount = AmountField(help_text="> 0, at most two decimals.")
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
-    received_date = serializers.DateField()
+    received_date = BoundedDateField()
     method = MethodField(required=False, default=Payment.Method.OTHER)
     reference = serializers.CharField(
         required=False,
@@ -266,7 +267,7 @@ class PaymentUpdateSerializer(StrictSerializer):
     method = MethodField(required=False)
     amount = AmountField(required=False)
     currency = CurrencyField(required=False)
-    received_date = serializers.DateField(required=False)
+    received_date = BoundedDateField(required=False)
 
 
 class ApplySerializer(StrictSerializer):
@@ -283,7 +284,7 @@ class ApplySerializer(StrictSerializer):
         help_text="Invoice number, instead of `invoice`.",
     )
     amount = AmountField()
-    applied_date = serializers.DateField(
+    applied_date = BoundedDateField(
         required=False, help_text="Defaults to the later of received date and issue date."
     )
 

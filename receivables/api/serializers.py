@@ -8,6 +8,7 @@ and annotations, never from a query per row.
 
 from rest_framework import serializers
 
+from o2c_api.api.fields import BoundedDateField
 from o2c_api.api.serializers import StrictModelSerializer, StrictSerializer
 from receivables import services
 from receivables.models import (
@@ -135,7 +136,7 @@ class InvoiceCreateSerializer(InvoiceSerializer):
 
 
 class InvoiceVoidSerializer(StrictSerializer):
-    voided_date = serializers.DateField(required=False, help_text="Defaults to today.")
+    voided_date = BoundedDateField(required=False, help_text="Defaults to today.")
 
 
 class AdjustmentSerializer(StrictModelSerializer):
@@ -203,7 +204,7 @@ class DisputeResolveSerializer(StrictSerializer):
     resolution = serializers.ChoiceField(
         choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
     )
-    resolved_date = serializers.DateField(required=False, help_text="Defaults to today.")
+    resolved_date = BoundedDateField(required=False, help_text="Defaults to today.")
     credit_amount = serializers.DecimalField(
         max_digits=18,
         decimal_places=2,

@@ -1,0 +1,210 @@
+"""Checks of a GraphQL request that run before anything executes: text, ids and cost.
+
+`RequestGuard` adds one validation rule per operation (it needs the request's variables, so
+it is built per request). It refuses, with a coded error and nothing run:
+
+- a string holding a NUL byte, in the document or in the variables
+  (`null_characters_not_allowed`, as REST's fields and filters answer);
+- an `id` argument that is not a positive whole number (`not_found`, REST's 404 for
+  `/invoices/abc/`): strawberry-django would otherwise hand "abc" to the database;
+- a document whose cost is over `settings.O2C_GRAPHQL_MAX_COST` (`query_too_costly`).
+
+Cost (computed from the document and its variables, never by running it): every field costs
+1; a field with a page size (`limit`, or `pagination: {limit}`; the default page when absent)
+costs its page size times what it selects; a KPI series costs `POINT_COST` per point (keys ×
+sub-periods, `metrics.scope.point_count`), a breakdown `GROUP_COST` per group of its page.
+Aliases count each time: thirty aliases of a ten-year weekly series cost thirty series.
+"""
+
+import re
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLID,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+    value_from_ast_untyped,
+)
+from strawberry.extensions import SchemaExtension
+
+from o2c_api.bounds import NUL_MESSAGE
+from o2c_api.errors import ErrorCode
+
+POINT_COST = 10
+GROUP_COST = 10
+# Fields whose cost is their points or groups (camelCase, as in the schema).
+SERIES_FIELDS = {"kpiSeries", "kpiSeriesMany"}
+BREAKDOWN_FIELDS = {"kpiBreakdown"}
+BREAKDOWN_DEFAULT_LIMIT = 20
+
+_ID = re.compile(r"[1-9][0-9]{0,18}")
+_MAX_ID = 2**63 - 1  # PostgreSQL's bigint
+
+
+def _page_size(arguments: dict) -> int | None:
+    limit = arguments.get("limit")
+    pagination = arguments.get("pagination")
+    if isinstance(pagination, dict):
+        limit = pagination.get("limit", limit)
+    if "limit" not in arguments and not isinstance(pagination, dict):
+        return None
+    maximum = settings.STRAWBERRY_DJANGO["PAGINATION_MAX_LIMIT"]
+    if not isinstance(limit, int) or limit < 0:
+        return settings.STRAWBERRY_DJANGO["PAGINATION_DEFAULT_LIMIT"]
+    return min(limit, maximum)
+
+
+def series_points(arguments: dict, keys: int) -> int:
+    """The points a series field's arguments ask for (1 when they are invalid: the field
+    refuses them itself, with its own error)."""
+    from metrics.scope import build_scope, point_count
+
+    interval = str(arguments.get("interval") or "MONTH").lower()
+    try:
+        scope = build_scope(start=arguments.get("start"), end=arguments.get("end"))
+    except ValidationError:
+        return 1
+    return max(keys, 1) * point_count(scope.period, interval)
+
+
+def _is_paginated(field_def) -> bool:
+    args = field_def.args
+    return "limit" in args or "pagination" in args
+
+
+class RequestGuard(SchemaExtension):
+    """Adds the guard rule (text, ids, cost) to the validation of each operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        variables = context.variables or {}
+        context.validation_rules = (*context.validation_rules, _rule(variables))
+        yield
+
+
+def _rule(variables: dict) -> type[ValidationRule]:
+    class GuardRule(ValidationRule):
+        def enter_operation_definition(self, node, *_args):
+            for name, value in variables.items():
+                if _has_nul(value):
+                    self.report_error(
+                        GraphQLError(
+                            f"Variable ${name}: {NUL_MESSAGE}",
+                            node,
+                            extensions={"code": ErrorCode.NULL_CHARACTERS},
+                        )
+                    )
+            schema = self.context.schema
+            root = {
+                "query": schema.query_type,
+                "mutation": schema.mutation_type,
+                "subscription": schema.subscription_type,
+            }[node.operation.value]
+            if root is None:
+                return
+            cost = self._cost(node.selection_set, root, set())
+            budget = settings.O2C_GRAPHQL_MAX_COST
+            if cost > budget:
+                self.report_error(
+                    GraphQLError(
+                        f"This request would cost {cost}, over the limit of {budget}: ask for "
+                        "smaller pages, fewer or shorter series, or split it in several "
+                        "requests. Nothing was run.",
+                        node,
+                        extensions={"code": ErrorCode.QUERY_TOO_COSTLY, "cost": cost},
+                    )
+                )
+
+        def enter_string_value(self, node, *_args):
+            if "\x00" in node.value:
+                self.report_error(
+                    GraphQLError(NUL_MESSAGE, node, extensions={"code": ErrorCode.NULL_CHARACTERS})
+                )
+
+        def enter_argument(self, node, *_args):
+            definition = self.context.get_argument()
+            if node.name.value != "id" or definition is None:
+                return
+            if get_named_type(definition.type) is not GraphQLID:
+                return
+            value = value_from_ast_untyped(node.value, variables)
+            if value is None:
+                return
+            text = str(value)
+            if not _ID.fullmatch(text) or int(text) > _MAX_ID:
+                self.report_error(
+                    GraphQLError(
+                        f"No object has the id {value!r}: an id is a positive whole number.",
+                        node,
+                        extensions={"code": ErrorCode.NOT_FOUND, "field": "id"},
+                    )
+                )
+
+        def _cost(self, selection_set: SelectionSetNode | None, parent, seen: set) -> int:
+            if selection_set is None:
+                return 0
+            total = 0
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    total += self._field_cost(selection, parent, seen)
+                elif isinstance(selection, InlineFragmentNode):
+                    kind = parent
+                    if selection.type_condition is not None:
+                        kind = self.context.schema.get_type(selection.type_condition.name.value)
+                    total += self._cost(selection.selection_set, kind or parent, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.context.get_fragment(name)
+                    if fragment is None or name in seen:  # cycles are another rule's error
+                        continue
+                    kind = self.context.schema.get_type(fragment.type_condition.name.value)
+                    total += self._cost(fragment.selection_set, kind or parent, {*seen, name})
+            return total
+
+        def _field_cost(self, node: FieldNode, parent, seen: set) -> int:
+            if not isinstance(parent, GraphQLObjectType):
+                return 1  # interfaces and unions are not used by this schema's lists
+            field_def = parent.fields.get(node.name.value)
+            if field_def is None:
+                return 0  # __typename, or an unknown field (another rule's error)
+            arguments = {
+                argument.name.value: value_from_ast_untyped(argument.value, variables)
+                for argument in node.arguments or ()
+            }
+            children = self._cost(node.selection_set, get_named_type(field_def.type), seen)
+            name = node.name.value
+            if name in SERIES_FIELDS:
+                keys = arguments.get("keys")
+                count = len(set(keys)) if isinstance(keys, list) else 1
+                return series_points(arguments, count) * (POINT_COST + children)
+            if name in BREAKDOWN_FIELDS:
+                limit = arguments.get("limit")
+                if not isinstance(limit, int) or limit < 1:
+                    limit = BREAKDOWN_DEFAULT_LIMIT
+                return 1 + min(limit, 500) * GROUP_COST + children
+            if _is_paginated(field_def):
+                size = _page_size(arguments)
+                if size is None:
+                    size = settings.STRAWBERRY_DJANGO["PAGINATION_DEFAULT_LIMIT"]
+                return 1 + size * children
+            return 1 + children
+
+    return GuardRule
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

@@ -277,7 +277,7 @@ O2C_MAX_JSON_DEPTH = int(os.environ.get("O2C_MAX_JSON_DEPTH", "32"))
 # series of one KPI is 523 points. Over it: REST 400 `too_many_points`; GraphQL counts the
 # points in its cost (below).
 O2C_MAX_SERIES_POINTS = int(os.environ.get("O2C_MAX_SERIES_POINTS", "600"))
-# The most a GraphQL document may cost, computed before it runs (o2c_api/graphql/cost.py):
-# a row of a list costs 1, a KPI series point or breakdown group 10. Over it: an error
-# `query_too_costly` and nothing runs.
-O2C_GRAPHQL_MAX_COST = int(os.environ.get("O2C_GRAPHQL_MAX_COST", "10000"))
+# The most a GraphQL document may cost, computed before it runs (o2c_api/graphql/guard.py):
+# a row a list may return costs 1, a KPI series point or breakdown group 200. Over it: an
+# error `query_too_costly` and nothing runs.
+O2C_GRAPHQL_MAX_COST = int(os.environ.get("O2C_GRAPHQL_MAX_COST", "300000"))

@@ -26,7 +26,7 @@ API_PREFIXES = ("/api/", "/graphql/")
 ERRORS = {
     404: ("not_found", "No route matches {path}."),
     405: ("method_not_allowed", "Method {method} is not allowed on {path}."),
-    413: ("request_too_large", "The request body is larger than this API accepts."),
+    413: ("request_too_large", "The request body is larger than this API accepts ({size} bytes)."),
     414: ("uri_too_long", "The address is longer than this API accepts."),
 }
 
@@ -78,7 +78,13 @@ def _refusal(request) -> JsonResponse | None:
 
 def _error_for(request, status: int) -> JsonResponse:
     code, message = ERRORS[status]
-    return json_error(status, code, message.format(path=request.path, method=request.method))
+    return json_error(
+        status,
+        code,
+        message.format(
+            path=request.path, method=request.method, size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        ),
+    )
 
 
 class JSONErrorsMiddleware:

@@ -22,8 +22,11 @@ from strawberry.schema.types.base_scalars import (
 from o2c_api import bounds
 from o2c_api.errors import ErrorCode
 
-# Every amount is a DecimalField(18, 2): the digits REST's DecimalField allows.
+# Every amount is a DecimalField(18, 2): the digits REST's DecimalField allows. The services
+# refuse 19 to 40 digits themselves (as OperationInfo, with REST's code); a number longer than
+# that is refused here, before any arithmetic on it can fail (1e400 overflows a quantize).
 MAX_DIGITS = 18
+MAX_PARSED_DIGITS = 40
 
 
 def _coded(exc: ValidationError) -> GraphQLError:
@@ -55,7 +58,7 @@ def parse_datetime(value) -> datetime:
 
 
 def parse_decimal(value) -> Decimal:
-    """A finite number with at most 18 digits, as REST's DecimalField(18, 2) reads it."""
+    """A finite number of at most MAX_PARSED_DIGITS digits (REST's `invalid`, `max_digits`)."""
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
@@ -64,7 +67,7 @@ def parse_decimal(value) -> Decimal:
         raise GraphQLError("A valid number is required.", extensions={"code": ErrorCode.INVALID})
     _sign, digits, exponent = number.as_tuple()
     total = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)
-    if total > MAX_DIGITS:
+    if total > MAX_PARSED_DIGITS:
         raise GraphQLError(
             f"Ensure that there are no more than {MAX_DIGITS} digits in total.",
             extensions={"code": "max_digits"},

@@ -150,9 +150,9 @@ CASES = [
     ),
     (
         "/api/v1/forecast/accuracy/",
-        {"as_of": "2999-01-01", "currency": "USD"},
+        {"as_of": "2199-01-01", "currency": "USD"},
         ACCURACY,
-        {"asOf": "2999-01-01", "currency": "USD"},
+        {"asOf": "2199-01-01", "currency": "USD"},
         ("horizon_not_over", "as_of"),
     ),
     (

@@ -291,9 +291,12 @@ def point_count(period: Period, interval: str) -> int:
         return (period.end - first_monday).days // 7 + 1
     months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
     if interval == "quarter":
-        return (period.end.month - 1) // 3 - (period.start.month - 1) // 3 + (
-            period.end.year - period.start.year
-        ) * 4 + 1
+        return (
+            (period.end.month - 1) // 3
+            - (period.start.month - 1) // 3
+            + (period.end.year - period.start.year) * 4
+            + 1
+        )
     return months + 1
 
 

@@ -213,6 +213,7 @@ REST_FRAMEWORK = {
         "o2c_api.api.filters.StableOrderingFilter",
     ],
     "EXCEPTION_HANDLER": "o2c_api.api.exceptions.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "o2c_api.api.negotiation.StrictContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "o2c_api.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -230,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "o2c_api.api.schema.link_creates_to_their_routes",
+    ],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

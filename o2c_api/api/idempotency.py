@@ -1,6 +1,7 @@
 """`Idempotency-Key` for every endpoint that creates: a retried request never creates twice.
 
-A client sends `Idempotency-Key: <any string up to 255 characters>` with a POST. Keys are
+A client sends `Idempotency-Key: <1 to 255 printable ASCII characters>` with a POST (the
+OpenAPI schema says the same with `KEY_PATTERN`, so a fuzzer's keys agree with it). Keys are
 scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
 
 - First request with a key: the key is claimed (an INSERT into `IdempotencyKey`, committed in
@@ -27,6 +28,7 @@ or `@action` with `@idempotent` / `@idempotent(atomic=False)` (below `@action`).
 import functools
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,6 +46,9 @@ from o2c_api.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Printable ASCII (space to tilde), at least one of them visible: what an HTTP header carries
+# unchanged through proxies (other characters reach the server as latin-1 guesses).
+KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
 
 
 def fingerprint(request) -> str:
@@ -142,10 +147,10 @@ def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         return _error(
             "invalid_idempotency_key",
-            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters.",
+            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
             status.HTTP_400_BAD_REQUEST,
         )
     claimed = _claim(request.user, key, fingerprint(request))

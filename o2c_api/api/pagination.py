@@ -45,3 +45,11 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     def get_offset(self, request):
         return _number(request, self.offset_query_param, 0) or 0
+
+    def get_schema_operation_parameters(self, view):
+        """`limit` and `offset` with the bounds `_number` enforces (over 500 is clamped)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            minimum = 1 if parameter["name"] == self.limit_query_param else 0
+            parameter["schema"] = {"type": "integer", "minimum": minimum}
+        return parameters

@@ -14,7 +14,14 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from o2c_api.api.csvexport import CSV_MEDIA_TYPE, CSVRenderer
-from o2c_api.api.idempotency import HEADER, REPLAYED_HEADER, is_idempotent
+from o2c_api.api.idempotency import (
+    HEADER,
+    KEY_PATTERN,
+    MAX_KEY_LENGTH,
+    REPLAYED_HEADER,
+    is_idempotent,
+)
+from o2c_api.api.serializers import StrictFieldsMixin
 
 CSV_DESCRIPTION = (
     "With `?format=csv` or `Accept: text/csv`: the same rows as CSV, streamed (a list: every "
@@ -84,9 +91,9 @@ ERROR_EXAMPLES = {
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
     OpenApiParameter.HEADER,
-    description="Any string up to 255 characters. A retry with the same key and body replays "
+    description="1 to 255 printable ASCII characters. A retry with the same key and body replays "
     f"the first 2xx response (header `{REPLAYED_HEADER}: true`) and does nothing again; the "
     "same key with another body answers 422 `idempotency_key_reused`; while the first request "
     "runs, 409 `idempotency_in_progress`. Keys are per client, kept "
@@ -122,10 +129,10 @@ class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema plus the error responses every operation can give."""
 
     def error_status_codes(self) -> list[int]:
-        codes = [401, 403]
+        # 400 everywhere: any operation refuses a query parameter with a NUL byte, and every
+        # one with parameters or a body refuses values outside their bounds.
+        codes = [400, 401, 403]
         body = self.method in ("POST", "PUT", "PATCH")
-        if body or self._is_list_view() or self.get_filter_backends():
-            codes.append(400)
         if "{" in self.path:
             codes.append(404)
         if body or self.method == "DELETE":
@@ -133,6 +140,13 @@ class AutoSchema(openapi.AutoSchema):
         if self._idempotent():
             codes.append(422)
         return sorted(codes)
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictFieldsMixin):
+            # The write refuses any other key (400 `unknown_field`): the schema says so.
+            schema["additionalProperties"] = False
+        return schema
 
     def _idempotent(self) -> bool:
         return self.method == "POST" and is_idempotent(
@@ -172,3 +186,34 @@ class AutoSchema(openapi.AutoSchema):
                     error_response(code), str(code), direction=direction
                 )
         return responses
+
+
+def link_creates_to_their_routes(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: OpenAPI links from each create to its routes.
+
+    The 201 of `POST /api/v1/<things>/` links to every operation under
+    `/api/v1/<things>/{id}/` (read, update, delete, actions), passing the new object's `id`:
+    a client (or a fuzzer's stateful phase) learns where the id it got is used.
+    """
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if create is None or "{" in path or "201" not in create.get("responses", {}):
+            continue
+        links = {}
+        detail = f"{path}{{id}}/"
+        for other_path, other_operations in paths.items():
+            if not other_path.startswith(detail):
+                continue
+            for method, operation in other_operations.items():
+                if method not in ("get", "put", "patch", "delete", "post"):
+                    continue
+                operation_id = operation["operationId"]
+                links[operation_id] = {
+                    "operationId": operation_id,
+                    "parameters": {"id": "$response.body#/id"},
+                    "description": f"{method.upper()} {other_path} with the new object's id.",
+                }
+        if links:
+            create["responses"]["201"]["links"] = dict(sorted(links.items()))
+    return result

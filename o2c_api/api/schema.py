@@ -217,3 +217,28 @@ def link_creates_to_their_routes(result, generator, request, public):
         if links:
             create["responses"]["201"]["links"] = dict(sorted(links.items()))
     return result
+
+
+# Query parameters that refuse an empty value (every other optional one reads it as absent).
+EMPTY_REFUSED = frozenset({"keys", "group_by", "scenario", "interval"})
+
+
+def empty_query_values_mean_absent(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: `allowEmptyValue` on optional query parameters.
+
+    A filter, page or scope parameter sent empty (`?customer=&start=`, as an HTML form sends
+    its blank fields) is read as not sent; the schema says so, except for the parameters in
+    `EMPTY_REFUSED`. tests/api/test_schema_agrees.py sends every one of them empty.
+    """
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method != "get":
+                continue
+            for parameter in operation.get("parameters", []):
+                if (
+                    parameter.get("in") == "query"
+                    and not parameter.get("required")
+                    and parameter["name"] not in EMPTY_REFUSED
+                ):
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -280,8 +280,8 @@ O2C_DATE_MAX = os.environ.get("O2C_DATE_MAX", "2200-12-31")
 # raw bytes before any parser recurses (the deepest real body, a bulk post, nests 4 levels).
 O2C_MAX_JSON_DEPTH = int(os.environ.get("O2C_MAX_JSON_DEPTH", "32"))
 # Points of the KPI series one request may ask for (keys × sub-periods): a ten-year weekly
-# series of one KPI is 523 points. Over it: REST 400 `too_many_points`; GraphQL counts the
-# points in its cost (below).
+# series of one KPI is 523 points. Over it: `too_many_points` (REST 400 and GraphQL alike);
+# GraphQL also counts the points in a document's cost (below).
 O2C_MAX_SERIES_POINTS = int(os.environ.get("O2C_MAX_SERIES_POINTS", "600"))
 # The most a GraphQL document may cost, computed before it runs (o2c_api/graphql/guard.py):
 # a row a list may return costs 1, a KPI series point or breakdown group 200. Over it: an

@@ -42,6 +42,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from metrics.scope import build_scope, point_count
 from o2c_api.bounds import NUL_MESSAGE
 from o2c_api.errors import ErrorCode
 
@@ -73,8 +74,6 @@ def _page_size(arguments: dict) -> int | None:
 def series_points(arguments: dict, keys: int) -> int:
     """The points a series field's arguments ask for (1 when they are invalid: the field
     refuses them itself, with its own error)."""
-    from metrics.scope import build_scope, point_count
-
     interval = str(arguments.get("interval") or "MONTH").lower()
     try:
         scope = build_scope(start=arguments.get("start"), end=arguments.get("end"))

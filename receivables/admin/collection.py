@@ -180,10 +180,7 @@ class DisputeAdmin(BackToInvoice, ServiceAdmin):
                 opened_date=data["opened_date"],
                 notes=data["notes"],
             )
-        dispute = form.instance
-        dispute.notes = data["notes"]
-        dispute.save(update_fields=["notes", "updated_at"])
-        return dispute
+        return services.update_notes(form.instance, data["notes"])
 
     def _resolve(self, request, queryset, resolution, credit: bool):
         def resolve(dispute):
@@ -280,10 +277,7 @@ class PromiseToPayAdmin(BackToInvoice, ServiceAdmin):
                 notes=data["notes"],
                 user=request.user,
             )
-        promise = form.instance
-        promise.notes = data["notes"]
-        promise.save(update_fields=["notes", "updated_at"])
-        return promise
+        return services.update_notes(form.instance, data["notes"])
 
     @admin.action(description="Refresh statuses of selected promises", permissions=["change"])
     def refresh_statuses(self, request, queryset):

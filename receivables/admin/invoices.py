@@ -31,6 +31,7 @@ from receivables.admin.inlines import (
     PromiseInline,
 )
 from receivables.models import Adjustment, CollectionActivity, Invoice, Order, PromiseToPay
+from receivables.services.invoices import DRAFT_ONLY_FIELDS
 
 
 class OrderForm(ServiceAdminForm):
@@ -281,7 +282,7 @@ class InvoiceAdmin(ServiceAdmin):
             return (*shown, *self.EDITABLE)
         if obj.status != Invoice.Status.DRAFT:
             # What `update_invoice` refuses to change once issued: shown, not offered.
-            return ("corrections", *shown, *services.DRAFT_ONLY_FIELDS)
+            return ("corrections", *shown, *DRAFT_ONLY_FIELDS)
         return shown
 
     def get_urls(self):

@@ -268,7 +268,12 @@ class InvoiceAdmin(ServiceAdmin):
             return super().get_fieldsets(request, obj)
         invoice_fields = self.get_fields(request, obj)
         if obj.status != Invoice.Status.DRAFT:
-            invoice_fields = ["corrections", *invoice_fields]
+            # Read-only money is shown with its currency.
+            shown = {"amount": "amount_shown", "open_amount": "open_shown", "currency": None}
+            invoice_fields = [
+                "corrections",
+                *(shown.get(f, f) for f in invoice_fields if shown.get(f, f) is not None),
+            ]
         return [
             ("Collection", {"fields": ["summary"]}),
             ("Invoice", {"fields": invoice_fields}),
@@ -278,12 +283,13 @@ class InvoiceAdmin(ServiceAdmin):
         if obj is None:
             return self.readonly_fields
         shown = ("summary", *self.readonly_fields)
+        if obj.status == Invoice.Status.DRAFT:
+            return shown
+        shown = ("corrections", "amount_shown", "open_shown", *shown)
         if obj.status == Invoice.Status.VOID:
             return (*shown, *self.EDITABLE)
-        if obj.status != Invoice.Status.DRAFT:
-            # What `update_invoice` refuses to change once issued: shown, not offered.
-            return ("corrections", *shown, *DRAFT_ONLY_FIELDS)
-        return shown
+        # What `update_invoice` refuses to change once issued: shown, not offered.
+        return (*shown, *DRAFT_ONLY_FIELDS)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.void_view)

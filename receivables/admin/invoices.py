@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -224,7 +224,10 @@ class InvoiceAdmin(ServiceAdmin):
     def open_shown(self, invoice):
         return money(invoice.open_amount, invoice.currency)
 
-    @admin.display(description="days past due", ordering="admin_days_past_due")
+    # Invoices that are not open (no days past due) sort below those due today.
+    @admin.display(
+        description="days past due", ordering=Coalesce(F("admin_days_past_due"), Value(-1))
+    )
     def days_past_due(self, invoice):
         days = invoice.days_past_due_at(services.today())
         return "—" if days is None else days

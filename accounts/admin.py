@@ -39,7 +39,9 @@ class SalesRepAdmin(admin.ModelAdmin):
 
 class CreditHoldForm(forms.Form):
     note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why (kept with the hold)."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why (kept with the hold).",
     )
 
 

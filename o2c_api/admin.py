@@ -46,8 +46,10 @@ class _DryRun(Exception):
 SENTENCES = {
     "customer_required": "Choose the customer.",
     "date_before_issue": "That date is before the invoice's issue date.",
+    "clicked_before_occurred": "The click cannot be before the message was sent.",
     "date_before_opened": "The dispute cannot be resolved before the day it was opened.",
     "dispute_already_resolved": "This dispute is already resolved; nothing was changed.",
+    "due_before_issue": "The due date cannot be before the issue date.",
     "exceeds_invoice_amount": "The amount is more than the invoice's amount.",
     "invalid_currency": "Choose one of the listed currencies.",
     "invalid_kind": "Choose one of the listed kinds.",
@@ -78,7 +80,10 @@ def person_error(error: ValidationError) -> ValidationError:
     """The same error with each message replaced by its sentence (codes and fields kept)."""
     if hasattr(error, "error_dict"):
         return ValidationError(
-            {field: [person_error(item) for item in errors] for field, errors in error.error_dict.items()}
+            {
+                field: [person_error(item) for item in errors]
+                for field, errors in error.error_dict.items()
+            }
         )
     if len(error.error_list) > 1 or error.error_list[0] is not error:
         return ValidationError([person_error(item) for item in error.error_list])
@@ -116,6 +121,10 @@ class ServiceAdminForm(forms.ModelForm):
             pass
         except ValidationError as exc:
             self._add_service_error(exc)
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        # The model's own validation (constraints with a code) speaks in sentences too.
+        super()._update_errors(person_error(errors))
 
     def _add_service_error(self, error: ValidationError) -> None:
         error = person_error(error)

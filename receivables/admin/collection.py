@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from o2c_api.admin import ServiceAdmin, changes_from, error_text, money, person_error, run_for_each
+from o2c_api.admin import ServiceAdmin, changes_from, money, person_error, run_for_each
 from receivables import services
-from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
+from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
 
 class BackToInvoice:
@@ -115,7 +115,9 @@ class DisputeAdmin(BackToInvoice, ServiceAdmin):
             raise PermissionDenied
         page = reverse("admin:receivables_dispute_change", args=[dispute.pk])
         if dispute.status != Dispute.Status.OPEN:
-            self.message_user(request, services_sentence("dispute_already_resolved"), messages.WARNING)
+            self.message_user(
+                request, services_sentence("dispute_already_resolved"), messages.WARNING
+            )
             return HttpResponseRedirect(page)
         form = ResolveDisputeForm(
             request.POST or None,
@@ -135,6 +137,9 @@ class DisputeAdmin(BackToInvoice, ServiceAdmin):
                     user=request.user,
                 )
             except ValidationError as exc:
+                # The credit note's refusals name its `amount`: here, the credit amount.
+                if hasattr(exc, "error_dict") and "amount" in exc.error_dict:
+                    exc.error_dict["credit_amount"] = exc.error_dict.pop("amount")
                 add_errors(form, exc)
             else:
                 self.message_user(request, f"{dispute} is resolved.", messages.SUCCESS)

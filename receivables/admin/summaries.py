@@ -75,7 +75,9 @@ def record_links(invoice: Invoice, today: date) -> dict[str, str]:
         "dispute": add(
             "dispute", invoice=invoice.pk, amount=open_amount, opened_date=today.isoformat()
         ),
-        "call": add("collectionactivity", customer=invoice.customer_id, invoice=invoice.pk, kind="call"),
+        "call": add(
+            "collectionactivity", customer=invoice.customer_id, invoice=invoice.pk, kind="call"
+        ),
         "credit_note": add(
             "adjustment",
             invoice=invoice.pk,
@@ -110,7 +112,9 @@ def customer_summary(customer: Customer) -> dict:
     from dunning import services as dunning
 
     today = services.today()
-    balances = [balance(customer.pk, currency, today) for currency in open_currencies(customer.pk, today)]
+    balances = [
+        balance(customer.pk, currency, today) for currency in open_currencies(customer.pk, today)
+    ]
     open_invoices = Invoice.objects.filter(predicates.open_at(today), customer=customer).order_by(
         "due_date", "id"
     )
@@ -123,7 +127,9 @@ def customer_summary(customer: Customer) -> dict:
         "today": today,
         "balances": balances,
         "open_invoices": [(invoice, invoice.days_past_due_at(today)) for invoice in shown],
-        "open_invoice_count": open_invoices.count() if len(shown) == OPEN_INVOICES_SHOWN else len(shown),
+        "open_invoice_count": open_invoices.count()
+        if len(shown) == OPEN_INVOICES_SHOWN
+        else len(shown),
         "open_invoices_url": invoices_url
         + "?"
         + urlencode({"customer__id__exact": customer.pk, "status__exact": "open"}),

@@ -86,7 +86,8 @@ def test_overdue_invoice_flow(browser, live_server, login):
         int(td.text)
         for td in browser.find_elements(By.CSS_SELECTOR, "#result_list td.field-days_past_due")
     ]
-    assert days == sorted(days, reverse=True) and days[0] > 0
+    assert days == sorted(days, reverse=True)
+    assert days[0] > 0
     screenshot(browser, "admin-invoices-past-due")
     number = browser.find_element(By.CSS_SELECTOR, "#result_list th.field-number a").text
     invoice = Invoice.objects.get(number=number)
@@ -139,9 +140,7 @@ def test_overdue_invoice_flow(browser, live_server, login):
         "credited",
         "Price list error; credited.",
     )
-    assert Adjustment.objects.get(invoice=invoice, adjustment_date=today).amount == Decimal(
-        "10.00"
-    )
+    assert Adjustment.objects.get(invoice=invoice, adjustment_date=today).amount == Decimal("10.00")
 
     # Put the customer on credit hold from its page.
     browser.find_element(By.CSS_SELECTOR, "#invoice-summary dt a").click()

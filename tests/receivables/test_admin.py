@@ -85,9 +85,9 @@ def test_an_issued_invoice_shows_its_money_read_only_with_the_corrections(admin_
 
     form = page.context["adminform"].form
     assert sorted(form.fields) == ["due_date", "order", "product_line", "rep"]
-    assert sorted(admin_client.get(admin_url(Invoice, "change", draft.pk)).context[
-        "adminform"
-    ].form.fields) == [
+    assert sorted(
+        admin_client.get(admin_url(Invoice, "change", draft.pk)).context["adminform"].form.fields
+    ) == [
         "amount",
         "currency",
         "customer",

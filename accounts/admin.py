@@ -182,8 +182,7 @@ class OpportunityAdmin(ServiceAdmin):
         "customer",
         "rep",
         "stage",
-        "amount",
-        "currency",
+        "amount_shown",
         "created_date",
         "closed_date",
     )
@@ -192,6 +191,10 @@ class OpportunityAdmin(ServiceAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep")
     date_hierarchy = "created_date"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, opportunity):
+        return money(opportunity.amount, opportunity.currency)
 
     def save_with_service(self, request, form, change):
         if not change:

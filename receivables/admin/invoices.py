@@ -23,6 +23,7 @@ from o2c_api.admin import (
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates, services
 from receivables.admin import filters, summaries
+from receivables.admin.collection import BackToInvoice
 from receivables.admin.inlines import (
     ActivityInline,
     AdjustmentInline,
@@ -64,8 +65,7 @@ class OrderAdmin(ServiceAdmin):
         "customer",
         "rep",
         "order_date",
-        "amount",
-        "currency",
+        "amount_shown",
         "product_line",
         "status",
     )
@@ -74,6 +74,10 @@ class OrderAdmin(ServiceAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep", "opportunity")
     date_hierarchy = "order_date"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, order):
+        return money(order.amount, order.currency)
 
     def save_with_service(self, request, form, change):
         from dunning.services import HoldOverride
@@ -404,16 +408,25 @@ class InvoiceAdmin(ServiceAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ServiceAdmin):
+class AdjustmentAdmin(BackToInvoice, ServiceAdmin):
     """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
 
-    list_display = ("invoice", "kind", "amount", "adjustment_date", "reason", "created_by")
+    list_display = ("invoice", "kind", "amount_shown", "adjustment_date", "reason", "created_by")
     list_filter = ("kind", "adjustment_date", "invoice__rep", "invoice__customer__segment")
     search_fields = ("invoice__number", "invoice__customer__name", "reason")
     list_select_related = ("invoice", "created_by")
     autocomplete_fields = ("invoice",)
     date_hierarchy = "adjustment_date"
     fields = ("invoice", "kind", "amount", "adjustment_date", "reason")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, adjustment):
+        return money(adjustment.amount, adjustment.invoice.currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("adjustment_date", services.today())
+        return initial
 
     def save_with_service(self, request, form, change):
         data = form.cleaned_data

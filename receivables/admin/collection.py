@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from o2c_api.admin import ServiceAdmin, changes_from, money, person_error, run_for_each
+from o2c_api.admin import SENTENCES, ServiceAdmin, changes_from, money, person_error, run_for_each
 from receivables import services
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
@@ -115,9 +115,7 @@ class DisputeAdmin(BackToInvoice, ServiceAdmin):
             raise PermissionDenied
         page = reverse("admin:receivables_dispute_change", args=[dispute.pk])
         if dispute.status != Dispute.Status.OPEN:
-            self.message_user(
-                request, services_sentence("dispute_already_resolved"), messages.WARNING
-            )
+            self.message_user(request, SENTENCES["dispute_already_resolved"], messages.WARNING)
             return HttpResponseRedirect(page)
         form = ResolveDisputeForm(
             request.POST or None,
@@ -320,12 +318,6 @@ class CollectionActivityAdmin(BackToInvoice, ServiceAdmin):
     def delete_queryset(self, request, queryset):
         for activity in queryset:
             services.delete_activity(activity)
-
-
-def services_sentence(code: str) -> str:
-    from o2c_api.admin import SENTENCES
-
-    return SENTENCES[code]
 
 
 def add_errors(form: forms.Form, error: ValidationError) -> None:

@@ -44,9 +44,9 @@ class _DryRun(Exception):
 # worded. The APIs keep answering with the codes; the admin never shows them. A code not
 # listed here keeps its service's own message, which is already a sentence for a person.
 SENTENCES = {
+    "clicked_before_occurred": "The click cannot be before the message was sent.",
     "customer_required": "Choose the customer.",
     "date_before_issue": "That date is before the invoice's issue date.",
-    "clicked_before_occurred": "The click cannot be before the message was sent.",
     "date_before_opened": "The dispute cannot be resolved before the day it was opened.",
     "dispute_already_resolved": "This dispute is already resolved; nothing was changed.",
     "due_before_issue": "The due date cannot be before the issue date.",

@@ -11,7 +11,6 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from metrics.expressions import DaysBetween
 from o2c_api.admin import (
     ServiceAdmin,
     ServiceAdminForm,
@@ -20,6 +19,7 @@ from o2c_api.admin import (
     money,
     run_for_each,
 )
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates, services
 from receivables.admin import filters, summaries

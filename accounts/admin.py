@@ -1,11 +1,18 @@
 """Admin for segments, reps, customers and opportunities. Customer edits go through the service."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from accounts import services
 from accounts.models import Customer, Opportunity, SalesRep, Segment
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from o2c_api.admin import ServiceAdmin, changes_from, error_text, money, run_for_each
 
 
 @admin.register(Segment)
@@ -30,9 +37,22 @@ class SalesRepAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
 
 
+class CreditHoldForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why (kept with the hold).",
+    )
+
+
 @admin.register(Customer)
 class CustomerAdmin(ServiceAdmin):
-    """Changes call `accounts.services.update_customer` (a segment change re-keys the rollup)."""
+    """Changes call `accounts.services.update_customer` (a segment change re-keys the rollup).
+
+    The page shows the customer's collection summary first (balances and aging through the
+    aging report, promise reliability, the credit hold and its reasons); the hold is placed
+    and released through `set_credit_hold`, never by editing the flag.
+    """
 
     list_display = (
         "name",
@@ -41,16 +61,78 @@ class CustomerAdmin(ServiceAdmin):
         "rep",
         "currency",
         "payment_terms_days",
-        "credit_limit",
+        "credit_limit_shown",
         "on_credit_hold",
     )
     list_filter = ("on_credit_hold", "currency", "segment", "rep", "payment_terms_days")
     search_fields = ("name", "external_id")
     list_select_related = ("segment", "rep")
     autocomplete_fields = ("segment", "rep")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("on_credit_hold", "created_at", "updated_at")
     date_hierarchy = "created_at"
     actions = ("place_credit_hold", "release_credit_hold", "evaluate_credit_holds")
+
+    @admin.display(description="credit limit", ordering="credit_limit")
+    def credit_limit_shown(self, customer):
+        return money(customer.credit_limit, customer.currency)
+
+    @admin.display(description="collection summary")
+    def summary(self, customer):
+        from receivables.admin import summaries
+
+        context = summaries.customer_summary(customer)
+        context["hold_url"] = reverse("admin:accounts_customer_credit_hold", args=[customer.pk])
+        return render_to_string("admin/accounts/customer_summary.html", context)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        fields = [f for f in fieldsets[0][1]["fields"] if f != "summary"]
+        return [("Collection", {"fields": ["summary"]}), ("Customer", {"fields": fields})]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return ("summary", *self.readonly_fields)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.credit_hold_view)
+        return [
+            path("<int:pk>/credit-hold/", view, name="accounts_customer_credit_hold"),
+            *super().get_urls(),
+        ]
+
+    def credit_hold_view(self, request, pk: int):
+        """Place the customer on credit hold, or release it, with a note (`set_credit_hold`)."""
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_change_permission(request, customer):
+            raise PermissionDenied
+        page = reverse("admin:accounts_customer_change", args=[customer.pk])
+        placing = not customer.on_credit_hold
+        form = CreditHoldForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.set_credit_hold(
+                    customer, placing, user=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+            else:
+                done = "is now on credit hold" if placing else "is released from credit hold"
+                self.message_user(request, f"{customer} {done}.", messages.SUCCESS)
+            return HttpResponseRedirect(page)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{'Place' if placing else 'Release'} {customer} "
+            f"{'on' if placing else 'from'} credit hold",
+            "opts": self.opts,
+            "customer": customer,
+            "placing": placing,
+            "form": form,
+            "cancel_url": page,
+        }
+        return TemplateResponse(request, "admin/accounts/credit_hold.html", context)
 
     def save_with_service(self, request, form, change):
         if not change:
@@ -100,8 +182,7 @@ class OpportunityAdmin(ServiceAdmin):
         "customer",
         "rep",
         "stage",
-        "amount",
-        "currency",
+        "amount_shown",
         "created_date",
         "closed_date",
     )
@@ -110,6 +191,10 @@ class OpportunityAdmin(ServiceAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep")
     date_hierarchy = "created_date"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, opportunity):
+        return money(opportunity.amount, opportunity.currency)
 
     def save_with_service(self, request, form, change):
         if not change:

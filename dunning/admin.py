@@ -48,7 +48,8 @@ class PlaybookActionAdmin(admin.ModelAdmin):
     list_display = ("as_of", "invoice", "step", "channel", "template", "variant", "activity")
     list_filter = ("step", "channel", "variant", "as_of")
     search_fields = ("invoice__number", "invoice__customer__name")
-    list_select_related = ("invoice", "step", "template", "activity")
+    # An activity's title names its customer.
+    list_select_related = ("invoice", "step", "template", "activity__customer")
     date_hierarchy = "as_of"
 
     def has_add_permission(self, request):

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats, timezone
 
 from accounts.models import Customer, Segment
 from dunning import templates
@@ -308,7 +309,9 @@ class CreditHold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Credit hold of {self.customer} from {self.placed_at:%Y-%m-%d}"
+        # The day in the project's time zone and locale, as the admin shows dates.
+        day = formats.date_format(timezone.localdate(self.placed_at))
+        return f"Credit hold of {self.customer} from {day}"
 
     @property
     def current(self) -> bool:

@@ -552,7 +552,8 @@ AGING_LABELS = {
 }
 
 
-def _aging_bucket(as_of: date, prefix: str = "") -> Case:
+def aging_bucket(as_of: date, prefix: str = "") -> Case:
+    """The aging bucket (a name of `AGING_BUCKETS`) of an open invoice at as_of, by due date."""
     due = f"{prefix}__due_date" if prefix else "due_date"
     day = timedelta(days=1)
     return Case(
@@ -568,7 +569,7 @@ def _aging_bucket(as_of: date, prefix: str = "") -> Case:
 def _by_bucket(qs, as_of: date, prefix: str, group: tuple[str, ...] = (), **aggregates):
     """`qs` grouped by aging bucket (and `group`), with `aggregates`: a values queryset."""
     return (
-        qs.annotate(kpi_bucket=_aging_bucket(as_of, prefix))
+        qs.annotate(kpi_bucket=aging_bucket(as_of, prefix))
         .values("kpi_bucket", *group)
         .annotate(**aggregates)
         .order_by()

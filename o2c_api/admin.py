@@ -8,28 +8,98 @@ runs happen inside the admin's request transaction.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils import formats, timezone
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """An amount as the admin shows it: grouped by the locale, two decimals, its currency
+    after it (`12,500.00 USD`); `—` without an amount. Never summed across currencies."""
+    if amount is None:
+        return "—"
+    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
+
+
+def shown_date(value: date | datetime | None) -> str:
+    """A date, or a timestamp in the project's time zone, in the locale's format (as the
+    admin's own columns show them), `—` when empty."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 class _DryRun(Exception):
     """Raised to roll back the validation run of a service call."""
 
 
+# What a person reads for a refusal, by its error code: the one place admin messages are
+# worded. The APIs keep answering with the codes; the admin never shows them. A code not
+# listed here keeps its service's own message, which is already a sentence for a person.
+SENTENCES = {
+    "clicked_before_occurred": "The click cannot be before the message was sent.",
+    "customer_required": "Choose the customer.",
+    "date_before_issue": "That date is before the invoice's issue date.",
+    "date_before_opened": "The dispute cannot be resolved before the day it was opened.",
+    "dispute_already_resolved": "This dispute is already resolved; nothing was changed.",
+    "due_before_issue": "The due date cannot be before the issue date.",
+    "exceeds_invoice_amount": "The amount is more than the invoice's amount.",
+    "invalid_currency": "Choose one of the listed currencies.",
+    "invalid_kind": "Choose one of the listed kinds.",
+    "invalid_method": "Choose one of the listed payment methods.",
+    "invalid_reason": "Choose one of the listed reasons.",
+    "invalid_resolution": "Choose how the dispute was resolved; only a credited resolution "
+    "issues a credit note.",
+    "invoice_already_void": "This invoice is already void; nothing was changed.",
+    "invoice_has_applications": "Cash is applied to this invoice: reverse the payment's "
+    "application first, or correct the invoice with a credit note instead.",
+    "invoice_issued_immutable": "An issued invoice's amount, currency, customer, number and "
+    "issue date stay as issued: correct it with a credit note, or void it.",
+    "invoice_not_draft": "Only a draft invoice can be issued; this one is issued already.",
+    "invoice_not_open": "The invoice is a draft or void: issue it first (or choose another).",
+    "invoice_void": "A void invoice cannot be changed.",
+    "not_positive": "Enter an amount greater than zero.",
+    "override_reason_required": "Give a reason to book this order despite the credit hold.",
+    "promised_before_created": "The promised date cannot be before the day of the promise.",
+}
+
+
+def sentence_of(error: ValidationError) -> str:
+    """The sentence for one error: `SENTENCES` by its code, else the error's own message."""
+    return SENTENCES.get(str(error.code), " ".join(error.messages))
+
+
+def person_error(error: ValidationError) -> ValidationError:
+    """The same error with each message replaced by its sentence (codes and fields kept)."""
+    if hasattr(error, "error_dict"):
+        return ValidationError(
+            {
+                field: [person_error(item) for item in errors]
+                for field, errors in error.error_dict.items()
+            }
+        )
+    if len(error.error_list) > 1 or error.error_list[0] is not error:
+        return ValidationError([person_error(item) for item in error.error_list])
+    return ValidationError(sentence_of(error), code=error.code)
+
+
 def error_text(error: ValidationError) -> str:
-    """One line for a message: `field: text (code)` parts joined."""
+    """One line for a message: each refusal's sentence, after its field's name if any."""
     parts = []
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
-            for item in errors:
-                parts.append(f"{field}: {' '.join(item.messages)} ({item.code})")
+            label = "" if field == NON_FIELD_ERRORS else f"{field.replace('_', ' ').capitalize()}: "
+            parts.extend(f"{label}{sentence_of(item)}" for item in errors)
     else:
-        for item in error.error_list:
-            parts.append(f"{' '.join(item.messages)} ({item.code})")
-    return "; ".join(parts)
+        parts.extend(sentence_of(item) for item in error.error_list)
+    return " ".join(parts)
 
 
 class ServiceAdminForm(forms.ModelForm):
@@ -52,7 +122,12 @@ class ServiceAdminForm(forms.ModelForm):
         except ValidationError as exc:
             self._add_service_error(exc)
 
+    def _update_errors(self, errors: ValidationError) -> None:
+        # The model's own validation (constraints with a code) speaks in sentences too.
+        super()._update_errors(person_error(errors))
+
     def _add_service_error(self, error: ValidationError) -> None:
+        error = person_error(error)
         if not hasattr(error, "error_dict"):
             self.add_error(None, error)
             return
@@ -63,11 +138,16 @@ class ServiceAdminForm(forms.ModelForm):
 class ServiceAdmin(admin.ModelAdmin):
     """A ModelAdmin whose add/change saves call `save_with_service` (define it per model).
 
+    Its pages load the project's admin styles (amounts right-aligned, the summaries).
+
     `save_with_service(request, form, change)` reads `form.cleaned_data`, `form.changed_data`
     and `form.instance` (as loaded, before the form's changes) and returns the saved object.
     """
 
     form = ServiceAdminForm
+
+    class Media:
+        css = {"all": ("o2c_api/admin.css",)}
 
     def save_with_service(self, request, form, change: bool) -> models.Model:
         raise NotImplementedError
@@ -102,8 +182,55 @@ def run_for_each(modeladmin, request, objects, call: Callable, done: str) -> Non
         try:
             call(obj)
         except ValidationError as exc:
-            modeladmin.message_user(request, f"{obj}: {error_text(exc)}", messages.ERROR)
+            text = error_text(exc)
+            # "Acme: Acme is already on credit hold." reads better without the prefix.
+            shown = text if str(obj) in text else f"{obj}: {text}"
+            modeladmin.message_user(request, shown, messages.ERROR)
         else:
             succeeded += 1
     if succeeded:
         modeladmin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+
+
+class O2CAdminSite(admin.AdminSite):
+    """The admin site: its index opens with the headline KPIs and their status.
+
+    The KPIs are `metrics.engine.summary` for the default period (the last full month, base
+    currency), shown as the dashboard's tiles (`dashboard.views.tiles`, same values, same
+    statuses from the thresholds), to users who may read KPIs.
+    """
+
+    site_header = "o2c-api administration"
+    site_title = "o2c-api admin"
+    index_title = "Order to cash"
+    index_template = "admin/o2c_index.html"
+    # The index lists every model already; at 1,400 px the side bar would take the room the
+    # lists need (the invoice list's status and collection columns scrolled out of sight).
+    enable_nav_sidebar = False
+
+    def index(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), **self.headline_context(request)}
+        return super().index(request, extra_context)
+
+    def headline_context(self, request) -> dict:
+        from django.urls import reverse
+
+        from dashboard import views as dashboard
+        from metrics import engine
+        from metrics.scope import build_scope
+
+        context = {
+            "dashboard_url": reverse("dashboard:overview"),
+            "worklist_url": reverse("admin:worklist_worklist"),
+            "worklist_api_url": reverse("worklist"),
+        }
+        if not request.user.has_perm("metrics.view_kpis"):
+            return context
+        scope = build_scope()
+        summary = engine.summary(scope, dashboard.HEADLINE)
+        glossary = {entry.key: entry for entry in engine.glossary()}
+        context["headline"] = {
+            "scope": scope,
+            "tiles": dashboard.tiles(summary, glossary, dashboard.HEADLINE),
+        }
+        return context

@@ -57,7 +57,7 @@ CORS_EXPOSE_HEADERS = ("Content-Disposition", "Idempotent-Replayed", "Retry-Afte
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "o2c_api.apps.O2CAdminConfig",  # django.contrib.admin with the project's index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -11,6 +11,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats, timezone
 
 from accounts.models import Customer, Opportunity, SalesRep
 from o2c_api.money import currency_field, money_field
@@ -525,7 +526,9 @@ class CollectionActivity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.customer} at {self.occurred_at:%Y-%m-%d}"
+        # The day in the project's time zone and locale, as the admin shows dates.
+        day = formats.date_format(timezone.localdate(self.occurred_at))
+        return f"{self.get_kind_display()} to {self.customer} on {day}"
 
 
 class ARDailyMovement(models.Model):

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, changes_from
+from o2c_api.admin import ServiceAdmin, changes_from, money
 from receivables import services
 from receivables.admin.inlines import PaymentApplicationInline
 from receivables.models import Payment, PaymentApplication
@@ -21,9 +21,8 @@ class PaymentAdmin(ServiceAdmin):
         "id",
         "customer",
         "received_date",
-        "amount",
-        "unapplied_amount",
-        "currency",
+        "amount_shown",
+        "unapplied_shown",
         "method",
         "reference",
         "external_id",
@@ -51,6 +50,14 @@ class PaymentAdmin(ServiceAdmin):
         "external_id",
     )
 
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, payment):
+        return money(payment.amount, payment.currency)
+
+    @admin.display(description="unapplied", ordering="unapplied_amount")
+    def unapplied_shown(self, payment):
+        return money(payment.unapplied_amount, payment.currency)
+
     def get_fields(self, request, obj=None):
         return [*self.EDITABLE, *self.readonly_fields] if obj else list(self.EDITABLE)
 
@@ -74,7 +81,15 @@ class PaymentAdmin(ServiceAdmin):
 class PaymentApplicationAdmin(ServiceAdmin):
     """Made with `apply_payment`, reversed (deleted) with `unapply`; never edited."""
 
-    list_display = ("id", "payment", "invoice", "amount", "applied_date", "automatic", "created_by")
+    list_display = (
+        "id",
+        "payment",
+        "invoice",
+        "amount_shown",
+        "applied_date",
+        "automatic",
+        "created_by",
+    )
     list_filter = ("automatic", "applied_date", "invoice__rep", "invoice__customer__segment")
     search_fields = (
         "invoice__number",
@@ -86,6 +101,10 @@ class PaymentApplicationAdmin(ServiceAdmin):
     autocomplete_fields = ("payment", "invoice")
     date_hierarchy = "applied_date"
     fields = ("payment", "invoice", "amount", "applied_date")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, application):
+        return money(application.amount, application.invoice.currency)
 
     def save_with_service(self, request, form, change):
         data = form.cleaned_data

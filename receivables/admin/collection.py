@@ -1,15 +1,52 @@
 """Disputes, promises to pay and collection activities."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from o2c_api.admin import SENTENCES, ServiceAdmin, changes_from, money, person_error, run_for_each
 from receivables import services
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
 
+class BackToInvoice:
+    """An add form opened from an invoice's page (`?invoice=<id>`) returns to that page."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        invoice_id = request.GET.get("invoice", "")
+        if invoice_id.isdigit() and not {"_continue", "_addanother", "_popup"} & set(request.POST):
+            self.message_user(request, f"Saved: {obj}.", messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse("admin:receivables_invoice_change", args=[int(invoice_id)])
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+
+class ResolveDisputeForm(forms.Form):
+    """How a dispute ends: `resolve_dispute` with notes and, when credited, a credit note."""
+
+    resolution = forms.ChoiceField(
+        choices=[c for c in Dispute.Resolution.choices if c[0]], widget=forms.RadioSelect
+    )
+    resolved_date = forms.DateField(help_text="Not before the day the dispute was opened.")
+    credit_amount = forms.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        help_text="Credited only: the credit note issued on the invoice (empty: none).",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Dispute)
-class DisputeAdmin(ServiceAdmin):
-    """Opened with `open_dispute`; resolved by actions (`resolve_dispute`); notes editable."""
+class DisputeAdmin(BackToInvoice, ServiceAdmin):
+    """Opened with `open_dispute`; resolved on its form or by actions (`resolve_dispute`)."""
 
     def has_delete_permission(self, request, obj=None):
         # Its KPI facts are kept by its services, which reverse rather than delete
@@ -20,11 +57,12 @@ class DisputeAdmin(ServiceAdmin):
         "invoice",
         "customer",
         "reason",
-        "amount",
+        "amount_shown",
         "opened_date",
         "status",
         "resolved_date",
         "resolution",
+        "resolve_link",
     )
     list_filter = (
         "status",
@@ -45,6 +83,76 @@ class DisputeAdmin(ServiceAdmin):
     @admin.display(ordering="invoice__customer__name")
     def customer(self, obj):
         return obj.invoice.customer
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, obj):
+        return money(obj.amount, obj.invoice.currency)
+
+    @admin.display(description="")
+    def resolve_link(self, obj):
+        if obj.status != Dispute.Status.OPEN:
+            return ""
+        url = reverse("admin:receivables_dispute_resolve", args=[obj.pk])
+        return format_html('<a href="{}">Resolve…</a>', url)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("opened_date", services.today())
+        return initial
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.resolve_view)
+        return [
+            path("<int:pk>/resolve/", view, name="receivables_dispute_resolve"),
+            *super().get_urls(),
+        ]
+
+    def resolve_view(self, request, pk: int):
+        """The resolution form: resolution, date, credit amount and notes, saved by
+        `resolve_dispute` (a refusal is shown on the form and changes nothing)."""
+        dispute = get_object_or_404(Dispute.objects.select_related("invoice__customer"), pk=pk)
+        if not self.has_change_permission(request, dispute):
+            raise PermissionDenied
+        page = reverse("admin:receivables_dispute_change", args=[dispute.pk])
+        if dispute.status != Dispute.Status.OPEN:
+            self.message_user(request, SENTENCES["dispute_already_resolved"], messages.WARNING)
+            return HttpResponseRedirect(page)
+        form = ResolveDisputeForm(
+            request.POST or None,
+            initial={"resolved_date": services.today(), "credit_amount": dispute.amount},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.resolve_dispute(
+                    dispute,
+                    resolution=data["resolution"],
+                    resolved_date=data["resolved_date"],
+                    credit_amount=data["credit_amount"]
+                    if data["resolution"] == Dispute.Resolution.CREDITED
+                    else None,
+                    notes=data["notes"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                # The credit note's refusals name its `amount`: here, the credit amount.
+                if hasattr(exc, "error_dict") and "amount" in exc.error_dict:
+                    exc.error_dict["credit_amount"] = exc.error_dict.pop("amount")
+                add_errors(form, exc)
+            else:
+                self.message_user(request, f"{dispute} is resolved.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:receivables_invoice_change", args=[dispute.invoice_id])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Resolve the {dispute}",
+            "opts": self.opts,
+            "dispute": dispute,
+            "form": form,
+            "cancel_url": page,
+        }
+        return TemplateResponse(request, "admin/receivables/dispute_resolve.html", context)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -75,10 +183,7 @@ class DisputeAdmin(ServiceAdmin):
                 opened_date=data["opened_date"],
                 notes=data["notes"],
             )
-        dispute = form.instance
-        dispute.notes = data["notes"]
-        dispute.save(update_fields=["notes", "updated_at"])
-        return dispute
+        return services.update_notes(form.instance, data["notes"])
 
     def _resolve(self, request, queryset, resolution, credit: bool):
         def resolve(dispute):
@@ -113,7 +218,7 @@ class DisputeAdmin(ServiceAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(ServiceAdmin):
+class PromiseToPayAdmin(BackToInvoice, ServiceAdmin):
     """Created with `create_promise` (status derived at once); notes editable afterwards."""
 
     def has_delete_permission(self, request, obj=None):
@@ -121,7 +226,14 @@ class PromiseToPayAdmin(ServiceAdmin):
         # (resolve a dispute, unapply a payment); a promise is a record of what was said.
         return False
 
-    list_display = ("invoice", "customer", "created_date", "promised_date", "amount", "status")
+    list_display = (
+        "invoice",
+        "customer",
+        "created_date",
+        "promised_date",
+        "amount_shown",
+        "status",
+    )
     list_filter = (
         "status",
         "promised_date",
@@ -139,6 +251,15 @@ class PromiseToPayAdmin(ServiceAdmin):
     @admin.display(ordering="invoice__customer__name")
     def customer(self, obj):
         return obj.invoice.customer
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, obj):
+        return money(obj.amount, obj.invoice.currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("created_date", services.today())
+        return initial
 
     def get_fields(self, request, obj=None):
         return list(self.NEW_FIELDS) if obj is None else [*self.NEW_FIELDS, "status"]
@@ -159,10 +280,7 @@ class PromiseToPayAdmin(ServiceAdmin):
                 notes=data["notes"],
                 user=request.user,
             )
-        promise = form.instance
-        promise.notes = data["notes"]
-        promise.save(update_fields=["notes", "updated_at"])
-        return promise
+        return services.update_notes(form.instance, data["notes"])
 
     @admin.action(description="Refresh statuses of selected promises", permissions=["change"])
     def refresh_statuses(self, request, queryset):
@@ -172,7 +290,7 @@ class PromiseToPayAdmin(ServiceAdmin):
 
 
 @admin.register(CollectionActivity)
-class CollectionActivityAdmin(ServiceAdmin):
+class CollectionActivityAdmin(BackToInvoice, ServiceAdmin):
     """Activities are logged, changed and deleted through the services."""
 
     list_display = ("occurred_at", "kind", "customer", "invoice", "outcome", "clicked_at")
@@ -182,6 +300,11 @@ class CollectionActivityAdmin(ServiceAdmin):
     autocomplete_fields = ("customer", "invoice")
     readonly_fields = ("created_by", "created_at", "updated_at")
     date_hierarchy = "occurred_at"
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        return initial
 
     def save_with_service(self, request, form, change):
         if not change:
@@ -195,3 +318,13 @@ class CollectionActivityAdmin(ServiceAdmin):
     def delete_queryset(self, request, queryset):
         for activity in queryset:
             services.delete_activity(activity)
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service refusal on a plain form: on its field when the form has it, else on top."""
+    error = person_error(error)
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from o2c_api.admin import money
 from receivables import services
 from receivables.models import (
     Adjustment,
@@ -29,6 +30,11 @@ class ReadOnlyInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
+    @admin.display(description="amount")
+    def amount_shown(self, obj):
+        """Every row here belongs to an invoice: its amount in the invoice's currency."""
+        return money(obj.amount, obj.invoice.currency)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -42,33 +48,33 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ApplicationInline(ReadOnlyInline):
     model = PaymentApplication
-    fields = ("payment", "invoice", "amount", "applied_date", "automatic", "created_by")
+    fields = ("payment", "invoice", "amount_shown", "applied_date", "automatic", "created_by")
     select_related = ("payment__customer", "invoice", "created_by")
 
 
 class InvoiceApplicationInline(ApplicationInline):
-    fields = ("payment", "amount", "applied_date", "automatic", "created_by")
+    fields = ("payment", "amount_shown", "applied_date", "automatic", "created_by")
 
 
 class PaymentApplicationInline(ApplicationInline):
-    fields = ("invoice", "amount", "applied_date", "automatic", "created_by")
+    fields = ("invoice", "amount_shown", "applied_date", "automatic", "created_by")
 
 
 class AdjustmentInline(ReadOnlyInline):
     model = Adjustment
-    fields = ("kind", "amount", "adjustment_date", "reason", "created_by")
+    fields = ("kind", "amount_shown", "adjustment_date", "reason", "created_by")
     select_related = ("invoice", "created_by")
 
 
 class DisputeInline(ReadOnlyInline):
     model = Dispute
-    fields = ("reason", "amount", "opened_date", "status", "resolved_date", "resolution")
+    fields = ("reason", "amount_shown", "opened_date", "status", "resolved_date", "resolution")
     select_related = ("invoice",)
 
 
 class PromiseInline(ReadOnlyInline):
     model = PromiseToPay
-    fields = ("created_date", "promised_date", "amount", "status", "created_by")
+    fields = ("created_date", "promised_date", "amount_shown", "status", "created_by")
     select_related = ("invoice", "created_by")
 
 

@@ -3,10 +3,27 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from o2c_api.admin import ServiceAdmin, ServiceAdminForm, changes_from, run_for_each
+from o2c_api.admin import (
+    ServiceAdmin,
+    ServiceAdminForm,
+    changes_from,
+    error_text,
+    money,
+    run_for_each,
+)
+from o2c_api.expressions import DaysBetween
 from o2c_api.money import CURRENCY_CHOICES
-from receivables import services
+from receivables import predicates, services
+from receivables.admin import filters, summaries
+from receivables.admin.collection import BackToInvoice
 from receivables.admin.inlines import (
     ActivityInline,
     AdjustmentInline,
@@ -14,7 +31,8 @@ from receivables.admin.inlines import (
     InvoiceApplicationInline,
     PromiseInline,
 )
-from receivables.models import Adjustment, CollectionActivity, Invoice, Order
+from receivables.models import Adjustment, CollectionActivity, Invoice, Order, PromiseToPay
+from receivables.services.invoices import DRAFT_ONLY_FIELDS
 
 
 class OrderForm(ServiceAdminForm):
@@ -47,8 +65,7 @@ class OrderAdmin(ServiceAdmin):
         "customer",
         "rep",
         "order_date",
-        "amount",
-        "currency",
+        "amount_shown",
         "product_line",
         "status",
     )
@@ -57,6 +74,10 @@ class OrderAdmin(ServiceAdmin):
     list_select_related = ("customer", "rep")
     autocomplete_fields = ("customer", "rep", "opportunity")
     date_hierarchy = "order_date"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, order):
+        return money(order.amount, order.currency)
 
     def save_with_service(self, request, form, change):
         from dunning.services import HoldOverride
@@ -112,24 +133,45 @@ class NewInvoiceForm(InvoiceForm):
     )
 
 
+def days_past_due_expression(d):
+    """For sorting: `Invoice.days_past_due_at(d)` in SQL (None unless open at d, 0 while not
+    yet due). tests/receivables/test_admin_lists.py pins that both agree."""
+    return Case(
+        When(
+            predicates.open_at(d),
+            then=Greatest(DaysBetween(Value(d), F("due_date")), Value(0)),
+        ),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
-    """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions."""
+    """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions.
+
+    The list finds the invoices to work on (past due by aging bucket, open amount, no recent
+    activity, open dispute, latest promise) in columns that fit 1,400 px; the page shows the
+    collection summary first, with pre-filled forms to record what happened.
+    """
 
     form = InvoiceForm
     list_display = (
         "number",
         "customer",
-        "rep",
-        "issue_date",
         "due_date",
-        "amount",
-        "open_amount",
-        "currency",
+        "amount_shown",
+        "open_shown",
+        "days_past_due",
         "status",
-        "paid_date",
+        "collection",
     )
     list_filter = (
+        filters.PastDueFilter,
+        filters.OpenAmountFilter,
+        filters.NoActivityFilter,
+        filters.OpenDisputeFilter,
+        filters.PromiseStatusFilter,
         "status",
         "currency",
         "product_line",
@@ -137,10 +179,9 @@ class InvoiceAdmin(ServiceAdmin):
         "customer__segment",
         "issue_date",
         "due_date",
-        "paid_date",
     )
     search_fields = ("number", "customer__name", "customer__external_id", "order__number")
-    list_select_related = ("customer", "rep")
+    list_select_related = ("customer",)
     autocomplete_fields = ("customer", "order", "rep")
     date_hierarchy = "issue_date"
     readonly_fields = (
@@ -171,6 +212,53 @@ class InvoiceAdmin(ServiceAdmin):
         "currency",
     )
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .with_collection_state()
+            .annotate(admin_days_past_due=days_past_due_expression(services.today()))
+        )
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, invoice):
+        return money(invoice.amount, invoice.currency)
+
+    @admin.display(description="open", ordering="open_amount")
+    def open_shown(self, invoice):
+        return money(invoice.open_amount, invoice.currency)
+
+    # Invoices that are not open (no days past due) sort below those due today.
+    @admin.display(
+        description="days past due", ordering=Coalesce(F("admin_days_past_due"), Value(-1))
+    )
+    def days_past_due(self, invoice):
+        days = invoice.days_past_due_at(services.today())
+        return "—" if days is None else days
+
+    @admin.display(description="collection")
+    def collection(self, invoice):
+        """The open dispute and the latest promise's status (the API's collection state)."""
+        parts = []
+        if invoice.has_open_dispute:
+            parts.append("disputed")
+        if invoice.latest_promise_status:
+            status = PromiseToPay.Status(invoice.latest_promise_status).label.lower()
+            parts.append(f"promise {status}")
+        return ", ".join(parts) or "—"
+
+    @admin.display(description="collection summary")
+    def summary(self, invoice):
+        return render_to_string(
+            "admin/receivables/invoice_summary.html", summaries.invoice_summary(invoice)
+        )
+
+    @admin.display(description="corrections")
+    def corrections(self, invoice):
+        today = services.today()
+        links = summaries.record_links(invoice, today) if invoice.counts else {}
+        return render_to_string("admin/receivables/invoice_corrections.html", {"links": links})
+
     def get_fields(self, request, obj=None):
         fields = list(self.EDITABLE)
         if obj is None:
@@ -181,6 +269,64 @@ class InvoiceAdmin(ServiceAdmin):
         if obj is None:
             kwargs["form"] = NewInvoiceForm
         return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        invoice_fields = self.get_fields(request, obj)
+        if obj.status != Invoice.Status.DRAFT:
+            # Read-only money is shown with its currency.
+            shown = {"amount": "amount_shown", "open_amount": "open_shown", "currency": None}
+            invoice_fields = [
+                "corrections",
+                *(shown.get(f, f) for f in invoice_fields if shown.get(f, f) is not None),
+            ]
+        return [
+            ("Collection", {"fields": ["summary"]}),
+            ("Invoice", {"fields": invoice_fields}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        shown = ("summary", *self.readonly_fields)
+        if obj.status == Invoice.Status.DRAFT:
+            return shown
+        shown = ("corrections", "amount_shown", "open_shown", *shown)
+        if obj.status == Invoice.Status.VOID:
+            return (*shown, *self.EDITABLE)
+        # What `update_invoice` refuses to change once issued: shown, not offered.
+        return (*shown, *DRAFT_ONLY_FIELDS)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.void_view)
+        return [
+            path("<int:pk>/void/", view, name="receivables_invoice_void"),
+            *super().get_urls(),
+        ]
+
+    def void_view(self, request, pk: int):
+        """Confirm, then void the invoice with `void_invoice` (refused while cash is applied)."""
+        invoice = get_object_or_404(Invoice, pk=pk)
+        if not self.has_change_permission(request, invoice):
+            raise PermissionDenied
+        page = reverse("admin:receivables_invoice_change", args=[invoice.pk])
+        if request.method == "POST":
+            try:
+                services.void_invoice(invoice)
+            except ValidationError as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"{invoice} is void.", messages.SUCCESS)
+            return HttpResponseRedirect(page)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Void {invoice}?",
+            "opts": self.opts,
+            "invoice": invoice,
+            "cancel_url": page,
+        }
+        return TemplateResponse(request, "admin/receivables/invoice_void.html", context)
 
     def save_with_service(self, request, form, change):
         data = form.cleaned_data
@@ -262,16 +408,25 @@ class InvoiceAdmin(ServiceAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ServiceAdmin):
+class AdjustmentAdmin(BackToInvoice, ServiceAdmin):
     """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
 
-    list_display = ("invoice", "kind", "amount", "adjustment_date", "reason", "created_by")
+    list_display = ("invoice", "kind", "amount_shown", "adjustment_date", "reason", "created_by")
     list_filter = ("kind", "adjustment_date", "invoice__rep", "invoice__customer__segment")
     search_fields = ("invoice__number", "invoice__customer__name", "reason")
     list_select_related = ("invoice", "created_by")
     autocomplete_fields = ("invoice",)
     date_hierarchy = "adjustment_date"
     fields = ("invoice", "kind", "amount", "adjustment_date", "reason")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, adjustment):
+        return money(adjustment.amount, adjustment.invoice.currency)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("adjustment_date", services.today())
+        return initial
 
     def save_with_service(self, request, form, change):
         data = form.cleaned_data

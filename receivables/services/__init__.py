@@ -24,6 +24,7 @@ from receivables.services.disputes import (
     open_dispute,
     refresh_promise_statuses,
     resolve_dispute,
+    update_notes,
 )
 from receivables.services.invoices import (
     add_adjustment,
@@ -74,6 +75,7 @@ __all__ = [
     "unapply",
     "update_activity",
     "update_invoice",
+    "update_notes",
     "update_order",
     "update_payment",
     "void_invoice",

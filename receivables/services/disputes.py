@@ -208,3 +208,13 @@ def refresh_promise_statuses(
             default=Value(PromiseToPay.Status.OPEN),
         )
     )
+
+
+@transaction.atomic
+def update_notes(record: Dispute | PromiseToPay, notes: str) -> Dispute | PromiseToPay:
+    """Replace the notes of a dispute or a promise, under a row lock; nothing else changes
+    (amounts, dates and statuses move only through the functions above)."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    record.notes = notes
+    record.save(update_fields=["notes", "updated_at"])
+    return record

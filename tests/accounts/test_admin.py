@@ -84,7 +84,7 @@ def test_credit_hold_actions_call_the_service_and_report_refusals(admin_client):
     free.refresh_from_db()
     assert (held.on_credit_hold, free.on_credit_hold) == (True, True)
     assert placed == [
-        f"{held.name}: {held.name} is already on credit hold. (credit_hold_unchanged)",
+        f"{held.name} is already on credit hold.",
         "1 customers placed on credit hold.",
     ]
 

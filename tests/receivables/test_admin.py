@@ -65,28 +65,48 @@ def test_adding_an_invoice_uses_create_invoice_defaults(admin_client, customer, 
     check_rollup()
 
 
-def test_changing_an_issued_invoice_amount_is_refused_on_the_form(admin_client, customer):
+def test_an_issued_invoice_shows_its_money_read_only_with_the_corrections(admin_client, customer):
     invoice = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    draft = InvoiceFactory(customer=customer, status="draft")
     before = money_totals()
 
+    page = admin_client.get(admin_url(Invoice, "change", invoice.pk))
     response = post_form(
         admin_client,
         admin_url(Invoice, "change", invoice.pk),
         {
-            "customer": customer.pk,
-            "number": invoice.number,
-            "issue_date": "2026-01-01",
+            "rep": customer.rep_id,
             "due_date": "2026-02-15",
             "amount": "999.00",
-            "currency": "USD",
+            "currency": "EUR",
             "product_line": "",
         },
     )
 
-    assert response.status_code == 200
-    assert form_errors(response)["amount"][0]["code"] == "invoice_issued_immutable"
+    form = page.context["adminform"].form
+    assert sorted(form.fields) == ["due_date", "order", "product_line", "rep"]
+    assert sorted(
+        admin_client.get(admin_url(Invoice, "change", draft.pk)).context["adminform"].form.fields
+    ) == [
+        "amount",
+        "currency",
+        "customer",
+        "due_date",
+        "issue_date",
+        "number",
+        "order",
+        "product_line",
+        "rep",
+    ]
+    html = page.content.decode()
+    assert f'href="/admin/receivables/invoice/{invoice.pk}/void/"' in html
+    assert (
+        f'href="/admin/receivables/adjustment/add/?invoice={invoice.pk}&amp;kind=credit_note'
+        f'&amp;amount=100.00&amp;adjustment_date={services.today().isoformat()}"'
+    ) in html
+    assert form_errors(response) == {}  # the posted amount and currency are not form fields
     invoice.refresh_from_db()
-    assert invoice.amount == Decimal("100.00")
+    assert (invoice.amount, invoice.currency) == (Decimal("100.00"), "USD")
     assert money_totals() == before
 
 
@@ -124,8 +144,8 @@ def test_void_action_voids_and_refuses_invoices_with_cash(admin_client, customer
     assert (unpaid.status, unpaid.open_amount) == ("void", Decimal("0.00"))
     assert (paid_invoice.status, paid_invoice.open_amount) == ("paid", Decimal("0.00"))
     assert shown == [
-        f"{paid_invoice.number}: Cash is applied to this invoice; unapply it before voiding. "
-        "(invoice_has_applications)",
+        f"{paid_invoice.number}: Cash is applied to this invoice: reverse the payment's "
+        "application first, or correct the invoice with a credit note instead.",
         "1 invoices voided.",
     ]
     assert invariant_violations() == []
@@ -140,7 +160,7 @@ def test_issue_action_issues_drafts_only(admin_client, customer):
     draft.refresh_from_db()
     assert draft.status == "open"
     assert shown == [
-        f"{issued.number}: Only a draft invoice can be issued. (invoice_not_draft)",
+        f"{issued.number}: Only a draft invoice can be issued; this one is issued already.",
         "1 invoices issued.",
     ]
     assert invariant_violations() == []
@@ -303,7 +323,7 @@ def test_disputes_open_and_resolve_through_the_services(admin_client, customer, 
 
     again = run_action(admin_client, Dispute, "resolve_upheld", [dispute])
 
-    assert again == [f"{dispute}: The dispute is already resolved. (dispute_already_resolved)"]
+    assert again == [f"{dispute}: This dispute is already resolved; nothing was changed."]
     assert Adjustment.objects.count() == 1
 
 

@@ -2,8 +2,14 @@
 
 `viewer` reads everything and the KPIs; `collector` also writes disputes, promises,
 activities, dashboard annotations and huddle actions; `integration` also writes customers,
-opportunities, orders, invoices, adjustments, payments and applications; `admin` holds
-every permission of the domain apps.
+opportunities, orders, invoices, adjustments, payments and applications (reversing an
+application, `unapply`, is a change of it); `admin` holds every permission of the domain apps
+except deleting money records.
+
+Money records are never deleted by anyone (issue 12): nobody holds `delete_` on payments,
+applications or adjustments, which are reversed instead (unapply, credit note). Invoices keep
+`delete_invoice` for drafts only (`receivables.services.delete_invoice` refuses an issued one,
+which is voided instead).
 """
 
 from django.apps import apps as global_apps
@@ -19,6 +25,8 @@ COLLECTOR_MODELS = (
     "annotation",
     "huddleaction",
 )
+# Reversed, never deleted: no role holds their `delete_` permission.
+NEVER_DELETED = ("payment", "paymentapplication", "adjustment")
 INTEGRATION_MODELS = (
     "customer",
     "opportunity",
@@ -44,17 +52,17 @@ def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple
         }
     if role == "integration":
         models = COLLECTOR_MODELS + INTEGRATION_MODELS
-        return (
-            views
-            | {
-                (app, code)
-                for app, code in permissions
-                if code.startswith(writes) and code.split("_", 1)[1] in models
-            }
-            | {("receivables", "delete_paymentapplication")}
-        )
+        return views | {
+            (app, code)
+            for app, code in permissions
+            if code.startswith(writes) and code.split("_", 1)[1] in models
+        }
     if role == "admin":
-        return set(permissions)
+        return {
+            (app, code)
+            for app, code in permissions
+            if not (app == "receivables" and code in {f"delete_{m}" for m in NEVER_DELETED})
+        }
     raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
 
 

@@ -49,8 +49,3 @@ def can_add(model: type[Model]) -> list[HasPerm]:
 def can_change(model: type[Model]) -> list[HasPerm]:
     """Field extensions requiring `<app>.change_<model>` (updates and state transitions)."""
     return _perm(model, "change")
-
-
-def can_delete(model: type[Model]) -> list[HasPerm]:
-    """Field extensions requiring `<app>.delete_<model>` (reversing a cash application)."""
-    return _perm(model, "delete")

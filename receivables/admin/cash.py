@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, changes_from
+from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
 from receivables import services
 from receivables.admin.inlines import PaymentApplicationInline
 from receivables.models import Payment, PaymentApplication
@@ -69,10 +69,14 @@ class PaymentAdmin(ServiceAdmin):
             )
         return services.update_payment(form.instance, **changes_from(form, self.EDITABLE))
 
+    def has_delete_permission(self, request, obj=None):
+        # A payment is never deleted (issue 12): its applications are reversed instead.
+        return False
+
 
 @admin.register(PaymentApplication)
 class PaymentApplicationAdmin(ServiceAdmin):
-    """Made with `apply_payment`, reversed (deleted) with `unapply`; never edited."""
+    """Made with `apply_payment`, reversed with the `unapply` action; never edited or deleted."""
 
     list_display = ("id", "payment", "invoice", "amount", "applied_date", "automatic", "created_by")
     list_filter = ("automatic", "applied_date", "invoice__rep", "invoice__customer__segment")
@@ -86,6 +90,7 @@ class PaymentApplicationAdmin(ServiceAdmin):
     autocomplete_fields = ("payment", "invoice")
     date_hierarchy = "applied_date"
     fields = ("payment", "invoice", "amount", "applied_date")
+    actions = ("unapply_applications",)
 
     def save_with_service(self, request, form, change):
         data = form.cleaned_data
@@ -100,9 +105,13 @@ class PaymentApplicationAdmin(ServiceAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def delete_model(self, request, obj):
-        services.unapply(obj)
+    def has_delete_permission(self, request, obj=None):
+        # Never deleted (issue 12): reversed by the unapply action, which the audit trail keeps.
+        return False
 
-    def delete_queryset(self, request, queryset):
-        for application in queryset:
-            services.unapply(application)
+    def has_unapply_permission(self, request) -> bool:
+        return request.user.has_perm("receivables.change_paymentapplication")
+
+    @admin.action(description="Unapply selected applications", permissions=["unapply"])
+    def unapply_applications(self, request, queryset):
+        run_for_each(self, request, queryset, services.unapply, "applications unapplied")

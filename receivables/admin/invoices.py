@@ -205,11 +205,19 @@ class InvoiceAdmin(ServiceAdmin):
         return services.update_invoice(form.instance, **changes)
 
     def has_delete_permission(self, request, obj=None):
-        # Only drafts and void invoices move no AR: deleting an issued one would corrupt the
-        # rollup (void it instead). Applications, adjustments etc. protect it anyway.
-        if obj is not None and obj.counts:
+        # Only a draft is deleted: an issued (or void) invoice is a money record, never
+        # deleted (issue 12); void it instead.
+        if obj is not None and obj.status != Invoice.Status.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        # Through the service, which refuses an issued invoice (never deleted: void it).
+        services.delete_invoice(obj)
+
+    def delete_queryset(self, request, queryset):
+        for invoice in queryset:
+            services.delete_invoice(invoice)
 
     @admin.action(description="Issue selected draft invoices", permissions=["change"])
     def issue_invoices(self, request, queryset):

@@ -516,7 +516,8 @@ class PaymentPermission(RolePermission):
 
     action_perms = {
         "apply": ["receivables.add_paymentapplication"],
-        "unapply": ["receivables.delete_paymentapplication"],
+        # Reversing an application changes it (nobody may delete money records).
+        "unapply": ["receivables.change_paymentapplication"],
     }
 
     def has_permission(self, request, view) -> bool:

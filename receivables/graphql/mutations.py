@@ -15,7 +15,7 @@ from strawberry.types import Info
 from accounts.models import Customer, Opportunity, SalesRep
 from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.inputs import service_kwargs
-from o2c_api.graphql.permissions import can_add, can_change, can_delete
+from o2c_api.graphql.permissions import can_add, can_change
 from receivables import services
 from receivables.graphql.inputs import (
     ActivityInput,
@@ -193,7 +193,7 @@ class Mutation:
             )
 
     @_mutation(
-        can_delete(PaymentApplication),
+        can_change(PaymentApplication),
         "Reverse a cash application; answers the payment with its cash unapplied again. Code: "
         "not_found.",
     )

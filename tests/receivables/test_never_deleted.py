@@ -2,8 +2,8 @@
 invoices are reversed (unapply, credit note, void), never deleted, by anyone, anywhere.
 
 Every admin page and action of these models is tried, as a superuser and as the admin role;
-the roles hold no delete permission on them; REST answers 405 (no such route) or 409 for an issued invoice;
-GraphQL has no delete mutation.
+the roles hold no delete permission on them; REST answers 405 (no such route) or 409 for an
+issued invoice; GraphQL has no delete mutation.
 """
 
 from datetime import date

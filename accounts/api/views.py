@@ -71,7 +71,8 @@ class SalesRepViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
     )
 )
 class CustomerViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
-    """Customers. Changing the segment moves the customer's AR history with it."""
+    """Customers. Changing the segment moves the customer's AR history with it; the currency
+    changes only while the customer has no documents (409 `customer_currency_locked`)."""
 
     queryset = Customer.objects.select_related("segment", "rep")
     serializer_class = CustomerSerializer

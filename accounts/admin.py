@@ -2,9 +2,11 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils import timezone
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
-from accounts.models import Customer, Opportunity, SalesRep, Segment
+from accounts.models import ApiToken, Customer, Opportunity, SalesRep, Segment
 from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
 
 
@@ -123,3 +125,37 @@ class OpportunityAdmin(ServiceAdmin):
     def delete_queryset(self, request, queryset):
         for opportunity in queryset:
             services.delete_opportunity(opportunity)
+
+# DRF's plain-text tokens are not used (accounts.authentication): its admin page goes.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens by prefix (the key is shown once, by `create_token`); revoked, never edited."""
+
+    list_display = ("prefix", "user", "created_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username")
+    list_select_related = ("user",)
+    fields = ("prefix", "user", "created_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False  # a key must be shown once: `manage.py create_token`
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked tokens stay: who had access, and until when
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_apitoken")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} tokens revoked.")

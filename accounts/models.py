@@ -147,3 +147,27 @@ class Opportunity(models.Model):
         if self.rep_id is None and self.customer_id is not None:
             self.rep_id = self.customer.rep_id
         super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """An API token of a user, stored as the SHA-256 digest of its key only.
+
+    The key is shown once, when issued (`manage.py create_token`); afterwards only its first
+    characters (`prefix`) identify it, in the admin and to `manage.py revoke_token`. A revoked
+    token keeps its row (who had it, and when it stopped working).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    prefix = models.CharField(max_length=8, db_index=True, help_text="The key's first characters.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

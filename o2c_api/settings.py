@@ -201,7 +201,8 @@ O2C_BULK_MAX_ITEMS = 500
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`, looked up by the key's digest (accounts/tokens.py).
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["o2c_api.api.permissions.RolePermission"],

@@ -1,11 +1,11 @@
 """Shared fixtures: API clients for each role, and the rollup invariant check."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from receivables import ledger, rollup
 from tests.factories import UserFactory
+from tests.tokens import token_for
 
 ROLES = ("viewer", "collector", "integration", "admin")
 
@@ -18,8 +18,7 @@ def make_client(db):
         client = APIClient()
         if role is not None:
             user = UserFactory(username=f"{role}-user", role=role)
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
             client.user = user
         return client
 

@@ -20,9 +20,10 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from strawberry.django.views import GraphQLView
+
+from accounts.authentication import HashedTokenAuthentication
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
@@ -48,7 +49,7 @@ class O2CGraphQLView(GraphQLView):
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         if authorization.split(" ", 1)[0].lower() == "token":
             try:
-                authenticated = TokenAuthentication().authenticate(request)
+                authenticated = HashedTokenAuthentication().authenticate(request)
             except AuthenticationFailed as exc:
                 return _error(str(exc.detail), "authentication_failed", 401)
             if authenticated is None:

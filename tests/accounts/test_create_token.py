@@ -32,7 +32,8 @@ def test_creates_a_user_in_the_role_and_prints_the_token_alone():
 
     user = get_user_model().objects.get(username="ann")
     key = out.strip()
-    assert out == f"{key}\n" and len(key) == 40
+    assert out == f"{key}\n"
+    assert len(key) == 40
     assert list(user.groups.values_list("name", flat=True)) == ["collector"]
     assert (user.is_staff, user.has_usable_password()) == (False, False)
     assert status(key) == 200

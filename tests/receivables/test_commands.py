@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from receivables import services
 from accounts import tokens
+from receivables import services
 from receivables.models import ARDailyMovement, Invoice, KPIRollup, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.invariants import invariant_violations

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "strawberry_django",
+    # Locks out repeated failed sign-ins (admin, API browser login): AXES_* below.
+    "axes",
     "o2c_api",
     "accounts",
     "receivables",
@@ -94,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "o2c_api.urls"
@@ -141,7 +145,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ModelBackend, reading a user's permissions in one query (see accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.RoleBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
+
+# Failed sign-ins (admin and the API's browser login): after AXES_FAILURE_LIMIT failures for
+# one username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -204,7 +216,10 @@ REST_FRAMEWORK = {
         # `Authorization: Token <key>`, looked up by the key's digest (accounts/tokens.py).
         "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Last: counts requests that sent no credentials against the anonymous rate.
+        "o2c_api.api.throttling.AnonymousRateLimit",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["o2c_api.api.throttling.ClientRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["o2c_api.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "o2c_api.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -219,6 +234,24 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+
+def throttle_rate(name: str, default: str) -> str | None:
+    """A rate such as "1200/min" from the environment; "off" (or empty) means no limit."""
+    value = os.environ.get(name, default).strip()
+    return None if value.lower() in {"", "off", "none"} else value
+
+
+# Rate limits (o2c_api/api/throttling.py): per API token, per address without credentials,
+# and per address for failed token attempts. Over a rate: 429 `throttled` with Retry-After.
+O2C_THROTTLE_RATES = {
+    "client": throttle_rate("O2C_THROTTLE_CLIENT", "1200/min"),
+    "anon": throttle_rate("O2C_THROTTLE_ANON", "60/min"),
+    "failed_auth": throttle_rate("O2C_THROTTLE_FAILED_AUTH", "20/min"),
+}
+# The OpenAPI schema, Swagger UI and ReDoc for anonymous visitors: on in DEBUG, off by default
+# in production (then they need a signed-in user or a token of any role).
+O2C_PUBLIC_API_DOCS = env_bool("O2C_PUBLIC_API_DOCS", DEBUG)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "o2c-api",
     "DESCRIPTION": (
@@ -229,6 +262,13 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Who may read the schema and docs pages: `O2C_PUBLIC_API_DOCS` (o2c_api/api/permissions).
+    "SERVE_PERMISSIONS": ["o2c_api.api.permissions.CanReadAPIDocs"],
+    # The anonymous rate limit is an authenticator of no scheme: the schema lists the real ones.
+    "AUTHENTICATION_WHITELIST": [
+        "accounts.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never from a CDN.

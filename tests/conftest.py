@@ -10,6 +10,16 @@ from tests.tokens import token_for
 ROLES = ("viewer", "collector", "integration", "admin")
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """No test is throttled unless it sets rates (tests/api/test_throttling.py does): the
+    suite makes hundreds of requests a second from one address and one token."""
+    from django.core.cache import cache
+
+    settings.O2C_THROTTLE_RATES = {"client": None, "anon": None, "failed_auth": None}
+    cache.clear()
+
+
 @pytest.fixture
 def make_client(db):
     """`make_client("viewer")` returns an APIClient authenticated by token with that role."""

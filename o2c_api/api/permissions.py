@@ -31,3 +31,13 @@ class CanViewKPIs(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("metrics.view_kpis"))
+
+
+class CanReadAPIDocs(permissions.BasePermission):
+    """The OpenAPI schema, Swagger UI and ReDoc: anyone when `O2C_PUBLIC_API_DOCS` is on (the
+    default in DEBUG), else any authenticated user (off by default in production)."""
+
+    def has_permission(self, request, view) -> bool:
+        from django.conf import settings
+
+        return settings.O2C_PUBLIC_API_DOCS or bool(request.user and request.user.is_authenticated)

@@ -11,6 +11,10 @@ TokenAuthentication + SessionAuthentication pair does for REST:
   cross-site form cannot run a mutation with a logged-in user's cookie. GET can only run
   queries (strawberry refuses mutations over GET), which change nothing.
 
+Requests are rate-limited as REST's (`o2c_api.api.throttling`): per token or user, per address
+without credentials and for failed tokens; over a rate the answer is a 429 with `Retry-After`
+and `extensions.code` `throttled`.
+
 GraphiQL is served on GET from a browser only when `settings.O2C_GRAPHIQL` is on (read per
 request, so tests and deployments can flip it).
 """
@@ -20,10 +24,11 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from strawberry.django.views import GraphQLView
 
 from accounts.authentication import HashedTokenAuthentication
+from o2c_api.api import throttling
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
@@ -40,11 +45,38 @@ def _error(message: str, code: str, status: int) -> JsonResponse:
     )
 
 
+def _throttled(exc: Throttled) -> JsonResponse:
+    response = _error(str(exc.detail), "throttled", 429)
+    response["Retry-After"] = str(exc.wait and int(exc.wait + 0.999) or 1)
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class O2CGraphQLView(GraphQLView):
     """strawberry's Django view with token auth and session-only CSRF enforcement."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        try:
+            refusal = self._authenticate(request)
+            # A refused token was counted as a failed attempt; any other request counts here,
+            # an anonymous one before its 401.
+            if refusal is None or not request.META.get("HTTP_AUTHORIZATION"):
+                self._throttle(request)
+        except Throttled as exc:
+            return _throttled(exc)
+        if refusal is not None:
+            return refusal
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _throttle(request: HttpRequest) -> None:
+        if request.user.is_authenticated:
+            throttling.check(throttling.ClientRateThrottle(), request)
+        else:
+            throttling.check(throttling.AnonRateThrottle(), request)
+
+    def _authenticate(self, request: HttpRequest) -> HttpResponseBase | None:
+        """Resolve the token (sets request.user and request.auth); a refusal response or None."""
         self.graphql_ide = "graphiql" if settings.O2C_GRAPHIQL else None
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         if authorization.split(" ", 1)[0].lower() == "token":
@@ -54,7 +86,7 @@ class O2CGraphQLView(GraphQLView):
                 return _error(str(exc.detail), "authentication_failed", 401)
             if authenticated is None:
                 return _error("Invalid token header.", "authentication_failed", 401)
-            request.user = authenticated[0]
+            request.user, request.auth = authenticated
         elif request.method == "POST" and _csrf_failure(request) is not None:
             # The error shape, never Django's HTML page: without a token or a session there
             # is nobody to check a CSRF token for.
@@ -67,4 +99,4 @@ class O2CGraphQLView(GraphQLView):
                 "not_authenticated",
                 403,
             )
-        return super().dispatch(request, *args, **kwargs)
+        return None

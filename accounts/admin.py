@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
 from accounts.models import ApiToken, Customer, Opportunity, SalesRep, Segment
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, run_for_each
 
 
 @admin.register(Segment)
@@ -33,7 +33,7 @@ class SalesRepAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdmin):
+class CustomerAdmin(AuditedAdmin, ServiceAdmin):
     """Changes call `accounts.services.update_customer` (a segment change re-keys the rollup)."""
 
     list_display = (

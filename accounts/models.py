@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from o2c_api.audit import AuditTrail
 from o2c_api.money import currency_field, money_field
 
 
@@ -66,6 +67,10 @@ class Customer(models.Model):
     on_credit_hold = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # Every change (credit limit, credit hold, currency, terms ...), with who, when, from
+    # where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["name", "id"]

@@ -9,7 +9,7 @@ except deleting money records.
 Money records are never deleted by anyone (issue 12): nobody holds `delete_` on payments,
 applications or adjustments, which are reversed instead (unapply, credit note). Invoices keep
 `delete_invoice` for drafts only (`receivables.services.delete_invoice` refuses an issued one,
-which is voided instead).
+which is voided instead). The audit trail's history models are only ever read.
 """
 
 from django.apps import apps as global_apps
@@ -62,6 +62,8 @@ def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple
             (app, code)
             for app, code in permissions
             if not (app == "receivables" and code in {f"delete_{m}" for m in NEVER_DELETED})
+            # The audit trail (o2c_api.audit) is read, never written by hand.
+            and (code.startswith("view_") or not code.split("_", 1)[1].startswith("historical"))
         }
     raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
 

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class _DryRun(Exception):
@@ -58,6 +59,24 @@ class ServiceAdminForm(forms.ModelForm):
             return
         for field, errors in error.error_dict.items():
             self.add_error(field if field in self.fields else None, errors)
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """An audited model's History page: every change with who, when, where from (`source`),
+    why, and what changed (o2c_api.audit). Reverting to an old version is off
+    (SIMPLE_HISTORY_REVERT_DISABLED): money moves only through the services."""
+
+    history_list_display = ["source"]
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # As simple-history's, with the fields the services keep (open amount, status, ...).
+        from o2c_api.audit import diff
+
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:], strict=False):
+            delta = diff(newer, older, foreign_keys_are_objs=foreign_keys_are_objs)
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
 
 class ServiceAdmin(admin.ModelAdmin):

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "strawberry_django",
     # Locks out repeated failed sign-ins (admin, API browser login): AXES_* below.
     "axes",
+    # The audit trail of money records (o2c_api/audit.py).
+    "simple_history",
     "o2c_api",
     "accounts",
     "receivables",
@@ -95,6 +97,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The audit trail's user (the request's) and source (from the path): o2c_api/audit.py.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "o2c_api.audit.AuditSourceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
@@ -192,6 +197,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# The audit trail (o2c_api/audit.py) is read in the admin, never used to restore a version:
+# money moves only through the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Domain settings -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api.audit import AuditTrail
 from o2c_api.money import currency_field, money_field
 from receivables.errors import ErrorCode
 from receivables.managers import (
@@ -105,6 +106,8 @@ class Invoice(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = InvoiceQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -210,6 +213,9 @@ class Adjustment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
+
     class Meta:
         ordering = ["-adjustment_date", "-id"]
         constraints = [
@@ -276,6 +282,8 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PaymentQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-received_date", "-id"]
@@ -336,6 +344,8 @@ class PaymentApplication(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ApplicationQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["applied_date", "id"]
@@ -389,6 +399,8 @@ class Dispute(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = DisputeQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-opened_date", "-id"]
@@ -447,6 +459,8 @@ class PromiseToPay(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PromiseQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-promised_date", "-id"]

@@ -14,11 +14,14 @@ from tests.admin_helpers import admin_url
 pytestmark = pytest.mark.django_db
 
 APPS = ("accounts", "receivables", "metrics")
-# API tokens have their own admin tests (tests/accounts/test_create_token.py): the demo has none.
+# API tokens and the audit trail have their own admin tests (tests/accounts/test_create_token.py,
+# tests/test_audit.py): the demo seeds neither.
 MODELS = [
     model
     for model in admin.site._registry
-    if model._meta.app_label in APPS and model._meta.model_name != "apitoken"
+    if model._meta.app_label in APPS
+    and model._meta.model_name != "apitoken"
+    and not model._meta.model_name.startswith("historical")
 ]
 
 

@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, run_for_each
 from receivables import services
 from receivables.admin.inlines import PaymentApplicationInline
 from receivables.models import Payment, PaymentApplication
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceAdmin):
+class PaymentAdmin(AuditedAdmin, ServiceAdmin):
     """Recorded with `record_payment`, edited with `update_payment`; applications inline."""
 
     def has_delete_permission(self, request, obj=None):
@@ -69,13 +69,9 @@ class PaymentAdmin(ServiceAdmin):
             )
         return services.update_payment(form.instance, **changes_from(form, self.EDITABLE))
 
-    def has_delete_permission(self, request, obj=None):
-        # A payment is never deleted (issue 12): its applications are reversed instead.
-        return False
-
 
 @admin.register(PaymentApplication)
-class PaymentApplicationAdmin(ServiceAdmin):
+class PaymentApplicationAdmin(AuditedAdmin, ServiceAdmin):
     """Made with `apply_payment`, reversed with the `unapply` action; never edited or deleted."""
 
     list_display = ("id", "payment", "invoice", "amount", "applied_date", "automatic", "created_by")

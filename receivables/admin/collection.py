@@ -2,13 +2,13 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, run_for_each
 from receivables import services
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ServiceAdmin):
+class DisputeAdmin(AuditedAdmin, ServiceAdmin):
     """Opened with `open_dispute`; resolved by actions (`resolve_dispute`); notes editable."""
 
     def has_delete_permission(self, request, obj=None):
@@ -113,7 +113,7 @@ class DisputeAdmin(ServiceAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(ServiceAdmin):
+class PromiseToPayAdmin(AuditedAdmin, ServiceAdmin):
     """Created with `create_promise` (status derived at once); notes editable afterwards."""
 
     def has_delete_permission(self, request, obj=None):

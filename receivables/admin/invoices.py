@@ -4,7 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from o2c_api.admin import ServiceAdmin, ServiceAdminForm, changes_from, run_for_each
+from o2c_api.admin import (
+    AuditedAdmin,
+    ServiceAdmin,
+    ServiceAdminForm,
+    changes_from,
+    run_for_each,
+)
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import services
 from receivables.admin.inlines import (
@@ -113,7 +119,7 @@ class NewInvoiceForm(InvoiceForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceAdmin):
+class InvoiceAdmin(AuditedAdmin, ServiceAdmin):
     """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions."""
 
     form = InvoiceForm
@@ -270,7 +276,7 @@ class InvoiceAdmin(ServiceAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ServiceAdmin):
+class AdjustmentAdmin(AuditedAdmin, ServiceAdmin):
     """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
 
     list_display = ("invoice", "kind", "amount", "adjustment_date", "reason", "created_by")

@@ -24,6 +24,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
 from o2c_api.api.idempotency import HEADER, idempotent
@@ -306,6 +307,9 @@ class UnapplySerializer(StrictSerializer):
     """Reverse one application of this payment."""
 
     application = serializers.IntegerField(help_text="Application id.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Why; kept in the audit trail."
+    )
 
 
 class BulkPaymentSerializer(StrictSerializer):
@@ -783,7 +787,8 @@ class PaymentViewSet(
             raise serializers.ValidationError(
                 {"application": ["No such application of this payment."]}, code="does_not_exist"
             )
-        services.unapply(application)
+        with audit.reason(serializer.validated_data.get("reason")):
+            services.unapply(application)
         return self._render(payment.pk)
 
     @extend_schema(

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from receivables import predicates, services
@@ -188,7 +189,9 @@ class InvoiceViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet)
         invoice = self.get_object()
         serializer = InvoiceVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invoice = services.void_invoice(invoice, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        with audit.reason(data.pop("reason", None)):
+            invoice = services.void_invoice(invoice, **data)
         return Response(InvoiceSerializer(self._reload(invoice)).data)
 
 

@@ -6,7 +6,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
-from accounts.models import ApiToken, Customer, Opportunity, SalesRep, Segment
+from accounts.models import (
+    ApiToken,
+    Customer,
+    CustomerAssignment,
+    Opportunity,
+    SalesRep,
+    Segment,
+)
 from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, run_for_each
 
 
@@ -159,3 +166,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} tokens revoked.")
+
+
+@admin.register(CustomerAssignment)
+class CustomerAssignmentAdmin(admin.ModelAdmin):
+    """Customers given to users limited to their own customers (the `own_customers` group)."""
+
+    list_display = ("user", "customer", "created_at")
+    search_fields = ("user__username", "customer__name")
+    list_select_related = ("user", "customer")
+    autocomplete_fields = ("user", "customer")

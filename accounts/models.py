@@ -176,3 +176,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class CustomerAssignment(models.Model):
+    """A customer explicitly given to a user limited to their own customers (`accounts.scoping`):
+    besides their sales rep's book, such a user sees exactly the customers assigned to them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_assignments"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "customer"]
+        # Held by the `own_customers` group only (never by a role): accounts.scoping.
+        permissions = [
+            ("own_customers_only", "Is limited to their own customers (rep's book, assignments)")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.user}"

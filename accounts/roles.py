@@ -14,6 +14,8 @@ which is voided instead). The audit trail's history models are only ever read.
 
 from django.apps import apps as global_apps
 
+from accounts.scoping import SCOPED_GROUP
+
 DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard", "dunning")
 ROLES = ("viewer", "collector", "integration", "admin")
 
@@ -40,6 +42,8 @@ INTEGRATION_MODELS = (
 
 def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs `role` holds, out of all domain permissions."""
+    # The scoping mark belongs to the `own_customers` group, never to a role.
+    permissions = [pair for pair in permissions if pair[1] != "own_customers_only"]
     views = {(app, code) for app, code in permissions if code.startswith("view_")}
     if role == "viewer":
         return views
@@ -87,3 +91,8 @@ def sync_roles(apps=global_apps) -> None:
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = role_permissions(role, list(pk_by_pair))
         group.permissions.set([pk_by_pair[pair] for pair in wanted if pair in pk_by_pair])
+    # Not a role: a user in it is limited to their own customers (accounts.scoping).
+    scoped, _ = group_model.objects.get_or_create(name=SCOPED_GROUP)
+    scoped.permissions.set(
+        [pk for pair, pk in pk_by_pair.items() if pair == ("accounts", "own_customers_only")]
+    )

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.scoping import scope
+
 
 class _DryRun(Exception):
     """Raised to roll back the validation run of a service call."""
@@ -87,6 +89,10 @@ class ServiceAdmin(admin.ModelAdmin):
     """
 
     form = ServiceAdminForm
+
+    def get_queryset(self, request):
+        # A user limited to their own customers sees only their rows (accounts.scoping).
+        return scope(super().get_queryset(request), request.user)
 
     def save_with_service(self, request, form, change: bool) -> models.Model:
         raise NotImplementedError

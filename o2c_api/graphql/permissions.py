@@ -6,12 +6,20 @@ GraphQL error (`data` stays null): anonymous users and missing roles get nothing
 REST answers 401/403 instead of a body.
 """
 
-from django.db.models import Model
+from contextvars import ContextVar
+
+from django.db.models import Model, QuerySet
 from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry_django.permissions import HasPerm
 
+from accounts.scoping import scope
+
 DENIED = "You do not have permission to perform this action."
+
+# The user of the GraphQL request being executed (set by O2CGraphQLView): the objects a
+# mutation acts on or names are looked up within what this user may see (accounts.scoping).
+CURRENT_USER: ContextVar = ContextVar("graphql_user", default=None)
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 
 
@@ -49,3 +57,10 @@ def can_add(model: type[Model]) -> list[HasPerm]:
 def can_change(model: type[Model]) -> list[HasPerm]:
     """Field extensions requiring `<app>.change_<model>` (updates and state transitions)."""
     return _perm(model, "change")
+
+
+@classmethod
+def scoped_get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+    """A type's `get_queryset`: lists, single objects and relations of a user limited to their
+    own customers hold only their customers' rows (accounts.scoping)."""
+    return scope(queryset, getattr(info.context.request, "user", None))

@@ -29,6 +29,7 @@ from strawberry.django.views import GraphQLView
 
 from accounts.authentication import HashedTokenAuthentication
 from o2c_api.api import throttling
+from o2c_api.graphql.permissions import CURRENT_USER
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
@@ -66,7 +67,11 @@ class O2CGraphQLView(GraphQLView):
             return _throttled(exc)
         if refusal is not None:
             return refusal
-        return super().dispatch(request, *args, **kwargs)
+        user = CURRENT_USER.set(request.user)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            CURRENT_USER.reset(user)
 
     @staticmethod
     def _throttle(request: HttpRequest) -> None:

@@ -35,6 +35,7 @@ from o2c_api.api.schema import (
     ErrorSerializer,
     error_responses,
 )
+from o2c_api.api.scoping import CustomerScopedMixin
 from o2c_api.api.serializers import StrictSerializer
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
@@ -636,6 +637,7 @@ def _render_postings(postings: list[cash_application.PostingResult]) -> list[dic
     ),
 )
 class PaymentViewSet(
+    CustomerScopedMixin,
     CSVListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -922,7 +924,7 @@ class PaymentViewSet(
         responses={200: PaymentApplicationSerializer, 404: ErrorResponseSerializer, **ERRORS_AUTH},
     ),
 )
-class PaymentApplicationViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class PaymentApplicationViewSet(CustomerScopedMixin, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Cash applications (read only: create with `payments/{id}/apply/`, reverse with `unapply`)."""
 
     queryset = PaymentApplication.objects.select_related("invoice", "created_by")

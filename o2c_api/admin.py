@@ -81,7 +81,15 @@ class AuditedAdmin(SimpleHistoryAdmin):
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class CustomerScopedAdmin(admin.ModelAdmin):
+    """A user limited to their own customers sees only their rows (accounts.scoping): the
+    changelist, change pages (another's is "does not exist") and autocompletes."""
+
+    def get_queryset(self, request):
+        return scope(super().get_queryset(request), request.user)
+
+
+class ServiceAdmin(CustomerScopedAdmin):
     """A ModelAdmin whose add/change saves call `save_with_service` (define it per model).
 
     `save_with_service(request, form, change)` reads `form.cleaned_data`, `form.changed_data`
@@ -89,10 +97,6 @@ class ServiceAdmin(admin.ModelAdmin):
     """
 
     form = ServiceAdminForm
-
-    def get_queryset(self, request):
-        # A user limited to their own customers sees only their rows (accounts.scoping).
-        return scope(super().get_queryset(request), request.user)
 
     def save_with_service(self, request, form, change: bool) -> models.Model:
         raise NotImplementedError

@@ -133,6 +133,7 @@ class OpportunityAdmin(ServiceAdmin):
         for opportunity in queryset:
             services.delete_opportunity(opportunity)
 
+
 # DRF's plain-text tokens are not used (accounts.authentication): its admin page goes.
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_audit_trail'),
-        ('receivables', '0007_audit_trail'),
+        ('receivables', '0008_audit_trail'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_audit_trail'),
-        ('receivables', '0006_constraint_codes'),
+        ('receivables', '0007_list_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,13 +14,14 @@ from tests.admin_helpers import admin_url
 pytestmark = pytest.mark.django_db
 
 APPS = ("accounts", "receivables", "metrics")
-# API tokens and the audit trail have their own admin tests (tests/accounts/test_create_token.py,
-# tests/test_audit.py): the demo seeds neither.
+# API tokens, assignments and the audit trail have their own admin tests
+# (tests/accounts/test_create_token.py, tests/api/test_scoping.py, tests/test_audit.py): the
+# demo seeds none of them.
 MODELS = [
     model
     for model in admin.site._registry
     if model._meta.app_label in APPS
-    and model._meta.model_name != "apitoken"
+    and model._meta.model_name not in ("apitoken", "customerassignment")
     and not model._meta.model_name.startswith("historical")
 ]
 

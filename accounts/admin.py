@@ -9,10 +9,26 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
-from accounts.models import Customer, Opportunity, SalesRep, Segment
-from o2c_api.admin import ServiceAdmin, changes_from, error_text, money, run_for_each
+from accounts.models import (
+    ApiToken,
+    Customer,
+    CustomerAssignment,
+    Opportunity,
+    SalesRep,
+    Segment,
+)
+from o2c_api.admin import (
+    AuditedAdmin,
+    ServiceAdmin,
+    changes_from,
+    error_text,
+    money,
+    run_for_each,
+)
 
 
 @admin.register(Segment)
@@ -46,7 +62,7 @@ class CreditHoldForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdmin):
+class CustomerAdmin(AuditedAdmin, ServiceAdmin):
     """Changes call `accounts.services.update_customer` (a segment change re-keys the rollup).
 
     The page shows the customer's collection summary first (balances and aging through the
@@ -208,3 +224,48 @@ class OpportunityAdmin(ServiceAdmin):
     def delete_queryset(self, request, queryset):
         for opportunity in queryset:
             services.delete_opportunity(opportunity)
+
+
+# DRF's plain-text tokens are not used (accounts.authentication): its admin page goes.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens by prefix (the key is shown once, by `create_token`); revoked, never edited."""
+
+    list_display = ("prefix", "user", "created_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username")
+    list_select_related = ("user",)
+    fields = ("prefix", "user", "created_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False  # a key must be shown once: `manage.py create_token`
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked tokens stay: who had access, and until when
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_apitoken")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} tokens revoked.")
+
+
+@admin.register(CustomerAssignment)
+class CustomerAssignmentAdmin(admin.ModelAdmin):
+    """Customers given to users limited to their own customers (the `own_customers` group)."""
+
+    list_display = ("user", "customer", "created_at")
+    search_fields = ("user__username", "customer__name")
+    list_select_related = ("user", "customer")
+    autocomplete_fields = ("user", "customer")

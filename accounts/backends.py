@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from accounts.scoping import SCOPED_PERMISSION, UNSCOPED_ONLY
+
 
 @cache
 def _permissions_sql() -> str:
@@ -56,4 +58,7 @@ class RoleBackend(ModelBackend):
         with connection.cursor() as cursor:
             cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in cursor}
+        if SCOPED_PERMISSION in user_obj._perm_cache:
+            # Limited to their own customers: no report over every customer (accounts.scoping).
+            user_obj._perm_cache -= UNSCOPED_ONLY
         return user_obj._perm_cache

@@ -12,3 +12,6 @@ class ErrorCode(StrEnum):
     """A machine-readable reason a write was refused."""
 
     CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"
+    # A customer's orders, invoices, payments and opportunities are in its currency: changing
+    # it afterwards would make them disagree (409).
+    CURRENCY_LOCKED = "customer_currency_locked"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from o2c_api.audit import AuditTrail
 from o2c_api.money import currency_field, money_field
 
 
@@ -66,6 +67,10 @@ class Customer(models.Model):
     on_credit_hold = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # Every change (credit limit, credit hold, currency, terms ...), with who, when, from
+    # where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["name", "id"]
@@ -147,3 +152,51 @@ class Opportunity(models.Model):
         if self.rep_id is None and self.customer_id is not None:
             self.rep_id = self.customer.rep_id
         super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """An API token of a user, stored as the SHA-256 digest of its key only.
+
+    The key is shown once, when issued (`manage.py create_token`); afterwards only its first
+    characters (`prefix`) identify it, in the admin and to `manage.py revoke_token`. A revoked
+    token keeps its row (who had it, and when it stopped working).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    prefix = models.CharField(max_length=8, db_index=True, help_text="The key's first characters.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class CustomerAssignment(models.Model):
+    """A customer explicitly given to a user limited to their own customers (`accounts.scoping`):
+    besides their sales rep's book, such a user sees exactly the customers assigned to them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_assignments"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "customer"]
+        # Held by the `own_customers` group only (never by a role): accounts.scoping.
+        permissions = [
+            ("own_customers_only", "Is limited to their own customers (rep's book, assignments)")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.user}"

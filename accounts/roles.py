@@ -2,11 +2,19 @@
 
 `viewer` reads everything and the KPIs; `collector` also writes disputes, promises,
 activities, dashboard annotations and huddle actions; `integration` also writes customers,
-opportunities, orders, invoices, adjustments, payments and applications; `admin` holds
-every permission of the domain apps.
+opportunities, orders, invoices, adjustments, payments and applications (reversing an
+application, `unapply`, is a change of it); `admin` holds every permission of the domain apps
+except deleting money records.
+
+Money records are never deleted by anyone (issue 12): nobody holds `delete_` on payments,
+applications or adjustments, which are reversed instead (unapply, credit note). Invoices keep
+`delete_invoice` for drafts only (`receivables.services.delete_invoice` refuses an issued one,
+which is voided instead). The audit trail's history models are only ever read.
 """
 
 from django.apps import apps as global_apps
+
+from accounts.scoping import SCOPED_GROUP
 
 DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard", "dunning")
 ROLES = ("viewer", "collector", "integration", "admin")
@@ -19,6 +27,8 @@ COLLECTOR_MODELS = (
     "annotation",
     "huddleaction",
 )
+# Reversed, never deleted: no role holds their `delete_` permission.
+NEVER_DELETED = ("payment", "paymentapplication", "adjustment")
 INTEGRATION_MODELS = (
     "customer",
     "opportunity",
@@ -32,6 +42,8 @@ INTEGRATION_MODELS = (
 
 def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (app_label, codename) pairs `role` holds, out of all domain permissions."""
+    # The scoping mark belongs to the `own_customers` group, never to a role.
+    permissions = [pair for pair in permissions if pair[1] != "own_customers_only"]
     views = {(app, code) for app, code in permissions if code.startswith("view_")}
     if role == "viewer":
         return views
@@ -44,17 +56,19 @@ def role_permissions(role: str, permissions: list[tuple[str, str]]) -> set[tuple
         }
     if role == "integration":
         models = COLLECTOR_MODELS + INTEGRATION_MODELS
-        return (
-            views
-            | {
-                (app, code)
-                for app, code in permissions
-                if code.startswith(writes) and code.split("_", 1)[1] in models
-            }
-            | {("receivables", "delete_paymentapplication")}
-        )
+        return views | {
+            (app, code)
+            for app, code in permissions
+            if code.startswith(writes) and code.split("_", 1)[1] in models
+        }
     if role == "admin":
-        return set(permissions)
+        return {
+            (app, code)
+            for app, code in permissions
+            if not (app == "receivables" and code in {f"delete_{m}" for m in NEVER_DELETED})
+            # The audit trail (o2c_api.audit) is read, never written by hand.
+            and (code.startswith("view_") or not code.split("_", 1)[1].startswith("historical"))
+        }
     raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
 
 
@@ -77,3 +91,8 @@ def sync_roles(apps=global_apps) -> None:
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = role_permissions(role, list(pk_by_pair))
         group.permissions.set([pk_by_pair[pair] for pair in wanted if pair in pk_by_pair])
+    # Not a role: a user in it is limited to their own customers (accounts.scoping).
+    scoped, _ = group_model.objects.get_or_create(name=SCOPED_GROUP)
+    scoped.permissions.set(
+        [pk for pair, pk in pk_by_pair.items() if pair == ("accounts", "own_customers_only")]
+    )

@@ -2,8 +2,17 @@
 
 from django.db import transaction
 
+from accounts.errors import ErrorCode
 from accounts.models import Customer, Opportunity
+from o2c_api.errors import Conflict
 from receivables import ledger, rollup
+
+# The documents that are in the customer's currency (related names on Customer).
+DOCUMENTS = ("orders", "invoices", "payments", "opportunities")
+
+
+def _has_documents(customer: Customer) -> bool:
+    return any(getattr(customer, name).exists() for name in DOCUMENTS)
 
 
 def _keying_changed(customer: Customer, changes: dict) -> bool:
@@ -29,18 +38,28 @@ def update_customer(customer: Customer, **changes) -> Customer:
 
     The KPI spec makes segment always the customer's current one, so history follows the
     customer into its new segment. The rep is not re-keyed on invoices (they keep the rep
-    they had), only on the facts that take the customer's current rep.
+    they had), only on the facts that take the customer's current rep. The currency changes
+    only while the customer has no documents.
 
     Raises:
+        Conflict: customer_currency_locked (a new currency while it has orders, invoices,
+            payments or opportunities).
         ValidationError: field errors from the model (codes as Django's).
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    old_segment = customer.segment_id
+    old_segment, old_currency, old_name = customer.segment_id, customer.currency, customer.name
     if _keying_changed(customer, changes):
         rollup.touch(customers=[customer.pk])
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
+    if customer.currency != old_currency and _has_documents(customer):
+        raise Conflict(
+            f"{old_name} has orders, invoices, payments or opportunities in {old_currency}; "
+            "its currency cannot change.",
+            code=ErrorCode.CURRENCY_LOCKED,
+            details={"customer": customer.pk},
+        )
     customer.save()
     if customer.segment_id != old_segment:
         ledger.move_customer_segment(customer.pk, old_segment, customer.segment_id)

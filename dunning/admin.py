@@ -15,7 +15,7 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
-from o2c_api.admin import run_for_each
+from o2c_api.admin import CustomerScopedAdmin, run_for_each
 
 
 @admin.register(MessageTemplate)
@@ -42,7 +42,7 @@ class PlaybookStepAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlaybookAction)
-class PlaybookActionAdmin(admin.ModelAdmin):
+class PlaybookActionAdmin(CustomerScopedAdmin):
     """What the playbook did; written by `run_playbook` only."""
 
     list_display = ("as_of", "invoice", "step", "channel", "template", "variant", "activity")
@@ -126,7 +126,7 @@ class CurrentFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditHold)
-class CreditHoldAdmin(admin.ModelAdmin):
+class CreditHoldAdmin(CustomerScopedAdmin):
     """Holds and their history. Place one by hand from the customer list (its action)."""
 
     list_display = ("customer", "automatic", "placed_at", "placed_by", "lifted_at", "lifted_by")

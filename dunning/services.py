@@ -35,6 +35,7 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
+from o2c_api import audit
 from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
 from receivables import services as receivables_services
@@ -348,6 +349,7 @@ def _set_flags(placed: list[int], lifted: list[int], now: datetime) -> None:
         Customer.objects.filter(pk__in=placed).update(on_credit_hold=True, updated_at=now)
     if lifted:
         Customer.objects.filter(pk__in=lifted).update(on_credit_hold=False, updated_at=now)
+    audit.record_bulk(Customer, [*placed, *lifted])  # the UPDATEs bypass the audit trail
 
 
 def current_hold(customer: Customer | int, *, lock: bool = False) -> CreditHold | None:

@@ -16,6 +16,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import formats, timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.scoping import scope
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -135,7 +138,33 @@ class ServiceAdminForm(forms.ModelForm):
             self.add_error(field if field in self.fields else None, errors)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class AuditedAdmin(SimpleHistoryAdmin):
+    """An audited model's History page: every change with who, when, where from (`source`),
+    why, and what changed (o2c_api.audit). Reverting to an old version is off
+    (SIMPLE_HISTORY_REVERT_DISABLED): money moves only through the services."""
+
+    history_list_display = ["source"]
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # As simple-history's, with the fields the services keep (open amount, status, ...).
+        from o2c_api.audit import diff
+
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:], strict=False):
+            delta = diff(newer, older, foreign_keys_are_objs=foreign_keys_are_objs)
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(delta)
+
+
+class CustomerScopedAdmin(admin.ModelAdmin):
+    """A user limited to their own customers sees only their rows (accounts.scoping): the
+    changelist, change pages (another's is "does not exist") and autocompletes."""
+
+    def get_queryset(self, request):
+        return scope(super().get_queryset(request), request.user)
+
+
+class ServiceAdmin(CustomerScopedAdmin):
     """A ModelAdmin whose add/change saves call `save_with_service` (define it per model).
 
     Its pages load the project's admin styles (amounts right-aligned, the summaries).

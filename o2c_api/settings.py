@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "strawberry_django",
+    # Locks out repeated failed sign-ins (admin, API browser login): AXES_* below.
+    "axes",
+    # The audit trail of money records (o2c_api/audit.py).
+    "simple_history",
     "o2c_api",
     "accounts",
     "receivables",
@@ -93,7 +97,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The audit trail's user (the request's) and source (from the path): o2c_api/audit.py.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "o2c_api.audit.AuditSourceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "o2c_api.urls"
@@ -141,7 +150,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ModelBackend, reading a user's permissions in one query (see accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.RoleBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
+
+# Failed sign-ins (admin and the API's browser login): after AXES_FAILURE_LIMIT failures for
+# one username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,6 +198,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# The audit trail (o2c_api/audit.py) is read in the admin, never used to restore a version:
+# money moves only through the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # --- Domain settings -------------------------------------------------------------------
 
 # The currency KPIs are computed in when a scope names none; amounts never cross currencies.
@@ -201,9 +222,13 @@ O2C_BULK_MAX_ITEMS = 500
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`, looked up by the key's digest (accounts/tokens.py).
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Last: counts requests that sent no credentials against the anonymous rate.
+        "o2c_api.api.throttling.AnonymousRateLimit",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["o2c_api.api.throttling.ClientRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["o2c_api.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "o2c_api.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -219,6 +244,24 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+
+def throttle_rate(name: str, default: str) -> str | None:
+    """A rate such as "1200/min" from the environment; "off" (or empty) means no limit."""
+    value = os.environ.get(name, default).strip()
+    return None if value.lower() in {"", "off", "none"} else value
+
+
+# Rate limits (o2c_api/api/throttling.py): per API token, per address without credentials,
+# and per address for failed token attempts. Over a rate: 429 `throttled` with Retry-After.
+O2C_THROTTLE_RATES = {
+    "client": throttle_rate("O2C_THROTTLE_CLIENT", "1200/min"),
+    "anon": throttle_rate("O2C_THROTTLE_ANON", "60/min"),
+    "failed_auth": throttle_rate("O2C_THROTTLE_FAILED_AUTH", "20/min"),
+}
+# The OpenAPI schema, Swagger UI and ReDoc for anonymous visitors: on in DEBUG, off by default
+# in production (then they need a signed-in user or a token of any role).
+O2C_PUBLIC_API_DOCS = env_bool("O2C_PUBLIC_API_DOCS", DEBUG)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "o2c-api",
     "DESCRIPTION": (
@@ -229,6 +272,13 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Who may read the schema and docs pages: `O2C_PUBLIC_API_DOCS` (o2c_api/api/permissions).
+    "SERVE_PERMISSIONS": ["o2c_api.api.permissions.CanReadAPIDocs"],
+    # The anonymous rate limit is an authenticator of no scheme: the schema lists the real ones.
+    "AUTHENTICATION_WHITELIST": [
+        "accounts.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [

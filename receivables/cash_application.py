@@ -59,6 +59,7 @@ from django.db.models.functions import Upper
 
 from accounts.models import Customer
 from dunning import services as dunning
+from o2c_api import audit
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
 from receivables import ledger, rollup, services
@@ -350,6 +351,7 @@ def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | Validatio
         try:
             with transaction.atomic():
                 Payment.objects.bulk_create(new)
+                audit.record_rows(new, created=True)  # bulk_create bypasses the audit trail
             rollup.added(payments={payment.pk for payment in new})
             break
         except IntegrityError:
@@ -484,9 +486,9 @@ def _store_outcomes(results: list[PostingResult]) -> None:
             }
             for exception in result.exceptions
         ]
-    Payment.objects.bulk_update(
-        [result.payment for result in results], ["posting_rule", "posting_exceptions"]
-    )
+    payments = [result.payment for result in results]
+    Payment.objects.bulk_update(payments, ["posting_rule", "posting_exceptions"])
+    audit.record_rows(payments)  # bulk_update bypasses the audit trail
 
 
 def _apply_rules(

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import formats, timezone
 
 from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api.audit import AuditTrail
 from o2c_api.money import currency_field, money_field
 from receivables.errors import ErrorCode
 from receivables.managers import (
@@ -106,6 +107,8 @@ class Invoice(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = InvoiceQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -211,6 +214,9 @@ class Adjustment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
+
     class Meta:
         ordering = ["-adjustment_date", "-id"]
         constraints = [
@@ -277,6 +283,8 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PaymentQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-received_date", "-id"]
@@ -337,6 +345,8 @@ class PaymentApplication(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ApplicationQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["applied_date", "id"]
@@ -390,6 +400,8 @@ class Dispute(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = DisputeQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-opened_date", "-id"]
@@ -448,6 +460,8 @@ class PromiseToPay(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PromiseQuerySet.as_manager()
+    # Every change, with who, when, from where and why (o2c_api.audit).
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-promised_date", "-id"]

@@ -1,13 +1,23 @@
 """Shared fixtures: API clients for each role, and the rollup invariant check."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from receivables import ledger, rollup
 from tests.factories import UserFactory
+from tests.tokens import token_for
 
 ROLES = ("viewer", "collector", "integration", "admin")
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """No test is throttled unless it sets rates (tests/api/test_throttling.py does): the
+    suite makes hundreds of requests a second from one address and one token."""
+    from django.core.cache import cache
+
+    settings.O2C_THROTTLE_RATES = {"client": None, "anon": None, "failed_auth": None}
+    cache.clear()
 
 
 @pytest.fixture
@@ -18,8 +28,7 @@ def make_client(db):
         client = APIClient()
         if role is not None:
             user = UserFactory(username=f"{role}-user", role=role)
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
             client.user = user
         return client
 

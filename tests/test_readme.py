@@ -6,11 +6,11 @@ import shlex
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from receivables import demo
 from tests.factories import UserFactory
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_the_readme_has_the_examples_this_test_runs():
 @pytest.mark.parametrize("index", range(len(curl_commands())))
 def test_every_curl_example_runs_against_demo_data(demo_data, index):
     user = UserFactory(username="readme", role="admin")
-    token = Token.objects.create(user=user).key
+    token = token_for(user)
 
     response = replay(APIClient(), token, curl_commands()[index])
     if response.streaming:
@@ -90,7 +90,7 @@ def test_every_curl_example_runs_against_demo_data(demo_data, index):
 
 def test_the_graphql_example_runs_against_demo_data(demo_data):
     user = UserFactory(username="readme", role="viewer")
-    token = Token.objects.create(user=user).key
+    token = token_for(user)
 
     response = APIClient().post(
         "/graphql/",

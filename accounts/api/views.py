@@ -26,6 +26,7 @@ from accounts.filtersets import (
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.idempotency import IdempotentCreateMixin
+from o2c_api.api.scoping import CustomerScopedMixin
 from receivables import predicates
 
 
@@ -70,8 +71,11 @@ class SalesRepViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
         ]
     )
 )
-class CustomerViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
-    """Customers. Changing the segment moves the customer's AR history with it."""
+class CustomerViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
+    """Customers. Changing the segment moves the customer's AR history with it; the currency
+    changes only while the customer has no documents (409 `customer_currency_locked`)."""
 
     queryset = Customer.objects.select_related("segment", "rep")
     serializer_class = CustomerSerializer
@@ -104,7 +108,9 @@ class CustomerViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
         return Response(self.get_serializer(customer).data)
 
 
-class OpportunityViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class OpportunityViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
     """Pipeline deals: open, or closed won/lost with a closed date."""
 
     queryset = Opportunity.objects.select_related("customer", "rep")

@@ -34,7 +34,8 @@ class Mutation:
     @strawberry_django.mutation(
         handle_django_errors=True,
         extensions=can_change(Customer),
-        description="Change a customer; a new segment re-keys its AR history to that segment.",
+        description="Change a customer; a new segment re-keys its AR history to that segment. "
+        "Codes: the model's, customer_currency_locked (a new currency while it has documents).",
     )
     def update_customer(
         self, info: Info, id: strawberry.ID, data: CustomerPartialInput

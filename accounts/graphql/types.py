@@ -20,7 +20,7 @@ from accounts.graphql.filters import (
 )
 from accounts.graphql.orders import CustomerOrder, OpportunityOrder, SalesRepOrder, SegmentOrder
 from accounts.models import Customer, Opportunity, SalesRep, Segment
-from o2c_api.graphql.permissions import can_view
+from o2c_api.graphql.permissions import can_view, scoped_get_queryset
 from receivables.models import CollectionActivity, Invoice, Order, Payment
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ class SalesRepType:
 
 @strawberry_django.type(Customer, filters=CustomerFilter, ordering=CustomerOrder)
 class CustomerType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     name: auto
     external_id: auto
@@ -107,6 +110,9 @@ class CustomerType:
 
 @strawberry_django.type(Opportunity, filters=OpportunityFilter, ordering=OpportunityOrder)
 class OpportunityType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
     rep: SalesRepType | None = strawberry_django.field(extensions=can_view(SalesRep))

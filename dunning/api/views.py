@@ -30,6 +30,7 @@ from metrics.api.views import SCOPE_PARAMETERS
 from metrics.scope import parse_date, scope_from_params
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.scoping import CustomerScopedMixin
 
 
 class MessageTemplateViewSet(
@@ -70,7 +71,7 @@ class PlaybookStepViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["offset_days", "id"]
 
 
-class PlaybookActionViewSet(viewsets.ReadOnlyModelViewSet):
+class PlaybookActionViewSet(CustomerScopedMixin, viewsets.ReadOnlyModelViewSet):
     """What the playbook did: one row per invoice and step, with the activity it created."""
 
     queryset = PlaybookAction.objects.select_related("invoice", "step", "template")
@@ -88,7 +89,12 @@ class CreditHoldRuleViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["code", "id"]
 
 
-class CreditHoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CreditHoldViewSet(
+    CustomerScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Credit holds, current and past, with their reasons and overrides.
 
     `?customer=12&current=true` is the customer's hold in force (empty: not on hold),

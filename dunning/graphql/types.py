@@ -21,6 +21,7 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
+from o2c_api.graphql.permissions import scoped_get_queryset
 from receivables.models import Invoice
 
 
@@ -80,6 +81,9 @@ class PlaybookActionFilter:
 
 @strawberry_django.type(PlaybookAction, filters=PlaybookActionFilter)
 class PlaybookActionType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     invoice_id: strawberry.ID = strawberry_django.field(field_name="invoice_id")
     step: PlaybookStepType
@@ -135,6 +139,9 @@ class CreditHoldOrder:
 @strawberry_django.type(CreditHold, filters=CreditHoldFilter, ordering=CreditHoldOrder)
 class CreditHoldType:
     """A credit hold, current or past; reasons with `clearedAt` null are the reasons now."""
+
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
 
     id: auto
     customer_id: strawberry.ID = strawberry_django.field(field_name="customer_id")

@@ -17,6 +17,13 @@ class RolePermission(permissions.DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def has_permission(self, request, view) -> bool:
+        # A method the route does not have is a 405 whatever the role (a DELETE of a payment
+        # is not "forbidden to you", it does not exist): the view answers it after this check.
+        if request.user.is_authenticated and not hasattr(view, request.method.lower()):
+            return True
+        return super().has_permission(request, view)
+
 
 class CanViewKPIs(permissions.BasePermission):
     """Reading KPIs, series, breakdowns, aging and the glossary: `viewer` and above."""
@@ -24,3 +31,13 @@ class CanViewKPIs(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("metrics.view_kpis"))
+
+
+class CanReadAPIDocs(permissions.BasePermission):
+    """The OpenAPI schema, Swagger UI and ReDoc: anyone when `O2C_PUBLIC_API_DOCS` is on (the
+    default in DEBUG), else any authenticated user (off by default in production)."""
+
+    def has_permission(self, request, view) -> bool:
+        from django.conf import settings
+
+        return settings.O2C_PUBLIC_API_DOCS or bool(request.user and request.user.is_authenticated)

@@ -105,9 +105,13 @@ def get_object[M: Model](model: type[M], pk, field: str = "id", *, for_input: bo
     Raises:
         ValidationError: the id is malformed or no such row exists.
     """
+    from accounts.scoping import scope
+    from o2c_api.graphql.permissions import CURRENT_USER
+
     code = "does_not_exist" if for_input else "not_found"
     try:
-        return model._default_manager.get(pk=int(pk))
+        # Within what the request's user may see: another customer's row is "no such row".
+        return scope(model._default_manager.all(), CURRENT_USER.get()).get(pk=int(pk))
     except (TypeError, ValueError, model.DoesNotExist) as exc:
         name = model._meta.verbose_name
         raise ValidationError({field: ValidationError(f"No {name} with id {pk!r}.", code)}) from exc

@@ -6,12 +6,20 @@ GraphQL error (`data` stays null): anonymous users and missing roles get nothing
 REST answers 401/403 instead of a body.
 """
 
-from django.db.models import Model
+from contextvars import ContextVar
+
+from django.db.models import Model, QuerySet
 from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry_django.permissions import HasPerm
 
+from accounts.scoping import scope
+
 DENIED = "You do not have permission to perform this action."
+
+# The user of the GraphQL request being executed (set by O2CGraphQLView): the objects a
+# mutation acts on or names are looked up within what this user may see (accounts.scoping).
+CURRENT_USER: ContextVar = ContextVar("graphql_user", default=None)
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 
 
@@ -51,6 +59,8 @@ def can_change(model: type[Model]) -> list[HasPerm]:
     return _perm(model, "change")
 
 
-def can_delete(model: type[Model]) -> list[HasPerm]:
-    """Field extensions requiring `<app>.delete_<model>` (reversing a cash application)."""
-    return _perm(model, "delete")
+@classmethod
+def scoped_get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+    """A type's `get_queryset`: lists, single objects and relations of a user limited to their
+    own customers hold only their customers' rows (accounts.scoping)."""
+    return scope(queryset, getattr(info.context.request, "user", None))

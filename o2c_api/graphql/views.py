@@ -11,6 +11,10 @@ TokenAuthentication + SessionAuthentication pair does for REST:
   cross-site form cannot run a mutation with a logged-in user's cookie. GET can only run
   queries (strawberry refuses mutations over GET), which change nothing.
 
+Requests are rate-limited as REST's (`o2c_api.api.throttling`): per token or user, per address
+without credentials and for failed tokens; over a rate the answer is a 429 with `Retry-After`
+and `extensions.code` `throttled`.
+
 GraphiQL is served on GET from a browser only when `settings.O2C_GRAPHIQL` is on (read per
 request, so tests and deployments can flip it).
 
@@ -23,13 +27,15 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from strawberry.django.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from accounts.authentication import HashedTokenAuthentication
+from o2c_api.api import throttling
 from o2c_api.graphql.errors import formatted
+from o2c_api.graphql.permissions import CURRENT_USER
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
@@ -46,21 +52,52 @@ def _error(message: str, code: str, status: int) -> JsonResponse:
     )
 
 
+def _throttled(exc: Throttled) -> JsonResponse:
+    response = _error(str(exc.detail), "throttled", 429)
+    response["Retry-After"] = str(exc.wait and int(exc.wait + 0.999) or 1)
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class O2CGraphQLView(GraphQLView):
     """strawberry's Django view with token auth and session-only CSRF enforcement."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        try:
+            refusal = self._authenticate(request)
+            # A refused token was counted as a failed attempt; any other request counts here,
+            # an anonymous one before its 401.
+            if refusal is None or not request.META.get("HTTP_AUTHORIZATION"):
+                self._throttle(request)
+        except Throttled as exc:
+            return _throttled(exc)
+        if refusal is not None:
+            return refusal
+        user = CURRENT_USER.set(request.user)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            CURRENT_USER.reset(user)
+
+    @staticmethod
+    def _throttle(request: HttpRequest) -> None:
+        if request.user.is_authenticated:
+            throttling.check(throttling.ClientRateThrottle(), request)
+        else:
+            throttling.check(throttling.AnonRateThrottle(), request)
+
+    def _authenticate(self, request: HttpRequest) -> HttpResponseBase | None:
+        """Resolve the token (sets request.user and request.auth); a refusal response or None."""
         self.graphql_ide = "graphiql" if settings.O2C_GRAPHIQL else None
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         if authorization.split(" ", 1)[0].lower() == "token":
             try:
-                authenticated = TokenAuthentication().authenticate(request)
+                authenticated = HashedTokenAuthentication().authenticate(request)
             except AuthenticationFailed as exc:
                 return _error(str(exc.detail), "authentication_failed", 401)
             if authenticated is None:
                 return _error("Invalid token header.", "authentication_failed", 401)
-            request.user = authenticated[0]
+            request.user, request.auth = authenticated
         elif request.method == "POST" and _csrf_failure(request) is not None:
             # The error shape, never Django's HTML page: without a token or a session there
             # is nobody to check a CSRF token for.
@@ -73,7 +110,7 @@ class O2CGraphQLView(GraphQLView):
                 "not_authenticated",
                 403,
             )
-        return super().dispatch(request, *args, **kwargs)
+        return None
 
     def process_result(self, request: HttpRequest, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = super().process_result(request, result)

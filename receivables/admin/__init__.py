@@ -5,6 +5,6 @@ service refusal is shown on the form or as a message and changes nothing. Amount
 keep (open amount, paid date, unapplied amount, promise status, the rollup) are read-only.
 """
 
-from receivables.admin import cash, collection, invoices, rollup
+from receivables.admin import audit, cash, collection, invoices, rollup
 
-__all__ = ["cash", "collection", "invoices", "rollup"]
+__all__ = ["audit", "cash", "collection", "invoices", "rollup"]

@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import ServiceAdmin, changes_from, money
+from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, money, run_for_each
 from receivables import services
 from receivables.admin.inlines import PaymentApplicationInline
 from receivables.models import Payment, PaymentApplication
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceAdmin):
+class PaymentAdmin(AuditedAdmin, ServiceAdmin):
     """Recorded with `record_payment`, edited with `update_payment`; applications inline."""
 
     def has_delete_permission(self, request, obj=None):
@@ -78,8 +78,8 @@ class PaymentAdmin(ServiceAdmin):
 
 
 @admin.register(PaymentApplication)
-class PaymentApplicationAdmin(ServiceAdmin):
-    """Made with `apply_payment`, reversed (deleted) with `unapply`; never edited."""
+class PaymentApplicationAdmin(AuditedAdmin, ServiceAdmin):
+    """Made with `apply_payment`, reversed with the `unapply` action; never edited or deleted."""
 
     list_display = (
         "id",
@@ -101,6 +101,7 @@ class PaymentApplicationAdmin(ServiceAdmin):
     autocomplete_fields = ("payment", "invoice")
     date_hierarchy = "applied_date"
     fields = ("payment", "invoice", "amount", "applied_date")
+    actions = ("unapply_applications",)
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, application):
@@ -119,9 +120,13 @@ class PaymentApplicationAdmin(ServiceAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def delete_model(self, request, obj):
-        services.unapply(obj)
+    def has_delete_permission(self, request, obj=None):
+        # Never deleted (issue 12): reversed by the unapply action, which the audit trail keeps.
+        return False
 
-    def delete_queryset(self, request, queryset):
-        for application in queryset:
-            services.unapply(application)
+    def has_unapply_permission(self, request) -> bool:
+        return request.user.has_perm("receivables.change_paymentapplication")
+
+    @admin.action(description="Unapply selected applications", permissions=["unapply"])
+    def unapply_applications(self, request, queryset):
+        run_for_each(self, request, queryset, services.unapply, "applications unapplied")

@@ -10,7 +10,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from o2c_api.admin import SENTENCES, ServiceAdmin, changes_from, money, person_error, run_for_each
+from o2c_api.admin import (
+    SENTENCES,
+    AuditedAdmin,
+    ServiceAdmin,
+    changes_from,
+    money,
+    person_error,
+    run_for_each,
+)
 from receivables import services
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
@@ -45,7 +53,7 @@ class ResolveDisputeForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(BackToInvoice, ServiceAdmin):
+class DisputeAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Opened with `open_dispute`; resolved on its form or by actions (`resolve_dispute`)."""
 
     def has_delete_permission(self, request, obj=None):
@@ -218,7 +226,7 @@ class DisputeAdmin(BackToInvoice, ServiceAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(BackToInvoice, ServiceAdmin):
+class PromiseToPayAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Created with `create_promise` (status derived at once); notes editable afterwards."""
 
     def has_delete_permission(self, request, obj=None):

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from o2c_api.admin import (
+    AuditedAdmin,
     ServiceAdmin,
     ServiceAdminForm,
     changes_from,
@@ -147,7 +148,7 @@ def days_past_due_expression(d):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceAdmin):
+class InvoiceAdmin(AuditedAdmin, ServiceAdmin):
     """Creates with `create_invoice`, edits with `update_invoice`; void and issue are actions.
 
     The list finds the invoices to work on (past due by aging bucket, open amount, no recent
@@ -351,11 +352,19 @@ class InvoiceAdmin(ServiceAdmin):
         return services.update_invoice(form.instance, **changes)
 
     def has_delete_permission(self, request, obj=None):
-        # Only drafts and void invoices move no AR: deleting an issued one would corrupt the
-        # rollup (void it instead). Applications, adjustments etc. protect it anyway.
-        if obj is not None and obj.counts:
+        # Only a draft is deleted: an issued (or void) invoice is a money record, never
+        # deleted (issue 12); void it instead.
+        if obj is not None and obj.status != Invoice.Status.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        # Through the service, which refuses an issued invoice (never deleted: void it).
+        services.delete_invoice(obj)
+
+    def delete_queryset(self, request, queryset):
+        for invoice in queryset:
+            services.delete_invoice(invoice)
 
     @admin.action(description="Issue selected draft invoices", permissions=["change"])
     def issue_invoices(self, request, queryset):
@@ -408,7 +417,7 @@ class InvoiceAdmin(ServiceAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(BackToInvoice, ServiceAdmin):
+class AdjustmentAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
 
     list_display = ("invoice", "kind", "amount_shown", "adjustment_date", "reason", "created_by")

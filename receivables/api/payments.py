@@ -24,6 +24,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
 from o2c_api.api.fields import BoundedDateField
@@ -35,6 +36,7 @@ from o2c_api.api.schema import (
     ErrorSerializer,
     error_responses,
 )
+from o2c_api.api.scoping import CustomerScopedMixin
 from o2c_api.api.serializers import StrictSerializer
 from o2c_api.errors import Conflict
 from o2c_api.money import CURRENCY_CHOICES
@@ -307,6 +309,9 @@ class UnapplySerializer(StrictSerializer):
     """Reverse one application of this payment."""
 
     application = serializers.IntegerField(help_text="Application id.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Why; kept in the audit trail."
+    )
 
 
 class BulkPaymentSerializer(StrictSerializer):
@@ -517,7 +522,8 @@ class PaymentPermission(RolePermission):
 
     action_perms = {
         "apply": ["receivables.add_paymentapplication"],
-        "unapply": ["receivables.delete_paymentapplication"],
+        # Reversing an application changes it (nobody may delete money records).
+        "unapply": ["receivables.change_paymentapplication"],
     }
 
     def has_permission(self, request, view) -> bool:
@@ -632,6 +638,7 @@ def _render_postings(postings: list[cash_application.PostingResult]) -> list[dic
     ),
 )
 class PaymentViewSet(
+    CustomerScopedMixin,
     CSVListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -783,7 +790,8 @@ class PaymentViewSet(
             raise serializers.ValidationError(
                 {"application": ["No such application of this payment."]}, code="does_not_exist"
             )
-        services.unapply(application)
+        with audit.reason(serializer.validated_data.get("reason")):
+            services.unapply(application)
         return self._render(payment.pk)
 
     @extend_schema(
@@ -917,7 +925,7 @@ class PaymentViewSet(
         responses={200: PaymentApplicationSerializer, 404: ErrorResponseSerializer, **ERRORS_AUTH},
     ),
 )
-class PaymentApplicationViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class PaymentApplicationViewSet(CustomerScopedMixin, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Cash applications (read only: create with `payments/{id}/apply/`, reverse with `unapply`)."""
 
     queryset = PaymentApplication.objects.select_related("invoice", "created_by")

@@ -137,6 +137,9 @@ class InvoiceCreateSerializer(InvoiceSerializer):
 
 class InvoiceVoidSerializer(StrictSerializer):
     voided_date = BoundedDateField(required=False, help_text="Defaults to today.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Why; kept in the audit trail."
+    )
 
 
 class AdjustmentSerializer(StrictModelSerializer):

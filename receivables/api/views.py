@@ -16,8 +16,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
+from o2c_api.api.scoping import CustomerScopedMixin
 from receivables import predicates, services
 from receivables.api.serializers import (
     ActivitySerializer,
@@ -52,7 +54,7 @@ from receivables.models import (
 READ_AND_WRITE = ["get", "post", "put", "patch", "head", "options"]
 
 
-class OrderViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class OrderViewSet(CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Booked orders (not deleted: cancel them with `status`)."""
 
     queryset = Order.objects.select_related("customer", "rep")
@@ -133,7 +135,9 @@ INVOICE_READ_EXAMPLE = {
         "(void it), one with cash applied 409 `protected`."
     ),
 )
-class InvoiceViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class InvoiceViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
     """Invoices. Money, customer, number and issue date change only while draft."""
 
     queryset = Invoice.objects.select_related("customer__segment", "rep").with_collection_state()
@@ -188,7 +192,9 @@ class InvoiceViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet)
         invoice = self.get_object()
         serializer = InvoiceVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invoice = services.void_invoice(invoice, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        with audit.reason(data.pop("reason", None)):
+            invoice = services.void_invoice(invoice, **data)
         return Response(InvoiceSerializer(self._reload(invoice)).data)
 
 
@@ -210,6 +216,7 @@ class InvoiceViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet)
     )
 )
 class AdjustmentViewSet(
+    CustomerScopedMixin,
     CSVListMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
@@ -249,7 +256,9 @@ class AdjustmentViewSet(
         ]
     )
 )
-class DisputeViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class DisputeViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
     """Disputes: opened, their notes edited, then resolved through `resolve`."""
 
     queryset = Dispute.objects.select_related("invoice__customer")
@@ -303,7 +312,9 @@ class DisputeViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet)
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_200_OK)
 
 
-class PromiseViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class PromiseViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
     """Promises to pay; their status follows the cash applied to the invoice."""
 
     queryset = PromiseToPay.objects.select_related("invoice__customer")
@@ -326,7 +337,9 @@ class PromiseViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet)
         )
 
 
-class ActivityViewSet(CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+class ActivityViewSet(
+    CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, viewsets.ModelViewSet
+):
     """Collection activities: no money moves, so they are edited and deleted freely."""
 
     queryset = CollectionActivity.objects.select_related("customer", "invoice")

@@ -13,9 +13,10 @@ from django.db import transaction
 from strawberry.types import Info
 
 from accounts.models import Customer, Opportunity, SalesRep
+from o2c_api import audit
 from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.inputs import service_kwargs
-from o2c_api.graphql.permissions import can_add, can_change, can_delete
+from o2c_api.graphql.permissions import can_add, can_change
 from receivables import services
 from receivables.graphql.inputs import (
     ActivityInput,
@@ -120,13 +121,17 @@ class Mutation:
 
     @_mutation(
         can_change(Invoice),
-        "Void an invoice without cash applied. Codes: invoice_already_void, "
-        "invoice_has_applications.",
+        "Void an invoice without cash applied; `reason` is kept in the audit trail. Codes: "
+        "invoice_already_void, invoice_has_applications.",
     )
     def void_invoice(
-        self, info: Info, id: strawberry.ID, voided_date: date | None = None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        voided_date: date | None = None,
+        reason: str | None = None,
     ) -> InvoiceType:
-        with service_errors(), transaction.atomic():
+        with service_errors(), transaction.atomic(), audit.reason(reason):
             return fresh(services.void_invoice(get_object(Invoice, id), voided_date))
 
     @_mutation(
@@ -193,12 +198,14 @@ class Mutation:
             )
 
     @_mutation(
-        can_delete(PaymentApplication),
-        "Reverse a cash application; answers the payment with its cash unapplied again. Code: "
-        "not_found.",
+        can_change(PaymentApplication),
+        "Reverse a cash application; answers the payment with its cash unapplied again; "
+        "`reason` is kept in the audit trail. Code: not_found.",
     )
-    def unapply_payment(self, info: Info, id: strawberry.ID) -> PaymentType:
-        with service_errors(), transaction.atomic():
+    def unapply_payment(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> PaymentType:
+        with service_errors(), transaction.atomic(), audit.reason(reason):
             application = get_object(PaymentApplication, id)
             services.unapply(application)
             return Payment.objects.get(pk=application.payment_id)

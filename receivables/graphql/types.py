@@ -13,7 +13,7 @@ from strawberry_django.pagination import OffsetPaginated
 
 from accounts.graphql.types import CustomerType, OpportunityType, SalesRepType
 from accounts.models import Customer, Opportunity, SalesRep
-from o2c_api.graphql.permissions import can_view
+from o2c_api.graphql.permissions import can_view, scoped_get_queryset
 from receivables import services
 from receivables.graphql.filters import (
     ActivityFilter,
@@ -50,6 +50,9 @@ from receivables.models import (
 
 @strawberry_django.type(Order, filters=OrderFilter, ordering=OrderOrder)
 class OrderType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     number: auto
     customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
@@ -79,6 +82,9 @@ def _collection_state(invoice: Invoice, name: str):
 
 @strawberry_django.type(Invoice, filters=InvoiceFilter, ordering=InvoiceOrder)
 class InvoiceType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     number: auto
     customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
@@ -138,6 +144,9 @@ class InvoiceType:
 
 @strawberry_django.type(Adjustment, filters=AdjustmentFilter, ordering=AdjustmentOrder)
 class AdjustmentType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     kind: auto
@@ -150,6 +159,9 @@ class AdjustmentType:
 
 @strawberry_django.type(Payment, filters=PaymentFilter, ordering=PaymentOrder)
 class PaymentType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
     amount: auto
@@ -177,6 +189,9 @@ class PaymentType:
 
 @strawberry_django.type(PaymentApplication, filters=ApplicationFilter, ordering=ApplicationOrder)
 class ApplicationType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     payment: PaymentType = strawberry_django.field(extensions=can_view(Payment))
     invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
@@ -188,6 +203,9 @@ class ApplicationType:
 
 @strawberry_django.type(Dispute, filters=DisputeFilter, ordering=DisputeOrder)
 class DisputeType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     reason: auto
@@ -203,6 +221,9 @@ class DisputeType:
 
 @strawberry_django.type(PromiseToPay, filters=PromiseFilter, ordering=PromiseOrder)
 class PromiseType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     invoice: InvoiceType = strawberry_django.field(extensions=can_view(Invoice))
     created_date: auto
@@ -216,6 +237,9 @@ class PromiseType:
 
 @strawberry_django.type(CollectionActivity, filters=ActivityFilter, ordering=ActivityOrder)
 class ActivityType:
+    # A user limited to their own customers sees only theirs (accounts.scoping).
+    get_queryset = scoped_get_queryset
+
     id: auto
     customer: CustomerType = strawberry_django.field(extensions=can_view(Customer))
     invoice: InvoiceType | None = strawberry_django.field(extensions=can_view(Invoice))

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import LessThan
 
+from o2c_api import audit
 from receivables import predicates, rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -199,7 +200,9 @@ def refresh_promise_statuses(
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)
-    return promises.update(
+    # The UPDATE bypasses the audit trail: the promises whose status it moves are recorded.
+    before = dict(promises.values_list("pk", "status"))
+    count = promises.update(
         status=Case(
             When(predicates.promise_kept(), then=Value(PromiseToPay.Status.KEPT)),
             When(
@@ -208,6 +211,10 @@ def refresh_promise_statuses(
             default=Value(PromiseToPay.Status.OPEN),
         )
     )
+    if before:
+        moved = [p for p in PromiseToPay.objects.filter(pk__in=before) if p.status != before[p.pk]]
+        audit.record_rows(moved)
+    return count
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Customer
+from o2c_api import audit
 from o2c_api.errors import Conflict
 from receivables import ledger, rollup
 from receivables.errors import ErrorCode
@@ -255,6 +256,7 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
             payments={a.payment.pk for a in applications},
         )
         PaymentApplication.objects.bulk_create(applications)
+        audit.record_rows(applications, created=True)  # bulk_create bypasses the audit trail
         payments = list({id(a.payment): a.payment for a in applications}.values())
         invoices = list({id(a.invoice): a.invoice for a in applications}.values())
         for application in applications:
@@ -275,6 +277,7 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
                 unapplied_amount=F("amount") - total_of(PaymentApplication, "payment_id"),
                 updated_at=now,
             )
+            audit.record_rows(payments)
         settle_invoices(invoices)
         ledger.post(
             (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)

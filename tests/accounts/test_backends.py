@@ -69,7 +69,7 @@ def test_one_query_per_user_object_then_cached():
 
     with CaptureQueriesContext(connection) as queries:
         assert user.has_perms(["receivables.add_payment", "receivables.view_payment"])
-        assert user.has_perm("receivables.delete_paymentapplication")
+        assert user.has_perm("receivables.change_paymentapplication")
         assert not user.has_perm("receivables.delete_payment")
 
     assert len(queries) == 1

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import sync_roles
@@ -14,6 +13,7 @@ from receivables.cash_application import RemittanceLine, post_payment
 from receivables.models import Invoice, Payment, PaymentApplication
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tests.invariants import assert_invariants
+from tests.tokens import token_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def integration_token():
     # A transactional test starts from flushed tables: the role groups come back here.
     sync_roles()
     user = UserFactory(username="erp", role="integration")
-    return Token.objects.create(user=user).key
+    return token_for(user)
 
 
 def run_threads(work, count=THREADS):

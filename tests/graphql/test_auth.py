@@ -10,6 +10,7 @@ from accounts.models import Customer
 from receivables.models import CollectionActivity, Invoice, PromiseToPay
 from tests.conftest import ROLES
 from tests.factories import InvoiceFactory, UserFactory
+from tests.tokens import token_for, token_header
 
 LIST_FIELDS = [
     "segments",
@@ -62,10 +63,7 @@ def test_user_without_a_role_is_refused(make_client):
     client = make_client(None)
     user = UserFactory(username="no-role")
     client.force_authenticate(user)
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
 
     answer = client.post("/graphql/", {"query": "{ invoices { totalCount } }"}, format="json")
 
@@ -193,17 +191,14 @@ def test_mutation_over_get_is_refused(session_client):
 
 
 def test_token_request_needs_no_csrf_token(db):
-    from rest_framework.authtoken.models import Token
-
     user = UserFactory(username="integration-bot", role="integration")
-    token = Token.objects.create(user=user)
     client = Client(enforce_csrf_checks=True)
 
     response = client.post(
         "/graphql/",
         MUTATION,
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        **token_header(user),
     )
 
     assert response.status_code == 200
@@ -227,13 +222,12 @@ def test_bad_token_is_401(db, header):
 def customers_only(db):
     """A token client whose user may view customers and nothing else."""
     from django.contrib.auth.models import Permission
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     user = UserFactory(username="customers-only")
     user.user_permissions.add(Permission.objects.get(codename="view_customer"))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

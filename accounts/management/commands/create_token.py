@@ -8,7 +8,8 @@ from accounts.tokens import issue_token
 
 class Command(BaseCommand):
     help = (
-        "Create (or reuse) a user in a role group and print its API token alone on stdout. "
+        "Create (or reuse) a user in a role group and print a new API token alone on stdout "
+        "(shown this once: only its digest is stored). "
         f"Roles: {', '.join(ROLES)}."
     )
 

@@ -1,0 +1,79 @@
+"""Object-level scoping (issue 12, OWASP API1 "broken object level authorization").
+
+A user in the `own_customers` group (`SCOPED_GROUP`) is limited to their own customers: those
+whose sales rep is the user's `SalesRep` (the rep's book) and those assigned to the user
+(`CustomerAssignment`). Every other user (viewer, collector, integration, admin without the
+group, superusers) sees every customer, as before. The group holds no permission: it narrows
+what the role's permissions reach.
+
+What a scoped user gets:
+- lists, details and CSV exports of customers and of everything that belongs to a customer
+  (opportunities, orders, invoices, adjustments, payments, applications, disputes, promises,
+  activities) hold only their customers' rows; another customer's row is a 404, as if absent;
+- writes may name only their customers' rows (another one is a 400 `does_not_exist`);
+- the same in GraphQL (lists, single objects, relations) and on the admin's pages;
+- aggregate reports over all customers (KPIs, series, breakdowns, aging, outlook, worklist,
+  dunning reports, the dashboard) are refused (403 / `permission_denied`): the KPI rollup is
+  kept per rep and segment, not per customer, so it cannot be cut to a set of customers.
+
+Segments and sales reps are not customer data: they stay readable.
+"""
+
+from django.db.models import Q, QuerySet
+
+SCOPED_GROUP = "own_customers"
+# The group's one permission: read with the user's other permissions (one query, cached per
+# request by accounts.backends.RoleBackend), it marks the user as scoped.
+SCOPED_PERMISSION = "accounts.own_customers_only"
+# What a scoped user loses whatever their role: the reports over every customer.
+UNSCOPED_ONLY = frozenset({"metrics.view_kpis"})
+
+# How each scoped model reaches its customer (a lookup path; "pk" for Customer itself).
+CUSTOMER_PATHS = {
+    "accounts.customer": "pk",
+    "accounts.opportunity": "customer",
+    "receivables.order": "customer",
+    "receivables.invoice": "customer",
+    "receivables.adjustment": "invoice__customer",
+    "receivables.payment": "customer",
+    "receivables.paymentapplication": "payment__customer",
+    "receivables.dispute": "invoice__customer",
+    "receivables.promisetopay": "invoice__customer",
+    "receivables.collectionactivity": "customer",
+    "dunning.playbookaction": "invoice__customer",
+    "dunning.credithold": "customer",
+}
+
+
+def is_scoped(user) -> bool:
+    """Whether `user` is limited to their own customers (no query beyond the permissions')."""
+    if user is None or not user.is_authenticated or user.is_superuser:
+        return False
+    return SCOPED_PERMISSION in user.get_all_permissions()
+
+
+def own_customers(user) -> QuerySet:
+    """The ids of `user`'s customers (their rep's book and their assignments), as a subquery."""
+    from accounts.models import Customer
+
+    return (
+        Customer.objects.filter(Q(rep__user=user) | Q(assignments__user=user))
+        .values("pk")
+        .distinct()
+    )
+
+
+def customer_path(model) -> str | None:
+    """The lookup from `model` to its customer, None for a model that has none."""
+    return CUSTOMER_PATHS.get(model._meta.label_lower)
+
+
+def scope(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` narrowed to `user`'s customers when the user is scoped (else unchanged).
+
+    One subquery, not a list of ids: the query count of a list does not change.
+    """
+    path = customer_path(queryset.model)
+    if path is None or not is_scoped(user):
+        return queryset
+    return queryset.filter(**{f"{path}__in": own_customers(user)})

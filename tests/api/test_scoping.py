@@ -1,0 +1,329 @@
+"""Object-level scoping (accounts.scoping): roles × scoped/unscoped × every REST route.
+
+The routes come from the URLconf: every route under /api/v1/ is either a customer-scoped
+resource (its viewset narrows its queryset, tested here list, detail, CSV and detail actions),
+a report over every customer (refused to a scoped user), or named in `UNSCOPED` with the reason
+it holds no customer's data. A new route that is none of these fails
+`test_every_route_is_classified`.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLResolver, get_resolver
+
+from accounts.models import CustomerAssignment
+from accounts.scoping import SCOPED_GROUP
+from dunning import services as dunning
+from dunning.models import MessageTemplate, PlaybookAction, PlaybookStep
+from o2c_api.api.csvexport import CSVListMixin
+from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.scoping import CustomerScopedMixin
+from receivables import services
+from tests.api.conftest import snapshot
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    OpportunityFactory,
+    OrderFactory,
+    PaymentFactory,
+    SalesRepFactory,
+    UserFactory,
+)
+from tests.tokens import token_for
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("viewer", "collector", "integration", "admin")
+
+# Routes that hold no customer's data, and why: readable by every role, scoped or not.
+UNSCOPED = {
+    "api-root": "the list of resources",
+    "segment-list": "segments are not customer data",
+    "segment-detail": "segments are not customer data",
+    "rep-list": "sales reps are not customer data",
+    "rep-detail": "sales reps are not customer data",
+    "annotation-list": "dashboard notes on KPIs, by rep/segment",
+    "annotation-detail": "dashboard notes on KPIs, by rep/segment",
+    "huddle-action-list": "huddle to-dos, not tied to a customer",
+    "huddle-action-detail": "huddle to-dos, not tied to a customer",
+    "huddle-action-complete": "huddle to-dos, not tied to a customer",
+    "message-template-list": "dunning templates",
+    "message-template-detail": "dunning templates",
+    "playbook-step-list": "dunning playbook configuration",
+    "playbook-step-detail": "dunning playbook configuration",
+    "credit-hold-rule-list": "credit-hold rule configuration",
+    "credit-hold-rule-detail": "credit-hold rule configuration",
+    # Known gaps (docs/security.md): these take customer ids in the body, not scoped yet.
+    "payment-bulk": "posts payments for the customers in its items (not scoped)",
+    "credit-hold-evaluate": "evaluates the rules for the customers it is given (not scoped)",
+}
+
+
+def api_routes() -> dict[str, type]:
+    """Every named route under /api/v1/ with its view class, from the URLconf."""
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif (prefix + str(pattern.pattern)).startswith("api/v1/") and pattern.name:
+                yield pattern.name, pattern.callback.cls
+
+    return dict(walk(get_resolver().url_patterns))
+
+
+ROUTES = api_routes()
+SCOPED = {name: cls for name, cls in ROUTES.items() if issubclass(cls, CustomerScopedMixin)}
+REPORTS = {
+    name: cls
+    for name, cls in ROUTES.items()
+    if name not in SCOPED and CanViewKPIs in getattr(cls, "permission_classes", [])
+}
+LISTS = sorted(name for name in SCOPED if name.endswith("-list"))
+DETAILS = sorted(name for name in SCOPED if name.endswith("-detail"))
+CSV_LISTS = [name for name in LISTS if issubclass(ROUTES[name], CSVListMixin)]
+ACTIONS = sorted(name for name in SCOPED if not name.endswith(("-list", "-detail")))
+
+
+def test_every_route_is_classified():
+    unclassified = set(ROUTES) - set(SCOPED) - set(REPORTS) - set(UNSCOPED)
+
+    assert unclassified == set()
+    assert set(UNSCOPED) <= set(ROUTES)  # no stale entry
+    assert {name.rsplit("-", 1)[0] for name in LISTS} == {
+        "activity", "adjustment", "application", "credit-hold", "customer", "dispute",
+        "invoice", "opportunity", "order", "payment", "playbook-action", "promise",
+    }  # fmt: skip
+
+
+@dataclass
+class Book:
+    """The rows of one customer, by route prefix."""
+
+    customer: object
+    rows: dict
+
+
+def customer_book(customer) -> Book:
+    invoice = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    payment = PaymentFactory(customer=customer, amount=Decimal("20.00"))
+    application = services.apply_payment(payment, invoice, Decimal("20.00"))
+    activity = ActivityFactory(customer=customer, invoice=invoice)
+    step = PlaybookStep.objects.order_by("pk").first()
+    playbook_action = PlaybookAction.objects.create(
+        invoice=invoice,
+        step=step,
+        template=MessageTemplate.objects.order_by("pk").first(),
+        variant="champion",
+        channel="email",
+        activity=activity,
+        as_of=date(2026, 1, 23),
+    )
+    return Book(
+        customer,
+        {
+            "customer": customer,
+            "opportunity": OpportunityFactory(customer=customer),
+            "order": OrderFactory(customer=customer),
+            "invoice": invoice,
+            "adjustment": services.add_adjustment(
+                invoice,
+                kind="credit_note",
+                amount=Decimal("5.00"),
+                adjustment_date=date(2026, 1, 20),
+            ),
+            "payment": payment,
+            "application": application,
+            "dispute": services.open_dispute(
+                invoice, reason="pricing", amount=Decimal("10.00"), opened_date=date(2026, 1, 21)
+            ),
+            "promise": services.create_promise(
+                invoice,
+                promised_date=date(2026, 2, 1),
+                amount=Decimal("30.00"),
+                created_date=date(2026, 1, 22),
+            ),
+            "activity": activity,
+            "playbook-action": playbook_action,
+            "credit-hold": dunning.place_hold(customer, note="test"),
+        },
+    )
+
+
+@pytest.fixture
+def books():
+    """Three customers: one assigned to the scoped users, one in a rep's book, one of others."""
+    other_rep = SalesRepFactory(name="Other Rep")
+    return {
+        "assigned": customer_book(CustomerFactory(name="Assigned", rep=other_rep)),
+        "theirs": customer_book(CustomerFactory(name="Theirs", rep=other_rep)),
+    }
+
+
+def client_for(role: str, scoped: bool, *, assigned=None, api_client):
+    user = UserFactory(username=f"{role}-{'scoped' if scoped else 'all'}", role=role)
+    if scoped:
+        user.groups.add(Group.objects.get(name=SCOPED_GROUP))
+    if assigned is not None:
+        CustomerAssignment.objects.create(user=user, customer=assigned)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    return api_client
+
+
+@pytest.fixture
+def clients(books):
+    from rest_framework.test import APIClient
+
+    return {
+        (role, scoped): client_for(
+            role, scoped, assigned=books["assigned"].customer, api_client=APIClient()
+        )
+        for role in ROLES
+        for scoped in (False, True)
+    }
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.content[:300]
+    return sorted(row["id"] for row in response.json()["results"])
+
+
+def expected(books, resource: str, who: tuple[str, ...]) -> list[int]:
+    return sorted(books[name].rows[resource].pk for name in who)
+
+
+@pytest.mark.parametrize("route", LISTS)
+def test_lists_hold_only_the_scoped_users_customers(clients, books, route):
+    resource = route.rsplit("-", 1)[0]
+    url = f"/api/v1/{ROUTES_PATHS[resource]}/"
+
+    for role in ROLES:
+        everything = ids(clients[role, False].get(url, {"limit": 500}))
+        own = ids(clients[role, True].get(url, {"limit": 500}))
+
+        assert set(expected(books, resource, ("assigned", "theirs"))) <= set(everything), role
+        assert own == expected(books, resource, ("assigned",)), role
+
+
+@pytest.mark.parametrize("route", CSV_LISTS)
+def test_csv_exports_hold_only_the_scoped_users_customers(clients, books, route):
+    resource = route.rsplit("-", 1)[0]
+    url = f"/api/v1/{ROUTES_PATHS[resource]}/"
+
+    response = clients["viewer", True].get(url, {"format": "csv"})
+
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    lines = body.decode().strip().splitlines()[1:]
+    assert len(lines) == len(expected(books, resource, ("assigned",)))
+
+
+@pytest.mark.parametrize("route", DETAILS)
+def test_details_of_other_customers_are_404(clients, books, route):
+    resource = route.rsplit("-", 1)[0]
+    mine, theirs = books["assigned"].rows[resource].pk, books["theirs"].rows[resource].pk
+    url = f"/api/v1/{ROUTES_PATHS[resource]}/"
+
+    for role in ROLES:
+        assert clients[role, True].get(f"{url}{mine}/").status_code == 200, role
+        assert clients[role, True].get(f"{url}{theirs}/").status_code == 404, role
+        assert clients[role, False].get(f"{url}{theirs}/").status_code == 200, role
+
+
+@pytest.mark.parametrize("route", ACTIONS)
+def test_actions_on_other_customers_are_404_and_change_nothing(clients, books, route):
+    resource, action = route.split("-", 1)
+    for prefix in ("credit-hold", "customer", "invoice", "payment", "dispute"):
+        if route.startswith(prefix + "-"):
+            resource, action = prefix, route[len(prefix) + 1 :]
+    theirs = books["theirs"].rows[resource].pk
+    before = snapshot()
+
+    response = clients["admin", True].post(
+        f"/api/v1/{ROUTES_PATHS[resource]}/{theirs}/{action}/", {}, format="json"
+    )
+
+    assert response.status_code == 404, response.content[:300]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("route", sorted(REPORTS))
+def test_reports_over_every_customer_are_refused_to_scoped_users(clients, route):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        url = reverse(route)
+    except NoReverseMatch:
+        url = reverse(route, kwargs={"key": "dso"})
+
+    for role in ROLES:
+        refused = clients[role, True].get(url)
+        assert refused.status_code == 403, (role, refused.content[:200])
+        assert refused.json()["errors"][0]["code"] == "permission_denied"
+        assert clients[role, False].get(url).status_code != 403, role
+
+
+def test_a_scoped_write_cannot_name_another_customers_invoice(clients, books):
+    theirs = books["theirs"].rows["invoice"]
+    before = snapshot()
+
+    response = clients["collector", True].post(
+        "/api/v1/disputes/",
+        {"invoice": theirs.pk, "reason": "pricing", "amount": "1.00", "opened_date": "2026-02-01"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "does_not_exist"
+    assert snapshot() == before
+
+
+def test_a_rep_sees_the_customers_of_their_book():
+    from rest_framework.test import APIClient
+
+    user = UserFactory(username="rep-user", role="viewer")
+    user.groups.add(Group.objects.get(name=SCOPED_GROUP))
+    rep = SalesRepFactory(name="Mine", user=user)
+    mine = CustomerFactory(name="In my book", rep=rep)
+    CustomerFactory(name="Not mine", rep=SalesRepFactory(name="Other"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+
+    assert ids(client.get("/api/v1/customers/")) == [mine.pk]
+
+
+def test_scoped_lists_cost_the_same_queries_at_two_sizes(clients, books):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = clients["viewer", True]
+    with CaptureQueriesContext(connection) as small:
+        client.get("/api/v1/invoices/")
+    for _ in range(3):
+        InvoiceFactory(customer=books["assigned"].customer)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get("/api/v1/invoices/")
+
+    assert response.json()["count"] == 4
+    assert len(large) == len(small)
+
+
+ROUTES_PATHS = {
+    "activity": "activities",
+    "adjustment": "adjustments",
+    "application": "applications",
+    "credit-hold": "credit-holds",
+    "customer": "customers",
+    "dispute": "disputes",
+    "invoice": "invoices",
+    "opportunity": "opportunities",
+    "order": "orders",
+    "payment": "payments",
+    "playbook-action": "playbook-actions",
+    "promise": "promises",
+}

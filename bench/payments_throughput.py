@@ -38,11 +38,11 @@ if not apps.ready:
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from accounts.roles import sync_roles  # noqa: E402
+from accounts.tokens import create_token  # noqa: E402
 from receivables import services  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
@@ -53,7 +53,7 @@ def _token() -> str:
     """A token of a fresh integration client (roles synced)."""
     sync_roles()
     user = UserFactory(username=f"bench-{uuid.uuid4().hex[:8]}", role="integration")
-    return Token.objects.create(user=user).key
+    return create_token(user)
 
 
 def _client(token: str) -> APIClient:

@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import create_token
 from bench import baseline
 from bench.report import LIST_PAGES
 from bench.timing import Timing, measure
@@ -339,8 +339,7 @@ def pick_scopes(today: date) -> dict[str, Scope]:
 def token_client(role: str) -> Client:
     user = get_user_model().objects.create_user(username=f"bench-{role}-{uuid.uuid4().hex[:8]}")
     user.groups.add(Group.objects.get(name=role))
-    token = Token.objects.create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {create_token(user)}")
 
 
 def list_page(timed, timings: dict, today: date) -> dict:

@@ -4,6 +4,8 @@ from django.db import transaction
 
 from accounts.errors import ErrorCode
 from accounts.models import Customer, Opportunity
+from integrations import events
+from integrations.models import EventType
 from o2c_api.errors import Conflict
 from receivables import ledger, rollup
 
@@ -31,6 +33,18 @@ def _keying_changed(customer: Customer, changes: dict) -> bool:
     )
 
 
+def customer_payload(customer: Customer, **extra) -> dict:
+    """What a customer event carries."""
+    return {
+        "name": customer.name,
+        "external_id": customer.external_id,
+        "currency": customer.currency,
+        "segment": customer.segment_id,
+        "rep": customer.rep_id,
+        **extra,
+    }
+
+
 @transaction.atomic
 @rollup.tracked
 def update_customer(customer: Customer, **changes) -> Customer:
@@ -50,6 +64,7 @@ def update_customer(customer: Customer, **changes) -> Customer:
     old_segment, old_currency, old_name = customer.segment_id, customer.currency, customer.name
     if _keying_changed(customer, changes):
         rollup.touch(customers=[customer.pk])
+    before = {field: getattr(customer, field) for field in changes}
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
@@ -61,6 +76,11 @@ def update_customer(customer: Customer, **changes) -> Customer:
             details={"customer": customer.pk},
         )
     customer.save()
+    changed = sorted(field for field in changes if getattr(customer, field) != before[field])
+    if changed:
+        events.record(
+            EventType.CUSTOMER_CHANGED, customer, customer_payload(customer, changed=changed)
+        )
     if customer.segment_id != old_segment:
         ledger.move_customer_segment(customer.pk, old_segment, customer.segment_id)
     return customer
@@ -94,6 +114,7 @@ def create_customer(**fields) -> Customer:
     customer = Customer(**fields)
     customer.full_clean()
     customer.save()
+    events.record(EventType.CUSTOMER_CREATED, customer, customer_payload(customer))
     return customer
 
 

@@ -35,6 +35,8 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
+from integrations import events
+from integrations.models import EventType
 from o2c_api import audit
 from o2c_api.db import retry_on_deadlock
 from o2c_api.errors import Conflict
@@ -344,7 +346,12 @@ def _active_reasons(hold_ids: list[int]) -> dict[int, dict[str, CreditHoldReason
 
 
 def _set_flags(placed: list[int], lifted: list[int], now: datetime) -> None:
-    """Keep `Customer.on_credit_hold` equal to "has a current hold" (one UPDATE each way)."""
+    """Keep `Customer.on_credit_hold` equal to "has a current hold" (one UPDATE each way),
+    and record credit_hold.placed / lifted events (one INSERT)."""
+    events.record_many(
+        [(EventType.CREDIT_HOLD_PLACED, ("customer", pk), {"customer": pk}) for pk in placed]
+        + [(EventType.CREDIT_HOLD_LIFTED, ("customer", pk), {"customer": pk}) for pk in lifted]
+    )
     if placed:
         Customer.objects.filter(pk__in=placed).update(on_credit_hold=True, updated_at=now)
     if lifted:

@@ -33,6 +33,7 @@ APP_SCHEMAS.append(import_module("outlook.graphql.schema"))
 
 # The worklist app's fields (risk, riskBacktest, worklist).
 APP_SCHEMAS.append(import_module("worklist.graphql.schema"))
+APP_SCHEMAS.append(import_module("integrations.graphql.schema"))
 
 QUERIES = [module.Query for module in APP_SCHEMAS]
 MUTATIONS = [module.Mutation for module in APP_SCHEMAS if hasattr(module, "Mutation")]

@@ -82,9 +82,17 @@ INSTALLED_APPS = [
     "outlook",
     "worklist",
     "dunning",
+    "django_tasks_db",
+    "integrations",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before host checks, HTTPS redirects and authentication.
+    "o2c_api.health.HealthMiddleware",
+    # Request id, the JSON request log line and the request metrics (o2c_api/observability.py).
+    "o2c_api.observability.RequestLogMiddleware",
+    # Reads right after a client's own write go to the primary (o2c_api/routers.py).
+    "o2c_api.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the collected static files (docs, GraphiQL, dashboard) in production too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,6 +155,29 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     work_mem = os.environ.get("PG_WORK_MEM", "32MB")
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c jit=off -c work_mem={work_mem}"
 
+# Read replica (optional): KPI reads, lists and exports go there, writes and a client's reads
+# right after its own write to the primary (o2c_api/routers.py, docs/scaling.md).
+O2C_REPLICA_ALIAS = None
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    O2C_REPLICA_ALIAS = "replica"
+DATABASE_ROUTERS = ["o2c_api.routers.ReplicaRouter"]
+# How long after a write a client's reads stay on the primary (longer than the replica lag).
+O2C_REPLICA_PIN_SECONDS = int(os.environ.get("O2C_REPLICA_PIN_SECONDS", "10"))
+# A cache shared by every app server (the replica pins above); needs `pip install redis`.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ModelBackend, reading a user's permissions in one query (see accounts/backends.py).
@@ -181,16 +212,56 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Longer addresses are a 414 under /api/ and /graphql/ (filters fit well inside this).
 O2C_MAX_URL_LENGTH = int(os.environ.get("O2C_MAX_URL_LENGTH", "8192"))
 
+# One JSON line per request on the `o2c.requests` logger (method, route, status, latency,
+# client, request id); on by default in production. Other records stay plain text unless
+# O2C_JSON_LOGS is on, then they are JSON too.
+O2C_JSON_LOGS = env_bool("O2C_JSON_LOGS", PRODUCTION)
+O2C_REQUEST_LOG = env_bool("O2C_REQUEST_LOG", O2C_JSON_LOGS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "root": {
+        "handlers": ["json" if O2C_JSON_LOGS else "console"],
+        "level": os.environ.get("LOG_LEVEL", "WARNING"),
+    },
+    "loggers": {
+        "o2c.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Prometheus metrics at /metrics (request latency by route, payments posted, events, webhook
+# failures). With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (see docs/scaling.md).
+O2C_METRICS = env_bool("O2C_METRICS", False)
+
+# --- Background jobs, webhooks, health ---------------------------------------------------
+
+# Django's tasks framework with django-tasks-db: the queue is a table of this database, run
+# by `manage.py run_worker`. docs/scaling.md shows a broker-backed backend instead.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+O2C_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("O2C_WEBHOOK_TIMEOUT_SECONDS", "5"))
+O2C_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("O2C_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+O2C_WEBHOOK_RETRY_CAP_SECONDS = int(os.environ.get("O2C_WEBHOOK_RETRY_CAP_SECONDS", "3600"))
+O2C_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("O2C_WEBHOOK_MAX_ATTEMPTS", "10"))
+O2C_WEBHOOK_DISABLE_AFTER = int(os.environ.get("O2C_WEBHOOK_DISABLE_AFTER", "20"))
+# /readyz wants a worker heartbeat younger than this (0: do not check the worker).
+O2C_WORKER_STALE_SECONDS = int(os.environ.get("O2C_WORKER_STALE_SECONDS", "60"))
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and the metrics scraper talk plain HTTP to the app server.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

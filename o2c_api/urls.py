@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("worklist.api.urls")),
     path("", include("dashboard.api.urls")),
     path("", include("dunning.api.urls")),
+    path("", include("integrations.api.urls")),
     path("", APIRootView.as_view(), name="api-root"),
 ]
 

@@ -59,6 +59,8 @@ from django.db.models.functions import Upper
 
 from accounts.models import Customer
 from dunning import services as dunning
+from integrations import events
+from integrations.models import EventType
 from o2c_api import audit
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
@@ -465,6 +467,9 @@ def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[Pos
     applications = [a for result in results for a in result.applications]
     services.save_applications(applications)
     _store_outcomes(results)
+    events.record_many(
+        (EventType.PAYMENT_POSTED, r.payment, services.payment_payload(r.payment)) for r in results
+    )
     # Cash may take away a credit hold's reasons: one query unless a customer is on hold.
     dunning.after_posting({a.invoice.customer_id for a in applications})
     for result in results:

@@ -12,14 +12,28 @@ from accounts.api.urls import router as accounts_router
 from dashboard.api.urls import router as dashboard_router
 from dunning.api.urls import reports as dunning_reports
 from dunning.api.urls import router as dunning_router
+from integrations.api.urls import reports as integrations_reports
+from integrations.api.urls import router as integrations_router
 from metrics.api.urls import urlpatterns as metrics_urls
 from outlook.api.urls import urlpatterns as outlook_urls
 from receivables.api.urls import router as receivables_router
 from worklist.api.urls import urlpatterns as worklist_urls
 
-ROUTERS = (accounts_router, receivables_router, dashboard_router, dunning_router)
+ROUTERS = (
+    accounts_router,
+    receivables_router,
+    dashboard_router,
+    dunning_router,
+    integrations_router,
+)
 # The endpoints that are not resources: KPIs (paths under kpis/) and the other reports.
-ENDPOINTS = (*metrics_urls, *outlook_urls, *worklist_urls, *dunning_reports)
+ENDPOINTS = (
+    *metrics_urls,
+    *outlook_urls,
+    *worklist_urls,
+    *dunning_reports,
+    *integrations_reports,
+)
 # The KPI routes that take a KPI key are listed with this one as the example.
 EXAMPLE_KPI = "dso"
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Customer
+from integrations import events
+from integrations.models import EventType
 from receivables import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -93,4 +95,5 @@ def delete_activity(activity: CollectionActivity) -> None:
     """Delete a collection activity (no money moves with it; its KPI facts go with it)."""
     activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
     rollup.touch(activities=[activity.pk])
+    events.record(EventType.RECORD_DELETED, ("collectionactivity", activity.pk))
     activity.delete()

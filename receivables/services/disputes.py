@@ -16,6 +16,8 @@ from django.db.models import (
 )
 from django.db.models.lookups import LessThan
 
+from integrations import events
+from integrations.models import EventType
 from o2c_api import audit
 from receivables import predicates, rollup
 from receivables.errors import ErrorCode
@@ -64,9 +66,15 @@ def open_dispute(
             }
         )
     rollup.touch(invoices=[invoice.pk])
-    return Dispute.objects.create(
+    dispute = Dispute.objects.create(
         invoice=invoice, reason=reason, amount=amount, opened_date=opened_date, notes=notes
     )
+    events.record(
+        EventType.DISPUTE_OPENED,
+        dispute,
+        {"invoice": invoice.pk, "reason": reason, "amount": amount, "currency": invoice.currency},
+    )
+    return dispute
 
 
 @transaction.atomic
@@ -133,6 +141,11 @@ def resolve_dispute(
     if notes:
         dispute.notes = f"{dispute.notes}\n{notes}".strip()
     dispute.save()
+    events.record(
+        EventType.DISPUTE_RESOLVED,
+        dispute,
+        {"invoice": dispute.invoice_id, "resolution": resolution, "resolved_date": resolved_date},
+    )
     return dispute
 
 
@@ -182,9 +195,21 @@ def create_promise(
         notes=notes,
         created_by=user if user is not None and user.is_authenticated else None,
     )
+    events.record(EventType.PROMISE_MADE, promise, promise_payload(promise, invoice.currency))
     refresh_promise_statuses(invoice_ids=[invoice.pk])
     promise.refresh_from_db(fields=["status"])
     return promise
+
+
+def promise_payload(promise: PromiseToPay, currency: str) -> dict:
+    """What a promise event carries."""
+    return {
+        "invoice": promise.invoice_id,
+        "amount": promise.amount,
+        "currency": currency,
+        "promised_date": promise.promised_date,
+        "status": promise.status,
+    }
 
 
 def refresh_promise_statuses(
@@ -200,21 +225,38 @@ def refresh_promise_statuses(
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
         promises = promises.filter(invoice_id__in=invoice_ids)
+    status = Case(
+        When(predicates.promise_kept(), then=Value(PromiseToPay.Status.KEPT)),
+        When(LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)),
+        default=Value(PromiseToPay.Status.OPEN),
+    )
+    _record_promise_outcomes(promises, status)
     # The UPDATE bypasses the audit trail: the promises whose status it moves are recorded.
     before = dict(promises.values_list("pk", "status"))
-    count = promises.update(
-        status=Case(
-            When(predicates.promise_kept(), then=Value(PromiseToPay.Status.KEPT)),
-            When(
-                LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)
-            ),
-            default=Value(PromiseToPay.Status.OPEN),
-        )
-    )
+    count = promises.update(status=status)
     if before:
         moved = [p for p in PromiseToPay.objects.filter(pk__in=before) if p.status != before[p.pk]]
         audit.record_rows(moved)
     return count
+
+
+def _record_promise_outcomes(promises, status: Case) -> None:
+    """promise.kept / promise.broken events for the promises `status` is about to move there
+    (one query to find them, one insert)."""
+    moving = (
+        promises.annotate(new_status=status, currency=F("invoice__currency"))
+        .filter(new_status__in=[PromiseToPay.Status.KEPT, PromiseToPay.Status.BROKEN])
+        .exclude(status=F("new_status"))
+    )
+    outcomes = {PromiseToPay.Status.KEPT: EventType.PROMISE_KEPT,
+                PromiseToPay.Status.BROKEN: EventType.PROMISE_BROKEN}  # fmt: skip
+    rows = []
+    for promise in moving:
+        promise.status = promise.new_status
+        rows.append(
+            (outcomes[promise.new_status], promise, promise_payload(promise, promise.currency))
+        )
+    events.record_many(rows)
 
 
 @transaction.atomic

@@ -15,6 +15,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep
+from integrations import events
+from integrations.models import EventType
 from o2c_api import audit
 from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
@@ -131,7 +133,22 @@ def create_invoice(
     rollup.added(invoices=[invoice.pk])
     if invoice.counts:
         ledger.post([(ledger.invoice_key(invoice, "invoice", issue_date), amount)])
+    if invoice.status == Invoice.Status.OPEN:
+        events.record(EventType.INVOICE_ISSUED, invoice, invoice_payload(invoice))
     return invoice
+
+
+def invoice_payload(invoice: Invoice, **extra) -> dict:
+    """What an invoice event carries: enough to act on without reading the invoice."""
+    return {
+        "number": invoice.number,
+        "customer": invoice.customer_id,
+        "amount": invoice.amount,
+        "open_amount": invoice.open_amount,
+        "currency": invoice.currency,
+        "status": invoice.status,
+        **extra,
+    }
 
 
 DRAFT_ONLY_FIELDS = ("customer", "number", "issue_date", "amount", "currency")
@@ -226,6 +243,7 @@ def issue_invoice(invoice: Invoice) -> Invoice:
     invoice.status = Invoice.Status.OPEN
     invoice.save(update_fields=["status", "updated_at"])
     ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
+    events.record(EventType.INVOICE_ISSUED, invoice, invoice_payload(invoice))
     return invoice
 
 
@@ -253,6 +271,9 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     invoice.paid_date = None
     invoice.voided_date = voided_date or today()
     invoice.save(update_fields=["status", "open_amount", "paid_date", "voided_date", "updated_at"])
+    events.record(
+        EventType.INVOICE_VOIDED, invoice, invoice_payload(invoice, voided_date=invoice.voided_date)
+    )
     return invoice
 
 
@@ -279,6 +300,7 @@ def delete_invoice(invoice: Invoice) -> None:
             details={"invoice": invoice.pk},
         )
     rollup.touch(invoices=[invoice.pk])
+    events.record(EventType.RECORD_DELETED, ("invoice", invoice.pk), {"number": invoice.number})
     invoice.delete()
 
 
@@ -311,6 +333,7 @@ def settle_invoices(invoices: Sequence[Invoice]) -> None:
             )
             .values_list("pk", "last_application", "last_adjustment")
         }
+    newly_paid = [i for i in invoices if i.open_amount == 0 and i.status != Invoice.Status.PAID]
     now = timezone.now()
     for invoice in invoices:
         if invoice.open_amount == 0:
@@ -320,6 +343,9 @@ def settle_invoices(invoices: Sequence[Invoice]) -> None:
             invoice.paid_date = None
             invoice.status = Invoice.Status.OPEN
         invoice.updated_at = now
+    events.record_many(
+        (EventType.INVOICE_PAID, i, invoice_payload(i, paid_date=i.paid_date)) for i in newly_paid
+    )
     if len(invoices) == 1:
         invoices[0].save(update_fields=["open_amount", "status", "paid_date", "updated_at"])
         return
@@ -396,4 +422,9 @@ def add_adjustment(
     invoice.open_amount -= amount
     settle(invoice)
     ledger.post([(ledger.invoice_key(invoice, "adjustment", adjustment_date), -amount)])
+    events.record(
+        EventType.INVOICE_CREDITED,
+        invoice,
+        invoice_payload(invoice, adjustment=adjustment.pk, kind=kind, credit_amount=amount),
+    )
     return adjustment

@@ -14,6 +14,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Customer
+from integrations import events
+from integrations.models import EventType
 from o2c_api import audit
 from o2c_api.errors import Conflict
 from receivables import ledger, rollup
@@ -104,7 +106,33 @@ def record_payment(**fields) -> Payment:
             raise duplicate_payment(payment.external_id, existing)
     payment.save(force_insert=True)
     rollup.added(payments=[payment.pk])
+    events.record(EventType.PAYMENT_POSTED, payment, payment_payload(payment))
     return payment
+
+
+def payment_payload(payment: Payment) -> dict:
+    """What a payment.posted event carries."""
+    return {
+        "customer": payment.customer_id,
+        "amount": payment.amount,
+        "unapplied_amount": payment.unapplied_amount,
+        "currency": payment.currency,
+        "received_date": payment.received_date,
+        "method": payment.method,
+        "external_id": payment.external_id,
+    }
+
+
+def application_payload(application: PaymentApplication, currency: str) -> dict:
+    """What a payment.applied / payment.unapplied event carries."""
+    return {
+        "application": application.pk,
+        "payment": application.payment_id,
+        "invoice": application.invoice_id,
+        "amount": application.amount,
+        "currency": currency,
+        "applied_date": application.applied_date,
+    }
 
 
 def apply_locked(
@@ -257,6 +285,10 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
         )
         PaymentApplication.objects.bulk_create(applications)
         audit.record_rows(applications, created=True)  # bulk_create bypasses the audit trail
+        events.record_many(
+            (EventType.PAYMENT_APPLIED, a.payment, application_payload(a, a.payment.currency))
+            for a in applications
+        )
         payments = list({id(a.payment): a.payment for a in applications}.values())
         invoices = list({id(a.invoice): a.invoice for a in applications}.values())
         for application in applications:
@@ -321,6 +353,10 @@ def unapply(application: PaymentApplication) -> None:
             "The application was already reversed.", code=ErrorCode.NOT_FOUND
         ) from exc
     rollup.touch(invoices=[invoice.pk], payments=[payment.pk])
+    events.record(
+        EventType.PAYMENT_UNAPPLIED, payment, application_payload(application, payment.currency)
+    )
+    events.record(EventType.RECORD_DELETED, application, {"payment": payment.pk})
     application.delete()
     payment.unapplied_amount += application.amount
     payment.save(update_fields=["unapplied_amount", "updated_at"])

@@ -1,0 +1,93 @@
+"""Recording domain events: the one function the services call (the outbox's write side).
+
+An event is inserted in the caller's transaction, so it commits or rolls back with the change
+it describes; nothing is sent from here (the worker fans events out to webhooks). Keep the
+payload small and made of what a consumer needs to act without a second request: ids,
+numbers, amounts as decimal strings with their currency, statuses.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Func, Model
+from django.utils import timezone
+
+from integrations.models import Event, EventType
+
+__all__ = ["EventType", "record", "record_many"]
+
+
+class CurrentTransactionId(Func):
+    """PostgreSQL's id of the current transaction (assigning one if needed), as a bigint."""
+
+    template = "pg_current_xact_id()::text::bigint"
+    output_field = BigIntegerField()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _event(event_type: str, obj: Model | tuple[str, Any], payload: Mapping | None) -> Event:
+    if isinstance(obj, Model):
+        object_type, object_id = obj._meta.model_name, obj.pk
+    else:
+        object_type, object_id = obj
+    return Event(
+        type=EventType(event_type),
+        object_type=object_type,
+        object_id=str(object_id),
+        payload=_plain(dict(payload or {})),
+        occurred_at=timezone.now(),
+    )
+
+
+def record(event_type: str, obj: Model | tuple[str, Any], payload: Mapping | None = None) -> None:
+    """Record one event in the current transaction.
+
+    Args:
+        event_type: an `EventType` value, e.g. `EventType.INVOICE_PAID`.
+        obj: the model instance it is about, or `(object_type, object_id)` (a tombstone, a KPI).
+        payload: what a consumer needs; Decimals become two-decimal strings, dates ISO strings.
+    """
+    record_many([(event_type, obj, payload)])
+
+
+def record_many(events: Iterable[tuple[str, Model | tuple[str, Any], Mapping | None]]) -> int:
+    """Record several events with one INSERT (the bulk paths: cash application, holds).
+
+    Returns:
+        The number of events recorded.
+    """
+    rows = [_event(*event) for event in events]
+    if not rows:
+        return 0
+    if connection.vendor == "postgresql":
+        for row in rows:
+            row.txid = CurrentTransactionId()
+    Event.objects.bulk_create(rows)
+    _count_on_commit(rows)
+    return len(rows)
+
+
+def _count_on_commit(rows: list[Event]) -> None:
+    from o2c_api import observability
+
+    if observability.metrics_enabled():
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row.type] = counts.get(row.type, 0) + 1
+        transaction.on_commit(lambda: observability.count_events(counts))

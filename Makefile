@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format schema bench
+.PHONY: install demo test lint format schema bench serve worker
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6.1)."; exit 1; }
@@ -22,6 +22,17 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/python manage.py demo
+
+# Production: gunicorn (o2c_api/gunicorn.conf.py, workers = 2 x cores + 1) with DEBUG off and
+# O2C_PRODUCTION's hardening. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (README,
+# "Production"); run `make worker` beside it. SECURE_SSL_REDIRECT=0 for plain HTTP locally.
+serve: install
+	O2C_PRODUCTION=1 DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	O2C_PRODUCTION=1 DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v 0
+	O2C_PRODUCTION=1 DEBUG=0 exec $(BIN)/gunicorn o2c_api.wsgi:application -c o2c_api/gunicorn.conf.py
+
+worker: install
+	$(BIN)/python manage.py run_worker
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

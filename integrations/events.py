@@ -6,7 +6,9 @@ payload small and made of what a consumer needs to act without a second request:
 numbers, amounts as decimal strings with their currency, statuses.
 """
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +19,9 @@ from django.utils import timezone
 
 from integrations.models import Event, EventType
 
-__all__ = ["EventType", "record", "record_many"]
+__all__ = ["EventType", "batched", "record", "record_many"]
+
+_buffers = threading.local()
 
 
 class CurrentTransactionId(Func):
@@ -73,6 +77,32 @@ def record_many(events: Iterable[tuple[str, Model | tuple[str, Any], Mapping | N
         The number of events recorded.
     """
     rows = [_event(*event) for event in events]
+    stack = getattr(_buffers, "stack", None)
+    if stack:
+        stack[-1].extend(rows)
+        return len(rows)
+    return _insert(rows)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Hold the events recorded inside and insert them together, with one INSERT, on exit.
+
+    For a write that records several kinds of events (a posting: applied, paid, posted):
+    enter it inside the write's transaction, so the INSERT runs before the commit. Events of
+    a block that raises are dropped with the block's writes.
+    """
+    stack = _buffers.__dict__.setdefault("stack", [])
+    stack.append([])
+    try:
+        yield
+    except BaseException:
+        stack.pop()
+        raise
+    _insert(stack.pop())
+
+
+def _insert(rows: list[Event]) -> int:
     if not rows:
         return 0
     if connection.vendor == "postgresql":

@@ -61,6 +61,24 @@ def _evaluate_credit_holds() -> str:
     return f"{len(changes.placed)} holds placed, {len(changes.lifted)} lifted"
 
 
+def _purge_history() -> str:
+    """Events past `O2C_EVENT_RETENTION_DAYS` (with their deliveries), finished task results
+    past a week (failed ones past a month): the tables that grow by themselves."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from integrations.models import Event
+
+    cutoff = timezone.now() - timedelta(days=settings.O2C_EVENT_RETENTION_DAYS)
+    events, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
+    out = StringIO()
+    call_command(
+        "prune_db_task_results", min_age_days=7, failed_min_age_days=30, stdout=out, verbosity=0
+    )
+    return f"{events} events and deliveries deleted"
+
+
 JOBS: dict[str, Callable[[], str]] = {
     "deliver_webhooks": _deliver_webhooks,
     "refresh_promise_statuses": _refresh_promise_statuses,
@@ -68,6 +86,7 @@ JOBS: dict[str, Callable[[], str]] = {
     "kpi_status_changes": _kpi_status_changes,
     "run_playbook": _run_playbook,
     "evaluate_credit_holds": _evaluate_credit_holds,
+    "purge_history": _purge_history,
 }
 
 # The schedule a new database starts with (migration 0002): name → interval in seconds.
@@ -78,6 +97,7 @@ DEFAULT_SCHEDULE = {
     "refresh_promise_statuses": 86400,
     "run_playbook": 86400,
     "evaluate_credit_holds": 86400,
+    "purge_history": 86400,
 }
 
 

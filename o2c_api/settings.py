@@ -178,6 +178,11 @@ if os.environ.get("REDIS_URL"):
         }
     }
 
+# Behind PgBouncer in transaction pooling mode (docs/scaling.md).
+if env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False):
+    for alias_settings in DATABASES.values():
+        alias_settings["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ModelBackend, reading a user's permissions in one query (see accounts/backends.py).
@@ -237,6 +242,9 @@ LOGGING = {
     },
     "loggers": {
         "o2c.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        # Each task's start and end at INFO would be a line every few seconds.
+        "django.tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
+        "django_tasks_db": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
     },
 }
 
@@ -254,6 +262,8 @@ O2C_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("O2C_WEBHOOK_RETRY_BASE_SECO
 O2C_WEBHOOK_RETRY_CAP_SECONDS = int(os.environ.get("O2C_WEBHOOK_RETRY_CAP_SECONDS", "3600"))
 O2C_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("O2C_WEBHOOK_MAX_ATTEMPTS", "10"))
 O2C_WEBHOOK_DISABLE_AFTER = int(os.environ.get("O2C_WEBHOOK_DISABLE_AFTER", "20"))
+# Events (and their webhook deliveries) older than this are purged by the daily job.
+O2C_EVENT_RETENTION_DAYS = int(os.environ.get("O2C_EVENT_RETENTION_DAYS", "90"))
 # /readyz wants a worker heartbeat younger than this (0: do not check the worker).
 O2C_WORKER_STALE_SECONDS = int(os.environ.get("O2C_WORKER_STALE_SECONDS", "60"))
 

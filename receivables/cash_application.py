@@ -265,7 +265,7 @@ def post_payment(
 
 @transaction.atomic
 def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResult:
-    with ledger.deferred(facts=rollup.CASH_FAMILIES):
+    with ledger.deferred(facts=rollup.CASH_FAMILIES), events.batched():
         return _apply_all([(_record(fields), remittance)])[0]
 
 
@@ -448,7 +448,7 @@ def batch() -> Iterator[None]:
     still break a deadlock (e.g. two batches racing on the same external id), the batch is
     run again.
     """
-    with transaction.atomic(), ledger.deferred(facts=rollup.CASH_FAMILIES):
+    with transaction.atomic(), ledger.deferred(facts=rollup.CASH_FAMILIES), events.batched():
         yield
 
 

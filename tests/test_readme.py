@@ -81,7 +81,7 @@ def test_every_curl_example_runs_against_demo_data(demo_data, index):
         response.close()
 
     assert response.status_code in (200, 201), getattr(response, "content", b"")[:500]
-    if response.status_code == 201:
+    if response.status_code == 201 and "/payments/" in " ".join(curl_commands()[index]):
         body = response.json()
         # The payment example names a customer and an invoice the demo has.
         assert body["customer_external_id"] == "CUST-000001"

@@ -74,7 +74,8 @@ def test_an_event_is_posted_signed_and_logged(receiver):
         "",
         None,
     )
-    assert delivery.latency_ms is not None and delivery.delivered_at is not None
+    assert delivery.latency_ms is not None
+    assert delivery.delivered_at is not None
     # Nothing is sent twice.
     assert run_worker_round() == {"sent": 0, "failed": 0, "disabled": 0}
     assert len(receiver.requests) == 1
@@ -190,7 +191,8 @@ def test_the_subscription_api_shows_the_secret_once_and_checks_event_types(api, 
     assert response.status_code == 201
     created = response.json()
     subscription = WebhookSubscription.objects.get()
-    assert created["secret"] == subscription.secret and len(subscription.secret) == 43
+    assert created["secret"] == subscription.secret
+    assert len(subscription.secret) == 43
     assert created["event_types"] == ["invoice.paid"]
     assert api.get(f"/api/v1/webhook-subscriptions/{subscription.pk}/").json()["secret"] is None
     bad = api.post(

@@ -2,6 +2,7 @@
 failures retried and visible, the heartbeat that /readyz reads."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run_worker_once() -> None:
-    call_command("run_worker", "--once", stdout=open("/dev/null", "w"))
+    call_command("run_worker", "--once", stdout=StringIO())
 
 
 def test_the_default_schedule_holds_every_job():
@@ -25,6 +26,7 @@ def test_the_default_schedule_holds_every_job():
         "deliver_webhooks": 5,
         "evaluate_credit_holds": 86400,
         "kpi_status_changes": 3600,
+        "purge_history": 86400,
         "purge_idempotency_keys": 3600,
         "refresh_promise_statuses": 86400,
         "run_playbook": 86400,
@@ -108,3 +110,16 @@ def test_the_worker_says_it_is_alive_while_it_runs():
     command._beat("host-1-abc", timezone.now())
     beat = WorkerHeartbeat.objects.get()
     assert (beat.worker_id, beat.pid > 0) == ("host-1-abc", True)
+
+
+def test_the_history_purge_keeps_recent_events(settings):
+    from integrations.jobs import JOBS
+    from integrations.models import Event
+
+    settings.O2C_EVENT_RETENTION_DAYS = 30
+    InvoiceFactory()
+    InvoiceFactory()
+    old, recent = Event.objects.order_by("id")
+    Event.objects.filter(pk=old.pk).update(occurred_at=timezone.now() - timedelta(days=31))
+    assert JOBS["purge_history"]() == "1 events and deliveries deleted"
+    assert list(Event.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -1,6 +1,8 @@
 """`manage.py demo`: the README's first command — a running service full of demo data."""
 
 import secrets
+import subprocess
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,7 +19,7 @@ class Command(BaseCommand):
     help = (
         "Migrate, seed demo data when the database is empty, create the `admin` login "
         "(new password each run) with an admin-role API token, print them, and serve on "
-        "127.0.0.1:8000."
+        "127.0.0.1:8000 with the background worker (webhooks, scheduled jobs) beside it."
     )
 
     def add_arguments(self, parser):
@@ -27,8 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="Prepare and print the login, do not serve."
         )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Serve without the background worker."
+        )
 
-    def handle(self, *args, customers, seed, addrport, no_serve, **options):
+    def handle(self, *args, customers, seed, addrport, no_serve, no_worker, **options):
         if settings.PRODUCTION:
             raise CommandError("The demo command is for development (O2C_PRODUCTION is on).")
         call_command("migrate", interactive=False, verbosity=0)
@@ -64,5 +69,17 @@ class Command(BaseCommand):
                 )
             )
         )
-        if not no_serve:
+        if no_serve:
+            return
+        worker = None
+        if not no_worker:
+            # The worker in its own process (it sleeps between polls); stopped with the server.
+            manage = settings.BASE_DIR / "manage.py"
+            worker = subprocess.Popen([sys.executable, str(manage), "run_worker"])
+            self.stdout.write(f"Worker:     pid {worker.pid} (manage.py run_worker)")
+        try:
             call_command("runserver", addrport, use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)

@@ -243,3 +243,36 @@ def test_the_delivery_log_costs_the_same_queries_at_any_size(api, receiver, size
     assert body["results"][0]["status"] == "succeeded"
     assert body["results"][0]["response_code"] == 200
     assert len(queries) == 5  # token, permissions, the subscription filter, count, page
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_the_subscription_list_costs_the_same_queries_at_any_size(api, size):
+    for n in range(size):
+        webhooks.save_subscription(url=f"https://erp.example.com/h{n}")
+    api.get("/api/v1/webhook-subscriptions/?limit=1")
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/webhook-subscriptions/").json()
+    assert body["count"] == size
+    assert body["results"][0]["secret"] is None
+    assert len(queries) == 4  # token, permissions, count, page
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_graphql_deliveries_cost_the_same_queries_at_any_size(gql, receiver, size):
+    subscribe(receiver)
+    customer = CustomerFactory()
+    for _ in range(size):
+        InvoiceFactory(customer=customer)
+    run_worker_round()
+    query = (
+        "{ webhookDeliveries { totalCount results { status responseCode "
+        "subscription { url } event { type objectId cursor data } } } }"
+    )
+    gql(query)
+    with CaptureQueriesContext(connection) as queries:
+        body = gql(query)
+    page = body["data"]["webhookDeliveries"]
+    assert page["totalCount"] == size
+    assert {r["status"] for r in page["results"]} == {"succeeded"}
+    assert page["results"][0]["subscription"] == {"url": receiver.url}
+    assert len(queries) == 4  # token, permissions, count, page (joined)

@@ -184,7 +184,7 @@ def write(docs: Path, size: str, result: dict) -> None:
 
 
 # Sections written by other commands, appended to the report so that a run keeps them.
-INCLUDED = ("forecast-accuracy.md", "risk-backtest.md")
+INCLUDED = ("forecast-accuracy.md", "risk-backtest.md", "events-overhead.md")
 
 
 def included(docs: Path) -> str:

@@ -33,8 +33,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--once", action="store_true", help="One round (schedule, then the queue), then exit."
         )
+        parser.add_argument(
+            "--parent-pid",
+            type=int,
+            default=None,
+            help="Exit when this process (e.g. `manage.py demo`) is no longer our parent.",
+        )
 
-    def handle(self, *args, interval: float, once: bool, **options):
+    def handle(self, *args, interval: float, once: bool, parent_pid: int | None, **options):
         self.stopping = False
         if not once:
             signal.signal(signal.SIGTERM, self._stop)
@@ -61,7 +67,7 @@ class Command(BaseCommand):
                 worker_id=worker_id,
                 excluded_queue_names=[],
             ).run()
-            if once:
+            if once or (parent_pid is not None and os.getppid() != parent_pid):
                 break
             time.sleep(interval)
         WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()

@@ -1,6 +1,8 @@
 """`manage.py demo`: the README's first command — a running service full of demo data."""
 
+import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -75,7 +77,11 @@ class Command(BaseCommand):
         if not no_worker:
             # The worker in its own process (it sleeps between polls); stopped with the server.
             manage = settings.BASE_DIR / "manage.py"
-            worker = subprocess.Popen([sys.executable, str(manage), "run_worker"])
+            worker = subprocess.Popen(
+                [sys.executable, str(manage), "run_worker", f"--parent-pid={os.getpid()}"]
+            )
+            # A SIGTERM to the demo stops the worker too (the `finally` below runs).
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
             self.stdout.write(f"Worker:     pid {worker.pid} (manage.py run_worker)")
         try:
             call_command("runserver", addrport, use_reloader=False)

@@ -16,6 +16,11 @@ events, so another team's long transaction does not stall the feed. A transactio
 between the snapshot and the look-up is kept in (it only holds the horizon back, for one
 read), as are prepared transactions and sessions we may not see.
 
+A transaction that reads the feed sees its own uncommitted events too (as it sees its own
+rows). Reading the feed, storing the cursor and writing events in one transaction would let
+that cursor pass older transactions still running: readers (the API, the webhook
+dispatcher) never write events.
+
 SQLite has a single writer, committing in id order: the id alone is the cursor (txid 0).
 """
 
@@ -40,7 +45,8 @@ SELECT COALESCE(
       WHERE xid(x) NOT IN (
           SELECT backend_xid FROM pg_stat_activity
            WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
-    pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint),
+    pg_current_xact_id_if_assigned()::text::bigint
 """
 
 
@@ -117,16 +123,17 @@ def parse_limit(value) -> int:
     return limit
 
 
-def horizon() -> int | None:
-    """The oldest transaction id of this database still running (PostgreSQL), else None.
+def horizon() -> tuple[int | None, int | None]:
+    """The oldest transaction id of this database still running (PostgreSQL), else None, and
+    the reader's own transaction id when it has one.
 
-    Events with a txid below it are final. None (SQLite): every committed event is.
+    Events with a txid below the horizon are final. None (SQLite): every committed event is.
     """
     if connection.vendor != "postgresql":
-        return None
+        return None, None
     with connection.cursor() as cursor:
         cursor.execute(HORIZON_SQL)
-        return cursor.fetchone()[0]
+        return cursor.fetchone()
 
 
 def page(after: str | None = None, types: list[str] | None = None, limit: int = DEFAULT_LIMIT):
@@ -148,9 +155,11 @@ def page(after: str | None = None, types: list[str] | None = None, limit: int = 
     events = Event.objects.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=event_id))
     if types:
         events = events.filter(type__in=types)
-    top = horizon()
+    top, own = horizon()
     if top is not None:
-        events = events.filter(txid__lt=top)
+        # A transaction sees its own events, as it sees its own rows (the API's readers write
+        # nothing, so for them this adds nothing).
+        events = events.filter(Q(txid__lt=top) | Q(txid=own) if own else Q(txid__lt=top))
     rows = list(events.order_by("txid", "id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -17,6 +17,18 @@ from tests.factories import InvoiceFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch):
+    """The worker recycles its database connection between rounds; here the whole test is one
+    transaction on that connection (PostgreSQL would lose it)."""
+    from django_tasks_db.management.commands import db_worker
+
+    from integrations.management.commands import run_worker
+
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
 def run_worker_once() -> None:
     call_command("run_worker", "--once", stdout=StringIO())
 

@@ -1,13 +1,14 @@
-"""Payment posting throughput with and without the event outbox, in one run (not a test).
+"""Payment posting with and without the event outbox, in one run (not a test).
 
 The outbox writes its events in the posting's transaction (`integrations.events`), so it
-costs the posting something; this measures how much. Rounds alternate "with events" and
-"without" (`integrations.events.record_many` replaced by a no-op for that round) so that the
-machine's load drifts over both alike; each round posts single payments (POST /payments/)
-and bulk requests of 500 (POST /payments/bulk/) with `bench/payments_throughput.py`.
+costs the posting something; this measures how much. The two variants alternate request by
+request ("without": `integrations.events.record_many` replaced by a no-op for that request),
+so a shared machine's changing load falls on both alike; the medians of the per-request
+times are compared. Single posts go through POST /payments/, bulk through POST
+/payments/bulk/ (requests of `--bulk-size`), as `bench/payments_throughput.py` posts them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/o2c_scratch \\
-        .venv/bin/python bench/events_overhead.py [--rounds 3] [--single 200] [--bulk-requests 2]
+        .venv/bin/python bench/events_overhead.py [--single 200] [--bulk-requests 10]
 
 Adds rows to the database (payments, invoices, customers, events): use a scratch database.
 """
@@ -16,54 +17,93 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.payments_throughput import measure_bulk, measure_single  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.payments_throughput import _client, _invoices, _token, item  # noqa: E402
 from integrations import events  # noqa: E402
-from integrations.models import Event  # noqa: E402
+
+VARIANTS = ("with events", "without events")
+
+
+def timed(variant: str, post) -> tuple[float, int]:
+    """(seconds, statements) of one request in that variant."""
+    patch = mock.patch.object(events, "record_many", return_value=0)
+    if variant == "without events":
+        patch.start()
+    try:
+        connection.queries_log.clear()  # the log keeps 9,000 queries: count from empty
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            post()
+            elapsed = time.perf_counter() - start
+    finally:
+        if variant == "without events":
+            patch.stop()
+    return elapsed, len(queries)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--single", type=int, default=200)
-    parser.add_argument("--bulk-requests", type=int, default=2)
+    parser.add_argument("--single", type=int, default=200, help="single posts per variant")
+    parser.add_argument("--bulk-requests", type=int, default=10, help="bulk requests per variant")
+    parser.add_argument("--bulk-size", type=int, default=200)
     args = parser.parse_args()
-    results: dict[str, dict[str, list[float]]] = {
-        "with events": {"single": [], "bulk": []},
-        "without events": {"single": [], "bulk": []},
-    }
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for round_ in range(args.rounds):
-        for label in ("with events", "without events"):
-            before = Event.objects.count()
-            patch = mock.patch.object(events, "record_many", return_value=0)
-            if label == "without events":
-                patch.start()
-            try:
-                single = measure_single(args.single)
-                bulk = measure_bulk(args.bulk_requests, 500)
-            finally:
-                if label == "without events":
-                    patch.stop()
-            recorded = Event.objects.count() - before
-            results[label]["single"].append(single)
-            results[label]["bulk"].append(bulk)
+    client = _client(_token())
+    singles = _invoices(2 * args.single)
+    bulks = _invoices(2 * args.bulk_requests * args.bulk_size)
+    load_before = os.getloadavg()
+    times: dict[tuple[str, str], list[float]] = {}
+    statements: dict[tuple[str, str], int] = {}
+
+    def single(n: int):
+        customer, number = singles[n]
+
+        def post():
+            response = client.post("/api/v1/payments/", item(customer, number, n), format="json")
+            assert response.status_code == 201, response.json()
+
+        return post
+
+    def bulk(b: int):
+        chunk = bulks[b * args.bulk_size : (b + 1) * args.bulk_size]
+
+        def post():
+            body = {"items": [item(c, number, n) for n, (c, number) in enumerate(chunk)]}
+            response = client.post("/api/v1/payments/bulk/", body, format="json")
+            assert response.status_code == 200, response.json()
+            assert response.json()["created"] == len(chunk), response.json()
+
+        return post
+
+    for kind, count, make in (
+        ("single", 2 * args.single, single),
+        ("bulk", 2 * args.bulk_requests, bulk),
+    ):
+        for n in range(count):
+            variant = VARIANTS[n % 2]
+            elapsed, queries = timed(variant, make(n))
+            times.setdefault((kind, variant), []).append(elapsed)
+            statements[(kind, variant)] = queries
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for kind, per_request in (("single", 1), ("bulk", args.bulk_size)):
+        rates = {}
+        for variant in VARIANTS:
+            median = statistics.median(times[(kind, variant)])
+            rates[variant] = per_request / median
             print(
-                f"round {round_ + 1} {label:15}: single {single:6.0f}/s  bulk {bulk:6.0f}/s  "
-                f"({recorded} events)"
+                f"{kind:6} {variant:15}: median {median * 1000:8.1f} ms a request = "
+                f"{rates[variant]:7.1f} payments/s, {statements[(kind, variant)]} statements"
             )
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for kind in ("single", "bulk"):
-        with_ = statistics.median(results["with events"][kind])
-        without = statistics.median(results["without events"][kind])
-        print(
-            f"median {kind:6}: with {with_:.0f}/s, without {without:.0f}/s "
-            f"({(with_ / without - 1) * 100:+.1f} %)"
-        )
+        change = (rates["with events"] / rates["without events"] - 1) * 100
+        print(f"{kind:6} with events vs without: {change:+.1f} %")
 
 
 if __name__ == "__main__":

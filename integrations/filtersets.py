@@ -1,12 +1,10 @@
 """django-filter FilterSets of the webhook REST API."""
 
-import django_filters as filters
-
 from integrations.models import WebhookDelivery, WebhookSubscription
-from o2c_api.api.filters import IdFilter
+from o2c_api.api.filters import FilterSet, IdFilter
 
 
-class WebhookDeliveryFilterSet(filters.FilterSet):
+class WebhookDeliveryFilterSet(FilterSet):
     """`subscription`, `status` (pending, succeeded, failed), `event`."""
 
     subscription = IdFilter(queryset=WebhookSubscription.objects.all())

@@ -52,6 +52,10 @@ UNSCOPED = {
     "messageTemplates": "dunning templates",
     "playbookSteps": "dunning configuration",
     "creditHoldRules": "dunning configuration",
+    # Not scoped yet (issue 18 follow-up): the feed and webhooks show every customer's events.
+    "events": "event feed: NOT customer-scoped yet",
+    "webhookSubscriptions": "webhook configuration",
+    "webhookDeliveries": "webhook log: NOT customer-scoped yet",
 }
 OBJECTS = {single for single, _ in SCOPED_LISTS.values() if single}
 

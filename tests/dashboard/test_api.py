@@ -248,6 +248,8 @@ def test_the_api_root_lists_every_resource_and_kpi_endpoint(make_client):
         "playbook-actions",
         "credit-hold-rules",
         "credit-holds",
+        "webhook-subscriptions",
+        "webhook-deliveries",
     ]
     assert body["resources"]["invoices"] == "http://testserver/api/v1/invoices/"
     assert body["kpis"] == {
@@ -269,4 +271,5 @@ def test_the_api_root_lists_every_resource_and_kpi_endpoint(make_client):
         "worklist": "http://testserver/api/v1/worklist/",
         "playbook-funnel": "http://testserver/api/v1/playbook-funnel/",
         "promise-reliability": "http://testserver/api/v1/promise-reliability/",
+        "events": "http://testserver/api/v1/events/",
     }

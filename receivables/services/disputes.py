@@ -230,33 +230,33 @@ def refresh_promise_statuses(
         When(LessThan(F("promised_date"), Value(as_of)), then=Value(PromiseToPay.Status.BROKEN)),
         default=Value(PromiseToPay.Status.OPEN),
     )
-    _record_promise_outcomes(promises, status)
-    # The UPDATE bypasses the audit trail: the promises whose status it moves are recorded.
-    before = dict(promises.values_list("pk", "status"))
+    # The promises the UPDATE moves, found once (the callers hold their invoices' locks, so
+    # the statuses cannot move in between): the UPDATE bypasses the audit trail and sends no
+    # events, so both are written from these.
+    moved = list(
+        promises.annotate(new_status=status, currency=F("invoice__currency")).exclude(
+            status=F("new_status")
+        )
+    )
     count = promises.update(status=status)
-    if before:
-        moved = [p for p in PromiseToPay.objects.filter(pk__in=before) if p.status != before[p.pk]]
-        audit.record_rows(moved)
+    for promise in moved:
+        promise.status = promise.new_status
+    audit.record_rows(moved)
+    _record_promise_outcomes(moved)
     return count
 
 
-def _record_promise_outcomes(promises, status: Case) -> None:
-    """promise.kept / promise.broken events for the promises `status` is about to move there
-    (one query to find them, one insert)."""
-    moving = (
-        promises.annotate(new_status=status, currency=F("invoice__currency"))
-        .filter(new_status__in=[PromiseToPay.Status.KEPT, PromiseToPay.Status.BROKEN])
-        .exclude(status=F("new_status"))
-    )
+def _record_promise_outcomes(moved: Sequence[PromiseToPay]) -> None:
+    """promise.kept / promise.broken events for the promises just moved there (one insert)."""
     outcomes = {PromiseToPay.Status.KEPT: EventType.PROMISE_KEPT,
                 PromiseToPay.Status.BROKEN: EventType.PROMISE_BROKEN}  # fmt: skip
-    rows = []
-    for promise in moving:
-        promise.status = promise.new_status
-        rows.append(
-            (outcomes[promise.new_status], promise, promise_payload(promise, promise.currency))
-        )
-    events.record_many(rows)
+    events.record_many(
+        [
+            (outcomes[promise.status], promise, promise_payload(promise, promise.currency))
+            for promise in moved
+            if promise.status in outcomes
+        ]
+    )
 
 
 @transaction.atomic

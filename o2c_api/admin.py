@@ -156,6 +156,16 @@ class AuditedAdmin(SimpleHistoryAdmin):
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
 
+class NeverDeletedAdmin(admin.ModelAdmin):
+    """For records that are reversed, never deleted (payments, applications, adjustments,
+    disputes, promises): their services undo them (unapply, a credit note, resolving a
+    dispute), which keeps the KPI facts and the audit trail right. No delete page, no bulk
+    delete, for anyone."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class CustomerScopedAdmin(admin.ModelAdmin):
     """A user limited to their own customers sees only their rows (accounts.scoping): the
     changelist, change pages (another's is "does not exist") and autocompletes."""

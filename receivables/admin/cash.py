@@ -2,20 +2,22 @@
 
 from django.contrib import admin
 
-from o2c_api.admin import AuditedAdmin, ServiceAdmin, changes_from, money, run_for_each
+from o2c_api.admin import (
+    AuditedAdmin,
+    NeverDeletedAdmin,
+    ServiceAdmin,
+    changes_from,
+    money,
+    run_for_each,
+)
 from receivables import services
 from receivables.admin.inlines import PaymentApplicationInline
 from receivables.models import Payment, PaymentApplication
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedAdmin, ServiceAdmin):
+class PaymentAdmin(NeverDeletedAdmin, AuditedAdmin, ServiceAdmin):
     """Recorded with `record_payment`, edited with `update_payment`; applications inline."""
-
-    def has_delete_permission(self, request, obj=None):
-        # Its KPI facts are kept by its services, which reverse rather than delete
-        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
-        return False
 
     list_display = (
         "id",
@@ -78,7 +80,7 @@ class PaymentAdmin(AuditedAdmin, ServiceAdmin):
 
 
 @admin.register(PaymentApplication)
-class PaymentApplicationAdmin(AuditedAdmin, ServiceAdmin):
+class PaymentApplicationAdmin(NeverDeletedAdmin, AuditedAdmin, ServiceAdmin):
     """Made with `apply_payment`, reversed with the `unapply` action; never edited or deleted."""
 
     list_display = (
@@ -118,10 +120,6 @@ class PaymentApplicationAdmin(AuditedAdmin, ServiceAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Never deleted (issue 12): reversed by the unapply action, which the audit trail keeps.
         return False
 
     def has_unapply_permission(self, request) -> bool:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from o2c_api.admin import (
     SENTENCES,
     AuditedAdmin,
+    NeverDeletedAdmin,
     ServiceAdmin,
     changes_from,
     money,
@@ -53,13 +54,8 @@ class ResolveDisputeForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
+class DisputeAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Opened with `open_dispute`; resolved on its form or by actions (`resolve_dispute`)."""
-
-    def has_delete_permission(self, request, obj=None):
-        # Its KPI facts are kept by its services, which reverse rather than delete
-        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
-        return False
 
     list_display = (
         "invoice",
@@ -226,13 +222,8 @@ class DisputeAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
+class PromiseToPayAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Created with `create_promise` (status derived at once); notes editable afterwards."""
-
-    def has_delete_permission(self, request, obj=None):
-        # Its KPI facts are kept by its services, which reverse rather than delete
-        # (resolve a dispute, unapply a payment); a promise is a record of what was said.
-        return False
 
     list_display = (
         "invoice",

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 
 from o2c_api.admin import (
     AuditedAdmin,
+    NeverDeletedAdmin,
     ServiceAdmin,
     ServiceAdminForm,
     changes_from,
@@ -417,7 +418,7 @@ class InvoiceAdmin(AuditedAdmin, ServiceAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
+class AdjustmentAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceAdmin):
     """Added with `add_adjustment`; an adjustment is never edited or deleted afterwards."""
 
     list_display = ("invoice", "kind", "amount_shown", "adjustment_date", "reason", "created_by")
@@ -449,7 +450,4 @@ class AdjustmentAdmin(AuditedAdmin, BackToInvoice, ServiceAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

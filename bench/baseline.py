@@ -100,9 +100,9 @@ def ar_family(scope: dict, start: date, end: date) -> dict[str, Decimal | None]:
     }
 
 
-def _months_back(d: date, months: int) -> date:
-    """The first day of the month `months` before d's month."""
-    index = d.year * 12 + d.month - 1 - months
+def month_start(d: date, back: int = 0) -> date:
+    """The first day of the month `back` months before d's month."""
+    index = d.year * 12 + d.month - 1 - back
     return date(index // 12, index % 12 + 1, 1)
 
 
@@ -119,7 +119,7 @@ def previous(start: date, end: date) -> tuple[date, date]:
             or (months == 12 and start.month == 1)
         )
         if calendar:
-            return _months_back(start, months), start - timedelta(days=1)
+            return month_start(start, months), start - timedelta(days=1)
     length = end - start
     previous_end = start - timedelta(days=1)
     return previous_end - length, previous_end

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tokens import create_token
 from bench import baseline
+from bench.baseline import month_start
 from bench.report import LIST_PAGES
 from bench.timing import Timing, measure
 from metrics import engine
@@ -263,10 +264,16 @@ def rss_mib() -> float:
 # --- scopes ---------------------------------------------------------------------------------
 
 
-def month_start(d: date, back: int = 0) -> date:
-    """First day of the month `back` months before d's month."""
-    index = d.year * 12 + d.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
+# The rep and the segment with the most invoices: the scopes and list pages measured.
+BUSIEST_REP = (
+    "SELECT rep_id FROM receivables_invoice WHERE rep_id IS NOT NULL "
+    "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+)
+BUSIEST_SEGMENT = (
+    "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
+    "ON c.id = i.customer_id WHERE c.segment_id IS NOT NULL "
+    "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+)
 
 
 def busiest(sql: str) -> int:
@@ -285,15 +292,8 @@ def pick_scopes(today: date) -> dict[str, Scope]:
     month = (month_start(end), end)
     year = (month_start(end, 11), end)
     currency = settings.O2C_BASE_CURRENCY
-    segment = busiest(
-        "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
-        "ON c.id = i.customer_id WHERE c.segment_id IS NOT NULL "
-        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
-    )
-    rep = busiest(
-        "SELECT rep_id FROM receivables_invoice WHERE rep_id IS NOT NULL "
-        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
-    )
+    segment = busiest(BUSIEST_SEGMENT)
+    rep = busiest(BUSIEST_REP)
     customer = busiest(
         "SELECT customer_id FROM receivables_invoice GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
     )
@@ -346,15 +346,8 @@ def list_page(timed, timings: dict, today: date) -> dict:
     """Invoice list pages of 50 and 500 rows for the filters and orderings a dashboard uses
     (the query count must not change with the page size)."""
     client = token_client("viewer")
-    rep = busiest(
-        "SELECT rep_id FROM receivables_invoice WHERE rep_id IS NOT NULL "
-        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
-    )
-    segment = busiest(
-        "SELECT c.segment_id FROM receivables_invoice i JOIN accounts_customer c "
-        "ON c.id = i.customer_id WHERE c.segment_id IS NOT NULL "
-        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
-    )
+    rep = busiest(BUSIEST_REP)
+    segment = busiest(BUSIEST_SEGMENT)
     month_ago = today - timedelta(days=30)
     queries = {
         "open": "status=open",

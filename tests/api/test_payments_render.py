@@ -1,4 +1,4 @@
-"""A posting's answer, written out by `_render_postings`, is PaymentPostingSerializer's."""
+"""A posting's answer, written out by `render_postings`, is PaymentPostingSerializer's."""
 
 import json
 from datetime import date
@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from receivables.api.payments import PaymentPostingSerializer, _render_postings
+from receivables.api.payments.render import render_postings
+from receivables.api.payments.serializers import PaymentPostingSerializer
 from receivables.cash_application import RemittanceLine, batch, post_payment, post_payments
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 
@@ -23,7 +24,7 @@ def serialized(postings) -> list[dict]:
 
 
 def assert_rendered_as_serialized(postings) -> None:
-    rendered, expected = _render_postings(postings), serialized(postings)
+    rendered, expected = render_postings(postings), serialized(postings)
     assert rendered == expected
     # Same keys in the same order, same JSON (types included: "1.00" is not 1.00).
     assert json.dumps(rendered) == json.dumps(expected)

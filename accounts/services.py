@@ -6,8 +6,8 @@ from accounts.errors import ErrorCode
 from accounts.models import Customer, Opportunity
 from integrations import events
 from integrations.models import EventType
+from metrics import rollup
 from o2c_api.errors import Conflict
-from receivables import ledger, rollup
 
 # The documents that are in the customer's currency (related names on Customer).
 DOCUMENTS = ("orders", "invoices", "payments", "opportunities")
@@ -61,7 +61,7 @@ def update_customer(customer: Customer, **changes) -> Customer:
         ValidationError: field errors from the model (codes as Django's).
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    old_segment, old_currency, old_name = customer.segment_id, customer.currency, customer.name
+    old_currency, old_name = customer.currency, customer.name
     if _keying_changed(customer, changes):
         rollup.touch(customers=[customer.pk])
     before = {field: getattr(customer, field) for field in changes}
@@ -81,8 +81,6 @@ def update_customer(customer: Customer, **changes) -> Customer:
         events.record(
             EventType.CUSTOMER_CHANGED, customer, customer_payload(customer, changed=changed)
         )
-    if customer.segment_id != old_segment:
-        ledger.move_customer_segment(customer.pk, old_segment, customer.segment_id)
     return customer
 
 

@@ -256,8 +256,7 @@ def render_size(size: str, r: dict) -> list[str]:
         )
         + f"; {c['invoices']:,} invoices, {c['customers']:,} customers, {c['payments']:,} "
         f"payments, {c['applications']:,} applications, {c['adjustments']:,} adjustments, "
-        f"{c['activities']:,} collection activities, {c['rollup_rows']:,} AR rollup rows, "
-        f"{c.get('kpi_rollup_rows', 0):,} KPI rollup rows.",
+        f"{c['activities']:,} collection activities, {c['kpi_rollup_rows']:,} KPI rollup rows.",
         f"- Derived data equals its recomputation from the source rows: "
         f"{'yes' if not r['verify_before']['differences'] else 'NO'} before "
         f"({r['verify_before']['seconds']} s: the AR rollup by SQL EXCEPT both ways, the KPI "

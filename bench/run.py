@@ -14,7 +14,7 @@ What it does, in order:
    customer, 24 months; 100k ≈ 40 s, 1M ≈ 8 min). Migrations added since are applied to a
    reused database (a migration that adds derived data fills it).
 2. Derived data is checked against a recomputation from the source rows in SQL
-   (`receivables.ledger.differences()`): the run stops if they differ.
+   (`metrics.rollup.differences()`): the run stops if they differ.
 3. Warm timings (median, p95, query count; `bench/timing.py`) of the KPI summary for
    everything / the busiest segment / rep / customer over the last full month and the last
    twelve full months, aging at the seed's day, a 24-month monthly DSO series, DSO broken

@@ -1,6 +1,7 @@
-"""Database expressions every app uses: whole days between two dates, on every backend."""
+"""Database expressions every app uses, on every backend: whole days between two dates, the
+day after a date."""
 
-from django.db.models import Func, IntegerField
+from django.db.models import DateField, Func, IntegerField
 
 
 class DaysBetween(Func):
@@ -22,3 +23,18 @@ class DaysBetween(Func):
         earlier, earlier_params = compiler.compile(self.source_expressions[1])
         sql = f"CAST(ROUND(julianday({later}) - julianday({earlier})) AS INTEGER)"
         return sql, [*later_params, *earlier_params]
+
+
+class DayAfter(Func):
+    """The day after a date, as a date, on every backend."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        day, params = compiler.compile(self.source_expressions[0])
+        # PostgreSQL: date + integer is a date.
+        return f"({day} + 1)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        day, params = compiler.compile(self.source_expressions[0])
+        return f"date({day}, '+1 day')", params

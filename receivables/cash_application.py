@@ -34,7 +34,7 @@ two invoices in opposite orders in two transactions and deadlock. The payment is
 other transaction can hold it. The rules then read the locked rows only: each application is
 checked and staged in memory (`services.stage_application`, the one home of the rules), and
 all of a posting's applications are written together (`services.save_applications`). Rollup
-rows are taken last, sorted, when the posting ends (`ledger.deferred`).
+rows are taken last, sorted, when the posting ends (`rollup.tracking`).
 
 Batches (`post_payments` inside `batch()`, the bulk post) work the same way with a fixed number
 of statements per batch: all payments inserted, all invoices of all postings locked at once,
@@ -61,10 +61,11 @@ from accounts.models import Customer
 from dunning import services as dunning
 from integrations import events
 from integrations.models import EventType
+from metrics import rollup
 from o2c_api import audit
 from o2c_api.db import retry_on_deadlock
 from o2c_api.money import ZERO
-from receivables import ledger, rollup, services
+from receivables import services
 from receivables.errors import ErrorCode
 from receivables.models import Invoice, Payment, PaymentApplication
 
@@ -265,7 +266,7 @@ def post_payment(
 
 @transaction.atomic
 def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResult:
-    with ledger.deferred(facts=rollup.CASH_FAMILIES), events.batched():
+    with rollup.tracking(rollup.CASH_FAMILIES), events.batched():
         return _apply_all([(_record(fields), remittance)])[0]
 
 
@@ -448,7 +449,7 @@ def batch() -> Iterator[None]:
     still break a deadlock (e.g. two batches racing on the same external id), the batch is
     run again.
     """
-    with transaction.atomic(), ledger.deferred(facts=rollup.CASH_FAMILIES), events.batched():
+    with transaction.atomic(), rollup.tracking(rollup.CASH_FAMILIES), events.batched():
         yield
 
 

@@ -4,8 +4,8 @@
 Python, in batches of customers, and writes them with `bulk_create`: the services' per-row
 locking would take hours at benchmark size (1M invoices). The amounts the services normally
 keep (`open_amount`, `paid_date`, `status`, `unapplied_amount`) are computed here from the same
-events that become applications and adjustments, and the two derived stores are rebuilt once
-at the end by their own code (`ledger.rebuild()`, `services.refresh_promise_statuses()`), so
+events that become applications and adjustments, and the derived data is rebuilt once at the
+end by its own code (`rollup.rebuild()`, `services.refresh_promise_statuses()`), so
 the result satisfies exactly the invariants the services maintain (tests/invariants.py).
 
 Everything is drawn from `random.Random(seed)` in a fixed order, and dates are relative to
@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from dunning import services as dunning_services
+from metrics import rollup
 from o2c_api.money import CENT, ZERO
-from receivables import ledger, rollup, services
+from receivables import services
 from receivables.models import (
     Adjustment,
-    ARDailyMovement,
     CollectionActivity,
     Dispute,
     Invoice,
@@ -81,7 +81,6 @@ class SeedResult:
 
     counts: dict[str, int] = field(default_factory=dict)
     rollup_rows: int = 0
-    kpi_rollup_rows: int = 0
     seconds: float = 0.0
 
 
@@ -118,7 +117,6 @@ def flush() -> None:
             dunning.CreditHold,
             dunning.PaymentLink,
             KPIRollup,
-            ARDailyMovement,
             PaymentApplication,
             Adjustment,
             Dispute,
@@ -178,8 +176,7 @@ def seed(
                 f"{time.monotonic() - started:.1f}s"
             )
     with transaction.atomic():
-        result.rollup_rows = ledger.rebuild()
-        result.kpi_rollup_rows = rollup.rebuild()
+        result.rollup_rows = rollup.rebuild()
         services.refresh_promise_statuses(as_of=generator.today)
     result.counts = dict(generator.counts)
     result.seconds = time.monotonic() - started

@@ -1,7 +1,7 @@
 """Orders, invoices and everything that moves an invoice's open amount or tracks its collection.
 
 Amounts that the services keep (`Invoice.open_amount`, `Invoice.paid_date`,
-`Payment.unapplied_amount`, `PromiseToPay.status`, the `ARDailyMovement` rollup) are never
+`Payment.unapplied_amount`, `PromiseToPay.status`, the `KPIRollup`) are never
 written directly: they change only through `receivables.services`, in the same transaction as
 the rows they are derived from.
 """
@@ -545,59 +545,6 @@ class CollectionActivity(models.Model):
         return f"{self.get_kind_display()} to {self.customer} on {day}"
 
 
-class ARDailyMovement(models.Model):
-    """Daily rollup of how accounts receivable moved, kept by the services that move it.
-
-    One row per (date, due date, kind, rep, segment, product line, currency): invoices add
-    their amount on the issue date, applications and adjustments subtract theirs on their
-    dates; only invoices that count (not draft, not void) contribute. AR at any date d is the
-    sum of rows dated on or before d, current AR adds `due_date >= d`, credit sales and cash
-    collected are the `invoice` and `application` rows of a period — so historical balances are
-    a read of this small table instead of a join over every invoice and application.
-    `receivables.ledger.rebuild()` recomputes it from the source rows; tests pin that it always
-    equals that recomputation. Rep and segment are stored as ids with 0 for "none" so the row
-    key has no NULLs (a unique key over NULLs would not merge them).
-    """
-
-    class Kind(models.TextChoices):
-        INVOICE = "invoice", "Invoice issued"
-        APPLICATION = "application", "Cash applied"
-        ADJUSTMENT = "adjustment", "Adjustment"
-
-    movement_date = models.DateField()
-    due_date = models.DateField()
-    kind = models.CharField(max_length=11, choices=Kind.choices)
-    rep_key = models.BigIntegerField(help_text="SalesRep id, 0 for none.")
-    segment_key = models.BigIntegerField(help_text="Segment id, 0 for none.")
-    product_line = models.CharField(max_length=64)
-    currency = models.CharField(max_length=3)
-    amount = money_field(help_text="Signed: + raises AR, - lowers it.")
-
-    class Meta:
-        verbose_name = "AR daily movement"
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "movement_date",
-                    "due_date",
-                    "kind",
-                    "rep_key",
-                    "segment_key",
-                    "product_line",
-                    "currency",
-                ],
-                name="ar_daily_movement_key",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["currency", "movement_date"]),
-            models.Index(fields=["currency", "due_date"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.movement_date} {self.kind} {self.amount} {self.currency}"
-
-
 class KPIRollup(models.Model):
     """Every KPI fact summed per day and dimension projection, kept with the facts themselves.
 
@@ -610,9 +557,9 @@ class KPIRollup(models.Model):
     `ar_current` adds a not-yet-due movement on its date and takes it back the day after
     the invoice's due date, so Current AR(d) is the sum of `ar_current` up to d.
 
-    Kept by `receivables.rollup` (AR movements posted by the ledger, the other facts from
-    what each service says it touches); `rollup.rebuild()` recomputes it and tests pin that
-    it always equals that recomputation.
+    Kept by `metrics.rollup` from what each service says it touches, with the same fact
+    definitions that `rollup.rebuild()` recomputes it from; tests pin that it always equals
+    that recomputation.
     """
 
     ALL = -1

@@ -1,8 +1,8 @@
-"""The derived tables (AR daily movements, KPI rollup): read-only."""
+"""The derived table (the KPI rollup): read-only."""
 
 from django.contrib import admin
 
-from receivables.models import ARDailyMovement, KPIRollup
+from receivables.models import KPIRollup
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,23 +16,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(ARDailyMovement)
-class ARDailyMovementAdmin(ReadOnlyAdmin):
-    list_display = (
-        "movement_date",
-        "due_date",
-        "kind",
-        "rep_key",
-        "segment_key",
-        "product_line",
-        "currency",
-        "amount",
-    )
-    list_filter = ("kind", "currency", "product_line", "movement_date")
-    search_fields = ("product_line",)
-    date_hierarchy = "movement_date"
 
 
 @admin.register(KPIRollup)

@@ -9,7 +9,7 @@ def fill_full_rows(apps, schema_editor):
     """
     KPIRollup = apps.get_model("receivables", "KPIRollup")
     if KPIRollup.objects.exists():
-        from receivables import rollup
+        from metrics import rollup
 
         rollup.rebuild()
 

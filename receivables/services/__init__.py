@@ -4,7 +4,8 @@ Callers import the package (`from receivables import services`) and call what it
 below; the modules split it along the domain.
 
 Locking order, followed by every function here so that concurrent writers cannot deadlock:
-payments (by id), then invoices (by id), then the AR rollup rows (by key, in `ledger.post`).
+payments (by id), then invoices (by id), then the KPI rollup rows (by key, in `rollup.post`,
+when the write's `rollup.tracking` block ends).
 Locking an invoice also locks its customer row (the `select_related` join is locked too), and
 that is wanted: the rollup is keyed by the customer's segment, and `update_customer` re-keys a
 customer's rows under the customer's lock, so a posting and a segment change never interleave.

@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.models import Customer
 from integrations import events
 from integrations.models import EventType
-from receivables import rollup
+from metrics import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     CollectionActivity,

@@ -18,8 +18,9 @@ from django.db.models.lookups import LessThan
 
 from integrations import events
 from integrations.models import EventType
+from metrics import rollup
 from o2c_api import audit
-from receivables import predicates, rollup
+from receivables import predicates
 from receivables.errors import ErrorCode
 from receivables.models import (
     Adjustment,

@@ -17,10 +17,10 @@ from django.utils import timezone
 from accounts.models import Customer, SalesRep
 from integrations import events
 from integrations.models import EventType
+from metrics import rollup
 from o2c_api import audit
 from o2c_api.errors import Conflict
 from o2c_api.money import ZERO
-from receivables import ledger, rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Adjustment,
@@ -131,8 +131,6 @@ def create_invoice(
     invoice.full_clean()
     invoice.save()
     rollup.added(invoices=[invoice.pk])
-    if invoice.counts:
-        ledger.post([(ledger.invoice_key(invoice, "invoice", issue_date), amount)])
     if invoice.status == Invoice.Status.OPEN:
         events.record(EventType.INVOICE_ISSUED, invoice, invoice_payload(invoice))
     return invoice
@@ -152,9 +150,6 @@ def invoice_payload(invoice: Invoice, **extra) -> dict:
 
 
 DRAFT_ONLY_FIELDS = ("customer", "number", "issue_date", "amount", "currency")
-
-
-REKEYED_FIELDS = ("rep", "product_line", "due_date")
 
 
 @transaction.atomic
@@ -186,12 +181,6 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
                         )
                     }
                 )
-    rekey = invoice.counts and any(
-        field in changes and pk_or_value(changes[field]) != pk_or_value(getattr(invoice, field))
-        for field in REKEYED_FIELDS
-    )
-    if rekey:
-        old_movements = ledger.invoice_movements(invoice, sign=-1)
     rollup.touch(invoices=[invoice.pk])
     for field, value in changes.items():
         setattr(invoice, field, value)
@@ -225,8 +214,6 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         )
     invoice.full_clean()
     invoice.save()
-    if rekey:
-        ledger.post(old_movements + ledger.invoice_movements(invoice))
     return invoice
 
 
@@ -242,7 +229,6 @@ def issue_invoice(invoice: Invoice) -> Invoice:
     rollup.touch(invoices=[invoice.pk])
     invoice.status = Invoice.Status.OPEN
     invoice.save(update_fields=["status", "updated_at"])
-    ledger.post([(ledger.invoice_key(invoice, "invoice", invoice.issue_date), invoice.amount)])
     events.record(EventType.INVOICE_ISSUED, invoice, invoice_payload(invoice))
     return invoice
 
@@ -264,8 +250,6 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
             code=ErrorCode.INVOICE_HAS_APPLICATIONS,
         )
     rollup.touch(invoices=[invoice.pk])
-    if invoice.counts:
-        ledger.post(ledger.invoice_movements(invoice, sign=-1))
     invoice.status = Invoice.Status.VOID
     invoice.open_amount = ZERO
     invoice.paid_date = None
@@ -421,7 +405,6 @@ def add_adjustment(
     )
     invoice.open_amount -= amount
     settle(invoice)
-    ledger.post([(ledger.invoice_key(invoice, "adjustment", adjustment_date), -amount)])
     events.record(
         EventType.INVOICE_CREDITED,
         invoice,

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Customer, SalesRep
-from receivables import rollup
+from metrics import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Order,

@@ -16,9 +16,9 @@ from django.utils import timezone
 from accounts.models import Customer
 from integrations import events
 from integrations.models import EventType
+from metrics import rollup
 from o2c_api import audit
 from o2c_api.errors import Conflict
-from receivables import ledger, rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
     Invoice,
@@ -311,10 +311,6 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
             )
             audit.record_rows(payments)
         settle_invoices(invoices)
-        ledger.post(
-            (ledger.invoice_key(a.invoice, "application", a.applied_date), -a.amount)
-            for a in applications
-        )
         with_promises = [
             invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)
         ]
@@ -362,9 +358,6 @@ def unapply(application: PaymentApplication) -> None:
     payment.save(update_fields=["unapplied_amount", "updated_at"])
     invoice.open_amount += application.amount
     settle(invoice)
-    ledger.post(
-        [(ledger.invoice_key(invoice, "application", application.applied_date), application.amount)]
-    )
     refresh_promise_statuses(invoice_ids=[invoice.pk])
 
 

@@ -7,12 +7,13 @@ import pytest
 from django.db.models import F
 
 from accounts import services as account_services
-from metrics import blocks
+from metrics import blocks, rollup
 from metrics.scope import Period
-from receivables import ledger, services
-from receivables.models import ARDailyMovement
+from receivables import services
+from receivables.models import KPIRollup
 from tests.factories import CustomerFactory, InvoiceFactory, SalesRepFactory, SegmentFactory
 from tests.metrics.conftest import D, pay, scope
+from tests.metrics.reference import reference_ar, reference_collected, reference_credit_sales
 
 pytestmark = pytest.mark.django_db
 
@@ -58,24 +59,24 @@ def scopes(data):
 
 
 def assert_paths_agree(s):
-    rollup = blocks.movements(s, DATES, DATES, path="ar_rollup")
+    rollup = blocks.movements(s, DATES, DATES, path="kpi_rollup")
     source = blocks.movements(s, DATES, DATES, path="source")
     for d in DATES:
-        reference = blocks.reference_ar(s, d)
-        assert rollup.ar(None, d) == source.ar(None, d) == reference, d
-        reference_current = blocks.reference_ar(s, d, current_only=True)
+        expected = reference_ar(s, d)
+        assert rollup.ar(None, d) == source.ar(None, d) == expected, d
+        reference_current = reference_ar(s, d, current_only=True)
         assert rollup.current_ar(None, d) == source.current_ar(None, d) == reference_current
     for a, b in zip(DATES, DATES[1:], strict=False):
         period = Period(a + timedelta(days=1), b)
         assert (
             rollup.credit_sales(None, period)
             == source.credit_sales(None, period)
-            == blocks.reference_credit_sales(s, period)
+            == reference_credit_sales(s, period)
         )
         assert (
             rollup.collected(None, period)
             == source.collected(None, period)
-            == blocks.reference_collected(s, period)
+            == reference_collected(s, period)
         )
 
 
@@ -85,7 +86,7 @@ def test_rollup_equals_source_for_several_scopes(ledger_data, check_rollup):
         assert_paths_agree(s)
     # The data is not trivial: AR moves between the dates.
     s = scope(date(2026, 1, 1), date(2026, 3, 31))
-    assert blocks.reference_ar(s, DATES[0]) != blocks.reference_ar(s, DATES[-1])
+    assert reference_ar(s, DATES[0]) != reference_ar(s, DATES[-1])
 
 
 def test_rollup_equals_source_after_a_segment_change(ledger_data, check_rollup):
@@ -99,7 +100,7 @@ def test_rollup_equals_source_after_a_segment_change(ledger_data, check_rollup):
 def test_grouped_rollup_equals_grouped_source(ledger_data):
     s = scope(date(2026, 1, 1), date(2026, 3, 31))
     for group_by in ("rep", "segment", "product_line"):
-        rollup = blocks.movements(s, DATES, DATES, group_by, path="ar_rollup")
+        rollup = blocks.movements(s, DATES, DATES, group_by, path="kpi_rollup")
         source = blocks.movements(s, DATES, DATES, group_by, path="source")
         assert rollup.groups() == source.groups()
         for g in rollup.groups():
@@ -111,20 +112,25 @@ def test_grouped_rollup_equals_grouped_source(ledger_data):
 def test_customer_scope_reads_the_source(ledger_data):
     customer = ledger_data["customers"][2]
     s = scope(date(2026, 1, 1), date(2026, 3, 31), customer=customer.pk)
-    assert not blocks.uses_rollup(s, None)
+    assert blocks.kpi_projection(s, None) is None
     m = blocks.movements(s, DATES, DATES)
     for d in DATES:
-        assert m.ar(None, d) == blocks.reference_ar(s, d)
+        assert m.ar(None, d) == reference_ar(s, d)
 
 
 def test_differences_counts_rows_where_rollup_and_recomputation_disagree(ledger_data):
-    # Given a rollup kept by the services, the SQL check finds nothing.
-    assert ledger.differences() == 0
-    # When one stored row is off by a cent and one row is missing,
-    row = ARDailyMovement.objects.order_by("id").first()
-    ARDailyMovement.objects.filter(pk=row.pk).update(amount=F("amount") + D("0.01"))
-    ARDailyMovement.objects.exclude(amount=0).order_by("id").last().delete()
-    # then each side has rows the other lacks: the changed row twice, the missing one once.
-    assert ledger.differences() == 3
-    ledger.rebuild()
-    assert ledger.differences() == 0
+    # Given a rollup kept by the services, the check finds nothing.
+    assert rollup.differences() == []
+    # When one stored row is off by a cent and another row is missing,
+    rows = KPIRollup.objects.exclude(ar_applied=0).order_by("id")
+    changed, missing = rows.first(), rows.last()
+    KPIRollup.objects.filter(pk=changed.pk).update(ar_applied=F("ar_applied") + D("0.01"))
+    KPIRollup.objects.filter(pk=missing.pk).delete()
+    # then both keys are reported, and a rebuild repairs them.
+    key = ("day", "rep_key", "segment_key", "product_line", "currency")
+    assert rollup.differences() == sorted(
+        [tuple(getattr(changed, c) for c in key), tuple(getattr(missing, c) for c in key)],
+        key=str,
+    )
+    rollup.rebuild()
+    assert rollup.differences() == []

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 
 from o2c_api.errors import Conflict
 from receivables import services
-from receivables.models import ARDailyMovement, Dispute, Invoice, PromiseToPay
+from receivables.models import Dispute, Invoice, KPIRollup, PromiseToPay
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,
@@ -18,7 +18,7 @@ from tests.factories import (
     SalesRepFactory,
     UserFactory,
 )
-from tests.invariants import invariant_violations, money_totals
+from tests.invariants import ar_rows, invariant_violations, money_totals
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +73,10 @@ def test_create_invoice_defaults_due_date_rep_currency_and_open_amount(customer,
     assert invoice.due_date == date(2026, 1, 31)
     assert (invoice.rep_id, invoice.currency, invoice.product_line) == (customer.rep_id, "USD", "")
     assert (invoice.open_amount, invoice.status, invoice.paid_date) == (D("250.00"), "open", None)
-    assert list(ARDailyMovement.objects.values_list("kind", "amount", "due_date")) == [
-        ("invoice", D("250.00"), date(2026, 1, 31))
+    # AR: invoiced and current on the issue day, current taken back the day after the due date.
+    assert [(r[0], r[5], r[8]) for r in ar_rows()] == [
+        (date(2026, 1, 1), D("250.00"), D("250.00")),
+        (date(2026, 2, 1), D("0.00"), D("-250.00")),
     ]
     check_rollup()
 
@@ -119,7 +121,7 @@ def test_draft_invoice_does_not_count_in_the_rollup(customer):
     invoice = new_invoice(customer, status="draft")
 
     assert (invoice.status, invoice.open_amount) == ("draft", D("10.00"))
-    assert ARDailyMovement.objects.count() == 0
+    assert KPIRollup.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_draft_invoice_amount_change_resets_the_open_amount(customer):
     updated = services.update_invoice(draft, amount=D("75.50"), number="N-9")
 
     assert (updated.amount, updated.open_amount, updated.number) == (D("75.50"), D("75.50"), "N-9")
-    assert ARDailyMovement.objects.count() == 0
+    assert KPIRollup.objects.count() == 0
 
 
 def test_due_date_extension_and_rep_change_rekey_the_rollup(invoice, payment, check_rollup):
@@ -202,10 +204,9 @@ def test_due_date_extension_and_rep_change_rekey_the_rollup(invoice, payment, ch
 
     services.update_invoice(invoice, due_date=date(2026, 3, 1), rep=rep, product_line="services")
 
-    keys = set(
-        ARDailyMovement.objects.exclude(amount=0).values_list("due_date", "rep_key", "product_line")
-    )
-    assert keys == {(date(2026, 3, 1), rep.pk, "services")}
+    assert {(r[1], r[3]) for r in ar_rows()} == {(rep.pk, "services")}
+    # Current AR's take-back (a row without flows) moved to the day after the new due date.
+    assert [r[0] for r in ar_rows() if not any(r[5:8])] == [date(2026, 3, 2)]
     check_rollup()
 
 
@@ -232,7 +233,7 @@ def test_issue_invoice_counts_it_from_then_on(customer, check_rollup):
     issued = services.issue_invoice(draft)
 
     assert issued.status == "open"
-    assert ARDailyMovement.objects.get().amount == D("10.00")
+    assert [r[5] for r in ar_rows()] == [D("10.00"), D("0.00")]
     check_rollup()
     assert_refused((None, "invoice_not_draft"), services.issue_invoice, issued)
 
@@ -250,7 +251,7 @@ def test_void_invoice_removes_it_from_ar(invoice, check_rollup):
         None,
         date(2026, 1, 5),
     )
-    assert ARDailyMovement.objects.exclude(amount=0).count() == 0
+    assert ar_rows() == []
     check_rollup()
     assert_refused((None, "invoice_already_void"), services.void_invoice, voided)
 

@@ -1,15 +1,13 @@
-"""`manage.py rebuild_ar_rollup`: recompute the AR daily rollup and the KPI rollup."""
+"""`manage.py rebuild_ar_rollup`: recompute the KPI rollup (AR and every other fact)."""
 
 from django.core.management.base import BaseCommand
 
-from receivables import ledger, rollup
+from metrics import rollup
 
 
 class Command(BaseCommand):
-    help = "Replace the AR daily rollup and the KPI rollup with recomputations (repairs, loads)."
+    help = "Replace the KPI rollup with a recomputation from the source rows (repairs, loads)."
 
     def handle(self, *args, **options):
-        rows = ledger.rebuild()
-        self.stdout.write(f"Rebuilt the AR rollup: {rows} rows.")
         rows = rollup.rebuild()
         self.stdout.write(f"Rebuilt the KPI rollup: {rows} rows.")

@@ -25,9 +25,9 @@ from bench.baseline import month_start
 from bench.report import LIST_PAGES
 from bench.timing import Timing, measure
 from metrics import engine, rollup
+from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
 from receivables import demo
-from receivables.models import KPIRollup
 
 META = "bench_meta"
 BASELINE_KEYS = (

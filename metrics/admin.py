@@ -1,8 +1,8 @@
-"""Admin for KPI thresholds."""
+"""Admin for KPI thresholds, and the KPI rollup (read-only)."""
 
 from django.contrib import admin
 
-from metrics.models import Threshold
+from metrics.models import KPIRollup, Threshold
 
 
 @admin.register(Threshold)
@@ -21,3 +21,35 @@ class ThresholdAdmin(admin.ModelAdmin):
     search_fields = ("kpi", "owner", "segment__name", "segment__code")
     list_select_related = ("segment", "owner_user")
     autocomplete_fields = ("segment", "owner_user")
+
+
+@admin.register(KPIRollup)
+class KPIRollupAdmin(admin.ModelAdmin):
+    """One row per day, currency and projection (rep / segment / product line, −1 or "*" for
+    all), or at full dimensions. Derived rows: the writes keep them; `manage.py
+    rebuild_ar_rollup` repairs them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    list_display = (
+        "day",
+        "currency",
+        "rep_key",
+        "segment_key",
+        "product_line",
+        "ar_invoiced",
+        "ar_applied",
+        "invoices_issued",
+        "payments_received",
+        "reminders_sent",
+    )
+    list_filter = ("currency", "product_line", "day")
+    search_fields = ("product_line",)
+    date_hierarchy = "day"

@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from metrics import facts
 from metrics.expressions import bucket
+from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
 from o2c_api.money import CENT, ZERO, money_field
-from receivables.models import KPIRollup
 
 GROUP_BYS = ("rep", "segment", "product_line", "customer")
 

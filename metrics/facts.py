@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from accounts.models import Opportunity
+from metrics.models import KPIRollup
 from o2c_api.expressions import DayAfter, DaysBetween
 from o2c_api.money import ZERO, money_field
 from receivables import predicates
@@ -40,7 +41,6 @@ from receivables.models import (
     CollectionActivity,
     Dispute,
     Invoice,
-    KPIRollup,
     Payment,
     PaymentApplication,
     PromiseToPay,

@@ -36,9 +36,7 @@ from metrics.facts import (
     Anchors,
     families,
 )
-from receivables.models import (
-    KPIRollup,
-)
+from metrics.models import KPIRollup
 
 __all__ = ["CASH_FAMILIES", "added", "touch", "tracked", "tracking"]
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Customer, Opportunity, SalesRep, Segment
 from dunning import services as dunning_services
 from metrics import rollup
+from metrics.models import KPIRollup
 from o2c_api.money import CENT, ZERO
 from receivables import services
 from receivables.models import (
@@ -32,7 +33,6 @@ from receivables.models import (
     CollectionActivity,
     Dispute,
     Invoice,
-    KPIRollup,
     Order,
     Payment,
     PaymentApplication,

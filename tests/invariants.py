@@ -20,12 +20,12 @@ from django.db.models import (
 from django.db.models.functions import Abs, Coalesce, Greatest
 
 from metrics import rollup
+from metrics.models import KPIRollup
 from o2c_api.money import ZERO
 from receivables.models import (
     Adjustment,
     Dispute,
     Invoice,
-    KPIRollup,
     Payment,
     PaymentApplication,
     PromiseToPay,

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.models import KPIRollup
 from receivables import services
-from receivables.models import Invoice, KPIRollup, Payment, PromiseToPay
+from receivables.models import Invoice, Payment, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 from tests.invariants import invariant_violations
 

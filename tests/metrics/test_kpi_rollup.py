@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from accounts import services as account_services
 from accounts.models import Opportunity
 from metrics import blocks, engine, rollup
+from metrics.models import KPIRollup
 from metrics.scope import Period, split
 from receivables import services
-from receivables.models import KPIRollup
 from tests.admin_helpers import admin_url, form_errors, post_form
 from tests.factories import (
     ActivityFactory,

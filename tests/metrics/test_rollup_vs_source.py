@@ -8,9 +8,9 @@ from django.db.models import F
 
 from accounts import services as account_services
 from metrics import blocks, rollup
+from metrics.models import KPIRollup
 from metrics.scope import Period
 from receivables import services
-from receivables.models import KPIRollup
 from tests.factories import CustomerFactory, InvoiceFactory, SalesRepFactory, SegmentFactory
 from tests.metrics.conftest import D, pay, scope
 from tests.metrics.reference import reference_ar, reference_collected, reference_credit_sales

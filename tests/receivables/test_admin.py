@@ -7,12 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from metrics.models import KPIRollup
 from receivables import services
 from receivables.models import (
     Adjustment,
     Dispute,
     Invoice,
-    KPIRollup,
     Payment,
     PaymentApplication,
     PromiseToPay,

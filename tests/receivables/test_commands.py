@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from accounts import tokens
+from metrics.models import KPIRollup
 from receivables import services
-from receivables.models import Invoice, KPIRollup, PromiseToPay
+from receivables.models import Invoice, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.invariants import invariant_violations
 

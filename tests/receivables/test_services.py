@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
+from metrics.models import KPIRollup
 from o2c_api.errors import Conflict
 from receivables import services
-from receivables.models import Dispute, Invoice, KPIRollup, PromiseToPay
+from receivables.models import Dispute, Invoice, PromiseToPay
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,

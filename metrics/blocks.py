@@ -30,6 +30,7 @@ from metrics import facts
 from metrics.expressions import bucket
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
+from o2c_api import sqlcache
 from o2c_api.money import CENT, ZERO, money_field
 
 GROUP_BYS = ("rep", "segment", "product_line", "customer")
@@ -191,12 +192,10 @@ def movements(
     # A due bucket past every current date: counted at each of them (mb <= i is the test).
     every_date = len(current_dates)
     for (g, mb), row in sums.items():
-        # To the cent: sums of cents, which SQLite adds as floats (running sums add the noise).
-        cents = {name: (row[name] or ZERO).quantize(CENT) for name in row}
-        result.add_flow(g, "invoice", mb, cents["invoiced"])
-        result.add_flow(g, "application", mb, -cents["applied"])
-        result.add_flow(g, "adjustment", mb, -cents["adjusted"])
-        result.add_current(g, mb, every_date, cents["current"])
+        result.add_flow(g, "invoice", mb, row["invoiced"])
+        result.add_flow(g, "application", mb, -row["applied"])
+        result.add_flow(g, "adjustment", mb, -row["adjusted"])
+        result.add_current(g, mb, every_date, row["current"])
     return result
 
 
@@ -300,45 +299,125 @@ def fact_sums(
     product_lines: bool = True,
     history: bool = False,
     path: str | None = None,
-    where: Q | None = None,
     **measures: str,
 ) -> dict:
     """Σ of rollup measures per (group, bucket of `cuts`): {(group, bucket): {name: value}}.
 
-    From the KPI rollup rows when they answer the scope (one query), else from the source
-    rows of the fact families that set the measures (one query each): a fact is defined once,
-    in `metrics.rollup`, for both. Groups with every measure zero are left out.
+    One query: on the KPI rollup rows when they answer the scope, else on the source rows of
+    the fact families that set the measures (their grouped rows united): a fact is defined
+    once, in `metrics.facts`, for both. The SQL is built once per shape (`o2c_api.sqlcache`).
+    Groups with every measure zero are left out.
 
     Args:
         cuts: bucket i is (cuts[i-1], cuts[i]]; bucket 0 is everything up to cuts[0] when
             `history` is set (AR), else left out.
-        families: the names of the families (`metrics.rollup`) setting the measures.
+        families: the names of the families (`metrics.facts`) setting the measures.
         product_lines: False for facts without a product line (payments, opportunities):
             the scope's product line does not narrow them.
         path: one of PATHS to force it.
-        where: narrows the source rows without changing the answer (an index hint).
         measures: result name -> rollup measure.
     """
-    projection = None
-    if path != "source":
-        projection = kpi_projection(scope, group_by, product_lines)
-        if projection is None and path == "kpi_rollup":
-            raise ValueError("The KPI rollup cannot answer this scope.")
-    if projection is not None:
-        return _rollup_sums(projection, cuts, history, measures)
+    on_rollup = path != "source" and rollup_answers(scope, group_by, product_lines)
+    if path == "kpi_rollup" and not on_rollup:
+        raise ValueError("The KPI rollup cannot answer this scope.")
+    filters = {name: value for name, value in scope.filters().items() if value is not None}
+    values = {**filters, **{f"cut{i}": cut for i, cut in enumerate(cuts)}}
+    shape = (group_by, product_lines, history, len(cuts), tuple(filters), tuple(measures.items()))
+    if on_rollup:
+
+        def build(**v):
+            projection = kpi_projection(_stand_in_scope(v), group_by, product_lines)
+            return _rollup_query(projection, _cuts(v, len(cuts)), history, measures)
+
+        rows = sqlcache.rows(("rollup", *shape), build, **values)
+    else:
+        chosen = [f for f in facts.families() if type(f).__name__ in families]
+        chosen = [f for f in chosen if any(m in f.measures for m in measures.values())]
+        if not chosen:
+            return {}
+        if not history and any(f.timestamp for f in chosen):
+            values["window_start"] = _start_of_day(cuts[0] + timedelta(days=1))
+            values["window_end"] = _start_of_day(cuts[-1] + timedelta(days=1))
+
+        def build(**v):
+            return _source_query(chosen, v, len(cuts), group_by, history, measures)
+
+        names = tuple(type(f).__name__ for f in chosen)
+        rows = sqlcache.rows(("source", names, *shape), build, **values)
+    result: dict = {}
+    for row in rows:
+        cell = result.setdefault(
+            (_group_name(group_by, row.get("kpi_group")), int(row["kpi_bucket"])),
+            dict.fromkeys(measures, 0),
+        )
+        for name, measure in measures.items():
+            value = row[name] or 0
+            if measure in facts.MONEY_MEASURES:
+                # To the cent: SQLite sums decimals as floats.
+                cell[name] += Decimal(str(value)).quantize(CENT)
+            else:
+                cell[name] += int(value)
+    return {key: row for key, row in result.items() if any(row.values())}
+
+
+def rollup_answers(scope: Scope, group_by: str | None, product_lines: bool = True) -> bool:
+    """Whether the KPI rollup holds the scope: it has no customer key, and facts without a
+    product line cannot be grouped by one."""
+    if scope.customer is not None or group_by == "customer":
+        return False
+    return product_lines or group_by != "product_line"
+
+
+def _cuts(values: dict, count: int) -> list[date]:
+    return [values[f"cut{i}"] for i in range(count)]
+
+
+def _stand_in_scope(values: dict) -> Scope:
+    """A scope of the values (the period is not used: the cuts say what is needed)."""
+    return Scope(
+        start=values["cut0"],
+        end=values["cut0"],
+        currency=values["currency"],
+        **{name: values.get(name) for name in ("rep", "segment", "customer", "product_line")},
+    )
+
+
+def _rollup_query(projection: Projection, cuts: list[date], history: bool, measures: dict):
+    rows = projection.rows.filter(day__lte=cuts[-1])
+    if not history:
+        rows = rows.filter(day__gt=cuts[0])
+    keys = ["kpi_bucket"]
+    group = {} if projection.group is None else {"kpi_group": projection.group}
+    if group:
+        keys.append("kpi_group")
+    return (
+        rows.annotate(kpi_bucket=bucket("day", cuts), **group)
+        .values(*keys)
+        .annotate(**{name: Sum(column) for name, column in measures.items()})
+        .order_by()
+    )
+
+
+def _source_query(chosen, values: dict, count: int, group_by, history: bool, measures: dict):
+    """The chosen families' rows in the scope, grouped per bucket (and group), united."""
+    cuts = _cuts(values, count)
+    filters = {name: values.get(name) for name in ("rep", "segment", "customer", "product_line")}
     parts = []
-    for family in facts.families():
-        if type(family).__name__ not in families:
-            continue
-        if not any(m in family.measures for m in measures.values()):
-            continue
-        qs = family.scoped(**scope.filters(), group_by=group_by).filter(kpi_day__lte=cuts[-1])
+    for family in chosen:
+        qs = family.scoped(**filters, currency=values["currency"], group_by=group_by)
+        qs = qs.filter(kpi_day__lte=cuts[-1])
         if history and family.invoice is not None:
             qs = qs.exclude(_settled_before(cuts[0], family.invoice))
         if not history:
             qs = qs.filter(kpi_day__gt=cuts[0])
-        if where is not None:
-            qs = qs.filter(where)
+            if family.timestamp:
+                # The day is the timestamp's date: bound the timestamp too, for its index.
+                qs = qs.filter(
+                    **{
+                        f"{family.timestamp}__gte": values["window_start"],
+                        f"{family.timestamp}__lt": values["window_end"],
+                    }
+                )
         keys = ["kpi_bucket", *(["kpi_group"] if group_by else [])]
         sums = {}
         for name, m in measures.items():
@@ -352,42 +431,7 @@ def fact_sums(
             .annotate(**sums)
             .order_by()
         )
-    if not parts:
-        return {}
-    # One query: the families' grouped rows, united (a fact's rows may come from several).
-    rows = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
-    result: dict = {}
-    for row in rows:
-        cell = result.setdefault(
-            (_group_name(group_by, row.get("kpi_group")), row["kpi_bucket"]),
-            dict.fromkeys(measures, 0),
-        )
-        for name in measures:
-            cell[name] += row[name] or 0
-    return {key: row for key, row in result.items() if any(row.values())}
-
-
-def _rollup_sums(projection: Projection, cuts, history: bool, measures: dict) -> dict:
-    rows = projection.rows.filter(day__lte=cuts[-1])
-    if not history:
-        rows = rows.filter(day__gt=cuts[0])
-    keys = ["kpi_bucket"]
-    group = {} if projection.group is None else {"kpi_group": projection.group}
-    if group:
-        keys.append("kpi_group")
-    rows = (
-        rows.annotate(kpi_bucket=bucket("day", cuts), **group)
-        .values(*keys)
-        .annotate(**{name: Sum(column) for name, column in measures.items()})
-        .order_by()
-    )
-    return {
-        (projection.group_of(row.get("kpi_group")), row["kpi_bucket"]): {
-            name: row[name] for name in measures
-        }
-        for row in rows
-        if any(row[name] for name in measures)
-    }
+    return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
 
 
 def _facts(
@@ -397,7 +441,6 @@ def _facts(
     families: Sequence[str],
     *,
     product_lines: bool = True,
-    where: Q | None = None,
     **measures: str,
 ) -> dict:
     """`fact_sums` per period: {(group, k): {name: value}}, k the 1-based period index."""
@@ -407,7 +450,6 @@ def _facts(
         group_by,
         families,
         product_lines=product_lines,
-        where=where,
         **measures,
     )
 
@@ -519,17 +561,11 @@ def _start_of_day(d: date) -> datetime:
 def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
     """Reminders sent per period: `sent`, `clicked` (clicked_at set), `paid` (its invoice got
     an application dated from the sent date to 7 days after)."""
-    # The timestamps bounded too, so the (kind, occurred_at) index serves the source rows.
-    window = Q(
-        occurred_at__gte=_start_of_day(periods[0].start),
-        occurred_at__lt=_start_of_day(periods[-1].end + timedelta(days=1)),
-    )
     return _facts(
         scope,
         periods,
         group_by,
         ("Reminders",),
-        where=window,
         sent="reminders_sent",
         clicked="reminders_clicked",
         paid="reminders_paid",

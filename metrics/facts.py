@@ -14,6 +14,7 @@ source rows, the scopes the rollup cannot (a customer: `metrics.blocks`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -125,6 +126,7 @@ class Family:
     customer = "customer_id"  # the path to the row's customer
     invoice: str | None = None  # the path to the row's invoice ("" for an invoice itself)
     product_lines = True  # False: the rows have no product line (payments, opportunities)
+    timestamp: str | None = None  # the timestamp the day is the date of (an index to bound)
 
     def queryset(self):
         raise NotImplementedError
@@ -173,7 +175,7 @@ class Family:
         "product_line" or "customer"). Each filter compares the row's own key, so a scope
         from these rows equals the same scope from the rollup. A product line does not narrow
         a family without one."""
-        qs = self.queryset().annotate(**self.key())
+        qs = self.queryset().alias(**self.key())
         if customer is not None:
             qs = qs.filter(**{self.customer: customer})
         filters = {"kpi_rep": rep, "kpi_segment": segment, "kpi_currency": currency}
@@ -420,6 +422,8 @@ class Reminders(Family):
     application dated from that day to 7 days after). One on an invoice takes the invoice's
     rep, product line and currency; one without, its customer's rep and currency."""
 
+    timestamp = "occurred_at"
+
     def __init__(self):
         paid = predicates.reminder_paid("kpi_day")
         self.measures = {
@@ -552,7 +556,10 @@ AR_FAMILIES = frozenset(
 CASH_FAMILIES = frozenset({"Applications", "ApplicationsDue", "Payments", "Promises", "Reminders"})
 
 
+@functools.cache
 def families() -> tuple[Family, ...]:
+    """Every family, built once: their expressions are templates the ORM copies when it
+    resolves them, so one instance serves every query and thread."""
     return (
         Invoices(),
         InvoicesDue(),

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from accounts.scoping import is_scoped
 from integrations import webhooks
 from integrations.models import (
     Event,
@@ -12,6 +13,7 @@ from integrations.models import (
     WebhookSubscription,
     WorkerHeartbeat,
 )
+from o2c_api.admin import CustomerScopedAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,7 +28,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(CustomerScopedAdmin, ReadOnlyAdmin):
     list_display = ("id", "type", "object_type", "object_id", "occurred_at", "txid")
     list_filter = ("type", "object_type")
     search_fields = ("object_id",)
@@ -46,7 +48,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_active",)
     search_fields = ("url", "description")
-    readonly_fields = ("consecutive_failures", "disabled_at", "disabled_reason", "created_at")
+    readonly_fields = (
+        "consecutive_failures",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "owner",
+    )
     fields = (
         "url",
         "description",
@@ -57,7 +65,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         "disabled_at",
         "disabled_reason",
         "created_at",
+        "owner",
     )
+
+    def get_queryset(self, request):
+        return webhooks.visible_subscriptions(super().get_queryset(request), request.user)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -65,7 +77,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             original = WebhookSubscription.objects.get(pk=obj.pk)
             webhooks.save_subscription(original, **fields)
         else:
-            webhooks.save_subscription(obj, **fields)
+            webhooks.save_subscription(obj, owner=request.user, **fields)
 
 
 @admin.register(WebhookDelivery)
@@ -86,6 +98,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ("event", "subscription")
     actions = ["redeliver"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return webhooks.visible_deliveries(super().get_queryset(request), request.user)
+
+    def get_list_filter(self, request):
+        # The subscription filter lists every subscription: not for a scoped user.
+        return ("status",) if is_scoped(request.user) else self.list_filter
 
     def has_change_permission(self, request, obj=None):
         # The redeliver action needs it; the form itself stays read-only (no editable fields).

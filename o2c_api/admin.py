@@ -13,8 +13,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import formats, timezone
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -144,6 +146,21 @@ class AuditedAdmin(SimpleHistoryAdmin):
     (SIMPLE_HISTORY_REVERT_DISABLED): money moves only through the services."""
 
     history_list_display = ["source"]
+
+    # A user limited to their customers (accounts.scoping) reads only their customers'
+    # history: simple-history's pages would otherwise fall back to the history rows of an
+    # object the user cannot open (its History page and each version's page).
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return scope(queryset, request.user)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history = self.model.history.model.objects.filter(
+            **{self.model._meta.pk.attname: unquote(object_id), "history_id": version_id}
+        )
+        if not scope(history, request.user).exists():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         # As simple-history's, with the fields the services keep (open amount, status, ...).

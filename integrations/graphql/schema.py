@@ -34,6 +34,7 @@ class Query:
         return webhooks.visible_subscriptions(
             WebhookSubscription.objects.all(), info.context.request.user
         )
+
     webhook_deliveries: OffsetPaginated[WebhookDeliveryType] = strawberry_django.offset_paginated(
         extensions=can_view(WebhookDelivery),
         order=None,

@@ -104,9 +104,10 @@ def test_every_kind_of_event_records_its_customer(check_rollup):
 
     assert by_type.pop(EventType.KPI_STATUS_CHANGED) == {None}
     assert set(by_type) >= {
-        "customer.created", "customer.changed", "invoice.issued", "invoice.credited", "payment.posted",
-        "payment.applied", "payment.unapplied", "dispute.opened", "dispute.resolved",
-        "promise.made", "promise.broken", "credit_hold.placed", "record.deleted",
+        "customer.created", "customer.changed", "invoice.issued", "invoice.credited",
+        "payment.posted", "payment.applied", "payment.unapplied", "dispute.opened",
+        "dispute.resolved", "promise.made", "promise.broken", "credit_hold.placed",
+        "record.deleted",
     }  # fmt: skip
     assert {t: ids for t, ids in by_type.items() if ids != {customer.pk}} == {}
     check_rollup()

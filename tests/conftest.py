@@ -17,6 +17,9 @@ def no_rate_limits(settings):
     from django.core.cache import cache
 
     settings.O2C_THROTTLE_RATES = {"client": None, "anon": None, "failed_auth": None}
+    # An empty per-process cache for each test, with or without a database; the throttling
+    # tests (tests/api/test_throttling.py) use the production default, the database cache.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

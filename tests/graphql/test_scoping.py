@@ -284,3 +284,16 @@ def test_credit_hold_evaluation_reaches_only_the_users_customers(post, books):  
     assert answer["data"]["evaluateCreditHolds"] == {"placed": [str(books["assigned"].customer.pk)]}
     books["theirs"].customer.refresh_from_db()
     assert books["theirs"].customer.on_credit_hold is False
+
+
+def test_record_payment_for_another_customer_is_refused(post, books):  # noqa: F811
+    query = """mutation($data: PaymentInput!) { recordPayment(data: $data) {
+        ... on OperationInfo { messages { code field } } ... on PaymentType { id } } }"""
+    before = snapshot()
+
+    answer = post("integration", True, query, {"data": posting(books["theirs"].customer)})
+
+    assert answer["data"]["recordPayment"] == {
+        "messages": [{"code": "does_not_exist", "field": "customer"}]
+    }
+    assert snapshot() == before

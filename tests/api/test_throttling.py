@@ -259,3 +259,13 @@ def test_failed_sign_ins_are_counted_in_the_database_every_worker_shares(setting
     assert getattr(settings, "AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler") == (
         "axes.handlers.database.AxesDatabaseHandler"
     )
+
+
+@pytest.mark.postgres
+def test_the_cache_table_is_unlogged_on_postgresql():
+    # Its writes (a counter per request) wait for no WAL flush (o2c_api/caches.py).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", ["o2c_cache"])
+        assert cursor.fetchone() == ("u",)

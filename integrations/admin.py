@@ -1,6 +1,8 @@
 """Admin: the event log, webhook subscriptions and their delivery log, the job schedule."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from accounts.scoping import is_scoped
 from integrations import webhooks
@@ -36,8 +38,20 @@ class EventAdmin(CustomerScopedAdmin, ReadOnlyAdmin):
     show_full_result_count = False
 
 
+class WebhookSubscriptionForm(forms.ModelForm):
+    """Event types checked by the service's rule on the form (an error on the field, not a
+    500 from the save)."""
+
+    def clean_event_types(self):
+        try:
+            return webhooks.check_event_types(self.cleaned_data.get("event_types") or [])
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["event_types"]) from error
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
     list_display = (
         "url",
         "description",

@@ -72,7 +72,7 @@ def _known_customer(obj: Model | tuple[str, Any], payload: Mapping | None) -> in
             field = next((f for f in obj._meta.concrete_fields if f.name == relation), None)
             if field is not None and field.is_cached(obj):
                 return getattr(obj, relation).customer_id
-    elif obj[0] == "customer":
+    elif obj[0] == "customer" and str(obj[1]).isdigit():
         return int(obj[1])
     customer = (payload or {}).get("customer")
     return customer if isinstance(customer, int) else None
@@ -87,7 +87,7 @@ def _resolve_customers(rows: list[Event]) -> None:
 
     pending: dict[str, list[Event]] = {}
     for row in rows:
-        if row.customer_id is None:
+        if row.customer_id is None and row.object_id.isdigit():
             pending.setdefault(row.object_type, []).append(row)
     for label, path in CUSTOMER_PATHS.items():
         waiting = pending.get(label.split(".")[1])

@@ -12,6 +12,7 @@ from integrations.models import (
     WebhookSubscription,
     WorkerHeartbeat,
 )
+from o2c_api.admin import counted
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -99,7 +100,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for delivery in queryset:
             webhooks.redeliver(delivery)
         self.message_user(
-            request, f"{queryset.count()} deliveries will be sent again.", messages.SUCCESS
+            request,
+            counted(
+                queryset.count(),
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+            ),
+            messages.SUCCESS,
         )
 
 

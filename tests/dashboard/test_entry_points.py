@@ -39,3 +39,14 @@ def test_static_files_are_served_by_the_application_without_debug(settings, tmp_
     # Then the application serves each one itself
     assert [r.status_code for r in responses] == [200, 200, 200, 200]
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+
+
+def test_the_readme_shows_the_dashboard_screenshots():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+
+    for name in ("dashboard", "dashboard-panels"):
+        assert f"(docs/screenshots/{name}.png)" in readme
+        assert (root / "docs" / "screenshots" / f"{name}.png").stat().st_size > 10_000

@@ -15,7 +15,7 @@ from integrations.models import (
     WebhookSubscription,
     WorkerHeartbeat,
 )
-from o2c_api.admin import CustomerScopedAdmin
+from o2c_api.admin import CustomerScopedAdmin, counted
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -132,7 +132,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for delivery in queryset:
             webhooks.redeliver(delivery)
         self.message_user(
-            request, f"{queryset.count()} deliveries will be sent again.", messages.SUCCESS
+            request,
+            counted(
+                queryset.count(),
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+            ),
+            messages.SUCCESS,
         )
 
 

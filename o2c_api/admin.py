@@ -18,6 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.http import Http404
 from django.utils import formats, timezone
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import scope
@@ -227,11 +228,18 @@ def changes_from(form, fields: Iterable[str]) -> dict:
     return {field: form.cleaned_data[field] for field in fields if field in form.changed_data}
 
 
-def run_for_each(modeladmin, request, objects, call: Callable, done: str) -> None:
+def counted(count: int, singular: str, plural: str) -> str:
+    """A message about `count` things in the right number (`ngettext`), with `%(count)d`
+    filled in: counted(1, "%(count)d invoice voided.", "%(count)d invoices voided.")."""
+    return ngettext(singular, plural, count) % {"count": count}
+
+
+def run_for_each(modeladmin, request, objects, call: Callable, done: tuple[str, str]) -> None:
     """Call a service for each object; report successes and each refusal as messages.
 
     Each call is its own transaction (the services are atomic), so one refusal does not undo
-    the others.
+    the others. `done` is the success message, singular and plural, with `%(count)d`
+    (`counted`).
     """
     succeeded = 0
     for obj in objects:
@@ -245,7 +253,7 @@ def run_for_each(modeladmin, request, objects, call: Callable, done: str) -> Non
         else:
             succeeded += 1
     if succeeded:
-        modeladmin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, counted(succeeded, *done), messages.SUCCESS)
 
 
 class O2CAdminSite(admin.AdminSite):

@@ -25,6 +25,7 @@ from o2c_api.admin import (
     AuditedAdmin,
     ServiceAdmin,
     changes_from,
+    counted,
     error_text,
     money,
     run_for_each,
@@ -97,8 +98,18 @@ class CustomerAdmin(AuditedAdmin, ServiceAdmin):
         from receivables.admin import summaries
 
         context = summaries.customer_summary(customer)
-        context["hold_url"] = reverse("admin:accounts_customer_credit_hold", args=[customer.pk])
+        # The button only for those the hold page would not refuse (`get_object` marks them).
+        if getattr(customer, "may_hold", False):
+            context["hold_url"] = reverse("admin:accounts_customer_credit_hold", args=[customer.pk])
         return render_to_string("admin/accounts/customer_summary.html", context)
+
+    def get_object(self, request, object_id, from_field=None):
+        """The customer, marked with whether this user may place or release its hold: the
+        summary (a read-only field) is rendered without the request."""
+        customer = super().get_object(request, object_id, from_field)
+        if customer is not None:
+            customer.may_hold = self.has_change_permission(request, customer)
+        return customer
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -164,7 +175,10 @@ class CustomerAdmin(AuditedAdmin, ServiceAdmin):
             request,
             queryset,
             lambda customer: services.set_credit_hold(customer, True, user=request.user),
-            "customers placed on credit hold",
+            (
+                "%(count)d customer placed on credit hold.",
+                "%(count)d customers placed on credit hold.",
+            ),
         )
 
     @admin.action(description="Release selected customers from credit hold", permissions=["change"])
@@ -174,7 +188,10 @@ class CustomerAdmin(AuditedAdmin, ServiceAdmin):
             request,
             queryset,
             lambda customer: services.set_credit_hold(customer, False, user=request.user),
-            "customers released from credit hold",
+            (
+                "%(count)d customer released from credit hold.",
+                "%(count)d customers released from credit hold.",
+            ),
         )
 
     @admin.action(description="Evaluate credit holds of selected customers", permissions=["change"])
@@ -258,7 +275,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"{count} tokens revoked.")
+        self.message_user(
+            request, counted(count, "%(count)d token revoked.", "%(count)d tokens revoked.")
+        )
 
 
 @admin.register(CustomerAssignment)

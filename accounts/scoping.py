@@ -17,6 +17,10 @@ What a scoped user gets:
   kept per rep and segment, not per customer, so it cannot be cut to a set of customers.
 
 Segments and sales reps are not customer data: they stay readable.
+
+The event feed, webhook deliveries and the audit trail's history rows are narrowed the same
+way (an event by the customer it was recorded for; events of no customer, the KPI status
+changes, are a report over every customer and are not shown to a scoped user).
 """
 
 from django.db.models import Q, QuerySet
@@ -42,6 +46,10 @@ CUSTOMER_PATHS = {
     "receivables.collectionactivity": "customer",
     "dunning.playbookaction": "invoice__customer",
     "dunning.credithold": "customer",
+    # The event feed and webhook log: an event's customer is set when it is recorded
+    # (integrations.events); events of no customer (KPI status changes) are not shown.
+    "integrations.event": "customer",
+    "integrations.webhookdelivery": "event__customer",
 }
 
 
@@ -63,9 +71,26 @@ def own_customers(user) -> QuerySet:
     )
 
 
+def own_customer_ids(user) -> list[int] | None:
+    """The ids of a scoped user's customers (one query); None for a user who sees all."""
+    if not is_scoped(user):
+        return None
+    return list(own_customers(user).values_list("pk", flat=True))
+
+
 def customer_path(model) -> str | None:
-    """The lookup from `model` to its customer, None for a model that has none."""
-    return CUSTOMER_PATHS.get(model._meta.label_lower)
+    """The lookup from `model` to its customer, None for a model that has none.
+
+    The audit trail's historical models (django-simple-history, `instance_type` is the
+    audited model) reach it as the audited model does; their `pk` is the history row's, so a
+    historical customer goes by `id`.
+    """
+    path = CUSTOMER_PATHS.get(model._meta.label_lower)
+    audited = getattr(model, "instance_type", None)
+    if path is None and audited is not None:
+        path = CUSTOMER_PATHS.get(audited._meta.label_lower)
+        return "id" if path == "pk" else path
+    return path
 
 
 def scope(queryset: QuerySet, user) -> QuerySet:

@@ -154,4 +154,5 @@ def delete_opportunity(opportunity: Opportunity) -> None:
     """Delete a deal; its pipeline facts go with it and its orders lose the link."""
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     rollup.touch(opportunities=[opportunity.pk])
+    events.record(EventType.RECORD_DELETED, opportunity, {"customer": opportunity.customer_id})
     opportunity.delete()

@@ -51,4 +51,10 @@ class HuddleActionAdmin(ServiceAdmin):
 
     @admin.action(description="Mark the selected actions done", permissions=["change"])
     def mark_done(self, request, queryset):
-        run_for_each(self, request, queryset, services.complete_action, "actions marked done")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.complete_action,
+            ("%(count)d action marked done.", "%(count)d actions marked done."),
+        )

@@ -109,6 +109,13 @@ class Filters:
         return replace(self, scope=replace(self.scope, **{group_by: group}))
 
     @property
+    def as_of(self) -> date:
+        """The date of the cash outlook, worklist and risk panels: today, or the end of a
+        custom period that ended before today (what was expected and at risk back then)."""
+        on = today()
+        return min(self.scope.end, on) if self.preset == "custom" else on
+
+    @property
     def trend_period(self) -> Period:
         """Twelve calendar months ending with the period's end (the trend lines' span)."""
         end = self.scope.end

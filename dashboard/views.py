@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer, SalesRep, Segment
@@ -30,12 +30,15 @@ from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
 from metrics import engine
 from metrics.definitions import KPIS
-from metrics.scope import INTERVALS, Period, today
+from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
-from o2c_api.money import CURRENCIES
+from o2c_api.money import CURRENCIES, ZERO
+from outlook import forecast
 from receivables import predicates
 from receivables.models import Invoice
+from worklist import engine as worklist
+from worklist import risk
 
 # The tiles, in reading order: cash first, then the process KPIs that drive it.
 HEADLINE = (
@@ -66,6 +69,8 @@ BUCKET_LABELS = {
 ISSUED_KPIS = {"first_pass_yield", "dispute_rate", "time_to_invoice_days"}
 INVOICE_ROWS = 200
 OPEN_ACTIONS = 50
+WORKLIST_ROWS = 10  # the worklist panel: the top lines; the admin's worklist page has the rest
+PANEL_EXPORTS = ("outlook", "worklist", "risk")
 
 
 # --- access and helpers --------------------------------------------------------------------
@@ -282,6 +287,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     glossary = {entry.key: entry for entry in engine.glossary()}
     if export == "kpis":
         return _export_kpis(summary, glossary)
+    panel = panels(filters, summary.currencies)
+    if export in PANEL_EXPORTS:
+        return PANEL_EXPORTERS[export](panel)
     notes = visible_notes(filters, filters.trend_period)
     trend_lines = trends(filters, HEADLINE, notes)
     if export == "trends":
@@ -306,6 +314,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "notes": notes,
             "aging": aging_view(aging, scope.currency),
             "actions": actions,
+            "panels": panels_view(panel, filters),
             "action_form": ActionForm(),
             "annotation_form": AnnotationForm(
                 initial={"note_date": scope.end, "rep": scope.rep, "segment": scope.segment}
@@ -351,6 +360,198 @@ def aging_view(aging: engine.Aging, currency: str) -> dict:
             }
         )
     return {"as_of": aging.as_of, "total": shown(aging.total, "money", currency), "rows": rows}
+
+
+# --- cash outlook, worklist and risk panels --------------------------------------------------
+
+
+def panel_scope(filters: Filters) -> Scope:
+    """The view's filters and currency on the panels' date (`Filters.as_of`)."""
+    return replace(filters.scope, start=filters.as_of, end=filters.as_of)
+
+
+def api_query(scope: Scope, **extra) -> str:
+    """The query string that asks the outlook and worklist APIs for the same answer."""
+    params = {"as_of": scope.end.isoformat(), **scope.filters(), **extra}
+    return urlencode({name: value for name, value in params.items() if value not in (None, "")})
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The panels' answers, from the functions the REST and GraphQL endpoints call."""
+
+    scope: Scope
+    outlook: forecast.CashForecast
+    worklist: worklist.Worklist
+    bands: worklist.RiskBands
+    currencies: tuple[str, ...]  # the scope's other currencies, each its own outlook
+
+
+def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
+    """The cash forecast, the top of the worklist and open AR by score band, for the view's
+    filters and currency on `Filters.as_of` (a fixed number of queries: the forecast's, the
+    risk model once, the scoring statement twice, the worklist lines' details)."""
+    scope = panel_scope(filters)
+    model = risk.current_model()
+    return Panels(
+        scope=scope,
+        outlook=forecast.cash_forecast(scope, forecast.DEFAULT_WEEKS),
+        worklist=worklist.worklist_page(scope, scope.end, limit=WORKLIST_ROWS, model=model),
+        bands=worklist.risk_bands(scope, scope.end, model=model),
+        currencies=tuple(code for code in currencies if code != scope.currency),
+    )
+
+
+def band_label(band: worklist.RiskBand) -> str:
+    return f"{band.low:f}–{band.high:f}" if band.high is not None else f"{band.low:f}–100"
+
+
+def panels_view(panel: Panels, filters: Filters) -> dict:
+    """What the template draws: bars for the weeks and bands, links, money with currency."""
+    scope, outlook = panel.scope, panel.outlook
+    currency = scope.currency
+    week_bars = charts.bars(
+        [(f"Week {w.week}", w.expected) for w in outlook.weeks]
+        + [("After the horizon", outlook.after_horizon)]
+    )
+    weeks = [
+        {
+            "week": week,
+            "bar": bar,
+            "expected": shown(week.expected, "money", currency),
+            "promised": shown(week.by_source.promised, "money", currency),
+            "disputed": shown(week.by_source.disputed, "money", currency),
+        }
+        for week, bar in zip(outlook.weeks, week_bars, strict=False)
+    ]
+    expected = sum((w.expected for w in outlook.weeks), ZERO)
+    lines = [
+        {
+            "item": item,
+            "invoice_url": reverse("admin:receivables_invoice_change", args=[item.invoice_id]),
+            "customer_url": f"{reverse('dashboard:invoices')}?"
+            f"{filters.query(customer=item.customer_id)}",
+            "open_amount": shown(item.open_amount, "money", item.currency),
+            "cash_at_risk": shown(item.cash_at_risk, "money", item.currency),
+            "factors": ", ".join(f"{c.label} +{c.points}" for c in item.top_factors),
+        }
+        for item in panel.worklist.results
+    ]
+    band_bars = charts.bars([(band_label(b), b.open_amount) for b in panel.bands.bands])
+    bands = [
+        {
+            "band": band,
+            "label": bar.label,
+            "bar": bar,
+            "amount": shown(band.open_amount, "money", currency),
+        }
+        for band, bar in zip(panel.bands.bands, band_bars, strict=True)
+    ]
+    return {
+        "as_of": scope.end,
+        "currency": currency,
+        "outlook": {
+            "weeks": weeks,
+            "after": week_bars[-1],
+            "after_amount": shown(outlook.after_horizon, "money", currency),
+            "expected": shown(expected, "money", currency),
+            "open_ar": shown(outlook.open_ar, "money", currency),
+            "average_weekly": shown(outlook.average_weekly_collected, "money", currency),
+            "horizon_end": outlook.weeks[-1].end,
+            "api_url": f"{reverse('forecast')}?{api_query(scope)}",
+            "other_currencies": [
+                (code, f"?{filters.query(currency=code)}#outlook") for code in panel.currencies
+            ],
+        },
+        "worklist": {
+            "lines": lines,
+            "count": panel.worklist.count,
+            "api_url": f"{reverse('worklist')}?{api_query(scope, limit=WORKLIST_ROWS)}",
+            "admin_url": f"{reverse('admin:worklist_worklist')}?{api_query(scope)}",
+        },
+        "risk": {
+            "bands": bands,
+            "count": panel.bands.invoice_count,
+            "total": shown(panel.bands.open_amount, "money", currency),
+            "model": panel.bands.model,
+            "api_url": f"{reverse('risk-list')}?{api_query(scope)}",
+        },
+    }
+
+
+def _export_outlook(panel: Panels) -> HttpResponse:
+    outlook = panel.outlook
+    sources = forecast.SOURCES
+    rows = [
+        [w.week, w.start, w.end, w.expected]
+        + [getattr(w.by_source, s) for s in sources]
+        + [w.due_date_amount, outlook.currency]
+        for w in outlook.weeks
+    ]
+    rows.append(
+        ["after_horizon", "", "", outlook.after_horizon, *[""] * len(sources), "", outlook.currency]
+    )
+    return csv_response(
+        f"cash-outlook-{outlook.as_of}.csv",
+        ["week", "start", "end", "expected", *sources, "due_date_amount", "currency"],
+        rows,
+    )
+
+
+def _export_worklist(panel: Panels) -> HttpResponse:
+    page = panel.worklist
+    return csv_response(
+        f"worklist-{page.as_of}.csv",
+        [
+            "invoice",
+            "customer",
+            "rep",
+            "due_date",
+            "days_past_due",
+            "open_amount",
+            "score",
+            "cash_at_risk",
+            "top_factors",
+            "last_activity",
+            "last_activity_days_ago",
+            "action",
+            "currency",
+        ],
+        (
+            [
+                i.invoice_number,
+                i.customer_name,
+                i.rep_name,
+                i.due_date,
+                i.days_past_due,
+                i.open_amount,
+                i.score,
+                i.cash_at_risk,
+                "; ".join(f"{c.factor} {c.points}" for c in i.top_factors),
+                i.last_activity.kind if i.last_activity else None,
+                i.last_activity.days_ago if i.last_activity else None,
+                i.action,
+                i.currency,
+            ]
+            for i in page.results
+        ),
+    )
+
+
+def _export_risk(panel: Panels) -> HttpResponse:
+    bands = panel.bands
+    return csv_response(
+        f"risk-bands-{bands.as_of}.csv",
+        ["score_from", "score_to", "invoices", "open_amount", "currency"],
+        (
+            [b.low, b.high if b.high is not None else 100, b.invoice_count, b.open_amount]
+            + [bands.scope.currency]
+            for b in bands.bands
+        ),
+    )
+
+
+PANEL_EXPORTERS = {"outlook": _export_outlook, "worklist": _export_worklist, "risk": _export_risk}
 
 
 def _export_kpis(summary: engine.Summary, glossary) -> HttpResponse:

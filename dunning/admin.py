@@ -15,7 +15,7 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
-from o2c_api.admin import CustomerScopedAdmin, run_for_each
+from o2c_api.admin import CustomerScopedAdmin, counted, run_for_each
 
 
 @admin.register(MessageTemplate)
@@ -85,8 +85,14 @@ class CreditHoldRuleAdmin(admin.ModelAdmin):
         changes = services.evaluate_credit_holds()
         self.message_user(
             request,
-            f"Credit holds: {len(changes.placed)} placed, {len(changes.lifted)} lifted, "
-            f"{changes.reasons_added} reasons added, {changes.reasons_cleared} cleared.",
+            "Credit holds: {placed} placed, {lifted} lifted, {added}, {cleared} cleared.".format(
+                placed=len(changes.placed),
+                lifted=len(changes.lifted),
+                added=counted(
+                    changes.reasons_added, "%(count)d reason added", "%(count)d reasons added"
+                ),
+                cleared=changes.reasons_cleared,
+            ),
         )
 
 
@@ -160,5 +166,5 @@ class CreditHoldAdmin(CustomerScopedAdmin):
             request,
             queryset.filter(lifted_at__isnull=True).select_related("customer"),
             lambda hold: services.lift_hold(hold.customer, user=request.user),
-            "holds lifted",
+            ("%(count)d hold lifted.", "%(count)d holds lifted."),
         )

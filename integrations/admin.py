@@ -1,7 +1,10 @@
 """Admin: the event log, webhook subscriptions and their delivery log, the job schedule."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from accounts.scoping import is_scoped
 from integrations import webhooks
 from integrations.models import (
     Event,
@@ -12,6 +15,7 @@ from integrations.models import (
     WebhookSubscription,
     WorkerHeartbeat,
 )
+from o2c_api.admin import CustomerScopedAdmin, counted
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(CustomerScopedAdmin, ReadOnlyAdmin):
     list_display = ("id", "type", "object_type", "object_id", "occurred_at", "txid")
     list_filter = ("type", "object_type")
     search_fields = ("object_id",)
@@ -34,8 +38,20 @@ class EventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+class WebhookSubscriptionForm(forms.ModelForm):
+    """Event types checked by the service's rule on the form (an error on the field, not a
+    500 from the save)."""
+
+    def clean_event_types(self):
+        try:
+            return webhooks.check_event_types(self.cleaned_data.get("event_types") or [])
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["event_types"]) from error
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
     list_display = (
         "url",
         "description",
@@ -46,7 +62,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_active",)
     search_fields = ("url", "description")
-    readonly_fields = ("consecutive_failures", "disabled_at", "disabled_reason", "created_at")
+    readonly_fields = (
+        "consecutive_failures",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "owner",
+    )
     fields = (
         "url",
         "description",
@@ -57,7 +79,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         "disabled_at",
         "disabled_reason",
         "created_at",
+        "owner",
     )
+
+    def get_queryset(self, request):
+        return webhooks.visible_subscriptions(super().get_queryset(request), request.user)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -65,7 +91,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             original = WebhookSubscription.objects.get(pk=obj.pk)
             webhooks.save_subscription(original, **fields)
         else:
-            webhooks.save_subscription(obj, **fields)
+            webhooks.save_subscription(obj, owner=request.user, **fields)
 
 
 @admin.register(WebhookDelivery)
@@ -87,6 +113,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     actions = ["redeliver"]
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        return webhooks.visible_deliveries(super().get_queryset(request), request.user)
+
+    def get_list_filter(self, request):
+        # The subscription filter lists every subscription: not for a scoped user.
+        return ("status",) if is_scoped(request.user) else self.list_filter
+
     def has_change_permission(self, request, obj=None):
         # The redeliver action needs it; the form itself stays read-only (no editable fields).
         return request.user.has_perm("integrations.change_webhookdelivery")
@@ -99,7 +132,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for delivery in queryset:
             webhooks.redeliver(delivery)
         self.message_user(
-            request, f"{queryset.count()} deliveries will be sent again.", messages.SUCCESS
+            request,
+            counted(
+                queryset.count(),
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+            ),
+            messages.SUCCESS,
         )
 
 

@@ -50,13 +50,57 @@ def _event(event_type: str, obj: Model | tuple[str, Any], payload: Mapping | Non
         object_type, object_id = obj._meta.model_name, obj.pk
     else:
         object_type, object_id = obj
-    return Event(
+    event = Event(
         type=EventType(event_type),
         object_type=object_type,
         object_id=str(object_id),
         payload=_plain(dict(payload or {})),
         occurred_at=timezone.now(),
     )
+    event.customer_id = _known_customer(obj, payload)
+    return event
+
+
+def _known_customer(obj: Model | tuple[str, Any], payload: Mapping | None) -> int | None:
+    """The customer of an event when the object or payload at hand says it (no query)."""
+    if isinstance(obj, Model):
+        if obj._meta.label_lower == "accounts.customer":
+            return obj.pk
+        if getattr(obj, "customer_id", None) is not None:
+            return obj.customer_id
+        for relation in ("invoice", "payment"):  # disputes, promises, applications, ...
+            field = next((f for f in obj._meta.concrete_fields if f.name == relation), None)
+            if field is not None and field.is_cached(obj):
+                return getattr(obj, relation).customer_id
+    elif obj[0] == "customer" and str(obj[1]).isdigit():
+        return int(obj[1])
+    customer = (payload or {}).get("customer")
+    return customer if isinstance(customer, int) else None
+
+
+def _resolve_customers(rows: list[Event]) -> None:
+    """Fill in the customer of the events `_known_customer` could not place: one query per
+    kind of object (not per event), through the object's path to its customer."""
+    from django.apps import apps
+
+    from accounts.scoping import CUSTOMER_PATHS
+
+    pending: dict[str, list[Event]] = {}
+    for row in rows:
+        if row.customer_id is None and row.object_id.isdigit():
+            pending.setdefault(row.object_type, []).append(row)
+    for label, path in CUSTOMER_PATHS.items():
+        waiting = pending.get(label.split(".")[1])
+        if not waiting or path == "pk":
+            continue
+        model = apps.get_model(label)
+        customers = dict(
+            model._default_manager.filter(pk__in={row.object_id for row in waiting}).values_list(
+                "pk", path
+            )
+        )
+        for row in waiting:
+            row.customer_id = customers.get(int(row.object_id))
 
 
 def record(event_type: str, obj: Model | tuple[str, Any], payload: Mapping | None = None) -> None:
@@ -77,6 +121,8 @@ def record_many(events: Iterable[tuple[str, Model | tuple[str, Any], Mapping | N
         The number of events recorded.
     """
     rows = [_event(*event) for event in events]
+    # Now, in the caller's transaction: a tombstone's row is deleted right after.
+    _resolve_customers(rows)
     stack = getattr(_buffers, "stack", None)
     if stack:
         stack[-1].extend(rows)

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 
+from accounts.scoping import scope
 from integrations.errors import ErrorCode
 from integrations.models import Event, EventType
 
@@ -136,13 +137,21 @@ def horizon() -> tuple[int | None, int | None]:
         return cursor.fetchone()
 
 
-def page(after: str | None = None, types: list[str] | None = None, limit: int = DEFAULT_LIMIT):
+def page(
+    after: str | None = None,
+    types: list[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    user=None,
+):
     """The events after `after`, in commit order, at most `limit` of them (two queries).
 
     Args:
         after: a `next_cursor` of a previous page (or an event's cursor); None to start.
         types: only these event types (still in commit order).
         limit: page size, at most 500.
+        user: the reader; one limited to their customers (accounts.scoping) gets only their
+            customers' events (a subquery, not a query per event). The cursor is the same
+            (txid, id) position: filtering, like `types`, only leaves events out.
 
     Returns:
         Page. `next_cursor` is the last event's cursor, or `after` when the page is empty:
@@ -155,6 +164,7 @@ def page(after: str | None = None, types: list[str] | None = None, limit: int = 
     events = Event.objects.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=event_id))
     if types:
         events = events.filter(type__in=types)
+    events = scope(events, user)
     top, own = horizon()
     if top is not None:
         # A transaction sees its own events, as it sees its own rows (the API's readers write

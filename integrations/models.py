@@ -7,6 +7,7 @@ fanned out to webhook subscriptions by the worker (`integrations.webhooks`).
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -48,12 +49,25 @@ class Event(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     txid = models.BigIntegerField(default=0, help_text="The writing transaction (PostgreSQL).")
+    # The customer the event is about, set when it is recorded (`integrations.events`): what
+    # narrows the feed and webhooks of a user limited to their customers (accounts.scoping).
+    # No foreign-key constraint: a tombstone outlives its row, and the outbox insert must
+    # not lock the customer. Null for events of no customer (KPI status changes).
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["txid", "id"]
         indexes = [
             models.Index(fields=["txid", "id"], name="event_feed_order"),
             models.Index(fields=["type", "txid", "id"], name="event_feed_by_type"),
+            models.Index(fields=["customer", "txid", "id"], name="event_feed_by_customer"),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +107,15 @@ class WebhookSubscription(models.Model):
     )
     secret = models.CharField(
         max_length=100, default=new_secret, help_text="Key of the HMAC-SHA256 signature."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who created it: a user limited to their customers (accounts.scoping) gets "
+        "only their customers' events, and sees only their own subscriptions.",
     )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.TextField(blank=True)

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.scoping import is_scoped, own_customers, scope
 from integrations import feed
 from integrations.errors import ErrorCode
 from integrations.models import (
@@ -102,6 +103,37 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     return delivery
 
 
+def visible_subscriptions(queryset, user):
+    """The subscriptions `user` may see and change: a user limited to their customers
+    (accounts.scoping) only their own (one that changed another's URL would receive every
+    customer's events); everyone else all of them."""
+    return queryset.filter(owner=user) if is_scoped(user) else queryset
+
+
+def visible_deliveries(queryset, user):
+    """The delivery log `user` may see: a scoped user's own subscriptions' deliveries of
+    their customers' events; everyone else all of it."""
+    if not is_scoped(user):
+        return queryset
+    return scope(queryset, user).filter(subscription__owner=user)
+
+
+def _reach(subscriptions: list[WebhookSubscription], known: dict) -> dict[int, set[int] | None]:
+    """For each subscription, the customers whose events it gets (None: every event).
+
+    A subscription owned by a user limited to their customers gets only those customers'
+    events, as the user's feed; judged per owner (two queries each, once per `dispatch`),
+    never per event.
+    """
+    for subscription in subscriptions:
+        owner = subscription.owner
+        if owner is not None and owner.pk not in known:
+            known[owner.pk] = (
+                set(own_customers(owner).values_list("pk", flat=True)) if is_scoped(owner) else None
+            )
+    return {s.pk: known[s.owner_id] if s.owner_id else None for s in subscriptions}
+
+
 def dispatch(batch: int = feed.MAX_LIMIT, max_batches: int = 20) -> int:
     """Turn new feed events into deliveries for the subscriptions that want them.
 
@@ -109,16 +141,19 @@ def dispatch(batch: int = feed.MAX_LIMIT, max_batches: int = 20) -> int:
         The number of deliveries created.
     """
     created = 0
+    owners: dict[int, set[int] | None] = {}
     for _ in range(max_batches):
         with transaction.atomic():
             position, _ = FeedPosition.objects.select_for_update().get_or_create(name=DISPATCHER)
             page = feed.page(position.cursor or None, limit=batch)
-            subscriptions = list(WebhookSubscription.objects.all())
+            subscriptions = list(WebhookSubscription.objects.select_related("owner"))
+            reach = _reach(subscriptions, owners)
             deliveries = [
                 WebhookDelivery(subscription=subscription, event=event)
                 for event in page.events
                 for subscription in subscriptions
                 if subscription.wants(event.type)
+                and (reach[subscription.pk] is None or event.customer_id in reach[subscription.pk])
             ]
             WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
             created += len(deliveries)

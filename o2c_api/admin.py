@@ -13,9 +13,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import formats, timezone
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import scope
@@ -145,6 +148,21 @@ class AuditedAdmin(SimpleHistoryAdmin):
 
     history_list_display = ["source"]
 
+    # A user limited to their customers (accounts.scoping) reads only their customers'
+    # history: simple-history's pages would otherwise fall back to the history rows of an
+    # object the user cannot open (its History page and each version's page).
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return scope(queryset, request.user)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history = self.model.history.model.objects.filter(
+            **{self.model._meta.pk.attname: unquote(object_id), "history_id": version_id}
+        )
+        if not scope(history, request.user).exists():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         # As simple-history's, with the fields the services keep (open amount, status, ...).
         from o2c_api.audit import diff
@@ -210,11 +228,18 @@ def changes_from(form, fields: Iterable[str]) -> dict:
     return {field: form.cleaned_data[field] for field in fields if field in form.changed_data}
 
 
-def run_for_each(modeladmin, request, objects, call: Callable, done: str) -> None:
+def counted(count: int, singular: str, plural: str) -> str:
+    """A message about `count` things in the right number (`ngettext`), with `%(count)d`
+    filled in: counted(1, "%(count)d invoice voided.", "%(count)d invoices voided.")."""
+    return ngettext(singular, plural, count) % {"count": count}
+
+
+def run_for_each(modeladmin, request, objects, call: Callable, done: tuple[str, str]) -> None:
     """Call a service for each object; report successes and each refusal as messages.
 
     Each call is its own transaction (the services are atomic), so one refusal does not undo
-    the others.
+    the others. `done` is the success message, singular and plural, with `%(count)d`
+    (`counted`).
     """
     succeeded = 0
     for obj in objects:
@@ -228,7 +253,7 @@ def run_for_each(modeladmin, request, objects, call: Callable, done: str) -> Non
         else:
             succeeded += 1
     if succeeded:
-        modeladmin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, counted(succeeded, *done), messages.SUCCESS)
 
 
 class O2CAdminSite(admin.AdminSite):

@@ -9,7 +9,8 @@ the admin, management commands and the worker, and any read inside a transaction
 Read-your-writes: after a client's write (any non-GET request that did not fail), its reads
 stay on the primary for `O2C_REPLICA_PIN_SECONDS` (set it above the replica's lag). The
 client is its `Authorization` header or session cookie, hashed, kept in Django's cache: with
-several app servers that cache must be shared (`REDIS_URL`), else the pin holds per process.
+several app servers that cache must be shared: it is, by default (the database, or Redis with
+`CACHE_URL`: o2c_api/caches.py).
 """
 
 import contextvars
@@ -39,6 +40,8 @@ class ReplicaRouter:
     """Writes to the primary; reads to the replica only when the request allows it."""
 
     def db_for_read(self, model, **hints):
+        if model._meta.app_label == "django_cache":
+            return DEFAULT_DB_ALIAS  # the shared cache (throttle counters) never lags
         alias = _read_alias.get()
         if alias is None or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from o2c_api import caches
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -169,14 +171,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["o2c_api.routers.ReplicaRouter"]
 # How long after a write a client's reads stay on the primary (longer than the replica lag).
 O2C_REPLICA_PIN_SECONDS = int(os.environ.get("O2C_REPLICA_PIN_SECONDS", "10"))
-# A cache shared by every app server (the replica pins above); needs `pip install redis`.
-if os.environ.get("REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
-    }
+# The cache every worker process and server shares (throttle counters, the replica pins
+# above): the database by default, Redis with CACHE_URL=redis://… (o2c_api/caches.py).
+CACHES = {"default": caches.from_url(os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL"))}
 
 # Behind PgBouncer in transaction pooling mode (docs/scaling.md).
 if env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False):
@@ -209,7 +206,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 # Request bodies are bounded: a bulk post of 500 payments fits well inside 5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

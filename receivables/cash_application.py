@@ -55,6 +55,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Upper
 
 from accounts.models import Customer
@@ -156,15 +157,19 @@ def resolve_customer(
     customer_id: int | None = None,
     customer_external_id: str | None = None,
     known: "CustomerIndex | None" = None,
+    customers: QuerySet[Customer] | None = None,
 ) -> Customer:
     """Find the paying customer by id or by the sender's external id.
 
     Args:
         known: customers loaded beforehand for a batch (`CustomerIndex.load`); looked up there
             first, then in the database.
+        customers: the customers the poster may name (`accounts.scoping.scope` of a user
+            limited to their customers); default: all.
 
     Raises:
-        ValidationError: customer_required (neither given), does_not_exist (unknown).
+        ValidationError: customer_required (neither given), does_not_exist (unknown, or not
+            among `customers`: the same answer, so a scoped poster learns nothing of others).
     """
     if customer_id is not None:
         lookup, field_name = {"pk": customer_id}, "customer"
@@ -182,7 +187,7 @@ def resolve_customer(
     if found is not None:
         return found
     try:
-        return Customer.objects.get(**lookup)
+        return (Customer.objects.all() if customers is None else customers).get(**lookup)
     except Customer.DoesNotExist as exc:
         raise ValidationError(
             {field_name: ValidationError("No such customer.", ErrorCode.DOES_NOT_EXIST)}
@@ -197,17 +202,19 @@ class CustomerIndex:
     by_external_id: dict[str, Customer]
 
     @classmethod
-    def load(cls, ids: Iterable, external_ids: Iterable) -> "CustomerIndex":
+    def load(
+        cls, ids: Iterable, external_ids: Iterable, customers: QuerySet[Customer] | None = None
+    ) -> "CustomerIndex":
         """Load the customers of the given ids and external ids (values as sent: any that is
-        not an id or a string is skipped, and `resolve_customer` judges it)."""
+        not an id or a string is skipped, and `resolve_customer` judges it), among
+        `customers` (default: all)."""
+        customers = Customer.objects.all() if customers is None else customers
         ids = {int(i) for i in ids if isinstance(i, int | str) and str(i).isdigit()}
         external_ids = {e for e in external_ids if isinstance(e, str) and e}
-        by_pk = Customer.objects.in_bulk(ids) if ids else {}
+        by_pk = customers.in_bulk(ids) if ids else {}
         by_external_id = {
             customer.external_id: customer
-            for customer in (
-                Customer.objects.filter(external_id__in=external_ids) if external_ids else []
-            )
+            for customer in (customers.filter(external_id__in=external_ids) if external_ids else [])
         }
         return cls(by_pk, by_external_id)
 

@@ -10,6 +10,21 @@ from tests.tokens import token_for
 ROLES = ("viewer", "collector", "integration", "admin")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def per_process_cache(django_db_setup):
+    """The suite's cache is per process (module-scoped fixtures included, such as the schema
+    generators', whose mock requests count as anonymous): the shared database cache is the
+    throttling tests' (tests/api/test_throttling.py) and tests/test_serve.py's. After the test
+    database is made, so that its `migrate` creates the database cache's table."""
+    from django.test.utils import override_settings
+
+    with override_settings(CACHES={"default": {"BACKEND": LOCMEM}}):
+        yield
+
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
 @pytest.fixture(autouse=True)
 def no_rate_limits(settings):
     """No test is throttled unless it sets rates (tests/api/test_throttling.py does): the
@@ -17,7 +32,7 @@ def no_rate_limits(settings):
     from django.core.cache import cache
 
     settings.O2C_THROTTLE_RATES = {"client": None, "anon": None, "failed_auth": None}
-    cache.clear()
+    cache.clear()  # each test starts with an empty (per-process) cache
 
 
 @pytest.fixture

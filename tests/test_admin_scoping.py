@@ -13,7 +13,12 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SCOPED_ADMINS = [model for model in admin.site._registry if customer_path(model) is not None]
+CUSTOMER_BOUND = [model for model in admin.site._registry if customer_path(model) is not None]
+# The audit trail's lists (django-simple-history's historical models) and the event log and
+# webhook deliveries (many rows per customer) are tested below, on their own.
+HISTORY_ADMINS = [model for model in CUSTOMER_BOUND if hasattr(model, "instance_type")]
+FEED_ADMINS = [model for model in CUSTOMER_BOUND if model._meta.app_label == "integrations"]
+SCOPED_ADMINS = [m for m in CUSTOMER_BOUND if m not in HISTORY_ADMINS and m not in FEED_ADMINS]
 # Book rows by model label.
 KEYS = {
     "accounts.customer": "customer",
@@ -33,6 +38,15 @@ KEYS = {
 
 def test_every_customer_bound_admin_is_tested():
     assert {model._meta.label_lower for model in SCOPED_ADMINS} == set(KEYS)
+    assert {model.instance_type._meta.label_lower for model in HISTORY_ADMINS} == {
+        "accounts.customer", "receivables.invoice", "receivables.adjustment",
+        "receivables.payment", "receivables.paymentapplication", "receivables.dispute",
+        "receivables.promisetopay",
+    }  # fmt: skip
+    assert {model._meta.label_lower for model in FEED_ADMINS} == {
+        "integrations.event",
+        "integrations.webhookdelivery",
+    }
 
 
 @pytest.fixture
@@ -58,3 +72,62 @@ def test_scoped_staff_see_only_their_customers_rows(scoped_staff, books, model):
     assert [obj.pk for obj in changelist.context["cl"].result_list] == [mine.pk]
     assert other.status_code == 302  # Django's "does not exist" redirect to the admin index
     assert scoped_staff.get(admin_url(model, "change", mine.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", HISTORY_ADMINS, ids=lambda m: m._meta.label_lower)
+def test_scoped_staff_see_only_their_customers_history(scoped_staff, books, model):  # noqa: F811
+    key = KEYS[model.instance_type._meta.label_lower]
+    mine, theirs = books["assigned"].rows[key], books["theirs"].rows[key]
+    their_version = model.objects.filter(id=theirs.pk).first()
+
+    changelist = scoped_staff.get(admin_url(model, "changelist"))
+    other = scoped_staff.get(admin_url(model, "change", their_version.pk))
+
+    assert changelist.status_code == 200
+    assert {row.id for row in changelist.context["cl"].result_list} == {mine.pk}
+    assert other.status_code == 302
+
+
+@pytest.mark.parametrize("model", HISTORY_ADMINS, ids=lambda m: m._meta.label_lower)
+def test_scoped_staff_cannot_open_another_customers_history_pages(scoped_staff, books, model):  # noqa: F811
+    audited = model.instance_type
+    key = KEYS[audited._meta.label_lower]
+    mine, theirs = books["assigned"].rows[key], books["theirs"].rows[key]
+    my_version = model.objects.filter(id=mine.pk).first()
+    their_version = model.objects.filter(id=theirs.pk).first()
+
+    assert scoped_staff.get(admin_url(audited, "history", theirs.pk)).status_code == 404
+    assert (
+        scoped_staff.get(
+            admin_url(audited, "simple_history", theirs.pk, their_version.pk)
+        ).status_code
+        == 404
+    )
+    assert scoped_staff.get(admin_url(audited, "history", mine.pk)).status_code == 200
+    assert (
+        scoped_staff.get(admin_url(audited, "simple_history", mine.pk, my_version.pk)).status_code
+        == 200
+    )
+
+
+def test_scoped_staff_see_only_their_customers_events_and_deliveries(scoped_staff, books):  # noqa: F811
+    from integrations import webhooks
+    from integrations.models import Event, WebhookDelivery, WebhookSubscription
+
+    user = scoped_staff.get("/admin/").wsgi_request.user
+    own = webhooks.save_subscription(url="https://mine.example.com/", owner=user)
+    webhooks.save_subscription(url="https://all.example.com/")
+    webhooks.dispatch()
+    mine = books["assigned"].customer
+
+    events = scoped_staff.get(admin_url(Event, "changelist"))
+    deliveries = scoped_staff.get(admin_url(WebhookDelivery, "changelist"))
+    subscriptions = scoped_staff.get(admin_url(WebhookSubscription, "changelist"))
+    their_event = Event.objects.filter(customer=books["theirs"].customer).first()
+
+    assert {e.customer_id for e in events.context["cl"].result_list} == {mine.pk}
+    assert len(events.context["cl"].result_list) == Event.objects.filter(customer=mine).count()
+    assert {d.subscription_id for d in deliveries.context["cl"].result_list} == {own.pk}
+    assert {d.event.customer_id for d in deliveries.context["cl"].result_list} == {mine.pk}
+    assert [s.pk for s in subscriptions.context["cl"].result_list] == [own.pk]
+    assert scoped_staff.get(admin_url(Event, "change", their_event.pk)).status_code == 302

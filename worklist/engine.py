@@ -265,6 +265,66 @@ def risk_page(
     return RiskPage(as_of, scope, model, scored.count, tuple(results))
 
 
+# --- risk bands --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskBand:
+    """One score band: scores from `low` up to `high` (None: up to 100), its open invoices."""
+
+    low: Decimal
+    high: Decimal | None
+    invoice_count: int
+    open_amount: Decimal
+
+
+@dataclass(frozen=True)
+class RiskBands:
+    """Open AR at `as_of` in the scope by score band; the bands' amounts add up to `open_amount`."""
+
+    as_of: date
+    scope: Scope
+    model: Model
+    invoice_count: int
+    open_amount: Decimal
+    bands: tuple[RiskBand, ...]
+
+
+def risk_bands(
+    scope: Scope, as_of: date, *, model=None, bounds: tuple[Decimal, ...] = risk.SCORE_BANDS
+) -> RiskBands:
+    """The invoices open at `as_of` in the scope, counted and summed by score band.
+
+    Scored by the same statement as `risk_page` and `worklist_page`; a score is banded as it
+    is shown (one decimal). Every band is listed, empty ones with zeros, lowest first.
+
+    Args:
+        scope: validated filters and currency (`scope_at`).
+        as_of: the date scored.
+        model: the weights; the current model by default.
+        bounds: the scores between bands (0-25, 25-50, 50-75, 75-100 by default).
+
+    Returns:
+        `RiskBands` (two queries: the model and the banding statement).
+    """
+    model = model or risk.current_model()
+    totals = risk.band_totals(scope, as_of, model, bounds)
+    lows = (Decimal(0), *bounds)
+    highs = (*bounds, None)
+    bands = tuple(
+        RiskBand(low, high, *totals.get(i, (0, Decimal("0.00"))))
+        for i, (low, high) in enumerate(zip(lows, highs, strict=True))
+    )
+    return RiskBands(
+        as_of=as_of,
+        scope=scope,
+        model=model,
+        invoice_count=sum(b.invoice_count for b in bands),
+        open_amount=sum((b.open_amount for b in bands), Decimal("0.00")),
+        bands=bands,
+    )
+
+
 # --- worklist --------------------------------------------------------------------------------
 
 

@@ -46,7 +46,7 @@ from django.utils.timezone import get_current_timezone
 
 from metrics.scope import Scope
 from o2c_api.expressions import DaysBetween
-from o2c_api.money import ZERO, money_field
+from o2c_api.money import CENT, ZERO, money_field
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -506,6 +506,47 @@ class Scored:
     count: int
 
 
+def _scoring_ctes(
+    scope: Scope,
+    as_of: date,
+    model: Model,
+    no_activity_days: int | None,
+    outcome_known_by: date | None,
+) -> tuple[str, list]:
+    """`WITH …` of the scoring statement, ending in `s`: one row per open invoice in scope with
+    its factor values (f_*), history counts, open amount at as_of (`open_amount` as a float
+    for the ranking, `open_exact` as a decimal), log-odds and the total count. Shared by
+    `scored_rows` and `band_totals`, so both score with the same SQL."""
+    parts = (
+        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by)),
+        ("h", _history(scope, as_of)),
+        ("p", _promises(scope, as_of)),
+        *_invoice_sets(as_of).items(),
+    )
+    ctes, params = [], []
+    for name, qs in parts:
+        sql, part_params = qs.query.sql_with_params()
+        ctes.append(f"{name} AS ({sql})")
+        params.extend(part_params)
+    factor_columns = ", ".join(f"{_FACTOR_SQL[key]} AS f_{key}" for key in FACTOR_KEYS)
+    history_columns = "h.n AS h_n, h.late AS h_late, p.due AS p_due, p.broken AS p_broken"
+    late_column = ", o.risk_late AS late" if outcome_known_by is not None else ""
+    open_at = "o.open_amount + COALESCE(ma.total, 0) + COALESCE(mj.total, 0)"
+    ctes.append(
+        f"f AS (SELECT o.id AS id, o.customer_id AS customer_id, "
+        f"CAST({open_at} AS DOUBLE PRECISION) AS open_amount, {open_at} AS open_exact, "
+        f"{factor_columns}, {history_columns}{late_column} "
+        "FROM o LEFT JOIN h ON h.customer_id = o.customer_id "
+        "LEFT JOIN p ON p.risk_customer = o.customer_id "
+        "LEFT JOIN ma ON ma.invoice_id = o.id LEFT JOIN mj ON mj.invoice_id = o.id "
+        "LEFT JOIN od ON od.invoice_id = o.id LEFT JOIN op ON op.invoice_id = o.id)"
+    )
+    logit = " + ".join(["%s", *(f"%s * f.f_{key}" for key in FACTOR_KEYS)])
+    params.extend([model.intercept, *(model.weight(key) for key in FACTOR_KEYS)])
+    ctes.append(f"s AS (SELECT f.*, ({logit}) AS logit, COUNT(*) OVER () AS total FROM f)")
+    return f"WITH {', '.join(ctes)}", params
+
+
 def scored_rows(
     scope: Scope,
     as_of: date,
@@ -536,35 +577,9 @@ def scored_rows(
     """
     if ordering not in ORDERINGS:
         raise ValueError(ordering)
-    parts = (
-        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by)),
-        ("h", _history(scope, as_of)),
-        ("p", _promises(scope, as_of)),
-        *_invoice_sets(as_of).items(),
-    )
-    ctes, params = [], []
-    for name, qs in parts:
-        sql, part_params = qs.query.sql_with_params()
-        ctes.append(f"{name} AS ({sql})")
-        params.extend(part_params)
-    factor_columns = ", ".join(f"{_FACTOR_SQL[key]} AS f_{key}" for key in FACTOR_KEYS)
-    history_columns = "h.n AS h_n, h.late AS h_late, p.due AS p_due, p.broken AS p_broken"
-    late_column = ", o.risk_late AS late" if outcome_known_by is not None else ""
-    ctes.append(
-        f"f AS (SELECT o.id AS id, o.customer_id AS customer_id, "
-        f"CAST(o.open_amount + COALESCE(ma.total, 0) + COALESCE(mj.total, 0) "
-        f"AS DOUBLE PRECISION) AS open_amount, {factor_columns}, "
-        f"{history_columns}{late_column} "
-        "FROM o LEFT JOIN h ON h.customer_id = o.customer_id "
-        "LEFT JOIN p ON p.risk_customer = o.customer_id "
-        "LEFT JOIN ma ON ma.invoice_id = o.id LEFT JOIN mj ON mj.invoice_id = o.id "
-        "LEFT JOIN od ON od.invoice_id = o.id LEFT JOIN op ON op.invoice_id = o.id)"
-    )
-    logit = " + ".join(["%s", *(f"%s * f.f_{key}" for key in FACTOR_KEYS)])
-    params.extend([model.intercept, *(model.weight(key) for key in FACTOR_KEYS)])
-    ctes.append(f"s AS (SELECT f.*, ({logit}) AS logit, COUNT(*) OVER () AS total FROM f)")
+    ctes, params = _scoring_ctes(scope, as_of, model, no_activity_days, outcome_known_by)
     rank = "s.logit" if ordering == "score" else "s.open_amount / (1.0 + EXP(-s.logit))"
-    sql = f"WITH {', '.join(ctes)} SELECT s.* FROM s ORDER BY {rank} DESC, s.id"
+    sql = f"{ctes} SELECT s.* FROM s ORDER BY {rank} DESC, s.id"
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params.extend([limit, offset])
@@ -596,6 +611,56 @@ def scored_rows(
         for row in fetched
     )
     return Scored(rows, total)
+
+
+# The score bands of `band_totals`: 0-25, 25-50, 50-75, 75-100.
+SCORE_BANDS = (Decimal(25), Decimal(50), Decimal(75))
+HALF_POINT = Decimal("0.05")
+
+
+def _logit(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+def band_totals(
+    scope: Scope, as_of: date, model: Model, bounds: Sequence[Decimal] = SCORE_BANDS
+) -> dict[int, tuple[int, Decimal]]:
+    """The invoices open at `as_of` in the scope, counted and summed by score band (one query).
+
+    Band 0 is below bounds[0], band i holds scores from bounds[i-1] up to bounds[i], the last
+    band scores of bounds[-1] and above. A score is banded as it is shown (one decimal, half
+    up: `explain`), so 74.96 shown as 75.0 is in the band from 75: the boundary is the
+    log-odds of bound − 0.05.
+
+    Args:
+        scope: dimension filters and currency (its period is not used).
+        as_of: the day scored.
+        model: the weights.
+        bounds: increasing scores between 0 and 100 (exclusive).
+
+    Returns:
+        {band: (invoice count, open amount at as_of)}, only the bands that hold invoices.
+    """
+    ctes, params = _scoring_ctes(scope, as_of, model, None, None)
+    cases = []
+    for band, bound in reversed(list(enumerate(bounds, start=1))):
+        cases.append(f"WHEN s.logit >= %s THEN {band}")
+        params.append(_logit(float((bound - HALF_POINT) / 100)))
+    sql = (
+        f"{ctes} SELECT CASE {' '.join(cases)} ELSE 0 END AS band, COUNT(*), "
+        "SUM(s.open_exact) FROM s GROUP BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        int(band): (int(count), _decimal(amount).quantize(CENT)) for band, count, amount in rows
+    }
+
+
+def _decimal(value) -> Decimal:
+    # SQLite answers floats: read through their shortest repr.
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
 def local_date(moment: datetime) -> date:

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import own_customer_ids
 from dunning import funnel, promises, services
 from dunning.api import serializers
 from dunning.errors import ErrorCode
@@ -146,12 +147,13 @@ class CreditHoldViewSet(
     @extend_schema(
         request=None,
         responses=serializers.HoldChangesSerializer,
-        description="Apply the credit-hold rules to every customer now (as the command).",
+        description="Apply the credit-hold rules to every customer now (as the command); a "
+        "user limited to their customers: to their customers only.",
     )
     @action(detail=False, methods=["post"])
     @idempotent
     def evaluate(self, request):
-        changes = services.evaluate_credit_holds()
+        changes = services.evaluate_credit_holds(customer_ids=own_customer_ids(request.user))
         return Response(serializers.HoldChangesSerializer(changes).data)
 
     def _render(self, pk: int) -> dict:

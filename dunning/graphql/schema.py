@@ -10,6 +10,7 @@ from strawberry.types import Info
 from strawberry_django.pagination import OffsetPaginated
 
 from accounts.models import Customer
+from accounts.scoping import own_customer_ids
 from dunning import funnel, promises, services
 from dunning.api.views import reliability_params
 from dunning.errors import ErrorCode
@@ -170,10 +171,12 @@ class Mutation:
 
     @_mutation(
         can_add(CreditHold),
-        "Apply the credit-hold rules to every customer now (as the command).",
+        "Apply the credit-hold rules to every customer now (as the command); a user limited "
+        "to their customers: to their customers only.",
     )
     def evaluate_credit_holds(self, info: Info) -> HoldChangesType:
-        changes = services.evaluate_credit_holds()
+        user = info.context.request.user
+        changes = services.evaluate_credit_holds(customer_ids=own_customer_ids(user))
         return HoldChangesType(
             placed=list(changes.placed),
             lifted=list(changes.lifted),

@@ -33,7 +33,8 @@ class EventFeedView(APIView):
         ],
         responses=serializers.EventPageSerializer,
         description="Events after the cursor, oldest first. 400 `invalid_cursor`, "
-        "`unknown_event_type`, `invalid_limit`.",
+        "`unknown_event_type`, `invalid_limit`. A user limited to their customers gets only "
+        "their customers' events (none of the KPI status changes).",
     )
     def get(self, request):
         params = request.query_params
@@ -41,6 +42,7 @@ class EventFeedView(APIView):
             params.get("after") or None,
             types=feed.parse_types(params.getlist("type")),
             limit=feed.parse_limit(params.get("limit")),
+            user=request.user,
         )
         body = {
             "results": serializers.EventSerializer(page.events, many=True).data,
@@ -60,7 +62,8 @@ class WebhookSubscriptionViewSet(
     viewsets.GenericViewSet,
 ):
     """Webhook subscriptions (admins). Setting `is_active` back to true resumes a disabled
-    one and its pending deliveries."""
+    one and its pending deliveries. A user limited to their customers sees and changes only
+    the subscriptions they created, which receive only their customers' events."""
 
     queryset = WebhookSubscription.objects.all()
     serializer_class = serializers.WebhookSubscriptionSerializer
@@ -71,8 +74,13 @@ class WebhookSubscriptionViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "show_secret": self.action == "create"}
 
+    def get_queryset(self):
+        return webhooks.visible_subscriptions(super().get_queryset(), self.request.user)
+
     def perform_create(self, serializer):
-        serializer.instance = webhooks.save_subscription(**serializer.validated_data)
+        serializer.instance = webhooks.save_subscription(
+            owner=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = webhooks.save_subscription(
@@ -81,13 +89,17 @@ class WebhookSubscriptionViewSet(
 
 
 class WebhookDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The delivery log: status, attempts, last answer, latency and next attempt."""
+    """The delivery log: status, attempts, last answer, latency and next attempt (a user
+    limited to their customers: their subscriptions' deliveries of their customers' events)."""
 
     queryset = WebhookDelivery.objects.select_related("event")
     serializer_class = serializers.WebhookDeliverySerializer
     filterset_class = WebhookDeliveryFilterSet
     ordering_fields = ["created_at", "next_attempt_at", "id"]
     ordering = ["-id"]
+
+    def get_queryset(self):
+        return webhooks.visible_deliveries(super().get_queryset(), self.request.user)
 
     @extend_schema(request=None, responses=serializers.WebhookDeliverySerializer)
     @action(detail=True, methods=["post"])

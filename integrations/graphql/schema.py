@@ -4,6 +4,7 @@ import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry_django.pagination import OffsetPaginated
@@ -23,9 +24,17 @@ from o2c_api.graphql.permissions import can_add, can_change, can_view
 
 @strawberry.type
 class Query:
-    webhook_subscriptions: OffsetPaginated[WebhookSubscriptionType] = (
-        strawberry_django.offset_paginated(extensions=can_view(WebhookSubscription))
+    # A resolver, not the type's get_queryset: that would make a delivery's nested
+    # subscription a prefetch (a query more); a scoped user's deliveries are of their own
+    # subscriptions already.
+    @strawberry_django.offset_paginated(
+        OffsetPaginated[WebhookSubscriptionType], extensions=can_view(WebhookSubscription)
     )
+    def webhook_subscriptions(self, info: Info) -> QuerySet[WebhookSubscription]:
+        return webhooks.visible_subscriptions(
+            WebhookSubscription.objects.all(), info.context.request.user
+        )
+
     webhook_deliveries: OffsetPaginated[WebhookDeliveryType] = strawberry_django.offset_paginated(
         extensions=can_view(WebhookDelivery),
         order=None,
@@ -38,13 +47,17 @@ class Query:
     )
     def events(
         self,
+        info: Info,
         after: str | None = None,
         type: list[str] | None = None,
         limit: int | None = None,
     ) -> EventPageType:
         try:
             page = feed.page(
-                after or None, types=feed.parse_types(type), limit=feed.parse_limit(limit)
+                after or None,
+                types=feed.parse_types(type),
+                limit=feed.parse_limit(limit),
+                user=info.context.request.user,
             )
         except ValidationError as exc:
             errors = django_validation_errors(exc)
@@ -55,6 +68,19 @@ class Query:
         return EventPageType(
             results=page.events, next_cursor=page.next_cursor, has_more=page.has_more
         )
+
+
+def _check_visible(visible, obj, pk, info: Info) -> None:
+    """Another user's subscription (or delivery) is "no such row" to a scoped user (REST's
+    404), as `get_object` answers for another customer's row.
+
+    Raises:
+        ValidationError: not_found.
+    """
+    model = type(obj)
+    if not visible(model.objects.filter(pk=obj.pk), info.context.request.user).exists():
+        name = model._meta.verbose_name
+        raise ValidationError({"id": ValidationError(f"No {name} with id {pk!r}.", "not_found")})
 
 
 def _mutation(extensions: list, description: str):
@@ -83,7 +109,7 @@ class Mutation:
     ) -> CreatedWebhookSubscriptionType:
         with service_errors(), transaction.atomic():
             fields = {k: v for k, v in data.__dict__.items() if v is not None}
-            return fresh(webhooks.save_subscription(**fields))
+            return fresh(webhooks.save_subscription(owner=info.context.request.user, **fields))
 
     @_mutation(
         can_change(WebhookSubscription),
@@ -94,6 +120,7 @@ class Mutation:
     ) -> WebhookSubscriptionType:
         with service_errors(), transaction.atomic():
             subscription = get_object(WebhookSubscription, id)
+            _check_visible(webhooks.visible_subscriptions, subscription, id, info)
             fields = {k: v for k, v in data.__dict__.items() if v is not None}
             return fresh(webhooks.save_subscription(subscription, **fields))
 
@@ -103,4 +130,6 @@ class Mutation:
     )
     def redeliver_webhook(self, info: Info, id: strawberry.ID) -> WebhookDeliveryType:
         with service_errors(), transaction.atomic():
-            return fresh(webhooks.redeliver(get_object(WebhookDelivery, id)))
+            delivery = get_object(WebhookDelivery, id)
+            _check_visible(webhooks.visible_deliveries, delivery, id, info)
+            return fresh(webhooks.redeliver(delivery))

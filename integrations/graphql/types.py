@@ -5,7 +5,12 @@ import strawberry_django
 from strawberry import auto
 from strawberry.scalars import JSON
 
+from integrations import webhooks
 from integrations.models import Event, WebhookDelivery, WebhookSubscription
+
+
+def _user(info):
+    return getattr(info.context.request, "user", None)
 
 
 @strawberry_django.type(Event, name="Event")
@@ -66,3 +71,7 @@ class WebhookDeliveryType:
     next_attempt_at: auto
     delivered_at: auto
     created_at: auto
+
+    @classmethod
+    def get_queryset(cls, queryset, info, **kwargs):
+        return webhooks.visible_deliveries(queryset, _user(info))

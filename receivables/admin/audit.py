@@ -5,6 +5,7 @@ change page's "History" button) shows the same rows with what changed between th
 from django.contrib import admin
 
 from accounts.models import Customer
+from o2c_api.admin import CustomerScopedAdmin
 from receivables.models import (
     Adjustment,
     Dispute,
@@ -15,8 +16,9 @@ from receivables.models import (
 )
 
 
-class AuditTrailAdmin(admin.ModelAdmin):
-    """One audited model's history rows, newest first; nobody adds, edits or deletes them."""
+class AuditTrailAdmin(CustomerScopedAdmin):
+    """One audited model's history rows, newest first; nobody adds, edits or deletes them.
+    A user limited to their customers sees only their customers' rows (accounts.scoping)."""
 
     list_display = (
         "history_date",

@@ -127,4 +127,10 @@ class PaymentApplicationAdmin(NeverDeletedAdmin, AuditedAdmin, ServiceAdmin):
 
     @admin.action(description="Unapply selected applications", permissions=["unapply"])
     def unapply_applications(self, request, queryset):
-        run_for_each(self, request, queryset, services.unapply, "applications unapplied")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.unapply,
+            ("%(count)d application unapplied.", "%(count)d applications unapplied."),
+        )

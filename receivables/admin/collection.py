@@ -16,6 +16,7 @@ from o2c_api.admin import (
     NeverDeletedAdmin,
     ServiceAdmin,
     changes_from,
+    counted,
     money,
     person_error,
     run_for_each,
@@ -203,7 +204,10 @@ class DisputeAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceAdmin)
             request,
             queryset.select_related("invoice"),
             resolve,
-            f"disputes resolved ({resolution})",
+            (
+                f"%(count)d dispute resolved ({resolution}).",
+                f"%(count)d disputes resolved ({resolution}).",
+            ),
         )
 
     @admin.action(description="Resolve selected disputes: invoice upheld", permissions=["change"])
@@ -285,7 +289,14 @@ class PromiseToPayAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceA
     def refresh_statuses(self, request, queryset):
         invoice_ids = set(queryset.values_list("invoice_id", flat=True))
         services.refresh_promise_statuses(invoice_ids=sorted(invoice_ids))
-        self.message_user(request, f"Refreshed the promises of {len(invoice_ids)} invoices.")
+        self.message_user(
+            request,
+            counted(
+                len(invoice_ids),
+                "Refreshed the promises of %(count)d invoice.",
+                "Refreshed the promises of %(count)d invoices.",
+            ),
+        )
 
 
 @admin.register(CollectionActivity)

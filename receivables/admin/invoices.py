@@ -17,6 +17,7 @@ from o2c_api.admin import (
     ServiceAdmin,
     ServiceAdminForm,
     changes_from,
+    counted,
     error_text,
     money,
     run_for_each,
@@ -369,11 +370,23 @@ class InvoiceAdmin(AuditedAdmin, ServiceAdmin):
 
     @admin.action(description="Issue selected draft invoices", permissions=["change"])
     def issue_invoices(self, request, queryset):
-        run_for_each(self, request, queryset, services.issue_invoice, "invoices issued")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.issue_invoice,
+            ("%(count)d invoice issued.", "%(count)d invoices issued."),
+        )
 
     @admin.action(description="Void selected invoices", permissions=["change"])
     def void_invoices(self, request, queryset):
-        run_for_each(self, request, queryset, services.void_invoice, "invoices voided")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.void_invoice,
+            ("%(count)d invoice voided.", "%(count)d invoices voided."),
+        )
 
     @admin.action(
         description="Refresh the promise statuses of selected invoices", permissions=["change"]
@@ -382,7 +395,11 @@ class InvoiceAdmin(AuditedAdmin, ServiceAdmin):
         count = services.refresh_promise_statuses(
             invoice_ids=list(queryset.values_list("pk", flat=True))
         )
-        self.message_user(request, f"{count} promises refreshed.", messages.SUCCESS)
+        self.message_user(
+            request,
+            counted(count, "%(count)d promise refreshed.", "%(count)d promises refreshed."),
+            messages.SUCCESS,
+        )
 
     def save_formset(self, request, form, formset, change):
         # Activities logged on the invoice page belong to the invoice's customer.

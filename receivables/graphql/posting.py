@@ -15,6 +15,8 @@ from rest_framework import serializers
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.types import OperationMessage
 
+from accounts.models import Customer
+from accounts.scoping import scope
 from o2c_api.api.exceptions import flatten
 from o2c_api.errors import Conflict
 from o2c_api.graphql.errors import service_errors
@@ -80,12 +82,13 @@ class BulkPostingType:
     results: list[BulkPostingItemType]
 
 
-def posting_kwargs(data: PaymentPostingInput, customers=None) -> dict:
+def posting_kwargs(data: PaymentPostingInput, customers=None, visible=None) -> dict:
     """`post_payment`'s keyword arguments from the input, parsed by REST's parser.
 
     The input becomes the JSON body REST would receive, validated by the same
     `PaymentCreateSerializer`, so both APIs accept, bound and refuse exactly the same postings
-    with the same codes and sentences.
+    with the same codes and sentences. `visible`: the customers the poster may name
+    (`accounts.scoping.scope`; another is does_not_exist, as in REST).
 
     Raises:
         ValidationError: the input is malformed or names no customer; nothing was stored.
@@ -97,7 +100,8 @@ def posting_kwargs(data: PaymentPostingInput, customers=None) -> dict:
             for line in data.remittance
         ]
     try:
-        return PaymentCreateSerializer(context={"customers": customers}).run_validation(body)
+        context = {"customers": customers, "customer_queryset": visible}
+        return PaymentCreateSerializer(context=context).run_validation(body)
     except serializers.ValidationError as exc:
         errors: dict[str, list[ValidationError]] = {}
         for error in flatten(exc.detail):
@@ -147,7 +151,8 @@ def post_one(data: PaymentPostingInput, user) -> PaymentPostingType:
             (duplicate_external_id names the existing payment in its message).
     """
     with service_errors():
-        return render(cash_application.post_payment(**posting_kwargs(data), posted_by=user))
+        kwargs = posting_kwargs(data, visible=scope(Customer.objects.all(), user))
+        return render(cash_application.post_payment(**kwargs, posted_by=user))
 
 
 def messages(exc: ValidationError) -> list[OperationMessage]:
@@ -187,14 +192,17 @@ def _outcome(index: int, outcome) -> BulkPostingItemType:
     return BulkPostingItemType(index=index, status="error", posting=None, errors=messages(outcome))
 
 
-def _checked(items: list[PaymentPostingInput]) -> list[dict | ValidationError]:
+def _checked(items: list[PaymentPostingInput], user) -> list[dict | ValidationError]:
+    visible = scope(Customer.objects.all(), user)
     customers = cash_application.CustomerIndex.load(
-        (item.customer for item in items), (item.customer_external_id for item in items)
+        (item.customer for item in items),
+        (item.customer_external_id for item in items),
+        customers=visible,
     )
     checked: list[dict | ValidationError] = []
     for item in items:
         try:
-            checked.append(posting_kwargs(item, customers))
+            checked.append(posting_kwargs(item, customers, visible))
         except ValidationError as exc:
             checked.append(exc)
     return checked
@@ -217,7 +225,7 @@ def post_many(items: list[PaymentPostingInput], user, *, atomic: bool) -> BulkPo
                 )
             }
         )
-    batch = cash_application.post_batch(_checked(items), posted_by=user, atomic=atomic)
+    batch = cash_application.post_batch(_checked(items, user), posted_by=user, atomic=atomic)
     results = [
         # A rolled-back posting's rows are gone: there is nothing to render.
         BulkPostingItemType(index=index, status="rolled_back", posting=None, errors=[])

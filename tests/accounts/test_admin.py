@@ -85,7 +85,7 @@ def test_credit_hold_actions_call_the_service_and_report_refusals(admin_client):
     assert (held.on_credit_hold, free.on_credit_hold) == (True, True)
     assert placed == [
         f"{held.name} is already on credit hold.",
-        "1 customers placed on credit hold.",
+        "1 customer placed on credit hold.",
     ]
 
     released = run_action(admin_client, Customer, "release_credit_hold", [held, free])

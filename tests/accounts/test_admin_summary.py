@@ -213,3 +213,30 @@ def test_a_viewer_cannot_change_the_hold(client, acme):
     acme.refresh_from_db()
     assert acme.on_credit_hold is False
     assert CreditHold.objects.count() == 0
+
+
+def test_the_hold_button_shows_only_to_users_who_may_use_it(client, admin_client, acme):
+    # Given a staff viewer, who may read customers but not change them (the hold page is 403)
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer-button", role="viewer")
+    viewer.is_staff = True
+    viewer.save()
+    client.force_login(viewer)
+    page = admin_url(Customer, "change", acme.pk)
+
+    # When each opens the customer's page
+    as_viewer = client.get(page)
+    as_admin = admin_client.get(page)
+
+    # Then the viewer sees the hold's state without the button; the admin gets the button
+    assert as_viewer.status_code == 200
+    viewer_html = as_viewer.content.decode()
+    assert "Not on credit hold." in viewer_html
+    assert 'id="credit-hold-link"' not in viewer_html
+    assert "/credit-hold/" not in viewer_html
+    admin_html = as_admin.content.decode()
+    assert (
+        f'<a class="button" id="credit-hold-link" href="/admin/accounts/customer/{acme.pk}'
+        '/credit-hold/">Place on credit hold</a>'
+    ) in admin_html

@@ -114,7 +114,7 @@ def test_admin_lists_tokens_by_prefix_and_revokes_them(admin_client):
 
     assert key[:8] in page.content.decode()
     assert key not in page.content.decode()
-    assert messages == ["1 tokens revoked."]
+    assert messages == ["1 token revoked."]
     assert status(key) == 401
     assert admin_client.get(admin_url(ApiToken, "add")).status_code == 403
     assert admin_client.get(admin_url(ApiToken, "delete", token.pk)).status_code == 403

@@ -58,16 +58,18 @@ UNSCOPED = {
     "playbook-step-detail": "dunning playbook configuration",
     "credit-hold-rule-list": "credit-hold rule configuration",
     "credit-hold-rule-detail": "credit-hold rule configuration",
-    # Not scoped yet (issue 18 follow-up): the feed and webhooks show every customer's events.
-    "event-feed": "event feed: NOT customer-scoped yet",
-    "webhook-subscription-list": "webhook configuration",
-    "webhook-subscription-detail": "webhook configuration",
-    "webhook-delivery-list": "webhook log: NOT customer-scoped yet",
-    "webhook-delivery-detail": "webhook log: NOT customer-scoped yet",
-    "webhook-delivery-redeliver": "webhook log: NOT customer-scoped yet",
-    # Known gaps (docs/security.md): these take customer ids in the body, not scoped yet.
-    "payment-bulk": "posts payments for the customers in its items (not scoped)",
-    "credit-hold-evaluate": "evaluates the rules for the customers it is given (not scoped)",
+}
+
+# Customer-scoped routes that are not one row's list, detail or action, and their tests.
+SCOPED_OTHERWISE = {
+    "payment-bulk": "test_a_bulk_post_refuses_only_the_items_of_other_customers (+ atomic)",
+    "credit-hold-evaluate": "test_credit_hold_evaluation_reaches_only_the_users_customers",
+    "event-feed": "tests/integrations/test_scoping.py (the feed holds their customers' events)",
+    "webhook-subscription-list": "tests/integrations/test_scoping.py (their subscriptions)",
+    "webhook-subscription-detail": "tests/integrations/test_scoping.py (their subscriptions)",
+    "webhook-delivery-list": "tests/integrations/test_scoping.py (their deliveries)",
+    "webhook-delivery-detail": "tests/integrations/test_scoping.py (their deliveries)",
+    "webhook-delivery-redeliver": "tests/integrations/test_scoping.py (their deliveries)",
 }
 
 
@@ -94,14 +96,19 @@ REPORTS = {
 LISTS = sorted(name for name in SCOPED if name.endswith("-list"))
 DETAILS = sorted(name for name in SCOPED if name.endswith("-detail"))
 CSV_LISTS = [name for name in LISTS if issubclass(ROUTES[name], CSVListMixin)]
-ACTIONS = sorted(name for name in SCOPED if not name.endswith(("-list", "-detail")))
+ACTIONS = sorted(
+    name
+    for name in SCOPED
+    if not name.endswith(("-list", "-detail")) and name not in SCOPED_OTHERWISE
+)
 
 
 def test_every_route_is_classified():
-    unclassified = set(ROUTES) - set(SCOPED) - set(REPORTS) - set(UNSCOPED)
+    unclassified = set(ROUTES) - set(SCOPED) - set(REPORTS) - set(UNSCOPED) - set(SCOPED_OTHERWISE)
 
     assert unclassified == set()
-    assert set(UNSCOPED) <= set(ROUTES)  # no stale entry
+    assert set(UNSCOPED) | set(SCOPED_OTHERWISE) <= set(ROUTES)  # no stale entry
+    assert not set(UNSCOPED) & (set(SCOPED) | set(SCOPED_OTHERWISE))
     assert {name.rsplit("-", 1)[0] for name in LISTS} == {
         "activity", "adjustment", "application", "credit-hold", "customer", "dispute",
         "invoice", "opportunity", "order", "payment", "playbook-action", "promise",
@@ -318,6 +325,165 @@ def test_scoped_lists_cost_the_same_queries_at_two_sizes(clients, books):
 
     assert response.json()["count"] == 4
     assert len(large) == len(small)
+
+
+# --- Writes that name customers in their body -----------------------------------------------
+
+
+def with_external_ids(books) -> None:
+    for name, book in books.items():
+        book.customer.external_id = f"ERP-{name}"
+        book.customer.save(update_fields=["external_id"])
+
+
+def payment_body(customer, **fields) -> dict:
+    return {"customer": customer.pk, "amount": "7.00", "received_date": "2026-02-02", **fields}
+
+
+@pytest.mark.parametrize(
+    "naming",
+    [
+        lambda c: {"customer": c.pk},
+        lambda c: {"customer_external_id": c.external_id},
+    ],
+    ids=["id", "external_id"],
+)
+def test_a_payment_for_another_customer_is_refused_and_nothing_stored(clients, books, naming):
+    with_external_ids(books)
+    theirs = books["theirs"].customer
+    body = {**naming(theirs), "amount": "7.00", "received_date": "2026-02-02"}
+    before = snapshot()
+
+    refused = clients["integration", True].post("/api/v1/payments/", body, format="json")
+
+    assert refused.status_code == 400, refused.content[:300]
+    assert refused.json()["errors"] == [
+        {
+            "code": "does_not_exist",
+            "field": next(iter(naming(theirs))),
+            "message": "No such customer.",
+        }
+    ]
+    assert snapshot() == before
+    mine = clients["integration", True].post(
+        "/api/v1/payments/", {**body, **naming(books["assigned"].customer)}, format="json"
+    )
+    assert mine.status_code == 201, mine.content[:300]
+    unscoped = clients["integration", False].post("/api/v1/payments/", body, format="json")
+    assert unscoped.status_code == 201, unscoped.content[:300]
+
+
+def test_a_bulk_post_refuses_only_the_items_of_other_customers(clients, books):
+    from receivables.models import Payment
+
+    with_external_ids(books)
+    mine, theirs = books["assigned"].customer, books["theirs"].customer
+    items = [
+        payment_body(mine, external_id="B-1"),
+        payment_body(theirs, external_id="B-2"),
+        {
+            "customer_external_id": theirs.external_id,
+            "amount": "3.00",
+            "received_date": "2026-02-02",
+        },
+        payment_body(mine, external_id="B-4"),
+    ]
+    before = Payment.objects.count()
+
+    response = clients["integration", True].post(
+        "/api/v1/payments/bulk/", {"items": items}, format="json"
+    )
+
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    assert (body["created"], body["duplicates"], body["failed"]) == (2, 0, 2)
+    assert [r["status"] for r in body["results"]] == ["created", "error", "error", "created"]
+    assert body["results"][1]["errors"] == [
+        {"code": "does_not_exist", "field": "customer", "message": "No such customer."}
+    ]
+    assert body["results"][2]["errors"] == [
+        {"code": "does_not_exist", "field": "customer_external_id", "message": "No such customer."}
+    ]
+    assert Payment.objects.count() == before + 2
+    assert set(
+        Payment.objects.filter(external_id__startswith="B-").values_list("customer", flat=True)
+    ) == {mine.pk}
+
+
+def test_an_atomic_bulk_post_naming_another_customer_stores_nothing(clients, books):
+    items = [payment_body(books["assigned"].customer), payment_body(books["theirs"].customer)]
+    before = snapshot()
+
+    response = clients["integration", True].post(
+        "/api/v1/payments/bulk/?atomic=true", {"items": items}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert [r["status"] for r in response.json()["results"]] == ["rolled_back", "error"]
+    assert response.json()["errors"][0]["code"] == "does_not_exist"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("by", ["invoice", "invoice_number"])
+def test_cash_cannot_be_applied_to_another_customers_invoice(clients, books, by):
+    payment = books["assigned"].rows["payment"]
+    theirs = books["theirs"].rows["invoice"]
+    payment.refresh_from_db()
+    value = theirs.pk if by == "invoice" else theirs.number
+    before = snapshot()
+
+    response = clients["integration", True].post(
+        f"/api/v1/payments/{payment.pk}/apply/", {by: value, "amount": "1.00"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"][0]["code"] == "does_not_exist"
+    assert response.json()["errors"][0]["field"] == by
+    assert snapshot() == before
+
+
+def test_another_customers_application_cannot_be_unapplied(clients, books):
+    mine, theirs = books["assigned"].rows["payment"], books["theirs"].rows["payment"]
+    application = books["theirs"].rows["application"]
+    before = snapshot()
+
+    through_mine = clients["integration", True].post(
+        f"/api/v1/payments/{mine.pk}/unapply/", {"application": application.pk}, format="json"
+    )
+    through_theirs = clients["integration", True].post(
+        f"/api/v1/payments/{theirs.pk}/unapply/", {"application": application.pk}, format="json"
+    )
+
+    assert through_mine.status_code == 400
+    assert through_mine.json()["errors"][0]["code"] == "does_not_exist"
+    assert through_theirs.status_code == 404
+    assert snapshot() == before
+
+
+def overdue_for_every_book(books) -> None:
+    """An invoice 90 days past due for each customer: the overdue rule holds them all."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = timezone.localdate() - timedelta(days=90)
+    for book in books.values():
+        InvoiceFactory(customer=book.customer, issue_date=due - timedelta(days=30), due_date=due)
+    dunning.lift_hold(books["assigned"].customer, note="start clean")
+    dunning.lift_hold(books["theirs"].customer, note="start clean")
+
+
+def test_credit_hold_evaluation_reaches_only_the_users_customers(clients, books):
+    overdue_for_every_book(books)
+
+    response = clients["admin", True].post("/api/v1/credit-holds/evaluate/", {}, format="json")
+
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["placed"] == [books["assigned"].customer.pk]
+    books["theirs"].customer.refresh_from_db()
+    assert books["theirs"].customer.on_credit_hold is False
+    everyone = clients["admin", False].post("/api/v1/credit-holds/evaluate/", {}, format="json")
+    assert books["theirs"].customer.pk in everyone.json()["placed"]
 
 
 ROUTES_PATHS = {

@@ -3,9 +3,11 @@ the API docs. The suite runs unthrottled (tests/conftest.py); these tests set th
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from rest_framework.test import APIClient
 
+from o2c_api import caches
 from tests.api.conftest import snapshot
 from tests.factories import UserFactory
 from tests.tokens import token_for
@@ -20,6 +22,9 @@ THROTTLED = {
 
 @pytest.fixture
 def rates(settings):
+    # The production default: counters in the database cache, which every worker shares.
+    settings.CACHES = {"default": caches.from_url(None)}
+
     def set_rates(client=None, anon=None, failed_auth=None):
         settings.O2C_THROTTLE_RATES = {"client": client, "anon": anon, "failed_auth": failed_auth}
 
@@ -198,3 +203,69 @@ def test_docs_are_off_for_anonymous_users_by_default_in_production(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(module)
+
+
+# --- The shared cache (o2c_api/caches.py) ---------------------------------------------------
+
+
+def test_two_processes_share_the_throttle_counters(settings, rates, make_client):
+    """Two cache clients, as two gunicorn workers hold them, count one client's requests
+    together: the rate is per client, not per worker."""
+    from django.core.cache.backends.db import DatabaseCache
+    from rest_framework.test import APIRequestFactory
+
+    from o2c_api.api.throttling import AnonRateThrottle
+
+    rates(anon="3/min")
+    request = APIRequestFactory().get("/api/v1/", REMOTE_ADDR="203.0.113.9")
+    workers = [DatabaseCache(caches.DEFAULT_TABLE, {}) for _ in range(2)]
+
+    def allowed(worker) -> bool:
+        throttle = AnonRateThrottle()
+        throttle.cache = worker
+        return throttle.allow_request(request, None)
+
+    answers = [allowed(workers[n % 2]) for n in range(4)]
+
+    assert workers[0] is not workers[1]
+    assert answers == [True, True, True, False]
+    key = AnonRateThrottle().get_cache_key(request, None)
+    assert len(workers[0].get(key)) == len(workers[1].get(key)) == 3
+
+
+def test_the_cache_is_the_database_by_default_and_redis_when_configured():
+    assert caches.from_url(None) == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "o2c_cache",
+    }
+    assert caches.from_url("db://shared")["LOCATION"] == "shared"
+    assert caches.from_url("redis://cache:6379/1") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache:6379/1",
+    }
+    assert caches.from_url("locmem://")["BACKEND"].endswith("LocMemCache")
+    with pytest.raises(ImproperlyConfigured):
+        caches.from_url("memcached://x")
+
+
+def test_migrate_creates_the_cache_table():
+    from django.db import connection
+
+    assert caches.DEFAULT_TABLE in connection.introspection.table_names()
+
+
+def test_failed_sign_ins_are_counted_in_the_database_every_worker_shares(settings):
+    # django-axes keeps its failure counts with its database handler, not in the cache.
+    assert getattr(settings, "AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler") == (
+        "axes.handlers.database.AxesDatabaseHandler"
+    )
+
+
+@pytest.mark.postgres
+def test_the_cache_table_is_unlogged_on_postgresql():
+    # Its writes (a counter per request) wait for no WAL flush (o2c_api/caches.py).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", ["o2c_cache"])
+        assert cursor.fetchone() == ("u",)

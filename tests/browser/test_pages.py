@@ -112,6 +112,25 @@ def test_dashboard_drilldown_to_invoices_and_back(browser, live_server, login, d
     assert browser.find_elements(By.CSS_SELECTOR, "#aging tbody tr")
     browser.set_window_size(1400, 1500)
     screenshot(browser, "dashboard")
+    # The panels: 13 weeks and the rest, the top of the worklist, four score bands.
+    outlook = browser.find_elements(By.CSS_SELECTOR, "#outlook tbody tr")
+    assert len(outlook) == 14
+    assert outlook[-1].find_element(By.TAG_NAME, "th").text == "Later"
+    assert "USD" in outlook[0].find_elements(By.CSS_SELECTOR, "td.num")[0].text
+    lines = browser.find_elements(By.CSS_SELECTOR, "#worklist table.worklist tbody tr")
+    assert 1 <= len(lines) <= 10
+    invoice_link = lines[0].find_element(By.CSS_SELECTOR, "td a")
+    assert invoice_link.get_attribute("pathname").startswith("/admin/receivables/invoice/")
+    bands = browser.find_elements(By.CSS_SELECTOR, "#risk tbody tr")
+    assert [b.find_element(By.TAG_NAME, "th").text for b in bands] == [
+        "0–25",
+        "25–50",
+        "50–75",
+        "75–100",
+    ]
+    browser.execute_script("document.getElementById('outlook').scrollIntoView()")
+    screenshot(browser, "dashboard-panels")
+    browser.execute_script("window.scrollTo(0, 0)")
 
     browser.find_element(By.CSS_SELECTOR, "#tile-dso h3 a").click()
     wait_text(browser, "h1", "DSO")

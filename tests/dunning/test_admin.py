@@ -86,7 +86,7 @@ def test_an_unknown_merge_field_is_a_form_error(admin_client):
 def test_customer_action_evaluates_and_hold_action_lifts(admin_client, acme, held):
     other = CustomerFactory(name="Fine")
     messages = run_action(admin_client, CreditHold, "lift", [held])
-    assert messages == ["1 holds lifted."]
+    assert messages == ["1 hold lifted."]
     held.refresh_from_db()
     assert held.lifted_at is not None
 

@@ -52,10 +52,12 @@ UNSCOPED = {
     "messageTemplates": "dunning templates",
     "playbookSteps": "dunning configuration",
     "creditHoldRules": "dunning configuration",
-    # Not scoped yet (issue 18 follow-up): the feed and webhooks show every customer's events.
-    "events": "event feed: NOT customer-scoped yet",
-    "webhookSubscriptions": "webhook configuration",
-    "webhookDeliveries": "webhook log: NOT customer-scoped yet",
+}
+# Customer-scoped root fields that are not a plain list of one customer-bound type.
+SCOPED_OTHERWISE = {
+    "events": "tests/integrations/test_scoping.py (their customers' events)",
+    "webhookSubscriptions": "tests/integrations/test_scoping.py (their subscriptions)",
+    "webhookDeliveries": "tests/integrations/test_scoping.py (their deliveries)",
 }
 OBJECTS = {single for single, _ in SCOPED_LISTS.values() if single}
 
@@ -65,7 +67,7 @@ def root_fields() -> set[str]:
 
 
 def test_every_root_field_is_classified():
-    classified = set(SCOPED_LISTS) | OBJECTS | REPORTS | set(UNSCOPED)
+    classified = set(SCOPED_LISTS) | OBJECTS | REPORTS | set(UNSCOPED) | set(SCOPED_OTHERWISE)
 
     assert root_fields() - classified == set()
     assert classified - root_fields() == set()
@@ -172,4 +174,126 @@ def test_a_mutation_on_another_customers_invoice_is_not_found(post, books):  # n
     answer = post("integration", True, query, {"id": theirs.pk})
 
     assert answer["data"]["voidInvoice"] == {"messages": [{"code": "not_found"}]}
+    assert snapshot() == before
+
+
+# --- Writes that name customers: the same refusals and codes as REST ------------------------
+
+POST_PAYMENT = """mutation($data: PaymentPostingInput!) { postPayment(data: $data) {
+    ... on OperationInfo { messages { code field message } }
+    ... on PaymentPosting { payment { customer { id } } } } }"""
+POST_PAYMENTS = """mutation($items: [PaymentPostingInput!]!, $atomic: Boolean!) {
+    postPayments(items: $items, atomic: $atomic) {
+    ... on BulkPosting { created failed rolledBack results { status errors { code field } } } } }"""
+
+
+def posting(customer, **fields) -> dict:
+    return {"customer": customer.pk, "amount": "7.00", "receivedDate": "2026-02-02", **fields}
+
+
+def test_a_payment_for_another_customer_is_refused_and_nothing_stored(post, books):  # noqa: F811
+    before = snapshot()
+
+    refused = post("integration", True, POST_PAYMENT, {"data": posting(books["theirs"].customer)})
+
+    assert refused["data"]["postPayment"] == {
+        "messages": [
+            {"code": "does_not_exist", "field": "customer", "message": "No such customer."}
+        ]
+    }
+    assert snapshot() == before
+    mine = post("integration", True, POST_PAYMENT, {"data": posting(books["assigned"].customer)})
+    assert mine["data"]["postPayment"]["payment"]["customer"]["id"] == str(
+        books["assigned"].customer.pk
+    )
+
+
+def test_a_bulk_post_refuses_only_the_items_of_other_customers(post, books):  # noqa: F811
+    from receivables.models import Payment
+
+    mine, theirs = books["assigned"].customer, books["theirs"].customer
+    items = [posting(mine, externalId="G-1"), posting(theirs, externalId="G-2")]
+    before = Payment.objects.count()
+
+    answer = post("integration", True, POST_PAYMENTS, {"items": items, "atomic": False})
+
+    assert answer["data"]["postPayments"] == {
+        "created": 1,
+        "failed": 1,
+        "rolledBack": False,
+        "results": [
+            {"status": "created", "errors": []},
+            {"status": "error", "errors": [{"code": "does_not_exist", "field": "customer"}]},
+        ],
+    }
+    assert Payment.objects.count() == before + 1
+    assert Payment.objects.get(external_id="G-1").customer_id == mine.pk
+
+
+def test_an_atomic_bulk_post_naming_another_customer_stores_nothing(post, books):  # noqa: F811
+    items = [posting(books["assigned"].customer), posting(books["theirs"].customer)]
+    before = snapshot()
+
+    answer = post("integration", True, POST_PAYMENTS, {"items": items, "atomic": True})
+
+    assert answer["data"]["postPayments"]["rolledBack"] is True
+    assert [r["status"] for r in answer["data"]["postPayments"]["results"]] == [
+        "rolled_back",
+        "error",
+    ]
+    assert snapshot() == before
+
+
+def test_cash_cannot_be_applied_to_another_customers_invoice(post, books):  # noqa: F811
+    query = """mutation($data: ApplicationInput!) { applyPayment(data: $data) {
+        ... on OperationInfo { messages { code field } } ... on ApplicationType { id } } }"""
+    data = {
+        "payment": books["assigned"].rows["payment"].pk,
+        "invoice": books["theirs"].rows["invoice"].pk,
+        "amount": "1.00",
+    }
+    before = snapshot()
+
+    answer = post("integration", True, query, {"data": data})
+
+    assert answer["data"]["applyPayment"] == {
+        "messages": [{"code": "does_not_exist", "field": "invoice"}]
+    }
+    assert snapshot() == before
+
+
+def test_another_customers_application_cannot_be_unapplied(post, books):  # noqa: F811
+    query = """mutation($id: ID!) { unapplyPayment(id: $id) {
+        ... on OperationInfo { messages { code } } ... on PaymentType { id } } }"""
+    before = snapshot()
+
+    answer = post("integration", True, query, {"id": books["theirs"].rows["application"].pk})
+
+    assert answer["data"]["unapplyPayment"] == {"messages": [{"code": "not_found"}]}
+    assert snapshot() == before
+
+
+def test_credit_hold_evaluation_reaches_only_the_users_customers(post, books):  # noqa: F811
+    from tests.api.test_scoping import overdue_for_every_book
+
+    overdue_for_every_book(books)
+    query = "mutation { evaluateCreditHolds { ... on HoldChangesType { placed } } }"
+
+    answer = post("admin", True, query)
+
+    assert answer["data"]["evaluateCreditHolds"] == {"placed": [str(books["assigned"].customer.pk)]}
+    books["theirs"].customer.refresh_from_db()
+    assert books["theirs"].customer.on_credit_hold is False
+
+
+def test_record_payment_for_another_customer_is_refused(post, books):  # noqa: F811
+    query = """mutation($data: PaymentInput!) { recordPayment(data: $data) {
+        ... on OperationInfo { messages { code field } } ... on PaymentType { id } } }"""
+    before = snapshot()
+
+    answer = post("integration", True, query, {"data": posting(books["theirs"].customer)})
+
+    assert answer["data"]["recordPayment"] == {
+        "messages": [{"code": "does_not_exist", "field": "customer"}]
+    }
     assert snapshot() == before

@@ -16,7 +16,13 @@ from metrics.scope import default_period
 from receivables import services
 from receivables.cash_application import RemittanceLine, post_batch, post_payment
 from receivables.models import Adjustment, Dispute
-from tests.factories import ActivityFactory, CustomerFactory, InvoiceFactory, PaymentFactory
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    OpportunityFactory,
+    PaymentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -238,6 +244,17 @@ def test_deleting_an_activity_leaves_a_tombstone():
     pk = activity.pk
     services.delete_activity(activity)
     assert recorded() == [("record.deleted", "collectionactivity", str(pk))]
+
+
+def test_deleting_an_opportunity_leaves_a_tombstone():
+    opportunity = OpportunityFactory()
+    pk, customer = opportunity.pk, opportunity.customer_id
+    start = last_id()
+
+    accounts_services.delete_opportunity(opportunity)
+
+    assert recorded(start) == [("record.deleted", "opportunity", str(pk))]
+    assert Event.objects.get(type="record.deleted").customer_id == customer
 
 
 def test_kpi_status_changes_are_detected_for_the_default_scope():

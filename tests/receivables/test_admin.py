@@ -146,7 +146,7 @@ def test_void_action_voids_and_refuses_invoices_with_cash(admin_client, customer
     assert shown == [
         f"{paid_invoice.number}: Cash is applied to this invoice: reverse the payment's "
         "application first, or correct the invoice with a credit note instead.",
-        "1 invoices voided.",
+        "1 invoice voided.",
     ]
     assert invariant_violations() == []
 
@@ -161,7 +161,7 @@ def test_issue_action_issues_drafts_only(admin_client, customer):
     assert draft.status == "open"
     assert shown == [
         f"{issued.number}: Only a draft invoice can be issued; this one is issued already.",
-        "1 invoices issued.",
+        "1 invoice issued.",
     ]
     assert invariant_violations() == []
 
@@ -300,7 +300,7 @@ def test_applying_and_unapplying_cash_in_the_admin(admin_client, customer, check
 
     invoice.refresh_from_db()
     payment.refresh_from_db()
-    assert messages[-1] == "1 applications unapplied."
+    assert messages[-1] == "1 application unapplied."
     assert (invoice.open_amount, payment.unapplied_amount) == (Decimal("100.00"), Decimal("60.00"))
     assert PaymentApplication.objects.count() == 0
     check_rollup()
@@ -324,7 +324,7 @@ def test_disputes_open_and_resolve_through_the_services(admin_client, customer, 
     invoice.refresh_from_db()
     assert (dispute.status, dispute.resolution) == ("resolved", "credited")
     assert invoice.open_amount == Decimal("80.00")
-    assert shown[-1] == "1 disputes resolved (credited)."
+    assert shown[-1] == "1 dispute resolved (credited)."
     check_rollup()
 
     again = run_action(admin_client, Dispute, "resolve_upheld", [dispute])

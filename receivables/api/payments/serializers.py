@@ -219,6 +219,7 @@ class PaymentCreateSerializer(StrictSerializer):
             customer_id=attrs.pop("customer", None),
             customer_external_id=attrs.pop("customer_external_id", None),
             known=self.context.get("customers"),
+            customers=self.context.get("customer_queryset"),
         )
         attrs["remittance"] = [
             RemittanceLine(

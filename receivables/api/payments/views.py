@@ -12,6 +12,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import Customer
+from accounts.scoping import is_scoped, scope
 from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
 from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
@@ -162,10 +164,11 @@ class PaymentViewSet(
     def _validated_payment(self, request) -> dict:
         """The posted payment validated by `PAYMENT_VALIDATOR`; an invalid one is validated
         again by a serializer of the request, whose errors are the answer (as for any view)."""
-        try:
-            return PAYMENT_VALIDATOR.run_validation(request.data)
-        except serializers.ValidationError:
-            pass
+        if not is_scoped(request.user):
+            try:
+                return PAYMENT_VALIDATOR.run_validation(request.data)
+            except serializers.ValidationError:
+                pass
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -305,14 +308,22 @@ class PaymentViewSet(
         body = self._bulk_body(results)
         return error_response(errors, status.HTTP_400_BAD_REQUEST, **body)
 
-    @staticmethod
-    def _validate_items(items: list[dict]) -> list[tuple[dict | None, list[dict]]]:
+    def get_serializer_context(self):
+        # A user limited to their customers posts only for them (else does_not_exist).
+        visible = scope(Customer.objects.all(), getattr(self.request, "user", None))
+        return {**super().get_serializer_context(), "customer_queryset": visible}
+
+    def _validate_items(self, items: list[dict]) -> list[tuple[dict | None, list[dict]]]:
         """Each item validated alone; one serializer for all (its fields are built once)."""
+        visible = self.get_serializer_context()["customer_queryset"]
         customers = cash_application.CustomerIndex.load(
             (item.get("customer") for item in items),
             (item.get("customer_external_id") for item in items),
+            customers=visible,
         )
-        serializer = PaymentCreateSerializer(context={"customers": customers})
+        serializer = PaymentCreateSerializer(
+            context={"customers": customers, "customer_queryset": visible}
+        )
         validated = []
         for item in items:
             try:

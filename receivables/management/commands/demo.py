@@ -1,10 +1,12 @@
 """`manage.py demo`: the README's first command — a running service full of demo data."""
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -73,19 +75,38 @@ class Command(BaseCommand):
         )
         if no_serve:
             return
-        worker = None
-        if not no_worker:
-            # The worker in its own process (it sleeps between polls); stopped with the server.
-            manage = settings.BASE_DIR / "manage.py"
-            worker = subprocess.Popen(
-                [sys.executable, str(manage), "run_worker", f"--parent-pid={os.getpid()}"]
-            )
-            # A SIGTERM to the demo stops the worker too (the `finally` below runs).
-            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-            self.stdout.write(f"Worker:     pid {worker.pid} (manage.py run_worker)")
-        try:
-            call_command("runserver", addrport, use_reloader=False)
-        finally:
+        with contextlib.nullcontext() if no_worker else background_worker() as worker:
             if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
+                # A SIGTERM to the demo stops the worker too (the context's exit runs).
+                signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+                self.stdout.write(f"Worker:     pid {worker.pid} (manage.py run_worker)")
+            call_command("runserver", addrport, use_reloader=False)
+
+
+@contextlib.contextmanager
+def background_worker(env: dict | None = None) -> Iterator[subprocess.Popen]:
+    """The demo's worker (`manage.py run_worker`) in its own process for the block's length.
+
+    It is stopped when the block ends, however it ends (SIGTERM, which lets a running task
+    finish, then a wait); `--parent-pid` also stops it should this process die without
+    running the exit.
+
+    Args:
+        env: the child's environment (default: this process's).
+
+    Yields:
+        The worker process.
+    """
+    manage = settings.BASE_DIR / "manage.py"
+    worker = subprocess.Popen(
+        [sys.executable, str(manage), "run_worker", f"--parent-pid={os.getpid()}"], env=env
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

@@ -27,6 +27,9 @@ class ErrorCode(StrEnum):
     QUERY_TOO_COSTLY = "query_too_costly"
     # A GraphQL document that does not parse or does not validate against the schema.
     INVALID_QUERY = "invalid_query"
+    # A JSON value of another type than the field's: a number for a string, a string for a
+    # boolean, a number for a decimal string. REST bodies are never coerced.
+    INVALID_TYPE = "invalid_type"
     # A number that is not finite ("NaN", "Infinity"): DRF's code for it.
     INVALID = "invalid"
     # An id that is not a positive whole number names no object: REST's 404.

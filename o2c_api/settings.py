@@ -307,6 +307,12 @@ REST_FRAMEWORK = {
         "o2c_api.api.throttling.AnonymousRateLimit",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["o2c_api.api.throttling.ClientRateThrottle"],
+    # JSON bodies only: a form body carries every value as text ("true", "0"), which the
+    # strict fields (o2c_api/api/fields.py) would have to coerce. Another content type is a
+    # 415 `unsupported_media_type`. The browsable API keeps its raw JSON form; the admin and
+    # the dashboard's pages are Django views, not DRF's, and keep their HTML forms.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["o2c_api.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "o2c_api.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -358,6 +364,9 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The project's serializer bases document themselves for developers: a serializer without
+    # a docstring gets no description rather than theirs.
+    "GET_LIB_DOC_EXCLUDES": "o2c_api.api.schema.lib_doc_excludes",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -48,7 +48,8 @@ def replay(client: APIClient, token: str, words: list[str]):
         else:
             url = word
     assert url.startswith(HOST), url
-    content_type = headers.pop("Content-Type", "application/json")
+    # curl's own default for `-d`: an example without the JSON header would be refused (415).
+    content_type = headers.pop("Content-Type", "application/x-www-form-urlencoded")
     meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
     path = url.removeprefix(HOST)
     if method == "GET":

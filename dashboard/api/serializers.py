@@ -4,10 +4,10 @@ from rest_framework import serializers
 
 from dashboard import services
 from dashboard.models import Annotation, HuddleAction
-from o2c_api.api.serializers import BoundedDatesModelSerializer
+from o2c_api.api.serializers import StrictModelSerializer
 
 
-class AnnotationSerializer(BoundedDatesModelSerializer):
+class AnnotationSerializer(StrictModelSerializer):
     """A dated note on the trend lines, optionally for one rep or segment."""
 
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
@@ -37,7 +37,7 @@ class AnnotationSerializer(BoundedDatesModelSerializer):
         return services.update_annotation(instance, **validated_data)
 
 
-class HuddleActionSerializer(BoundedDatesModelSerializer):
+class HuddleActionSerializer(StrictModelSerializer):
     """An action from a KPI huddle. `status` and `done_date` change through `.../complete/`."""
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)

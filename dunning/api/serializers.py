@@ -14,11 +14,13 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
+from o2c_api.api.fields import StrictCharField, StrictPrimaryKeyRelatedField
+from o2c_api.api.serializers import StrictModelSerializer, StrictSerializer
 
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class MessageTemplateSerializer(serializers.ModelSerializer):
+class MessageTemplateSerializer(StrictModelSerializer):
     """A message template; `merge_fields` lists those its subject and body use.
 
     Writes refuse an unknown merge field (400 `unknown_merge_field` on `subject` or `body`).
@@ -35,7 +37,7 @@ class MessageTemplateSerializer(serializers.ModelSerializer):
         return templates.merge_fields_in(f"{template.subject}\n{template.body}")
 
 
-class ChannelRuleSerializer(serializers.ModelSerializer):
+class ChannelRuleSerializer(StrictModelSerializer):
     class Meta:
         model = ChannelRule
         fields = [
@@ -52,7 +54,7 @@ class ChannelRuleSerializer(serializers.ModelSerializer):
         extra_kwargs = {"position": {"min_value": 0, "max_value": 32767}}
 
 
-class PlaybookStepSerializer(serializers.ModelSerializer):
+class PlaybookStepSerializer(StrictModelSerializer):
     """A playbook step with its templates (by code) and channel rules, first match first."""
 
     template = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -153,13 +155,13 @@ class CreditHoldSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlaceHoldSerializer(serializers.Serializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+class PlaceHoldSerializer(StrictSerializer):
+    customer = StrictPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class LiftHoldSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+class LiftHoldSerializer(StrictSerializer):
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class HoldChangesSerializer(serializers.Serializer):
@@ -171,7 +173,7 @@ class HoldChangesSerializer(serializers.Serializer):
     reasons_cleared = serializers.IntegerField()
 
 
-class CreditHoldRuleSerializer(serializers.ModelSerializer):
+class CreditHoldRuleSerializer(StrictModelSerializer):
     class Meta:
         model = CreditHoldRule
         fields = ["id", "code", "days_past_due", "broken_promises", "window_days", "active"]

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.models import Event, EventType, WebhookDelivery, WebhookSubscription
+from o2c_api.api.fields import StrictCharField
+from o2c_api.api.serializers import StrictModelSerializer
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -26,12 +28,12 @@ class EventPageSerializer(serializers.Serializer):
     has_more = serializers.BooleanField(help_text="More events are waiting: ask again now.")
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(StrictModelSerializer):
     """A webhook subscription; the secret is shown once, in the answer to its creation."""
 
     event_types = serializers.ListField(
         # Checked by the service (code unknown_event_type, as GraphQL answers).
-        child=serializers.CharField(max_length=40),
+        child=StrictCharField(max_length=40),
         required=False,
         max_length=len(EventType.values),
         help_text="Event types sent; empty or absent: every type. One of: "

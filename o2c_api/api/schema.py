@@ -9,10 +9,12 @@ and the 422 `idempotency_key_reused` answer documented the same way.
 """
 
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from o2c_api.api import serializers as base_serializers
 from o2c_api.api.csvexport import CSV_MEDIA_TYPE, CSVRenderer
 from o2c_api.api.idempotency import (
     HEADER,
@@ -33,6 +35,22 @@ CSV_FORMAT_PARAMETER = OpenApiParameter(
     enum=["json", "csv"],
     description="`csv` answers CSV (as `Accept: text/csv` does).",
 )
+
+
+def lib_doc_excludes() -> list[type]:
+    """drf-spectacular's GET_LIB_DOC_EXCLUDES: DRF's classes and the project's serializer bases.
+
+    A description in the schema is for the API's users; the bases' docstrings are notes for
+    the developers who subclass them (which mixin does what), so none is inherited.
+    """
+    return [
+        *get_lib_doc_excludes(),
+        StrictFieldsMixin,
+        base_serializers.StrictSerializer,
+        base_serializers.BoundedDatesModelSerializer,
+        base_serializers.StrictModelSerializer,
+        base_serializers.CleanModelSerializer,
+    ]
 
 
 class ErrorSerializer(serializers.Serializer):

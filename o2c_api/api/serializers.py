@@ -6,7 +6,20 @@ from django.db import models, transaction
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from o2c_api.api.fields import BoundedDateField, BoundedDateTimeField
+from o2c_api.api.fields import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDecimalField,
+    StrictEmailField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    StrictSlugField,
+    StrictURLField,
+)
 
 # What the browsable API's HTML forms add to a body besides the fields.
 FORM_KEYS = {"csrfmiddlewaretoken"}
@@ -43,7 +56,11 @@ class StrictFieldsMixin:
 
 
 class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
-    """A Serializer that refuses unknown fields (see `StrictFieldsMixin`)."""
+    """A Serializer that refuses unknown fields (see `StrictFieldsMixin`).
+
+    Its writable fields are the `Strict*` fields of `o2c_api.api.fields` (a test checks it),
+    so a value of another JSON type is a 400 `invalid_type`, never coerced.
+    """
 
 
 class BoundedDatesModelSerializer(serializers.ModelSerializer):
@@ -57,7 +74,28 @@ class BoundedDatesModelSerializer(serializers.ModelSerializer):
 
 
 class StrictModelSerializer(StrictFieldsMixin, BoundedDatesModelSerializer):
-    """A ModelSerializer that refuses unknown fields (see `StrictFieldsMixin`)."""
+    """A ModelSerializer that refuses unknown fields (see `StrictFieldsMixin`) and values of
+    the wrong JSON type (the `Strict*` fields of `o2c_api.api.fields`): its model fields
+    become strict fields; fields a subclass declares itself use them explicitly."""
+
+    serializer_field_mapping = {
+        **BoundedDatesModelSerializer.serializer_field_mapping,
+        models.AutoField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: StrictCharField,
+        models.DecimalField: StrictDecimalField,
+        models.EmailField: StrictEmailField,
+        models.FloatField: StrictFloatField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SlugField: StrictSlugField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.TextField: StrictCharField,
+        models.URLField: StrictURLField,
+    }
+    serializer_related_field = StrictPrimaryKeyRelatedField
+    serializer_choice_field = StrictChoiceField
 
 
 class CleanModelSerializer(StrictModelSerializer):

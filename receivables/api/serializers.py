@@ -8,7 +8,12 @@ and annotations, never from a query per row.
 
 from rest_framework import serializers
 
-from o2c_api.api.fields import BoundedDateField
+from o2c_api.api.fields import (
+    BoundedDateField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDecimalField,
+)
 from o2c_api.api.serializers import StrictModelSerializer, StrictSerializer
 from receivables import services
 from receivables.models import (
@@ -32,7 +37,7 @@ class OrderSerializer(StrictModelSerializer):
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rep_name = serializers.CharField(source="rep.name", read_only=True, allow_null=True)
-    credit_hold_override_reason = serializers.CharField(
+    credit_hold_override_reason = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -126,7 +131,7 @@ class InvoiceSerializer(StrictModelSerializer):
 class InvoiceCreateSerializer(InvoiceSerializer):
     """A new invoice is `open` (issued, counts for the KPIs) or a `draft`."""
 
-    status = serializers.ChoiceField(
+    status = StrictChoiceField(
         choices=[(Invoice.Status.DRAFT, "Draft"), (Invoice.Status.OPEN, "Open")],
         default=Invoice.Status.OPEN,
     )
@@ -137,7 +142,7 @@ class InvoiceCreateSerializer(InvoiceSerializer):
 
 class InvoiceVoidSerializer(StrictSerializer):
     voided_date = BoundedDateField(required=False, help_text="Defaults to today.")
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False, allow_blank=True, max_length=500, help_text="Why; kept in the audit trail."
     )
 
@@ -204,18 +209,18 @@ class DisputeUpdateSerializer(DisputeSerializer):
 
 
 class DisputeResolveSerializer(StrictSerializer):
-    resolution = serializers.ChoiceField(
+    resolution = StrictChoiceField(
         choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
     )
     resolved_date = BoundedDateField(required=False, help_text="Defaults to today.")
-    credit_amount = serializers.DecimalField(
+    credit_amount = StrictDecimalField(
         max_digits=18,
         decimal_places=2,
         required=False,
         allow_null=True,
         help_text="With `credited`: issue a credit note of this amount in the same step.",
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class PromiseSerializer(StrictModelSerializer):

@@ -24,24 +24,8 @@ from receivables import cash_application
 from receivables.api.payments import PaymentCreateSerializer
 from receivables.cash_application import PostingResult
 from receivables.graphql.inputs import PaymentPostingInput
-from receivables.graphql.types import ApplicationType, PaymentType
+from receivables.graphql.types import ApplicationType, PaymentType, PostingExceptionType
 from receivables.models import Payment, PaymentApplication
-
-
-@strawberry.type(name="PostingException")
-class PostingExceptionType:
-    """A remittance line (or an invoice named in the reference) that was not applied."""
-
-    line: int | None = strawberry.field(
-        description="Index of the remittance line; null for an invoice named in the reference."
-    )
-    invoice: str = strawberry.field(description="The invoice as the sender named it.")
-    code: str = strawberry.field(
-        description="invoice_not_found, customer_mismatch, invoice_not_open, currency_mismatch, "
-        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, invoice_paid."
-    )
-    message: str
-    amount: Decimal = strawberry.field(description="The amount this problem left unapplied.")
 
 
 @strawberry.type(name="PaymentPosting")
@@ -99,6 +83,9 @@ def posting_kwargs(data: PaymentPostingInput, customers=None, visible=None) -> d
             {name: getattr(line, name) for name in _LINE_FIELDS if getattr(line, name) is not None}
             for line in data.remittance
         ]
+        for line in body["remittance"]:
+            _json_id(line, "invoice")
+    _json_id(body, "customer")
     try:
         context = {"customers": customers, "customer_queryset": visible}
         return PaymentCreateSerializer(context=context).run_validation(body)
@@ -108,6 +95,17 @@ def posting_kwargs(data: PaymentPostingInput, customers=None, visible=None) -> d
             field = error["field"] or NON_FIELD_ERRORS
             errors.setdefault(field, []).append(ValidationError(error["message"], error["code"]))
         raise ValidationError(errors) from None
+
+
+def _json_id(body: dict, name: str) -> None:
+    """A GraphQL ID (a string) as REST's JSON body carries it: a number, when it is one.
+
+    REST's id fields are strict (a string is `invalid_type`); an ID that is not a whole
+    number stays a string and is refused as REST refuses it.
+    """
+    value = body.get(name)
+    if isinstance(value, str) and value.isascii() and value.isdecimal():
+        body[name] = int(value)
 
 
 _FIELDS = (

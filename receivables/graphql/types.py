@@ -7,6 +7,7 @@ prefetched by the optimizer (one query per level, see tests/graphql/test_query_c
 
 from decimal import Decimal
 
+import strawberry
 import strawberry_django
 from strawberry import auto
 from strawberry_django.pagination import OffsetPaginated
@@ -157,6 +158,22 @@ class AdjustmentType:
     updated_at: auto
 
 
+@strawberry.type(name="PostingException")
+class PostingExceptionType:
+    """A remittance line (or an invoice named in the reference) that was not applied."""
+
+    line: int | None = strawberry.field(
+        description="Index of the remittance line; null for an invoice named in the reference."
+    )
+    invoice: str = strawberry.field(description="The invoice as the sender named it.")
+    code: str = strawberry.field(
+        description="invoice_not_found, customer_mismatch, invoice_not_open, currency_mismatch, "
+        "exceeds_open_amount, exceeds_unapplied_amount, not_positive, invoice_paid."
+    )
+    message: str
+    amount: Decimal = strawberry.field(description="The amount this problem left unapplied.")
+
+
 @strawberry_django.type(Payment, filters=PaymentFilter, ordering=PaymentOrder)
 class PaymentType:
     # A user limited to their own customers sees only theirs (accounts.scoping).
@@ -180,6 +197,32 @@ class PaymentType:
 
     created_at: auto
     updated_at: auto
+
+    @strawberry_django.field(
+        only=["posting_rule"],
+        description="The rule that applied the cash when it was posted: remittance, reference, "
+        "exact_amount or none (null: not posted through cash application, e.g. imported). "
+        "Stored with the payment, as REST's `GET /payments/{id}/` returns it.",
+    )
+    def rule(self) -> str | None:
+        return self.posting_rule or None
+
+    @strawberry_django.field(
+        only=["posting_exceptions"],
+        description="What the posting could not apply, as its answer listed it (stored).",
+    )
+    def exceptions(self) -> list[PostingExceptionType]:
+        return [
+            PostingExceptionType(
+                line=stored["line"],
+                invoice=stored["invoice"],
+                code=stored["code"],
+                message=stored["message"],
+                amount=Decimal(stored["amount"]),
+            )
+            for stored in self.posting_exceptions
+        ]
+
     applications: OffsetPaginated["ApplicationType"] = strawberry_django.offset_paginated(
         filters=ApplicationFilter,
         ordering=ApplicationOrder,

@@ -141,3 +141,43 @@ def test_apply_needs_exactly_one_known_invoice(api, customer, data, expected):
 
     assert (response.status_code, codes(response)) == (400, expected)
     assert state() == before
+
+
+def test_graphql_reads_the_stored_posting_outcome_as_rest_does(make_client, customer):
+    # Given a REST posting with an exception, and a payment imported without a posting
+    client = make_client("integration")
+    InvoiceFactory(customer=customer, number="INV-00012", amount=D("1000.00"))
+    posted = client.post(
+        URL,
+        body(
+            customer_external_id="ERP-ACME",
+            amount="1500.00",
+            remittance=[
+                {"invoice_number": "INV-00012", "amount": "1000.00"},
+                {"invoice_number": "INV-99999", "amount": "500.00"},
+            ],
+        ),
+        format="json",
+    ).json()
+    imported = PaymentFactory(customer=customer)
+    query = (
+        "query($id: ID!) { payment(id: $id) { rule exceptions "
+        "{ line invoice code message amount } } }"
+    )
+
+    for payment_id in (posted["id"], imported.pk):
+        # When both APIs read the payment
+        rest = client.get(f"{URL}{payment_id}/").json()
+        graphql = client.post(
+            "/graphql/", {"query": query, "variables": {"id": payment_id}}, format="json"
+        ).json()
+
+        # Then GraphQL gives the same rule and exceptions (amounts as decimal strings)
+        assert "errors" not in graphql, graphql
+        assert graphql["data"]["payment"] == {
+            "rule": rest["rule"],
+            "exceptions": rest["exceptions"],
+        }
+
+    assert rest == {**rest, "rule": None, "exceptions": []}  # the imported one
+    assert graphql["data"]["payment"] == {"rule": None, "exceptions": []}

@@ -91,3 +91,42 @@ def test_export_schemas_check_fails_on_drift(tmp_path, settings):
     call_command("export_schemas")
     call_command("export_schemas", "--check")
     assert (tmp_path / "docs" / "openapi.yaml").read_text() == render_openapi()
+
+
+def _descriptions(node, where="#"):
+    """(location, text) of every `description` and `summary` in the schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str):
+                yield f"{where}/{key}", value
+            else:
+                yield from _descriptions(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _descriptions(value, f"{where}/{index}")
+
+
+# Words of the code, not of the API: a class, a module path, a note to the implementer.
+INTERNAL = ("Serializer", "Mixin", "o2c_api.", "Base:", "TODO", "queryset", "validated_data")
+
+
+def test_descriptions_are_for_the_apis_users_not_internal_notes(schema):
+    # Given every description and summary of the schema (operations, parameters, components);
+    # a serializer without a docstring used to inherit its base class's ("A ModelSerializer
+    # that refuses unknown fields (see `StrictFieldsMixin`)")
+    internal = [
+        (where, text)
+        for where, text in _descriptions(schema)
+        if any(word in text for word in INTERNAL)
+    ]
+
+    # Then none speaks of the code
+    assert internal == []
+
+
+def test_rest_api_docs_name_every_kpi_endpoint(schema):
+    docs = (Path(settings.BASE_DIR) / "docs" / "rest-api.md").read_text()
+    kpi_paths = [path for path in schema["paths"] if path.startswith("/api/v1/kpis/")]
+
+    assert len(kpi_paths) == 9
+    assert [path for path in kpi_paths if path.removeprefix("/api/v1") not in docs] == []

@@ -3,6 +3,9 @@ changes nothing, instead of dropping it silently."""
 
 import pytest
 
+from dashboard.models import Annotation, HuddleAction
+from dunning.models import CreditHold, MessageTemplate
+from integrations.models import WebhookSubscription
 from tests.api.conftest import snapshot
 from tests.factories import PaymentFactory
 
@@ -124,3 +127,55 @@ def test_bulk_items_with_unknown_fields_are_refused_one_by_one(api, world):
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["created", "error"]
     assert [(e["code"], e["field"]) for e in results[1]["errors"]] == [("unknown_field", "colour")]
+
+
+HUDDLE_ACTION = {
+    "title": "Call",
+    "owner": "Dana",
+    "due_date": "2026-05-08",
+    "definition_of_done": "A promise",
+    "kpi": "dso",
+}
+
+
+def other_writes(world):
+    """(method, url, body, model) of the playbook, dashboard and webhook writes."""
+    return [
+        ("post", "/api/v1/annotations/", {"note_date": "2026-01-10", "text": "Promo"}, Annotation),
+        (
+            "post",
+            "/api/v1/huddle-actions/",
+            {**HUDDLE_ACTION},
+            HuddleAction,
+        ),
+        (
+            "post",
+            "/api/v1/message-templates/",
+            {"code": "x", "name": "X", "body": "Dear {{ customer_name }}"},
+            MessageTemplate,
+        ),
+        ("post", "/api/v1/credit-holds/", {"customer": world.customer.pk}, CreditHold),
+        (
+            "post",
+            "/api/v1/webhook-subscriptions/",
+            {"url": "https://example.com/hook"},
+            WebhookSubscription,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_playbook_dashboard_and_webhook_writes_refuse_an_unknown_field(api, world, index):
+    # Given a valid create body with one field the endpoint does not know
+    method, url, body, model = other_writes(world)[index]
+    before = list(model.objects.values())
+
+    response = getattr(api, method)(url, {**body, "colour": "red"}, format="json")
+
+    # Then it is a 400 naming that field, and nothing was created
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("unknown_field", "colour")]
+    assert list(model.objects.values()) == before
+    # (and the same body without it is accepted: the field alone was the problem)
+    assert getattr(api, method)(url, body, format="json").status_code == 201

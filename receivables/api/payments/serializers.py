@@ -9,7 +9,14 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from o2c_api.api.fields import BoundedDateField
+from o2c_api.api.fields import (
+    BoundedDateField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    StrictSlugRelatedField,
+)
 from o2c_api.api.schema import ErrorSerializer
 from o2c_api.api.serializers import StrictSerializer
 from o2c_api.money import CURRENCY_CHOICES
@@ -144,16 +151,16 @@ class PaymentPostingSerializer(PaymentSerializer):
 
 
 @extend_schema_field(serializers.ChoiceField(choices=CURRENCY_CHOICES))
-class CurrencyField(serializers.CharField):
+class CurrencyField(StrictCharField):
     """An ISO 4217 code; validated by the service (`invalid_currency`)."""
 
 
 @extend_schema_field(serializers.ChoiceField(choices=Payment.Method.choices))
-class MethodField(serializers.CharField):
+class MethodField(StrictCharField):
     """A payment method; validated by the service (`invalid_method`)."""
 
 
-class AmountField(serializers.DecimalField):
+class AmountField(StrictDecimalField):
     """An amount as sent: its sign and decimals are the service's to judge (`not_positive`,
     `invalid_amount`), its size is bounded here so it fits the database column."""
 
@@ -165,9 +172,9 @@ class AmountField(serializers.DecimalField):
 class RemittanceLineSerializer(StrictSerializer):
     """One remittance line: an invoice (by number or id) and the amount meant for it."""
 
-    invoice_number = serializers.CharField(required=False, max_length=64)
-    invoice = serializers.IntegerField(required=False, help_text="Invoice id.")
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    invoice_number = StrictCharField(required=False, max_length=64)
+    invoice = StrictIntegerField(required=False, help_text="Invoice id.")
+    amount = StrictDecimalField(max_digits=18, decimal_places=2)
 
     def validate(self, attrs):
         if ("invoice" in attrs) == ("invoice_number" in attrs):
@@ -180,22 +187,22 @@ class RemittanceLineSerializer(StrictSerializer):
 class PaymentCreateSerializer(StrictSerializer):
     """What a sender posts. Amount, currency and method are checked by the service."""
 
-    customer = serializers.IntegerField(required=False, help_text="Customer id.")
-    customer_external_id = serializers.CharField(
+    customer = StrictIntegerField(required=False, help_text="Customer id.")
+    customer_external_id = StrictCharField(
         required=False, max_length=100, help_text="Or the customer's id in the sender's system."
     )
     amount = AmountField(help_text="> 0, at most two decimals.")
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
     received_date = BoundedDateField()
     method = MethodField(required=False, default=Payment.Method.OTHER)
-    reference = serializers.CharField(
+    reference = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=255,
         default="",
         help_text="As the bank shows it.",
     )
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=100,
@@ -235,7 +242,7 @@ class PaymentCreateSerializer(StrictSerializer):
 class PaymentUpdateSerializer(StrictSerializer):
     """PATCH: reference and method always; amount, currency, date only while nothing is applied."""
 
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    reference = StrictCharField(required=False, allow_blank=True, max_length=255)
     method = MethodField(required=False)
     amount = AmountField(required=False)
     currency = CurrencyField(required=False)
@@ -245,10 +252,10 @@ class PaymentUpdateSerializer(StrictSerializer):
 class ApplySerializer(StrictSerializer):
     """Apply part of the payment to an invoice by hand: the invoice by id or by number."""
 
-    invoice = serializers.PrimaryKeyRelatedField(
+    invoice = StrictPrimaryKeyRelatedField(
         queryset=Invoice.objects.all(), required=False, help_text="Invoice id."
     )
-    invoice_number = serializers.SlugRelatedField(
+    invoice_number = StrictSlugRelatedField(
         slug_field="number",
         queryset=Invoice.objects.all(),
         required=False,
@@ -278,8 +285,8 @@ class ApplySerializer(StrictSerializer):
 class UnapplySerializer(StrictSerializer):
     """Reverse one application of this payment."""
 
-    application = serializers.IntegerField(help_text="Application id.")
-    reason = serializers.CharField(
+    application = StrictIntegerField(help_text="Application id.")
+    reason = StrictCharField(
         required=False, allow_blank=True, max_length=500, help_text="Why; kept in the audit trail."
     )
 
@@ -295,7 +302,10 @@ class BulkPaymentSerializer(StrictSerializer):
 
 
 class BulkPaymentRequestSerializer(serializers.Serializer):
-    """Schema of the bulk body (items validated one by one, see BulkPaymentSerializer)."""
+    """Payments to post at once; each is validated and posted on its own."""
+
+    # The schema of the bulk body only: the view validates items one by one
+    # (BulkPaymentSerializer), so one bad item does not refuse the others.
 
     items = PaymentCreateSerializer(many=True)
 

@@ -69,3 +69,14 @@ def test_applications_updated_after_filters_by_creation(api, world):
 
     assert later.json()["count"] == 0
     assert [a["id"] for a in since.json()["results"]] == [application.pk]
+
+
+def test_a_breakdown_page_is_bounded_like_a_list(api, world):
+    # A breakdown is paged in the list envelope; its page size has the same maximum (500)
+    at_most = api.get("/api/v1/kpis/dso/breakdown/", {"group_by": "customer", "limit": "500"})
+    over = api.get("/api/v1/kpis/dso/breakdown/", {"group_by": "customer", "limit": "501"})
+
+    assert at_most.status_code == 200
+    assert set(at_most.json()) >= {"count", "next", "previous", "results"}
+    assert over.status_code == 400
+    assert [(e["code"], e["field"]) for e in over.json()["errors"]] == [("invalid_limit", "limit")]

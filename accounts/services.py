@@ -60,6 +60,8 @@ def update_customer(customer: Customer, **changes) -> Customer:
             payments or opportunities).
         ValidationError: field errors from the model (codes as Django's).
     """
+    from dunning import services as dunning
+
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     old_currency, old_name = customer.currency, customer.name
     if _keying_changed(customer, changes):
@@ -81,6 +83,9 @@ def update_customer(customer: Customer, **changes) -> Customer:
         events.record(
             EventType.CUSTOMER_CHANGED, customer, customer_payload(customer, changed=changed)
         )
+    if {"credit_limit", "currency"} & set(changed):
+        dunning.refresh_holds([customer.pk])  # the over-limit rule reads both
+        customer.refresh_from_db(fields=["on_credit_hold", "updated_at"])
     return customer
 
 

@@ -4,13 +4,16 @@ Playbook: `run_playbook` creates the collection activities due on a day, never t
 same invoice and step (a unique constraint, so also not by a concurrent run).
 
 Credit holds: `evaluate_credit_holds` places holds the rules call for, keeps their reasons
-current and lifts automatic holds whose reasons are gone; `after_posting` is its lift-only
-form run inside every payment posting; `place_hold` / `lift_hold` are the hand-made ones;
-`admit_order` refuses an order for a customer on hold unless an admin overrides it.
-`Customer.on_credit_hold` is written here only, in the same transaction as the holds.
+current and lifts automatic holds whose reasons are gone; `refresh_holds` is its form for
+the customers one write touched, called inside every service that changes what the rules
+read (`after_posting`, lift-only, inside every payment posting); `place_hold` / `lift_hold`
+are the hand-made ones; `admit_order` refuses an order for a customer on hold unless an
+admin overrides it. `Customer.on_credit_hold` is written here only, in the same transaction
+as the holds.
 
 Locking order (as `receivables.services`): customers (by id), then credit holds. A posting
-already holds its customers through their invoices when it calls `after_posting`.
+already holds its customers through their invoices when it calls `after_posting`, and so
+does every service when it calls `refresh_holds`.
 """
 
 from collections.abc import Collection
@@ -254,17 +257,43 @@ def evaluate_credit_holds(
     return retry_on_deadlock(lambda: _evaluate(as_of, customer_ids, place=True))
 
 
-def after_posting(customer_ids: Collection[int]) -> HoldChanges:
-    """Lift-only evaluation for the customers a payment posting applied cash for.
+def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldChanges:
+    """Make these customers' credit holds follow a write that changed what the rules read.
 
-    Called by `receivables.cash_application` in the posting's transaction (the customers
-    are already locked through their invoices). Cash can only take reasons away, so this
-    never places a hold; with none of these customers on an automatic hold it costs one
-    query for the whole batch.
+    The one call every service that changes a rule's input makes, in its own transaction and
+    after its writes (the customers are then locked already, through their invoices or
+    directly, so the locking order is kept): applying or unapplying cash, a credit note or
+    write-off, a void, a due-date change, promises turning kept or broken, a customer's
+    credit limit. An automatic hold gains the reasons that now match, loses those that no
+    longer do and is lifted when none is left; a hold placed by hand is left as it is.
+
+    Creating or issuing an invoice does not call it: a history import creates invoices past
+    due and then applies their settlement, which would place and lift a hold (with its
+    events) for every settled row. New invoices are judged by the scheduled evaluation.
+
+    Args:
+        customer_ids: the customers the write touched (None entries are ignored).
+        place: False for writes that can only take reasons away (cash applied, a credit
+            note, a void): then only customers already on an automatic hold are looked at,
+            one query for all of them when none is.
+
+    Returns:
+        What changed.
     """
+    customer_ids = {pk for pk in customer_ids if pk is not None}
     if not customer_ids:
         return HoldChanges()
-    return _evaluate(today(), customer_ids, place=False)
+    return _evaluate(today(), customer_ids, place=place)
+
+
+def after_posting(customer_ids: Collection[int]) -> HoldChanges:
+    """`refresh_holds` for the customers a payment posting applied cash for (lift-only).
+
+    Called by `receivables.cash_application` in the posting's transaction: cash can only take
+    reasons away, so with none of these customers on an automatic hold it costs one query for
+    the whole batch.
+    """
+    return refresh_holds(customer_ids, place=False)
 
 
 @transaction.atomic

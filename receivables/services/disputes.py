@@ -220,8 +220,11 @@ def refresh_promise_statuses(
 
     Kept: applications to the invoice dated created..promised (inclusive) sum to at least the
     promised amount. Broken: not kept and the promised date is before `as_of` (today). Open:
-    neither. Returns the number of promises looked at.
+    neither. Returns the number of promises looked at. The credit holds of the customers whose
+    promises moved follow (broken promises are a hold rule).
     """
+    from dunning import services as dunning
+
     as_of = as_of or today()
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
@@ -235,15 +238,18 @@ def refresh_promise_statuses(
     # the statuses cannot move in between): the UPDATE bypasses the audit trail and sends no
     # events, so both are written from these.
     moved = list(
-        promises.annotate(new_status=status, currency=F("invoice__currency")).exclude(
-            status=F("new_status")
-        )
+        promises.annotate(
+            new_status=status,
+            currency=F("invoice__currency"),
+            customer_id=F("invoice__customer_id"),
+        ).exclude(status=F("new_status"))
     )
     count = promises.update(status=status)
     for promise in moved:
         promise.status = promise.new_status
     audit.record_rows(moved)
     _record_promise_outcomes(moved)
+    dunning.refresh_holds({promise.customer_id for promise in moved})
     return count
 
 

@@ -164,6 +164,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         ValidationError: invoice_issued_immutable, invoice_void, due_before_issue,
             order_customer_mismatch, currency_mismatch, or field errors.
     """
+    from dunning import services as dunning
+
     invoice = lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
         raise ValidationError("A void invoice cannot be changed.", code=ErrorCode.INVOICE_VOID)
@@ -214,6 +216,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         )
     invoice.full_clean()
     invoice.save()
+    if invoice.counts:
+        dunning.refresh_holds([invoice.customer_id])  # a new due date moves "past due"
     return invoice
 
 
@@ -241,6 +245,8 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     Raises:
         ValidationError: invoice_already_void, invoice_has_applications.
     """
+    from dunning import services as dunning
+
     invoice = lock_invoice(invoice.pk)
     if invoice.status == Invoice.Status.VOID:
         raise ValidationError("The invoice is already void.", code=ErrorCode.INVOICE_ALREADY_VOID)
@@ -258,6 +264,7 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     events.record(
         EventType.INVOICE_VOIDED, invoice, invoice_payload(invoice, voided_date=invoice.voided_date)
     )
+    dunning.refresh_holds([invoice.customer_id], place=False)  # it no longer counts
     return invoice
 
 
@@ -368,6 +375,8 @@ def add_adjustment(
         ValidationError: not_positive, invalid_kind, invoice_not_open, exceeds_open_amount,
             date_before_issue.
     """
+    from dunning import services as dunning
+
     check_amount(amount)
     if kind not in Adjustment.Kind.values:
         raise ValidationError(
@@ -410,4 +419,5 @@ def add_adjustment(
         invoice,
         invoice_payload(invoice, adjustment=adjustment.pk, kind=kind, credit_amount=amount),
     )
+    dunning.refresh_holds([invoice.customer_id], place=False)  # a credit only takes away
     return adjustment

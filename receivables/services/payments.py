@@ -329,17 +329,23 @@ def apply_payment(
     user=None,
 ) -> PaymentApplication:
     """Lock the payment, then the invoice, and apply `amount` (see `apply_locked`)."""
+    from dunning import services as dunning
+
     payment = lock_payment(payment.pk)
     invoice = lock_invoice(invoice.pk)
-    return apply_locked(
+    application = apply_locked(
         payment, invoice, amount, applied_date=applied_date, automatic=automatic, user=user
     )
+    dunning.refresh_holds([invoice.customer_id], place=False)  # cash only takes reasons away
+    return application
 
 
 @transaction.atomic
 @rollup.tracked
 def unapply(application: PaymentApplication) -> None:
     """Reverse an application: the cash returns to the payment, the amount to the invoice."""
+    from dunning import services as dunning
+
     payment = lock_payment(application.payment_id)
     invoice = lock_invoice(application.invoice_id)
     try:
@@ -359,6 +365,7 @@ def unapply(application: PaymentApplication) -> None:
     invoice.open_amount += application.amount
     settle(invoice)
     refresh_promise_statuses(invoice_ids=[invoice.pk])
+    dunning.refresh_holds([invoice.customer_id])  # the open amount is back: it may hold
 
 
 @transaction.atomic

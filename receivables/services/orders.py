@@ -82,14 +82,23 @@ def create_order(
 def update_order(order: Order, **changes) -> Order:
     """Change an order under a row lock, holding the rules of `create_order`.
 
+    Moving an order to another customer books it for that customer: refused when that one
+    is on credit hold (no override here; book a new order with one).
+
     Raises:
         ValidationError: as `create_order`.
+        Conflict: customer_on_credit_hold.
     """
+    from dunning import services as dunning
+
     order = Order.objects.select_for_update().get(pk=order.pk)
+    booked_for = order.customer_id
     rollup.touch(orders=[order.pk])  # its invoices count the days from order to invoice
     for field, value in changes.items():
         setattr(order, field, value)
     check_order_rules(order)
     order.full_clean()
     order.save()
+    if order.customer_id != booked_for:
+        dunning.admit_order(order)
     return order

@@ -351,3 +351,20 @@ def test_graphql_credit_holds_cost_the_same_queries_at_any_size(gql):
         counts.append(len(captured.captured_queries))
     # token, count, page, reasons, overrides (+ their users), whatever the number of holds
     assert counts[0] == counts[1] <= 7
+
+
+def test_moving_an_order_to_a_customer_on_hold_is_refused_on_rest(api, acme, held):
+    # GraphQL has no updateOrder; the admin's change form is tests/dunning/test_admin.py.
+    other = CustomerFactory(name="Fine", currency="USD")
+    order = receivables_services.create_order(
+        customer=other, number="SO-M", order_date=TODAY, amount=Decimal("10.00")
+    )
+
+    rest = api.patch(f"/api/v1/orders/{order.pk}/", {"customer": acme.pk}, format="json")
+
+    assert rest.status_code == 409
+    assert rest.json()["errors"][0]["code"] == "customer_on_credit_hold"
+    order.refresh_from_db()
+    assert order.customer_id == other.pk
+    other_change = api.patch(f"/api/v1/orders/{order.pk}/", {"amount": "12.00"}, format="json")
+    assert other_change.json()["amount"] == "12.00"  # other changes are not refused

@@ -3,7 +3,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
 from dunning import queries, services
@@ -246,3 +246,59 @@ def test_selection_costs_one_query_per_step(acme, django_assert_num_queries):
         InvoiceFactory(customer=acme, issue_date=date(2026, 3, 1), amount=Decimal("10"))
     with django_assert_num_queries(1 + 1 + 5):
         services.run_playbook(as_of=date(2026, 4, 1) + timedelta(days=0), dry_run=True)
+
+
+def test_command_dry_run_prints_what_it_would_do_and_writes_nothing(acme, invoice):
+    disputed = InvoiceFactory(
+        customer=acme, number="INV-2", issue_date=date(2026, 3, 1), amount=Decimal("80")
+    )
+    receivables_services.open_dispute(
+        disputed, reason="pricing", amount=Decimal("5"), opened_date=date(2026, 3, 2)
+    )
+    out = StringIO()
+
+    call_command("run_playbook", "--as-of", "2026-03-24", "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "would create email, template before-due (champion) for INV-1 (Acme Corp) at step "
+        "before-due",
+        "skipped INV-2 (Acme Corp) at step before-due: an open dispute (open_dispute)",
+        "Playbook for 2026-03-24: would create 1, skipped 1, already done by another run 0.",
+    ]
+    assert (PlaybookAction.objects.count(), CollectionActivity.objects.count()) == (0, 0)
+
+
+def test_command_refuses_a_bad_as_of_date(invoice):
+    with pytest.raises(CommandError):
+        call_command("run_playbook", "--as-of", "2026-13-01", stdout=StringIO())
+    assert PlaybookAction.objects.count() == 0
+
+
+def test_a_promise_due_today_is_not_yet_due_and_one_due_yesterday_is(acme, invoice):
+    receivables_services.create_promise(
+        invoice, promised_date=date(2026, 4, 1), amount=Decimal("10"),
+        created_date=date(2026, 3, 30),
+    )  # fmt: skip
+
+    today = services.run_playbook(as_of=date(2026, 4, 1))
+    tomorrow = services.run_playbook(as_of=date(2026, 4, 2))
+
+    assert [(e.outcome, e.reason) for e in today.entries] == [
+        ("skipped", "a promise to pay not yet due (promise_not_yet_due)")
+    ]
+    assert [(e.outcome, e.step) for e in tomorrow.entries] == [("created", "first-overdue")]
+
+
+def test_a_resolved_dispute_no_longer_skips(acme, invoice):
+    dispute = receivables_services.open_dispute(
+        invoice, reason="pricing", amount=Decimal("50"), opened_date=date(2026, 3, 20)
+    )
+    assert services.run_playbook(as_of=date(2026, 4, 1)).count(services.SKIPPED) == 1
+
+    receivables_services.resolve_dispute(
+        dispute, resolution="upheld", resolved_date=date(2026, 4, 1)
+    )
+
+    assert [(e.outcome, e.step) for e in services.run_playbook(as_of=date(2026, 4, 1)).entries] == [
+        ("created", "first-overdue")
+    ]

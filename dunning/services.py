@@ -257,6 +257,9 @@ def evaluate_credit_holds(
     return retry_on_deadlock(lambda: _evaluate(as_of, customer_ids, place=True))
 
 
+REFRESH_ALL_ABOVE = 1000
+
+
 def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldChanges:
     """Make these customers' credit holds follow a write that changed what the rules read.
 
@@ -272,7 +275,10 @@ def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldC
     events) for every settled row. New invoices are judged by the scheduled evaluation.
 
     Args:
-        customer_ids: the customers the write touched (None entries are ignored).
+        customer_ids: the customers the write touched (None entries are ignored). Past
+            `REFRESH_ALL_ABOVE` of them (a bulk load's promise sweep) every customer is
+            evaluated instead, as the scheduled job does: the same outcome for those, without
+            a list of ids too long for one statement.
         place: False for writes that can only take reasons away (cash applied, a credit
             note, a void): then only customers already on an automatic hold are looked at,
             one query for all of them when none is.
@@ -283,7 +289,9 @@ def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldC
     customer_ids = {pk for pk in customer_ids if pk is not None}
     if not customer_ids:
         return HoldChanges()
-    return _evaluate(today(), customer_ids, place=place)
+    return _evaluate(
+        today(), None if len(customer_ids) > REFRESH_ALL_ABOVE else customer_ids, place=place
+    )
 
 
 def after_posting(customer_ids: Collection[int]) -> HoldChanges:
@@ -299,11 +307,10 @@ def after_posting(customer_ids: Collection[int]) -> HoldChanges:
 @transaction.atomic
 def _evaluate(as_of: date, customer_ids: Collection[int] | None, *, place: bool) -> HoldChanges:
     if not place:
-        held = set(
-            CreditHold.objects.filter(
-                customer_id__in=customer_ids, lifted_at__isnull=True, automatic=True
-            ).values_list("customer_id", flat=True)
-        )
+        automatic = CreditHold.objects.filter(lifted_at__isnull=True, automatic=True)
+        if customer_ids is not None:
+            automatic = automatic.filter(customer_id__in=customer_ids)
+        held = set(automatic.values_list("customer_id", flat=True))
         if not held:
             return HoldChanges()
         customer_ids = held

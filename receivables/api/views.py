@@ -75,7 +75,7 @@ class OrderViewSet(CustomerScopedMixin, CSVListMixin, IdempotentCreateMixin, vie
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("credit_hold_override_reason", None)  # holds concern new orders only
+        data.pop("credit_hold_override_reason", None)  # a change takes no override (update_order)
         serializer.instance = services.update_order(serializer.instance, **data)
 
 

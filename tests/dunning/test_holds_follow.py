@@ -20,7 +20,7 @@ from dunning.models import CreditHold, CreditHoldReason
 from integrations.models import Event
 from receivables import services as receivables_services
 from receivables.models import Dispute, PaymentApplication
-from tests.factories import InvoiceFactory, PaymentFactory, UserFactory
+from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -337,3 +337,17 @@ def test_a_manual_hold_stays_through_unapply_and_apply(limited):
 
     assert _state(limited) == (True, False, ["manual"])
     assert CreditHold.objects.get().placed_by == user
+
+
+def test_a_sweep_touching_very_many_customers_evaluates_them_all(acme, monkeypatch):
+    monkeypatch.setattr(services, "REFRESH_ALL_ABOVE", 1)
+    _invoice(acme, days_past_due=61, number="A-OLD")
+    other = CustomerFactory(name="Other")
+    _invoice(other, days_past_due=61, number="O-OLD")
+    third = CustomerFactory(name="Third")
+
+    changes = services.refresh_holds([other.pk, third.pk])
+
+    # Over the threshold every customer is judged (as the daily job would): acme too.
+    assert changes.placed == (acme.pk, other.pk)
+    assert services.refresh_holds([other.pk, third.pk], place=False) == services.HoldChanges()

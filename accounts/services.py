@@ -84,7 +84,7 @@ def update_customer(customer: Customer, **changes) -> Customer:
             EventType.CUSTOMER_CHANGED, customer, customer_payload(customer, changed=changed)
         )
     if {"credit_limit", "currency"} & set(changed):
-        dunning.refresh_holds([customer.pk])  # the over-limit rule reads both
+        dunning.refresh_holds([customer.pk], may_place=dunning.CREDIT_LIMIT_CHANGED)
         customer.refresh_from_db(fields=["on_credit_hold", "updated_at"])
     return customer
 

@@ -254,34 +254,50 @@ def evaluate_credit_holds(
         customer_ids: limit the evaluation to these customers (None: all).
     """
     as_of = as_of or today()
-    return retry_on_deadlock(lambda: _evaluate(as_of, customer_ids, place=True))
+    return retry_on_deadlock(lambda: _evaluate(as_of, customer_ids, place=None))
 
 
 REFRESH_ALL_ABOVE = 1000
 
+# What a write changed, named by the rules whose verdict it may turn true (`may_place`).
+CASH_RETURNED = frozenset(CreditHoldRule.Code)  # unapply: open AR up, a kept promise may break
+DUE_DATE_MOVED = frozenset({CreditHoldRule.Code.OVERDUE_INVOICE})
+CREDIT_LIMIT_CHANGED = frozenset({CreditHoldRule.Code.OVER_CREDIT_LIMIT})
+PROMISES_BROKEN = frozenset({CreditHoldRule.Code.BROKEN_PROMISES})
 
-def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldChanges:
+
+def refresh_holds(
+    customer_ids: Collection[int], *, may_place: Collection[str] = frozenset()
+) -> HoldChanges:
     """Make these customers' credit holds follow a write that changed what the rules read.
 
     The one call every service that changes a rule's input makes, in its own transaction and
     after its writes (the customers are then locked already, through their invoices or
-    directly, so the locking order is kept): applying or unapplying cash, a credit note or
+    directly, so the locking order is kept): cash applied or unapplied, a credit note or
     write-off, a void, a due-date change, promises turning kept or broken, a customer's
-    credit limit. An automatic hold gains the reasons that now match, loses those that no
-    longer do and is lifted when none is left; a hold placed by hand is left as it is.
+    credit limit.
 
-    Creating or issuing an invoice does not call it: a history import creates invoices past
-    due and then applies their settlement, which would place and lift a hold (with its
-    events) for every settled row. New invoices are judged by the scheduled evaluation.
+    A customer on an automatic hold is judged again by every active rule: the hold gains the
+    reasons that now match, loses those that no longer do and is lifted when none is left. A
+    customer not on hold is placed on one only when a rule of `may_place` — one whose input
+    this write changed — now matches (the hold then records every matching reason): a reason
+    that came with time alone (an invoice crossing 60 days past due) is the scheduled
+    evaluation's to place. A hold placed by hand is left as it is.
+
+    Entries of the past wait for the scheduled evaluation too: creating or issuing an invoice
+    and recording a promise already broken do not place (a history import creates invoices
+    and promises past due and then applies their settlement, which would place and lift a
+    hold, with its events, for every settled row).
 
     Args:
         customer_ids: the customers the write touched (None entries are ignored). Past
             `REFRESH_ALL_ABOVE` of them (a bulk load's promise sweep) every customer is
-            evaluated instead, as the scheduled job does: the same outcome for those, without
-            a list of ids too long for one statement.
-        place: False for writes that can only take reasons away (cash applied, a credit
-            note, a void): then only customers already on an automatic hold are looked at,
-            one query for all of them when none is.
+            looked at instead, without a list of ids too long for one statement.
+        may_place: the `CreditHoldRule.Code`s the write may have made true
+            (`CASH_RETURNED`, `DUE_DATE_MOVED`, `CREDIT_LIMIT_CHANGED`, `PROMISES_BROKEN`);
+            empty for writes that only take reasons away (cash applied, a credit note, a
+            void): then only customers already on an automatic hold are looked at, one
+            query for all of them when none is.
 
     Returns:
         What changed.
@@ -289,9 +305,8 @@ def refresh_holds(customer_ids: Collection[int], *, place: bool = True) -> HoldC
     customer_ids = {pk for pk in customer_ids if pk is not None}
     if not customer_ids:
         return HoldChanges()
-    return _evaluate(
-        today(), None if len(customer_ids) > REFRESH_ALL_ABOVE else customer_ids, place=place
-    )
+    scope = None if len(customer_ids) > REFRESH_ALL_ABOVE else customer_ids
+    return _evaluate(today(), scope, place=frozenset(may_place))
 
 
 def after_posting(customer_ids: Collection[int]) -> HoldChanges:
@@ -301,12 +316,16 @@ def after_posting(customer_ids: Collection[int]) -> HoldChanges:
     reasons away, so with none of these customers on an automatic hold it costs one query for
     the whole batch.
     """
-    return refresh_holds(customer_ids, place=False)
+    return refresh_holds(customer_ids)
 
 
 @transaction.atomic
-def _evaluate(as_of: date, customer_ids: Collection[int] | None, *, place: bool) -> HoldChanges:
-    if not place:
+def _evaluate(
+    as_of: date, customer_ids: Collection[int] | None, *, place: Collection[str] | None
+) -> HoldChanges:
+    """Judge the customers by the rules; `place`: the rules that may place a new hold (None:
+    every rule, as the scheduled evaluation; empty: none, lift-only)."""
+    if place is not None and not place:
         automatic = CreditHold.objects.filter(lifted_at__isnull=True, automatic=True)
         if customer_ids is not None:
             automatic = automatic.filter(customer_id__in=customer_ids)
@@ -320,8 +339,13 @@ def _evaluate(as_of: date, customer_ids: Collection[int] | None, *, place: bool)
     if customer_ids is not None:
         current = current.filter(customer_id__in=customer_ids)
     held_ids = set(current.values_list("customer_id", flat=True))
+    placeable = {
+        customer_id
+        for customer_id, codes in triggered.items()
+        if customer_id not in held_ids and (place is None or not place.isdisjoint(codes))
+    }
     # Lock every customer we may change, in id order, before their holds.
-    scope = sorted(held_ids | (set(triggered) if place else set()))
+    scope = sorted(held_ids | placeable)
     list(Customer.objects.select_for_update().filter(pk__in=scope).order_by("pk").values("pk"))
     holds = {
         hold.customer_id: hold
@@ -344,10 +368,10 @@ def _evaluate(as_of: date, customer_ids: Collection[int] | None, *, place: bool)
         if not wanted:
             lifted.append(hold)
     placed = []
-    if place:
+    if placeable:
         placed = [
             CreditHold(customer_id=customer_id, automatic=True, placed_at=now)
-            for customer_id in sorted(triggered)
+            for customer_id in sorted(placeable)
             if customer_id not in holds
         ]
         CreditHold.objects.bulk_create(placed)

@@ -249,7 +249,13 @@ def refresh_promise_statuses(
         promise.status = promise.new_status
     audit.record_rows(moved)
     _record_promise_outcomes(moved)
-    dunning.refresh_holds({promise.customer_id for promise in moved})
+    # The daily sweep breaks promises as time passes: it may place. For given invoices the
+    # calling write decides (cash only keeps promises; unapply places itself; a promise
+    # recorded after its date waits for the scheduled evaluation, as a backdated invoice).
+    dunning.refresh_holds(
+        {promise.customer_id for promise in moved},
+        may_place=dunning.PROMISES_BROKEN if invoice_ids is None else (),
+    )
     return count
 
 

@@ -167,6 +167,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     from dunning import services as dunning
 
     invoice = lock_invoice(invoice.pk)
+    due_date = invoice.due_date
     if invoice.status == Invoice.Status.VOID:
         raise ValidationError("A void invoice cannot be changed.", code=ErrorCode.INVOICE_VOID)
     if invoice.status != Invoice.Status.DRAFT:
@@ -216,8 +217,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
         )
     invoice.full_clean()
     invoice.save()
-    if invoice.counts:
-        dunning.refresh_holds([invoice.customer_id])  # a new due date moves "past due"
+    if invoice.counts and invoice.due_date != due_date:
+        dunning.refresh_holds([invoice.customer_id], may_place=dunning.DUE_DATE_MOVED)
     return invoice
 
 
@@ -264,7 +265,7 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     events.record(
         EventType.INVOICE_VOIDED, invoice, invoice_payload(invoice, voided_date=invoice.voided_date)
     )
-    dunning.refresh_holds([invoice.customer_id], place=False)  # it no longer counts
+    dunning.refresh_holds([invoice.customer_id])  # it no longer counts: only takes away
     return invoice
 
 
@@ -419,5 +420,5 @@ def add_adjustment(
         invoice,
         invoice_payload(invoice, adjustment=adjustment.pk, kind=kind, credit_amount=amount),
     )
-    dunning.refresh_holds([invoice.customer_id], place=False)  # a credit only takes away
+    dunning.refresh_holds([invoice.customer_id])  # a credit only takes reasons away
     return adjustment

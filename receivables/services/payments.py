@@ -336,7 +336,7 @@ def apply_payment(
     application = apply_locked(
         payment, invoice, amount, applied_date=applied_date, automatic=automatic, user=user
     )
-    dunning.refresh_holds([invoice.customer_id], place=False)  # cash only takes reasons away
+    dunning.refresh_holds([invoice.customer_id])  # cash only takes reasons away
     return application
 
 
@@ -365,7 +365,7 @@ def unapply(application: PaymentApplication) -> None:
     invoice.open_amount += application.amount
     settle(invoice)
     refresh_promise_statuses(invoice_ids=[invoice.pk])
-    dunning.refresh_holds([invoice.customer_id])  # the open amount is back: it may hold
+    dunning.refresh_holds([invoice.customer_id], may_place=dunning.CASH_RETURNED)
 
 
 @transaction.atomic

@@ -267,6 +267,9 @@ def test_cash_that_keeps_a_broken_promise_late_lifts_the_hold(acme):
     invoice = _invoice(acme, days_past_due=20)
     _broken_promise(invoice, 10)
     _broken_promise(invoice, 30)
+    # Promises recorded after their date wait for the scheduled evaluation to place.
+    assert _state(acme) == (False, None, [])
+    services.evaluate_credit_holds()
     assert _state(acme) == (True, True, ["broken_promises"])
     payment = PaymentFactory(
         customer=acme, amount=Decimal("10.00"), received_date=TODAY - timedelta(days=11)
@@ -346,8 +349,34 @@ def test_a_sweep_touching_very_many_customers_evaluates_them_all(acme, monkeypat
     _invoice(other, days_past_due=61, number="O-OLD")
     third = CustomerFactory(name="Third")
 
-    changes = services.refresh_holds([other.pk, third.pk])
+    assert services.refresh_holds([other.pk, third.pk]) == services.HoldChanges()  # lift-only
 
-    # Over the threshold every customer is judged (as the daily job would): acme too.
+    changes = services.refresh_holds([other.pk, third.pk], may_place=services.DUE_DATE_MOVED)
+
+    # Over the threshold every customer is looked at, without a list of their ids: acme too.
     assert changes.placed == (acme.pk, other.pk)
-    assert services.refresh_holds([other.pk, third.pk], place=False) == services.HoldChanges()
+
+
+def test_a_write_places_only_for_the_rules_whose_input_it_changed(acme):
+    # Acme has an invoice 61 days past due, not yet judged (the daily evaluation would hold).
+    _invoice(acme, days_past_due=61, amount="300.00")
+
+    accounts_services.update_customer(acme, credit_limit=Decimal("1000.00"))
+    assert _state(acme) == (False, None, [])  # within its limit: the limit places nothing
+
+    accounts_services.update_customer(acme, credit_limit=Decimal("200.00"))
+    # Over the limit now: placed, with every reason that matches.
+    assert _state(acme) == (True, True, ["over_credit_limit", "overdue_invoice"])
+
+    accounts_services.update_customer(acme, credit_limit=Decimal("1000.00"))
+    # The limit's reason is gone, the overdue one remains: the hold stays.
+    assert _state(acme) == (True, True, ["overdue_invoice"])
+
+
+def test_promises_recorded_already_broken_wait_for_the_scheduled_evaluation(acme):
+    invoice = _invoice(acme, days_past_due=20)
+    _broken_promise(invoice, 10)
+    _broken_promise(invoice, 30)
+
+    assert _state(acme) == (False, None, [])
+    assert services.evaluate_credit_holds().placed == (acme.pk,)

@@ -161,6 +161,8 @@ def test_unapply_records_unapplied_and_the_application_tombstone():
     assert recorded(start) == [
         ("payment.unapplied", "payment", str(payment.pk)),
         ("record.deleted", "paymentapplication", str(application.pk)),
+        # The invoice, due 2026-01-31, is open again more than 60 days past due.
+        ("credit_hold.placed", "customer", str(customer.pk)),
     ]
     assert Event.objects.get(type="payment.unapplied").payload["amount"] == "60.00"
 

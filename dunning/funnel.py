@@ -80,7 +80,8 @@ def reminder_funnel_by_template(scope: Scope) -> list[TemplateFunnel]:
         )
         .order_by(
             "playbook_action__step__offset_days",
-            "playbook_action__variant",
+            # Champion first (not the variants' alphabetical order, which puts it second).
+            Case(When(playbook_action__variant="champion", then=Value(0)), default=Value(1)),
             "playbook_action__template__code",
         )
     )

@@ -368,3 +368,59 @@ def test_moving_an_order_to_a_customer_on_hold_is_refused_on_rest(api, acme, hel
     assert order.customer_id == other.pk
     other_change = api.patch(f"/api/v1/orders/{order.pk}/", {"amount": "12.00"}, format="json")
     assert other_change.json()["amount"] == "12.00"  # other changes are not refused
+
+
+def test_funnel_counts_paid_within_7_days_per_step(api, acme):
+    a, b = (
+        InvoiceFactory(customer=acme, number=n, issue_date=date(2026, 3, 1), amount=Decimal("10"))
+        for n in ("F-A", "F-B")
+    )  # both due 2026-03-31
+    for day in (date(2026, 3, 24), date(2026, 3, 31), date(2026, 4, 1)):
+        services.run_playbook(as_of=day)
+    for invoice, paid_on in ((a, date(2026, 4, 8)), (b, date(2026, 4, 9))):
+        payment = PaymentFactory(customer=acme, amount=Decimal("10"), received_date=paid_on)
+        receivables_services.apply_payment(payment, invoice, Decimal("10"))
+
+    rows = api.get(
+        "/api/v1/playbook-funnel/", {"start": "2026-03-01", "end": "2026-04-30", "currency": "USD"}
+    ).json()
+
+    # A is paid 7 days after its first-overdue reminder (counted), B 8 days after (not); both
+    # more than 7 days after the earlier steps' reminders.
+    first_overdue: dict[str, list[int]] = {}
+    for invoice, paid in ((a, 1), (b, 0)):
+        side = "challenger" if queries.is_challenger(invoice.pk) else "champion"
+        first_overdue.setdefault(side, [0, 0])
+        first_overdue[side][0] += 1
+        first_overdue[side][1] += paid
+    template = {"champion": "first-overdue", "challenger": "first-overdue-short"}
+    expected = [
+        ("before-due", "before-due", "champion", 2, 0),
+        ("due-date", "due-today", "champion", 2, 0),
+    ] + [
+        ("first-overdue", template[side], side, sent, paid)
+        for side, (sent, paid) in sorted(
+            first_overdue.items(), key=lambda item: item[0] != "champion"
+        )
+    ]
+    assert [
+        (r["step"], r["template"], r["variant"], r["sent"], r["paid"]) for r in rows
+    ] == expected
+
+
+def test_funnel_lists_the_champion_before_the_challenger(api, acme):
+    invoices = [
+        InvoiceFactory(customer=acme, issue_date=date(2026, 3, 1), amount=Decimal("10"))
+        for _ in range(6)
+    ]
+    assert {queries.is_challenger(invoice.pk) for invoice in invoices} == {True, False}
+    services.run_playbook(as_of=date(2026, 4, 1))
+
+    rows = api.get(
+        "/api/v1/playbook-funnel/", {"start": "2026-04-01", "end": "2026-04-30", "currency": "USD"}
+    ).json()
+
+    assert [(r["variant"], r["template"]) for r in rows] == [
+        ("champion", "first-overdue"),
+        ("challenger", "first-overdue-short"),
+    ]

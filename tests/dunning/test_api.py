@@ -424,3 +424,24 @@ def test_funnel_lists_the_champion_before_the_challenger(api, acme):
         ("champion", "first-overdue"),
         ("challenger", "first-overdue-short"),
     ]
+
+
+def test_an_admin_override_on_graphql_books_the_order_and_records_who_and_why(gql, acme, held):
+    data = {
+        "customer": acme.pk,
+        "number": "SO-G",
+        "orderDate": TODAY.isoformat(),
+        "amount": "10",
+        "creditHoldOverrideReason": " Prepaid by wire. ",
+    }
+
+    answer = gql(CREATE_ORDER, {"data": data})
+
+    assert answer["data"]["createOrder"]["number"] == "SO-G"
+    override = CreditHoldOverride.objects.get()
+    assert (override.order.number, override.user.username, override.reason, override.hold) == (
+        "SO-G",
+        "admin-user",
+        "Prepaid by wire.",
+        held,
+    )

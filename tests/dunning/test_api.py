@@ -445,3 +445,73 @@ def test_an_admin_override_on_graphql_books_the_order_and_records_who_and_why(gq
         "Prepaid by wire.",
         held,
     )
+
+
+def _grow_playbook(acme, size):
+    """`size` playbook actions (one per invoice), templates, steps with `size` channel rules,
+    and `size` customers with a promise each."""
+    from dunning.models import ChannelRule, PlaybookAction, PlaybookStep
+
+    step = PlaybookStep.objects.get(code="first-overdue")
+    while ChannelRule.objects.count() < size:
+        ChannelRule.objects.create(step=step, position=ChannelRule.objects.count(), channel="sms")
+    while MessageTemplate.objects.count() < 6 + size:
+        services.save_template(
+            code=f"t-{MessageTemplate.objects.count()}", name="T", body="{{ customer_name }}"
+        )
+    while PlaybookAction.objects.count() < size:
+        customer = CustomerFactory()
+        invoice = InvoiceFactory(
+            customer=customer, issue_date=date(2026, 3, 1), amount=Decimal("10")
+        )
+        receivables_services.create_promise(
+            invoice, promised_date=date(2026, 3, 20), amount=Decimal("5"),
+            created_date=date(2026, 3, 10),
+        )  # fmt: skip
+        services.run_playbook(as_of=date(2026, 4, 1))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/playbook-actions/",
+        "/api/v1/playbook-steps/",
+        "/api/v1/message-templates/",
+        "/api/v1/credit-hold-rules/",
+        "/api/v1/promise-reliability/?start=2026-01-01&end=2026-12-31",
+        "/api/v1/playbook-funnel/?start=2026-04-01&end=2026-04-30&currency=USD",
+    ],
+)
+def test_dunning_lists_cost_the_same_queries_at_two_sizes(api, acme, url):
+    counts = []
+    for size in (2, 6):
+        _grow_playbook(acme, size)
+        api.get(url)  # warm the client (token, permissions)
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url)
+        assert response.status_code == 200, response.content
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ playbookActions { totalCount results { id invoiceId variant channel step { code } "
+        "template { code } } } }",
+        "{ playbookSteps { totalCount results { code template { code } challengerTemplate "
+        "{ code } channelRules { channel segmentId } } } }",
+        "{ messageTemplates { totalCount results { code mergeFields } } }",
+        '{ promiseReliability(start: "2026-01-01", end: "2026-12-31") { customer broken } }',
+    ],
+)
+def test_graphql_dunning_lists_cost_the_same_queries_at_two_sizes(gql, acme, query):
+    counts = []
+    for size in (2, 6):
+        _grow_playbook(acme, size)
+        gql(query)  # warm the client (token, permissions)
+        with CaptureQueriesContext(connection) as captured:
+            answer = gql(query)
+        assert "errors" not in answer, answer
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]

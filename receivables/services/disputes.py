@@ -225,6 +225,7 @@ def refresh_promise_statuses(
     """
     from dunning import services as dunning
 
+    daily_sweep = invoice_ids is None and as_of is None
     as_of = as_of or today()
     promises = PromiseToPay.objects.all()
     if invoice_ids is not None:
@@ -251,10 +252,11 @@ def refresh_promise_statuses(
     _record_promise_outcomes(moved)
     # The daily sweep breaks promises as time passes: it may place. For given invoices the
     # calling write decides (cash only keeps promises; unapply places itself; a promise
-    # recorded after its date waits for the scheduled evaluation, as a backdated invoice).
+    # recorded after its date waits for the scheduled evaluation, as a backdated invoice);
+    # a sweep for a given day (the demo's rebuild) leaves placing to that evaluation too.
     dunning.refresh_holds(
         {promise.customer_id for promise in moved},
-        may_place=dunning.PROMISES_BROKEN if invoice_ids is None else (),
+        may_place=dunning.PROMISES_BROKEN if daily_sweep else (),
     )
     return count
 

@@ -246,7 +246,7 @@ def _broken_promise(invoice, days_ago):
     )
 
 
-def test_the_second_broken_promise_places_the_hold_when_the_sweep_breaks_it(acme):
+def test_the_second_broken_promise_places_the_hold_when_the_sweep_breaks_it(acme, monkeypatch):
     invoice = _invoice(acme, days_past_due=20)
     _broken_promise(invoice, 10)
     promise = receivables_services.create_promise(
@@ -255,8 +255,11 @@ def test_the_second_broken_promise_places_the_hold_when_the_sweep_breaks_it(acme
     )  # fmt: skip
     assert _state(acme) == (False, None, [])
 
-    # The next day's sweep breaks the promise due today.
-    receivables_services.refresh_promise_statuses(as_of=TODAY + timedelta(days=1))
+    # Tomorrow's daily sweep breaks the promise due today.
+    tomorrow = TODAY + timedelta(days=1)
+    monkeypatch.setattr("receivables.services.disputes.today", lambda: tomorrow)
+    monkeypatch.setattr(services, "today", lambda: tomorrow)
+    receivables_services.refresh_promise_statuses()
 
     promise.refresh_from_db()
     assert promise.status == "broken"

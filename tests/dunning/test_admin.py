@@ -165,7 +165,7 @@ def test_a_credit_hold_rule_is_edited_in_the_admin_and_its_action_evaluates(admi
     assert form_errors(response) == {}
     messages = run_action(admin_client, CreditHoldRule, "evaluate", [rule])
 
-    assert messages[-1] == "Credit holds: 1 placed, 0 lifted, 1 reasons added, 0 cleared."
+    assert messages[-1] == "Credit holds: 1 placed, 0 lifted, 1 reason added, 0 cleared."
     assert services.current_hold(acme).reasons.get().detail == (
         "1 invoice more than 30 days past due (the oldest 31 days)."
     )

@@ -82,6 +82,6 @@ def test_the_delivery_log_redelivers_the_selected_deliveries(admin_client):
     messages = run_action(admin_client, WebhookDelivery, "redeliver", [delivery])
 
     delivery.refresh_from_db()
-    assert messages == ["1 deliveries will be sent again."]
+    assert messages == ["1 delivery will be sent again."]
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.PENDING, 0)
     assert delivery.next_attempt_at <= timezone.now()

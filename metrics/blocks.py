@@ -212,12 +212,6 @@ class Projection:
     group: F | None
     group_by: str | None
 
-    def group_of(self, value):
-        """The group as the source path names it (rep and segment 0 are "none")."""
-        if self.group_by in ("rep", "segment") and value == 0:
-            return None
-        return value
-
 
 def kpi_projection(
     scope: Scope, group_by: str | None, product_lines: bool = True, any_currency: bool = False
@@ -232,9 +226,7 @@ def kpi_projection(
     opportunities): its filter is ignored, and they cannot be grouped by it.
     `any_currency=True` leaves out the scope's currency: the rows of every currency.
     """
-    if scope.customer is not None or group_by == "customer":
-        return None
-    if group_by == "product_line" and not product_lines:
+    if not rollup_answers(scope, group_by, product_lines):
         return None
     filters = {"rep": scope.rep, "segment": scope.segment}
     if product_lines:

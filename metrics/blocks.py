@@ -364,6 +364,10 @@ def _cuts(values: dict, count: int) -> list[date]:
     return [values[f"cut{i}"] for i in range(count)]
 
 
+def _start_of_day(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
+
+
 def _stand_in_scope(values: dict) -> Scope:
     """A scope of the values (the period is not used: the cuts say what is needed)."""
     return Scope(
@@ -426,81 +430,144 @@ def _source_query(chosen, values: dict, count: int, group_by, history: bool, mea
     return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
 
 
-def _facts(
-    scope: Scope,
-    periods: Sequence[Period],
-    group_by: str | None,
-    families: Sequence[str],
-    *,
-    product_lines: bool = True,
-    **measures: str,
-) -> dict:
-    """`fact_sums` per period: {(group, k): {name: value}}, k the 1-based period index."""
-    return fact_sums(
-        scope,
-        cuts_of(periods),
-        group_by,
-        families,
-        product_lines=product_lines,
-        **measures,
-    )
+@dataclass(frozen=True)
+class Block:
+    """A building block of the KPI formulas: facts summed per period (and group).
+
+    `measures` maps the block's result names to rollup measures, set by `families`
+    (`metrics.facts`); `product_lines=False` for facts without a product line (payments,
+    opportunities), which the scope's product line does not narrow.
+    """
+
+    families: tuple[str, ...]
+    measures: dict
+    product_lines: bool = True
 
 
-# --- Invoice quality: first-pass yield and dispute rate ----------------------------------
+DEALS = ("OpportunitiesCreated", "OpportunitiesClosed")
+
+BLOCKS = {
+    # Counting invoices issued: at least one dispute ever; no dispute and no credit note ever.
+    "invoice_quality": Block(
+        ("Invoices",),
+        {
+            "issued": "invoices_issued",
+            "disputed": "invoices_disputed",
+            "first_pass": "invoices_first_pass",
+        },
+    ),
+    # Disputes resolved (on counting invoices) and Σ days open.
+    "dispute_resolution": Block(
+        ("Disputes",), {"resolved": "disputes_resolved", "days": "dispute_days"}
+    ),
+    # Payments received; matched: fully applied, every application automatic (as they stand
+    # now).
+    "payment_matching": Block(
+        ("Payments",),
+        {"received": "payments_received", "matched": "payments_matched"},
+        product_lines=False,
+    ),
+    # Promises due by promised date; kept derived from the applications
+    # (`predicates.promise_kept`), not read from the stored status.
+    "promise_keeping": Block(("Promises",), {"due": "promises_due", "kept": "promises_kept"}),
+    # Counting invoices with an order issued, and Σ days from order to invoice.
+    "time_to_invoice": Block(("Invoices",), {"invoiced": "invoices_ordered", "days": "order_days"}),
+    # Reminders sent; clicked; paid (their invoice got an application from the sent date to
+    # 7 days after).
+    "reminder_funnel": Block(
+        ("Reminders",),
+        {"sent": "reminders_sent", "clicked": "reminders_clicked", "paid": "reminders_paid"},
+    ),
+    # Opportunities closed: won, lost, won amount, Σ days from creation to a win (the open
+    # count is added by `pipeline`).
+    "pipeline": Block(
+        DEALS,
+        {
+            "won": "opportunities_won",
+            "lost": "opportunities_lost",
+            "won_amount": "won_amount",
+            "won_days": "won_days",
+        },
+        product_lines=False,
+    ),
+}
+
+
+def fetch(
+    scope: Scope, periods: Sequence[Period], group_by: str | None, names: Iterable[str]
+) -> dict[str, dict]:
+    """The named blocks' sums per (group, k), k the 1-based period index: {name: rows}.
+
+    The blocks the scope narrows alike share one query (`fact_sums` of all their measures):
+    every block when the scope has no product line, else those with product lines and those
+    without, so a summary's blocks cost one or two queries, plus the pipeline's open count.
+    """
+    names = list(names)
+    narrowed_by_line = scope.product_line is not None or group_by == "product_line"
+    shares: dict[bool, list[str]] = defaultdict(list)
+    for name in names:
+        shares[BLOCKS[name].product_lines or not narrowed_by_line].append(name)
+    result = {}
+    cuts = cuts_of(periods)
+    for product_lines, together in shares.items():
+        sums = fact_sums(
+            scope,
+            cuts,
+            group_by,
+            sorted({f for name in together for f in BLOCKS[name].families}),
+            product_lines=product_lines,
+            **{
+                f"{name}__{result}": measure
+                for name in together
+                for result, measure in BLOCKS[name].measures.items()
+            },
+        )
+        for name in together:
+            rows = {}
+            for key, row in sums.items():
+                own = {result: row[f"{name}__{result}"] for result in BLOCKS[name].measures}
+                if any(own.values()):
+                    rows[key] = own
+            result[name] = rows
+    if "pipeline" in result:
+        result["pipeline"] = _with_open_count(scope, cuts, group_by, result["pipeline"])
+    return result
+
+
+def _one(name: str, scope: Scope, periods: Sequence[Period], group_by: str | None) -> dict:
+    return fetch(scope, periods, group_by, [name])[name]
 
 
 def invoice_quality(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Counting invoices issued per period: `issued`, `disputed` (at least one dispute, ever),
-    `first_pass` (no dispute and no credit note, ever)."""
-    return _facts(
-        scope,
-        periods,
-        group_by,
-        ("Invoices",),
-        issued="invoices_issued",
-        disputed="invoices_disputed",
-        first_pass="invoices_first_pass",
-    )
+    return _one("invoice_quality", scope, periods, group_by)
 
 
 def dispute_resolution(
     scope: Scope, periods: Sequence[Period], group_by: str | None = None
 ) -> dict:
-    """Disputes resolved per period (on counting invoices): `resolved`, `days` (Σ days open)."""
-    return _facts(
-        scope, periods, group_by, ("Disputes",), resolved="disputes_resolved", days="dispute_days"
-    )
+    return _one("dispute_resolution", scope, periods, group_by)
 
 
 def payment_matching(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Payments received per period: `received`, `matched` (fully applied, every application
-    automatic), both as the applications stand now. Payments have no product line: that filter
-    does not narrow them."""
-    return _facts(
-        scope,
-        periods,
-        group_by,
-        ("Payments",),
-        product_lines=False,
-        received="payments_received",
-        matched="payments_matched",
-    )
+    return _one("payment_matching", scope, periods, group_by)
 
 
 def promise_keeping(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Promises (on counting invoices) with promised_date per period: `due`, `kept`.
-
-    Kept is derived from the applications (`predicates.promise_kept`), not read from the
-    stored status.
-    """
-    return _facts(scope, periods, group_by, ("Promises",), due="promises_due", kept="promises_kept")
+    return _one("promise_keeping", scope, periods, group_by)
 
 
 def time_to_invoice(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Counting invoices with an order issued per period: `invoiced`, `days` (Σ issue − order)."""
-    return _facts(
-        scope, periods, group_by, ("Invoices",), invoiced="invoices_ordered", days="order_days"
-    )
+    return _one("time_to_invoice", scope, periods, group_by)
+
+
+def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
+    return _one("reminder_funnel", scope, periods, group_by)
+
+
+def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
+    """Per period: `open` (created by its end, not closed before its start), and over the
+    opportunities closed in it `won`, `lost`, `won_amount`, `won_days`."""
+    return _one("pipeline", scope, periods, group_by)
 
 
 def _time_to_invoice_qs(scope: Scope):
@@ -543,59 +610,22 @@ def slowest_invoices(scope: Scope, limit: int = 10) -> list[dict]:
     )
 
 
-# --- Reminders -----------------------------------------------------------------------------
-
-
-def _start_of_day(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def reminder_funnel(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Reminders sent per period: `sent`, `clicked` (clicked_at set), `paid` (its invoice got
-    an application dated from the sent date to 7 days after)."""
-    return _facts(
-        scope,
-        periods,
-        group_by,
-        ("Reminders",),
-        sent="reminders_sent",
-        clicked="reminders_clicked",
-        paid="reminders_paid",
-    )
-
-
 # --- Pipeline --------------------------------------------------------------------------------
 
 
-def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = None) -> dict:
-    """Per period: `open` (created by its end, not closed before its start), and over the
-    opportunities closed in it `won`, `lost`, `won_amount`, `won_days` (Σ closed − created).
-
-    Two queries (from the rollup, or two per family from the source rows): closings per
-    period, and creations / closings per boundary bucket so that open(k) = created by end_k −
-    closed by start_k − 1 (cumulative over buckets).
+def _with_open_count(scope: Scope, cuts: list[date], group_by: str | None, closed: dict) -> dict:
+    """The pipeline's closed rows with `open` per period: created by its end, not closed
+    before its start. One more query: creations and closings per boundary bucket, so that
+    open(k) = created by end_k − closed by start_k − 1 (cumulative over buckets).
     """
-    deals = ("OpportunitiesCreated", "OpportunitiesClosed")
-    closed = _facts(
-        scope,
-        periods,
-        group_by,
-        deals,
-        product_lines=False,
-        won="opportunities_won",
-        lost="opportunities_lost",
-        won_amount="won_amount",
-        won_days="won_days",
-    )
     for row in closed.values():
         if not row["won"]:  # as sums over no won opportunity
             row["won_amount"] = row["won_days"] = None
-    cuts = cuts_of(periods)
     counts = fact_sums(
         scope,
         cuts,
         group_by,
-        deals,
+        DEALS,
         product_lines=False,
         history=True,
         created="opportunities_created",

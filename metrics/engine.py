@@ -5,8 +5,10 @@ frozen dataclasses with exact Decimals. REST (`metrics.api`) and GraphQL (`metri
 only render them, rounding with `metrics.thresholds.rendered`.
 
 Query budget (independent of data size, period length and number of points or groups):
-`summary` 11 queries (13 with a customer filter) — one per building block of
-`metrics.blocks` for both periods at once, plus the thresholds and the currencies present;
+`summary` 5 queries (6 with a product line) — the AR movements, the facts of every other
+building block of `metrics.blocks` together (the ones a product line does not narrow apart),
+the pipeline's open count, all for both periods at once, plus the thresholds and the
+currencies present;
 `series` the blocks its KPIs need (the AR movements are one query on the rollup, three on
 the source rows); `breakdown` those for both periods at once, plus the thresholds and the
 group names; `aging` three; `time_to_invoice` four.
@@ -223,16 +225,6 @@ class GlossaryEntry:
 
 # --- the core: every needed block once, then the formulas ---------------------------------
 
-BLOCK_FUNCTIONS = {
-    "invoice_quality": blocks.invoice_quality,
-    "dispute_resolution": blocks.dispute_resolution,
-    "payment_matching": blocks.payment_matching,
-    "promise_keeping": blocks.promise_keeping,
-    "time_to_invoice": blocks.time_to_invoice,
-    "reminder_funnel": blocks.reminder_funnel,
-    "pipeline": blocks.pipeline,
-}
-
 
 def get_kpi(key: str) -> KPI:
     """The KPI of a key. Raises ValidationError(unknown_kpi)."""
@@ -268,11 +260,7 @@ def compute(
             if COUNTBACK in needed:
                 dates |= set(countback_dates(p))
         movements = blocks.movements(scope, dates, current, group_by)
-    results = {
-        name: function(scope, periods, group_by)
-        for name, function in BLOCK_FUNCTIONS.items()
-        if name in needed
-    }
+    results = blocks.fetch(scope, periods, group_by, [b for b in blocks.BLOCKS if b in needed])
     groups = {None} if group_by is None else set()
     if group_by is not None:
         if movements is not None:

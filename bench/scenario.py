@@ -87,19 +87,28 @@ def run(
         timed(f"summary/{name}", lambda scope=scope: engine.summary(scope))
     # The engine computing only what the baseline computes (the AR family, both periods,
     # statuses): the like-for-like comparison. The full summary adds the other KPI families.
-    for name in ("everything/month", "everything/year"):
-        scope = scopes[name]
+    for name, scope in scopes.items():
         timed(f"summary AR keys/{name}", lambda scope=scope: engine.summary(scope, BASELINE_KEYS))
     everything_year = scopes["everything/year"]
     timed("aging/everything", lambda: engine.aging(scopes["everything/month"], today))
     timed("aging/segment", lambda: engine.aging(scopes["segment/month"], today))
+    # As of the end of the month before last: the invoices open then, most of them paid since.
+    past = month_start(today, 1) - timedelta(days=1)
+    result["aging_past_as_of"] = past
+    timed("aging/everything past month end", lambda: engine.aging(scopes["everything/month"], past))
     series_scope = everything_year.with_period(
         Period(start=month_start(everything_year.end, 23), end=everything_year.end)
     )
     result["scopes"]["series/24 months"] = series_scope.as_dict()
     timed("series/dso monthly 24", lambda: engine.series("dso", series_scope, "month"))
+    for group_by in ("rep", "segment", "product_line", "customer"):
+        timed(
+            f"breakdown/dso by {group_by}",
+            lambda group_by=group_by: engine.breakdown("dso", scopes["everything/month"], group_by),
+        )
     timed(
-        "breakdown/dso by rep", lambda: engine.breakdown("dso", scopes["everything/month"], "rep")
+        "breakdown/dso by customer, page 51",
+        lambda: engine.breakdown("dso", scopes["everything/month"], "customer", offset=1000),
     )
     result["rss_after_kpis_mib"] = rss_mib()
     result["query_breakdown"] = {

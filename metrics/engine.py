@@ -22,7 +22,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -53,6 +52,7 @@ from metrics.definitions import (
 )
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
+from o2c_api import sqlcache
 from o2c_api.money import CURRENCIES, ZERO
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
@@ -327,19 +327,29 @@ def currencies(scope: Scope) -> tuple[str, ...]:
     From the KPI rollup's invoice counts (rows per day, not per invoice) unless the scope
     names a customer, whose own invoices are found by index.
     """
-    projection = blocks.kpi_projection(scope, None, any_currency=True)
-    if projection is not None:
-        # One EXISTS probe per known currency: the rollup's key leads with the currency, so
-        # each is an index lookup, where a DISTINCT would read every row of the projection.
-        rows = projection.rows.filter(day__lte=scope.end, invoices_issued__gt=0)
-        parts, params = [], []
-        for currency in CURRENCIES:
-            sql, probe = rows.filter(currency=currency).values("pk")[:1].query.sql_with_params()
-            parts.append(f"SELECT %s WHERE EXISTS ({sql})")
-            params += [currency, *probe]
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            return tuple(sorted(row[0] for row in cursor.fetchall()))
+    if blocks.rollup_answers(scope, None):
+        filters = {
+            name: value
+            for name, value in scope.filters().items()
+            if value is not None and name != "currency"
+        }
+
+        def probes(end: date, **dims) -> tuple[str, list]:
+            # One EXISTS probe per known currency: the rollup's key leads with the currency,
+            # so each is an index lookup, where a DISTINCT would read every row of the
+            # projection.
+            dims_scope = Scope(start=end, end=end, currency=scope.currency, **dims)
+            projection = blocks.kpi_projection(dims_scope, None, any_currency=True)
+            rows = projection.rows.filter(day__lte=end, invoices_issued__gt=0)
+            parts, params = [], []
+            for currency in CURRENCIES:
+                sql, probe = rows.filter(currency=currency).values("pk")[:1].query.sql_with_params()
+                parts.append(f"SELECT %s AS currency WHERE EXISTS ({sql})")
+                params += [currency, *probe]
+            return " UNION ALL ".join(parts), params
+
+        rows = sqlcache.rows(("currencies", tuple(filters)), probes, end=scope.end, **filters)
+        return tuple(sorted(row["currency"] for row in rows))
     dims = {**scope.filters(), "currency": None}
     return tuple(
         Invoice.objects.filter(

@@ -18,13 +18,14 @@ _CACHE: dict = {}
 _LIMIT = 2000  # shapes kept (a bound, not a tuning knob: there are a few hundred in practice)
 
 
-def rows(shape: Hashable, build: Callable[..., QuerySet], **values) -> list[dict]:
+def rows(shape: Hashable, build: Callable[..., QuerySet | tuple], **values) -> list[dict]:
     """The rows of `build(**values)`, as dicts of the raw column values.
 
     Args:
         shape: everything the SQL depends on besides `values` (the same shape must always
             build the same SQL from different values).
-        build: builds the queryset from the values (called once per shape, with stand-ins).
+        build: builds the queryset from the values (called once per shape, with stand-ins),
+            or SQL and its parameters composed of querysets' (`sql_with_params()`).
         values: ints, strings, dates or aware datetimes, none of them None.
     """
     key = (connection.vendor, shape)
@@ -70,14 +71,17 @@ def _forms(value) -> list[Callable]:
     return [lambda v: v]
 
 
-def _compile(build: Callable[..., QuerySet], values: dict) -> tuple:
+def _compile(build: Callable[..., QuerySet | tuple], values: dict) -> tuple:
     stand_ins = {name: _stand_in(value, n) for n, (name, value) in enumerate(values.items())}
     lookup = {}
     for name, stand_in in stand_ins.items():
         for form in _forms(stand_in):
             lookup.setdefault(form(stand_in), (name, form))
-    qs = build(**stand_ins)
-    sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    built = build(**stand_ins)
+    if isinstance(built, tuple):
+        sql, params = built
+    else:
+        sql, params = built.query.get_compiler(connection=connection).as_sql()
     slots = []
     for param in params:
         try:

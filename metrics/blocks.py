@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import BigIntegerField, F, Q, Sum, Value
 from django.utils import timezone
 
@@ -177,25 +178,19 @@ def movements(
     dates = sorted(set(dates) | set(current_dates))
     current_dates = sorted(set(current_dates))
     result = Movements(dates=dates, current_dates=current_dates)
-    sums = fact_sums(
-        scope,
-        dates,
-        group_by,
-        facts.AR_FAMILIES,
-        history=True,
-        path=path,
-        invoiced="ar_invoiced",
-        applied="ar_applied",
-        adjusted="ar_adjusted",
-        current="ar_current",
-    )
+    measures = {"invoiced": "ar_invoiced", "applied": "ar_applied", "adjusted": "ar_adjusted"}
+    if current_dates:
+        # Current AR is the only fact of the families that take it back after the due date.
+        measures["current"] = "ar_current"
+    sums = fact_sums(scope, dates, group_by, facts.AR_FAMILIES, history=True, path=path, **measures)
     # A due bucket past every current date: counted at each of them (mb <= i is the test).
     every_date = len(current_dates)
     for (g, mb), row in sums.items():
         result.add_flow(g, "invoice", mb, row["invoiced"])
         result.add_flow(g, "application", mb, -row["applied"])
         result.add_flow(g, "adjustment", mb, -row["adjusted"])
-        result.add_current(g, mb, every_date, row["current"])
+        if current_dates:
+            result.add_current(g, mb, every_date, row["current"])
     return result
 
 
@@ -345,8 +340,9 @@ def fact_sums(
         for name, measure in measures.items():
             value = row[name] or 0
             if measure in facts.MONEY_MEASURES:
-                # To the cent: SQLite sums decimals as floats.
-                cell[name] += Decimal(str(value)).quantize(CENT)
+                if type(value) is not Decimal:  # SQLite sums decimals as floats: to the cent
+                    value = Decimal(str(value)).quantize(CENT)
+                cell[name] += value
             else:
                 cell[name] += int(value)
     return {key: row for key, row in result.items() if any(row.values())}
@@ -427,7 +423,15 @@ def _source_query(chosen, values: dict, count: int, group_by, history: bool, mea
             .annotate(**sums)
             .order_by()
         )
-    return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    # The parts' rows summed per key in the database: a grouping by customer returns one row
+    # per customer and bucket, not one per family too.
+    sql, params = parts[0].union(*parts[1:], all=True).order_by().query.sql_with_params()
+    qn = connection.ops.quote_name
+    key_list = ", ".join(qn(key) for key in keys)
+    sum_list = ", ".join(f"SUM({qn(name)}) AS {qn(name)}" for name in measures)
+    return f"SELECT {key_list}, {sum_list} FROM ({sql}) parts GROUP BY {key_list}", params
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,8 @@ def _block_ratio(block: str, numerator: str, denominator: str, scale: Decimal = 
 # --- the registry ------------------------------------------------------------------------
 
 MONEY, DAYS, PERCENT, MONEY_PER_DAY = "money", "days", "%", "money/day"
-LEDGER, COUNTBACK = "movements", "countback"
+# Blocks: the AR movements, Current AR among them, and the countback windows.
+LEDGER, CURRENT, COUNTBACK = "movements", "current", "countback"
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ KPIS: dict[str, KPI] = {
             None,
             "The part of AR not yet past due at the end of the period.",
             "Current AR(end) = AR(end) over invoices with due_date >= end",
-            (LEDGER,),
+            (LEDGER, CURRENT),
             _current,
             AR_CHOICES + ("An invoice due on the as-of date itself is current.",),
         ),
@@ -182,7 +183,7 @@ KPIS: dict[str, KPI] = {
             "lower",
             "What customers owe that is already past its due date.",
             "AR(end) − Current AR(end)",
-            (LEDGER,),
+            (LEDGER, CURRENT),
             lambda i: _ar(i) - _current(i),
             AR_CHOICES,
         ),
@@ -241,7 +242,7 @@ KPIS: dict[str, KPI] = {
             "lower",
             "DSO if every customer paid exactly on time (only current AR outstanding).",
             "Current AR(end) / Credit sales(P) × N",
-            (LEDGER,),
+            (LEDGER, CURRENT),
             _bpdso,
             PERIOD_CHOICES + ("No credit sales in P: null.",),
         ),
@@ -252,7 +253,7 @@ KPIS: dict[str, KPI] = {
             "lower",
             "The days DSO adds beyond the best possible: the cost of late payment.",
             "DSO − best possible DSO",
-            (LEDGER,),
+            (LEDGER, CURRENT),
             _add,
             ("Null when DSO is null.",),
         ),
@@ -263,7 +264,7 @@ KPIS: dict[str, KPI] = {
             "higher",
             "How much of what could be collected in the period was collected.",
             "(AR(start−1) + Sales(P) − AR(end)) / (AR(start−1) + Sales(P) − Current AR(end)) × 100",
-            (LEDGER,),
+            (LEDGER, CURRENT),
             _cei,
             ("Denominator zero (nothing was collectable): null.",),
         ),

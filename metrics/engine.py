@@ -41,6 +41,7 @@ from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
 from metrics.definitions import (
     COUNTBACK,
+    CURRENT,
     KEYS,
     KPI,
     KPIS,
@@ -256,7 +257,8 @@ def compute(
         dates, current = set(), set()
         for p in periods:
             dates |= {p.start - timedelta(days=1), p.end}
-            current.add(p.end)
+            if CURRENT in needed:
+                current.add(p.end)
             if COUNTBACK in needed:
                 dates |= set(countback_dates(p))
         movements = blocks.movements(scope, dates, current, group_by)

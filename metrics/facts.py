@@ -175,16 +175,21 @@ class Family:
         "product_line" or "customer"). Each filter compares the row's own key, so a scope
         from these rows equals the same scope from the rollup. A product line does not narrow
         a family without one."""
-        qs = self.queryset().alias(**self.key())
-        if customer is not None:
-            qs = qs.filter(**{self.customer: customer})
         filters = {"kpi_rep": rep, "kpi_segment": segment, "kpi_currency": currency}
         if self.product_lines:
             filters["kpi_pl"] = product_line
-        qs = qs.filter(**{name: value for name, value in filters.items() if value is not None})
+        filters = {name: value for name, value in filters.items() if value is not None}
+        column = {"rep": "kpi_rep", "segment": "kpi_segment", "product_line": "kpi_pl"}
+        group = column.get(group_by)
+        # Only the keys used: an alias joins what it reads (the customer, for the segment)
+        # even when nothing else refers to it.
+        used = {"kpi_day", *filters, *([group] if group else [])}
+        qs = self.queryset().alias(**{k: v for k, v in self.key().items() if k in used})
+        if customer is not None:
+            qs = qs.filter(**{self.customer: customer})
+        qs = qs.filter(**filters)
         if group_by is not None:
-            column = {"rep": "kpi_rep", "segment": "kpi_segment", "product_line": "kpi_pl"}
-            qs = qs.annotate(kpi_group=F(column.get(group_by, self.customer)))
+            qs = qs.annotate(kpi_group=F(group or self.customer))
         return qs
 
 

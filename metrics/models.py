@@ -124,6 +124,24 @@ class KPIRollup(models.Model):
             ),
         ]
         indexes = [
+            # AR from the rollup alone (an index-only scan): every projection's rows of a
+            # currency are one range of it (all: -1, *, -1; a segment; a product line; a
+            # rep), and grouping by rep reads its projection without visiting the table,
+            # whose rows of one projection lie scattered among the others.
+            models.Index(
+                fields=[
+                    "currency",
+                    "segment_key",
+                    "product_line",
+                    "rep_key",
+                    "day",
+                    "ar_invoiced",
+                    "ar_applied",
+                    "ar_adjusted",
+                    "ar_current",
+                ],
+                name="kpi_rollup_ar",
+            ),
             # The full rows of a currency by day: a scope combining rep, segment and product
             # line sums them over its period (the unique key leads with the dimensions).
             models.Index(

@@ -72,41 +72,65 @@ TARGETS = (
 # Why a target is missed and what would close it, by measure (rendered only when missed).
 # Written from the per-query breakdown the run records ("Where the time goes").
 _SUMMARY = (
-    "The summary is eleven queries, all on the KPI rollup (one row per day and currency for "
-    "everything or for the one rep / segment / product line filtered; AR, Current AR and "
-    "the flows in one of them), so its cost follows the number of days, not of documents; "
-    "see 'Where the time goes' for the database part, the rest is Python (statuses, "
-    "previous period, 'what changed'). A miss here with a high load average is the shared "
-    "machine; otherwise the next step is one query for every block (they read the same "
-    "rows) and month rows for long periods."
+    "The summary is five queries (six with a product line) on the KPI rollup: AR with "
+    "Current AR and the flows (an index-only scan of `kpi_rollup_ar`), every other block's "
+    "facts together, the pipeline's open count, thresholds, currencies present. Its cost "
+    "follows the number of days, not of documents. A miss here with a high load average is "
+    "the shared machine."
+)
+_AGING = (
+    "Profiled at 1M on 2026-12-03 (EXPLAIN ANALYZE, load 4-5): three grouped queries, the "
+    "invoices open at the date with one probe of the (invoice, occurred_at) index each for "
+    "their activity count, then the applications and the adjustments dated after the date "
+    "added back to today's open amounts. As of today that is the 72k unpaid invoices from a "
+    "covering partial index (about 70 ms with the probes). As of the month end before last "
+    "it adds the 45k invoices paid since and their 45k applications, read from the table "
+    "(26k pages, most outside PostgreSQL's 128 MB of shared buffers as Debian installs it): "
+    "560 ms. The cost grows with how far back the date is. Closing it: aging facts kept in "
+    "the KPI rollup as Current AR is (AR within 30, 60 and 90 days of due, taken back the "
+    "day after due + 30/60/90, with open-invoice and activity counts), so any date reads "
+    "one row per day."
+)
+_BREAKDOWN_CUSTOMER = (
+    "Profiled at 1M on 2026-12-03 (cProfile and EXPLAIN ANALYZE, load 4-5): the KPI rollup "
+    "has no customer key, so DSO per customer comes from the source rows: the ~130k invoices "
+    "not settled by the start of the previous period, with their applications and "
+    "adjustments, grouped per customer and period (1.5-1.9 s in PostgreSQL, a hash join "
+    "over every application), then 20k customers' movements folded and their DSO computed "
+    "for both periods in Python (about 1.5 s) before the page is cut. It was 7.4 s before "
+    "the source path read only the families a KPI needs and summed them in SQL. Closing it: "
+    "AR kept per customer and month (opening balance and flows, like the rollup's), and "
+    "the ranking done in SQL so only the page is computed in Python."
 )
 MISSES = {
     "summary/everything/month": _SUMMARY,
     "summary/everything/year": _SUMMARY,
-    "ratio summary/everything/month": (
-        "The full summary computes every KPI of the spec (eleven queries); the straightforward "
-        "SQL only the nine AR keys. The like-for-like ratio (engine asked for the same keys) is "
-        "the 'same AR keys' row."
-    ),
-    "ratio summary/everything/year": (
-        "As for the month: the full summary against the AR keys only; see the 'same AR keys' row."
-    ),
-    "ratio_ar_keys summary/everything/month": (
-        "The engine's AR keys are one query on the KPI rollup; at this size the "
-        "straightforward SQL's hash joins are still small, so the fixed cost of the engine "
-        "(Python, two round trips) dominates the ratio."
-    ),
-    "ratio_ar_keys summary/everything/year": "Same cause as for the month.",
-    "aging/everything": (
-        "Three grouped queries: the invoices open at the date with their activity counts (one "
-        "query: the unpaid ones from a covering partial index, the ones paid since through "
-        "the paid_date index, each one's activities counted by one probe of the (invoice, "
-        "occurred_at) index), and the applications and adjustments dated after the date. "
-        "The cost follows the invoices open at the date (about 54k at 1M). Closing it: "
-        "per-invoice activity facts (count, first date) kept by the activity service, so the "
-        "activity columns need no probe, and month-end open-balance checkpoints by due date "
-        "for dates far back."
-    ),
+    **{
+        f"ratio_ar_keys summary/{scope}/{period}": (
+            "The engine's AR keys are one query on the KPI rollup plus thresholds and the "
+            "currencies present, and about 5 ms of Python; the straightforward SQL for a "
+            "narrow scope reads few invoices, so at 100k its hash joins are still small and "
+            "the engine's fixed cost dominates the ratio. A miss at 1M with a high load "
+            "average is the shared machine."
+        )
+        for scope in SUMMARY_SCOPES[:-1]
+        for period in ("month", "year")
+    },
+    **{
+        f"ratio_ar_keys summary/customer/{period}": (
+            "One customer has about 50 invoices at any size: the straightforward SQL reads "
+            "them by index in about 6 ms for ten queries, and the engine answers the same "
+            "AR keys from the same source rows (the AR families' rows of the customer in one "
+            "query, the SQL built once per shape) in 5-10 ms. The ratio cannot reach 10x "
+            "against a query that cheap; the time target (<= 100 ms) and the size target "
+            "(1M within 1.5x of 100k) are the ones that matter for a customer."
+        )
+        for period in ("month", "year")
+    },
+    "aging/everything": _AGING,
+    "aging/everything past month end": _AGING,
+    "breakdown/dso by customer": _BREAKDOWN_CUSTOMER,
+    "breakdown/dso by customer, page 51": _BREAKDOWN_CUSTOMER,
     "series/dso monthly 24": (
         "One query on the KPI rollup (AR flows and Current AR, one row per day), whatever "
         "the number of points; a miss is the Python that computes each point."
@@ -143,38 +167,16 @@ MISSES = {
         "amount in one UPDATE, and several server processes."
     ),
     **{
-        f"ratio summary/{scope}/{period}": (
-            "The straightforward SQL reads only the scope's invoices, so the narrower the "
-            "scope (one rep, a combination of dimensions, 100k rather than 1M) the faster it "
-            "is: 50-300 ms at 1M for a combination. The engine answers every KPI of the spec "
-            "in 15-60 ms, mostly fixed cost: 11 queries (every block of a summary, where the "
-            "baseline computes the AR keys only) and their rendering; combinations sum the "
-            "rollup's full rows, which grow with the number of dimension combinations active "
-            "each day. Closing it: one query for every block of a summary (they read the "
-            "same rollup rows)."
-        )
-        for scope in SUMMARY_SCOPES[1:-1]
-        for period in ("month", "year")
-    },
-    **{
-        f"ratio summary/customer/{period}": (
-            "One customer has about 50 invoices at any size: the straightforward SQL reads "
-            "them by index in about 6 ms for ten queries, and the engine takes 15-21 ms for "
-            "every KPI of the spec from the same source rows (one query per block, the SQL "
-            "built once per shape). The ratio cannot reach 10x against a query that cheap; "
-            "the time target (<= 100 ms) and the size target (1M within 1.5x of 100k) are "
-            "the ones that matter for a customer."
-        )
-        for period in ("month", "year")
-    },
-    **{
         f"list/invoices {name} limit={limit}": (
-            "Measured by hand at 1M on 2026-12-03 (CaptureQueriesContext, load about 4): the "
-            "rows themselves come by index in a few ms; the time is the paginated envelope's "
-            "COUNT(*) of every matching invoice (30-45 ms for one segment's open invoices, "
-            "joined to their customers for the segment) and DRF rendering the page (about 60 "
-            "ms for 500 rows). Closing it: an estimated or capped count for large results, and "
-            "a hand renderer for long pages (as posting has)."
+            "Profiled at 1M on 2026-12-03 (CaptureQueriesContext, EXPLAIN ANALYZE, cProfile; "
+            "load 2-5): the page's rows come by index in 6-15 ms and the count in 2-4 ms, "
+            "except one segment's open invoices, whose COUNT(*) reads the 72k unpaid invoices "
+            "from the table (open today is 'unpaid, or paid after today': an OR no index "
+            "answers alone) to join their customers for the segment: 70 ms warm, 250 ms cold. "
+            "The rest is DRF rendering: about 45 ms for 500 rows (23 fields each and four "
+            "model instances per row), which a load of 4 doubles. Closing it: the segment "
+            "kept on the invoice (or a covering index on the customer's segment), and a "
+            "leaner renderer for long pages."
         )
         for name in (
             "open",

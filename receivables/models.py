@@ -125,11 +125,11 @@ class Invoice(models.Model):
             # invoices by open amount, largest first.
             models.Index(fields=["rep", "due_date"], name="invoice_rep_due"),
             models.Index(fields=["open_amount"], name="invoice_open_amount"),
-            # Aging (`metrics.engine.aging`): the invoices not settled today, with every column
-            # aging reads, so PostgreSQL answers from this small index alone (an index-only
-            # scan) instead of fetching scattered heap pages. Key columns rather than INCLUDE
-            # so SQLite builds it too; by id so the per-invoice activity lookups that follow
-            # walk the activity index in order.
+            # Aging (`metrics.engine.aging`) and the risk score (`worklist.risk`): the invoices
+            # not settled today, with every column they read, so PostgreSQL answers from this
+            # small index alone (an index-only scan) instead of fetching scattered heap pages.
+            # Key columns rather than INCLUDE so SQLite builds it too; by id so the per-invoice
+            # activity lookups that follow walk the activity index in order.
             models.Index(
                 fields=[
                     "currency",
@@ -140,6 +140,7 @@ class Invoice(models.Model):
                     "customer",
                     "rep",
                     "product_line",
+                    "amount",
                 ],
                 condition=Q(paid_date__isnull=True, status__in=("open", "paid")),
                 name="invoice_unpaid_aging_idx",

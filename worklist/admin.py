@@ -58,7 +58,12 @@ class RiskModelAdmin(admin.ModelAdmin):
             no_activity_days = engine.no_activity_days_of(params.get("no_activity_days"))
             scope, as_of = engine.scope_at(params)
             page = engine.worklist_page(
-                scope, as_of, no_activity_days=no_activity_days, limit=PAGE_SIZE, offset=offset
+                scope,
+                as_of,
+                no_activity_days=no_activity_days,
+                limit=PAGE_SIZE,
+                offset=offset,
+                customers_of=engine.customers_of_user(request.user),
             )
         except ValidationError as exc:
             self.message_user(request, error_text(exc), messages.ERROR)

@@ -9,6 +9,10 @@ them.
 Query budget, whatever the data and the page size: the model (1), the scoring statement (1;
 a second, a count, only for a page past the end), and for the worklist the page's details (1).
 Validating the scope adds one query per rep, segment or customer id given.
+
+A user limited to their own customers (`accounts.scoping`) gets the lists of those customers'
+invoices only: the callers pass `customers_of_user(user)`, and every query above filters by it with
+one subquery on the user's id (the query count does not change).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
 
+from accounts.scoping import is_scoped
 from metrics.scope import Scope, build_scope, parse_date
 from o2c_api.money import CENT
 from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
@@ -101,6 +106,12 @@ def scope_at(params: Mapping) -> tuple[Scope, date]:
         currency=params.get("currency"),
     )
     return scope, scope.end
+
+
+def customers_of_user(user) -> int | None:
+    """The id of a user limited to their own customers (`accounts.scoping.is_scoped`), whose
+    risk list and worklist hold only those customers' invoices; None for a user who sees all."""
+    return user.pk if is_scoped(user) else None
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -228,7 +239,13 @@ def _days_past_due(invoice: Invoice, d: date) -> int:
 
 
 def risk_page(
-    scope: Scope, as_of: date, *, limit: int = DEFAULT_LIMIT, offset: int = 0, model=None
+    scope: Scope,
+    as_of: date,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    model=None,
+    customers_of: int | None = None,
 ) -> RiskPage:
     """The invoices open at `as_of` in the scope, highest score first, with their factors.
 
@@ -237,12 +254,21 @@ def risk_page(
         as_of: the date scored, with what was known by its end.
         limit, offset: the page (`page_bounds`).
         model: the weights; the current model (`risk.current_model`) by default.
+        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         A `RiskPage`: the count of open invoices in scope and the page's rows.
     """
     model = model or risk.current_model()
-    scored = risk.scored_rows(scope, as_of, model, ordering="score", limit=limit, offset=offset)
+    scored = risk.scored_rows(
+        scope,
+        as_of,
+        model,
+        ordering="score",
+        limit=limit,
+        offset=offset,
+        customers_of=customers_of,
+    )
     invoices = _details([row.invoice_id for row in scored.rows], as_of)
     results = []
     for row in scored.rows:
@@ -291,7 +317,12 @@ class RiskBands:
 
 
 def risk_bands(
-    scope: Scope, as_of: date, *, model=None, bounds: tuple[Decimal, ...] = risk.SCORE_BANDS
+    scope: Scope,
+    as_of: date,
+    *,
+    model=None,
+    bounds: tuple[Decimal, ...] = risk.SCORE_BANDS,
+    customers_of: int | None = None,
 ) -> RiskBands:
     """The invoices open at `as_of` in the scope, counted and summed by score band.
 
@@ -303,12 +334,13 @@ def risk_bands(
         as_of: the date scored.
         model: the weights; the current model by default.
         bounds: the scores between bands (0-25, 25-50, 50-75, 75-100 by default).
+        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         `RiskBands` (two queries: the model and the banding statement).
     """
     model = model or risk.current_model()
-    totals = risk.band_totals(scope, as_of, model, bounds)
+    totals = risk.band_totals(scope, as_of, model, bounds, customers_of)
     lows = (Decimal(0), *bounds)
     highs = (*bounds, None)
     bands = tuple(
@@ -336,6 +368,7 @@ def worklist_page(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
     model=None,
+    customers_of: int | None = None,
 ) -> Worklist:
     """The collector's list: invoices open at `as_of`, largest cash at risk first.
 
@@ -349,6 +382,7 @@ def worklist_page(
         no_activity_days: keep only invoices with no activity in the last N days (to as_of).
         limit, offset: the page (`page_bounds`).
         model: the weights; the current model by default.
+        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         A `Worklist` with the count of matching invoices and the page's lines.
@@ -362,6 +396,7 @@ def worklist_page(
         no_activity_days=no_activity_days,
         limit=limit,
         offset=offset,
+        customers_of=customers_of,
     )
     invoices = _details([row.invoice_id for row in scored.rows], as_of)
     items = tuple(_item(invoices[row.invoice_id], row, as_of, model) for row in scored.rows)

@@ -44,6 +44,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.timezone import get_current_timezone
 
+from accounts.scoping import own_customers
 from metrics.scope import Scope
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO, money_field
@@ -329,30 +330,48 @@ def known_q(d: date, today: date) -> Q:
     return q
 
 
-def _open_invoices(scope: Scope, d: date, no_activity_days: int | None, outcome: date | None):
+def _open_invoices(
+    scope: Scope,
+    d: date,
+    no_activity_days: int | None,
+    outcome: date | None,
+    customers_of: int | None = None,
+):
     """The invoices open at d in the scope, with the columns the factors read off them.
+
+    `predicates.open_at` in its two disjoint parts, not settled and settled after d (as
+    `metrics.engine.aging` reads them): the first is answered from the covering partial index
+    of unpaid invoices alone (an index-only scan: at 1M invoices, 25 ms instead of 110 ms
+    fetching their scattered heap pages), the second is a few rows of the paid_date index.
 
     Their disputes, promises and what moved them after d are joined in `scored_rows` from
     small grouped sets (`_invoice_sets`) rather than probed once per invoice: at 1M invoices
     about 54k are open today, and four probes each cost more than grouping the few rows.
     """
-    qs = Invoice.objects.filter(
-        predicates.open_at(d) & predicates.invoice_dimensions(**scope.filters())
-    )
-    annotations = {"risk_past_due": DaysBetween(Value(d), F("due_date"))}
-    fields = ["id", "customer_id", "amount", "open_amount", "risk_past_due"]
-    if outcome is not None:
-        annotations["risk_late"] = Case(When(late_q(d), then=Value(1)), default=Value(0))
-        qs = qs.filter(known_q(d, outcome))
-        fields.append("risk_late")
-    if no_activity_days is not None:
-        # A filter, so a probe per open invoice of the (invoice, occurred_at) index.
-        annotations["risk_activity"] = last_activity_at(d)
-    qs = qs.annotate(**annotations)
-    if no_activity_days is not None:
-        since = next_midnight(d) - timedelta(days=no_activity_days)
-        qs = qs.filter(Q(risk_activity__isnull=True) | Q(risk_activity__lt=since))
-    return qs.values(*fields).order_by()
+
+    def part(settled: Q):
+        qs = Invoice.objects.filter(
+            predicates.counting()
+            & predicates.issued_by(d)
+            & settled
+            & in_scope(scope, customers_of)
+        )
+        annotations = {"risk_past_due": DaysBetween(Value(d), F("due_date"))}
+        fields = ["id", "customer_id", "amount", "open_amount", "risk_past_due"]
+        if outcome is not None:
+            annotations["risk_late"] = Case(When(late_q(d), then=Value(1)), default=Value(0))
+            qs = qs.filter(known_q(d, outcome))
+            fields.append("risk_late")
+        if no_activity_days is not None:
+            # A filter, so a probe per open invoice of the (invoice, occurred_at) index.
+            annotations["risk_activity"] = last_activity_at(d)
+        qs = qs.annotate(**annotations)
+        if no_activity_days is not None:
+            since = next_midnight(d) - timedelta(days=no_activity_days)
+            qs = qs.filter(Q(risk_activity__isnull=True) | Q(risk_activity__lt=since))
+        return qs.values(*fields).order_by()
+
+    return part(Q(paid_date__isnull=True)).union(part(Q(paid_date__gt=d)), all=True).order_by()
 
 
 def _invoice_sets(d: date) -> dict:
@@ -391,19 +410,33 @@ def _invoice_sets(d: date) -> dict:
     }
 
 
-def _customers_in(scope: Scope, d: date) -> Q:
-    """Customers whose history is needed: those of the open invoices in scope."""
+def in_scope(scope: Scope, customers_of: int | None = None) -> Q:
+    """Invoices in the scope's dimensions and currency; for a user limited to their own
+    customers (`customers_of`, the user's id: `accounts.scoping`), only those customers'.
+
+    One subquery on the user's id, so the query count does not change.
+    """
+    q = predicates.invoice_dimensions(**scope.filters())
+    if customers_of is not None:
+        q &= Q(customer_id__in=own_customers(customers_of))
+    return q
+
+
+def _customers_in(scope: Scope, d: date, customers_of: int | None, path: str = "customer_id") -> Q:
+    """Customers whose history is needed: those of the open invoices in scope (`path` leads
+    from the rows filtered to their customer's id). Nothing to filter for every customer."""
     if scope.customer is not None:
-        return Q(customer_id=scope.customer)
-    if scope.rep is None and scope.product_line is None and scope.segment is None:
+        return Q(**{path: scope.customer})
+    narrowed = (scope.rep, scope.product_line, scope.segment, customers_of)
+    if all(value is None for value in narrowed):
         return Q()
     open_in_scope = Invoice.objects.filter(
-        predicates.open_at(d) & predicates.invoice_dimensions(**scope.filters())
+        predicates.open_at(d) & in_scope(scope, customers_of)
     ).values("customer_id")
-    return Q(customer_id__in=open_in_scope)
+    return Q(**{f"{path}__in": open_in_scope})
 
 
-def _history(scope: Scope, d: date):
+def _history(scope: Scope, d: date, customers_of: int | None):
     """Per customer: its invoices due in the year before d, how many were late (not settled
     by their due date), their days late by d, the same for the last 90 days, and amounts."""
     late = Q(paid_date__isnull=True) | Q(paid_date__gt=F("due_date"))
@@ -412,7 +445,7 @@ def _history(scope: Scope, d: date):
     return (
         Invoice.objects.filter(
             predicates.counting(),
-            _customers_in(scope, d),
+            _customers_in(scope, d, customers_of),
             currency=scope.currency,
             due_date__gte=d - timedelta(days=HISTORY_DAYS),
             due_date__lt=d,
@@ -431,19 +464,22 @@ def _history(scope: Scope, d: date):
     )
 
 
-def _promises(scope: Scope, d: date):
+def _promises(scope: Scope, d: date, customers_of: int | None):
     """Per customer: promises made by d and due in the year before it, and those not kept."""
     return (
         PromiseToPay.objects.filter(
+            # A narrow scope's customers' promises only, found through their invoices.
+            _customers_in(scope, d, customers_of, "invoice__customer_id"),
             created_date__lte=d,
             promised_date__gte=d - timedelta(days=HISTORY_DAYS),
             promised_date__lt=d,
         )
         # The customer by a primary-key probe per promise: a join made PostgreSQL read every
-        # invoice to hash them, for the few thousand promises of a year.
+        # invoice to hash them, for the few thousand promises of a year. Unordered: the
+        # invoices' default ordering sorted each probe's one row (a quarter of the probe).
         .values(
             risk_customer=Subquery(
-                Invoice.objects.filter(pk=OuterRef("invoice_id")).values("customer_id")[:1]
+                Invoice.objects.filter(pk=OuterRef("invoice_id")).order_by().values("customer_id")
             )
         )
         .annotate(due=Count("id"), broken=Count("id", filter=~Q(status="kept")))
@@ -512,15 +548,16 @@ def _scoring_ctes(
     model: Model,
     no_activity_days: int | None,
     outcome_known_by: date | None,
+    customers_of: int | None,
 ) -> tuple[str, list]:
     """`WITH …` of the scoring statement, ending in `s`: one row per open invoice in scope with
     its factor values (f_*), history counts, open amount at as_of (`open_amount` as a float
-    for the ranking, `open_exact` as a decimal), log-odds and the total count. Shared by
-    `scored_rows` and `band_totals`, so both score with the same SQL."""
+    for the ranking, `open_exact` as a decimal) and log-odds; `o` holds the open invoices.
+    Shared by `scored_rows` and `band_totals`, so both score with the same SQL."""
     parts = (
-        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by)),
-        ("h", _history(scope, as_of)),
-        ("p", _promises(scope, as_of)),
+        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by, customers_of)),
+        ("h", _history(scope, as_of, customers_of)),
+        ("p", _promises(scope, as_of, customers_of)),
         *_invoice_sets(as_of).items(),
     )
     ctes, params = [], []
@@ -543,7 +580,7 @@ def _scoring_ctes(
     )
     logit = " + ".join(["%s", *(f"%s * f.f_{key}" for key in FACTOR_KEYS)])
     params.extend([model.intercept, *(model.weight(key) for key in FACTOR_KEYS)])
-    ctes.append(f"s AS (SELECT f.*, ({logit}) AS logit, COUNT(*) OVER () AS total FROM f)")
+    ctes.append(f"s AS (SELECT f.*, ({logit}) AS logit FROM f)")
     return f"WITH {', '.join(ctes)}", params
 
 
@@ -557,6 +594,7 @@ def scored_rows(
     limit: int | None = None,
     offset: int = 0,
     outcome_known_by: date | None = None,
+    customers_of: int | None = None,
 ) -> Scored:
     """Score every invoice open at `as_of` in the scope in one statement; return a page.
 
@@ -571,15 +609,21 @@ def scored_rows(
         offset: rows skipped.
         outcome_known_by: when set, keep only invoices whose outcome (`late_q`) is known by
             that day and return it (backtest and fit).
+        customers_of: the id of a user limited to their own customers (`accounts.scoping`):
+            only those customers' invoices are scored (None: every customer's).
 
     Returns:
         The page of rows and the total count of rows in scope (before the page).
     """
     if ordering not in ORDERINGS:
         raise ValueError(ordering)
-    ctes, params = _scoring_ctes(scope, as_of, model, no_activity_days, outcome_known_by)
+    ctes, params = _scoring_ctes(
+        scope, as_of, model, no_activity_days, outcome_known_by, customers_of
+    )
     rank = "s.logit" if ordering == "score" else "s.open_amount / (1.0 + EXP(-s.logit))"
-    sql = f"{ctes} SELECT s.* FROM s ORDER BY {rank} DESC, s.id"
+    # The count from the open invoices alone: COUNT(*) OVER () over `s` kept every scored row,
+    # factors and all, before the page was cut (a fifth of the statement at 1M invoices).
+    sql = f"{ctes} SELECT s.*, (SELECT COUNT(*) FROM o) AS total FROM s ORDER BY {rank} DESC, s.id"
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params.extend([limit, offset])
@@ -591,7 +635,9 @@ def scored_rows(
         total = fetched[0]["total"]
     elif offset:
         # A page past the end still says how many rows there are.
-        total = _open_invoices(scope, as_of, no_activity_days, outcome_known_by).count()
+        total = _open_invoices(
+            scope, as_of, no_activity_days, outcome_known_by, customers_of
+        ).count()
     else:
         total = 0
     rows = tuple(
@@ -623,7 +669,11 @@ def _logit(probability: float) -> float:
 
 
 def band_totals(
-    scope: Scope, as_of: date, model: Model, bounds: Sequence[Decimal] = SCORE_BANDS
+    scope: Scope,
+    as_of: date,
+    model: Model,
+    bounds: Sequence[Decimal] = SCORE_BANDS,
+    customers_of: int | None = None,
 ) -> dict[int, tuple[int, Decimal]]:
     """The invoices open at `as_of` in the scope, counted and summed by score band (one query).
 
@@ -637,11 +687,12 @@ def band_totals(
         as_of: the day scored.
         model: the weights.
         bounds: increasing scores between 0 and 100 (exclusive).
+        customers_of: as for `scored_rows`.
 
     Returns:
         {band: (invoice count, open amount at as_of)}, only the bands that hold invoices.
     """
-    ctes, params = _scoring_ctes(scope, as_of, model, None, None)
+    ctes, params = _scoring_ctes(scope, as_of, model, None, None, customers_of)
     cases = []
     for band, bound in reversed(list(enumerate(bounds, start=1))):
         cases.append(f"WHEN s.logit >= %s THEN {band}")

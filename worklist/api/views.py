@@ -2,7 +2,8 @@
 
 Every bad parameter is a Django ValidationError raised by `worklist.engine`,
 `worklist.backtest` or `metrics.scope`, turned into a 400 with its code by the project's
-exception handler. Reading needs the KPI permission (viewer and above).
+exception handler. Reading needs the KPI permission (viewer and above). The risk list and the
+worklist of a user limited to their own customers hold only those (`accounts.scoping`).
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -62,7 +63,13 @@ class RiskView(APIView):
         params = request.query_params
         limit, offset = engine.page_bounds(params.get("limit"), params.get("offset"))
         scope, as_of = engine.scope_at(params)
-        page = engine.risk_page(scope, as_of, limit=limit, offset=offset)
+        page = engine.risk_page(
+            scope,
+            as_of,
+            limit=limit,
+            offset=offset,
+            customers_of=engine.customers_of_user(request.user),
+        )
         data = {
             "count": page.count,
             **page_links(request, page.count, limit, offset),
@@ -89,7 +96,12 @@ class WorklistView(APIView):
         no_activity_days = engine.no_activity_days_of(params.get("no_activity_days"))
         scope, as_of = engine.scope_at(params)
         page = engine.worklist_page(
-            scope, as_of, no_activity_days=no_activity_days, limit=limit, offset=offset
+            scope,
+            as_of,
+            no_activity_days=no_activity_days,
+            limit=limit,
+            offset=offset,
+            customers_of=engine.customers_of_user(request.user),
         )
         data = {
             "count": page.count,

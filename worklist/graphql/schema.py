@@ -1,6 +1,7 @@
 """The risk score, its backtest and the worklist in GraphQL: the same functions, arguments,
 numbers and error codes as REST's /api/v1/risk/, /api/v1/risk/backtest/ and /api/v1/worklist/.
-Reading needs the KPI permission (viewer and above)."""
+Reading needs the KPI permission (viewer and above); a user limited to their own customers gets
+the risk list and worklist of those (accounts.scoping)."""
 
 from datetime import date
 
@@ -11,6 +12,11 @@ from metrics.graphql.schema import run
 from metrics.scope import build_scope, today
 from worklist import backtest, engine
 from worklist.graphql.types import BacktestType, RiskPageType, WorklistType
+
+
+def user_of(info: Info):
+    """The request's user: a user limited to their own customers gets those (accounts.scoping)."""
+    return getattr(info.context.request, "user", None)
 
 
 def _params(as_of, rep, segment, customer, product_line, currency) -> dict:
@@ -44,7 +50,13 @@ class Query:
             scope, day = engine.scope_at(
                 _params(as_of, rep, segment, customer, product_line, currency)
             )
-            page = engine.risk_page(scope, day, limit=page_limit, offset=page_offset)
+            page = engine.risk_page(
+                scope,
+                day,
+                limit=page_limit,
+                offset=page_offset,
+                customers_of=engine.customers_of_user(user_of(info)),
+            )
             return RiskPageType.of(page)
 
         return run(info, resolve)
@@ -70,7 +82,12 @@ class Query:
                 _params(as_of, rep, segment, customer, product_line, currency)
             )
             page = engine.worklist_page(
-                scope, day, no_activity_days=days, limit=page_limit, offset=page_offset
+                scope,
+                day,
+                no_activity_days=days,
+                limit=page_limit,
+                offset=page_offset,
+                customers_of=engine.customers_of_user(user_of(info)),
             )
             return WorklistType.of(page)
 

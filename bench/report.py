@@ -65,6 +65,7 @@ TARGETS = (
         for limit in (50, 500)
     ),
     ("Worklist page (50 lines)", "worklist/everything limit=50", 300, "ms", "max"),
+    ("Worklist page of a rep (50 lines)", "worklist/rep limit=50", 300, "ms", "max"),
     ("Bulk posting", "posting bulk", 2000, "payments/s", "min"),
     ("Single posting", "posting single", 200, "payments/s", "min"),
 )

@@ -137,12 +137,22 @@ MISSES = {
         "the number of points; a miss is the Python that computes each point."
     ),
     "worklist/everything limit=50": (
-        "One statement scores every invoice open at the date (the customers' last 12 months "
-        "of invoices and promises grouped once, each open invoice's dispute, promise and "
-        "last activity probed by index), ranks them by cash at risk and cuts the page; its "
-        "cost follows the open invoices and the year of history behind them, not the page. "
-        "Closing it: per-customer history facts kept by the services (late count, days "
-        "late, promises), so the year of invoices need not be grouped per request."
+        "One statement scores every invoice open at the date and cuts the page: the open "
+        "invoices from the covering index of unpaid ones (index-only), their customers' last "
+        "12 months of invoices grouped once (a parallel scan of the invoice table, about "
+        "500k rows at 1M), the year's promises with one primary-key probe each for their "
+        "customer (about 44k), the disputes, open promises and moves after the date from "
+        "small grouped sets; the count comes from the open invoices. Its cost follows the "
+        "open invoices and the year of history behind them, not the page: the year's "
+        "grouping and the promise probes are two thirds of it. Closing it: per-customer "
+        "history facts kept by the services (due invoices, late ones, days late, amounts, "
+        "promises due and broken, by customer and month), so a request reads a few rows per "
+        "customer and the invoices of the window's edges instead of the whole year."
+    ),
+    "worklist/rep limit=50": (
+        "The same statement over the rep's open invoices: the history and promises are read "
+        "for their customers only (through the customer index), so its cost follows the "
+        "rep's book, not the database."
     ),
     "posting bulk": (
         "A bulk request is set-based: a fixed number of statements whatever its size (the "

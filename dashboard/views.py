@@ -38,7 +38,6 @@ from outlook import forecast
 from receivables import predicates
 from receivables.models import Invoice
 from worklist import engine as worklist
-from worklist import risk
 
 # The tiles, in reading order: cash first, then the process KPIs that drive it.
 HEADLINE = (
@@ -390,14 +389,15 @@ class Panels:
 def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
     """The cash forecast, the top of the worklist and open AR by score band, for the view's
     filters and currency on `Filters.as_of` (a fixed number of queries: the forecast's, the
-    risk model once, the scoring statement twice, the worklist lines' details)."""
+    risk model, one scoring statement for the worklist and the bands, the worklist lines'
+    details)."""
     scope = panel_scope(filters)
-    model = risk.current_model()
+    page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
     return Panels(
         scope=scope,
         outlook=forecast.cash_forecast(scope, forecast.DEFAULT_WEEKS),
-        worklist=worklist.worklist_page(scope, scope.end, limit=WORKLIST_ROWS, model=model),
-        bands=worklist.risk_bands(scope, scope.end, model=model),
+        worklist=page,
+        bands=bands,
         currencies=tuple(code for code in currencies if code != scope.currency),
     )
 

@@ -540,6 +540,9 @@ class ScoredRow:
 class Scored:
     rows: tuple[ScoredRow, ...]
     count: int
+    # {band: (invoice count, open amount at as_of)} when asked for (`band_bounds`), as
+    # `band_totals` returns them.
+    bands: dict[int, tuple[int, Decimal]] | None = None
 
 
 def _scoring_ctes(
@@ -595,6 +598,7 @@ def scored_rows(
     offset: int = 0,
     outcome_known_by: date | None = None,
     customers_of: int | None = None,
+    band_bounds: Sequence[Decimal] | None = None,
 ) -> Scored:
     """Score every invoice open at `as_of` in the scope in one statement; return a page.
 
@@ -611,9 +615,12 @@ def scored_rows(
             that day and return it (backtest and fit).
         customers_of: the id of a user limited to their own customers (`accounts.scoping`):
             only those customers' invoices are scored (None: every customer's).
+        band_bounds: when set, the same statement also counts and sums every row in scope by
+            score band (`band_totals`), so a page and its bands cost one scoring.
 
     Returns:
-        The page of rows and the total count of rows in scope (before the page).
+        The page of rows and the total count of rows in scope (before the page), with the
+        band totals when asked for.
     """
     if ordering not in ORDERINGS:
         raise ValueError(ordering)
@@ -621,9 +628,26 @@ def scored_rows(
         scope, as_of, model, no_activity_days, outcome_known_by, customers_of
     )
     rank = "s.logit" if ordering == "score" else "s.open_amount / (1.0 + EXP(-s.logit))"
+    band_columns = ""
+    if band_bounds is not None:
+        # Grouped once (`b`), read by each page row: the scored rows are kept once for both.
+        case, case_params = _band_case(band_bounds)
+        ctes += (
+            f", b AS (SELECT {case} AS band, COUNT(*) AS n, SUM(s.open_exact) AS amount "
+            "FROM s GROUP BY 1)"
+        )
+        params.extend(case_params)
+        band_columns = "".join(
+            f", (SELECT b.n FROM b WHERE b.band = {band}) AS band{band}_n"
+            f", (SELECT b.amount FROM b WHERE b.band = {band}) AS band{band}_amount"
+            for band in range(len(band_bounds) + 1)
+        )
     # The count from the open invoices alone: COUNT(*) OVER () over `s` kept every scored row,
     # factors and all, before the page was cut (a fifth of the statement at 1M invoices).
-    sql = f"{ctes} SELECT s.*, (SELECT COUNT(*) FROM o) AS total FROM s ORDER BY {rank} DESC, s.id"
+    sql = (
+        f"{ctes} SELECT s.*, (SELECT COUNT(*) FROM o) AS total{band_columns} "
+        f"FROM s ORDER BY {rank} DESC, s.id"
+    )
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params.extend([limit, offset])
@@ -640,6 +664,22 @@ def scored_rows(
         ).count()
     else:
         total = 0
+    bands = None
+    if band_bounds is not None:
+        if fetched:
+            first = fetched[0]
+            bands = {
+                band: (
+                    int(first[f"band{band}_n"]),
+                    _decimal(first[f"band{band}_amount"]).quantize(CENT),
+                )
+                for band in range(len(band_bounds) + 1)
+                if first[f"band{band}_n"]
+            }
+        elif offset:
+            bands = band_totals(scope, as_of, model, band_bounds, customers_of)
+        else:
+            bands = {}
     rows = tuple(
         ScoredRow(
             invoice_id=row["id"],
@@ -656,7 +696,7 @@ def scored_rows(
         )
         for row in fetched
     )
-    return Scored(rows, total)
+    return Scored(rows, total, bands)
 
 
 # The score bands of `band_totals`: 0-25, 25-50, 50-75, 75-100.
@@ -693,20 +733,24 @@ def band_totals(
         {band: (invoice count, open amount at as_of)}, only the bands that hold invoices.
     """
     ctes, params = _scoring_ctes(scope, as_of, model, None, None, customers_of)
-    cases = []
-    for band, bound in reversed(list(enumerate(bounds, start=1))):
-        cases.append(f"WHEN s.logit >= %s THEN {band}")
-        params.append(_logit(float((bound - HALF_POINT) / 100)))
-    sql = (
-        f"{ctes} SELECT CASE {' '.join(cases)} ELSE 0 END AS band, COUNT(*), "
-        "SUM(s.open_exact) FROM s GROUP BY 1"
-    )
+    case, case_params = _band_case(bounds)
+    params.extend(case_params)
+    sql = f"{ctes} SELECT {case} AS band, COUNT(*), SUM(s.open_exact) FROM s GROUP BY 1"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {
         int(band): (int(count), _decimal(amount).quantize(CENT)) for band, count, amount in rows
     }
+
+
+def _band_case(bounds: Sequence[Decimal]) -> tuple[str, list]:
+    """The band of a scored row `s` (`band_totals`), as SQL and its parameters."""
+    cases, params = [], []
+    for band, bound in reversed(list(enumerate(bounds, start=1))):
+        cases.append(f"WHEN s.logit >= %s THEN {band}")
+        params.append(_logit(float((bound - HALF_POINT) / 100)))
+    return f"CASE {' '.join(cases)} ELSE 0 END", params
 
 
 def _decimal(value) -> Decimal:

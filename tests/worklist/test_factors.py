@@ -80,3 +80,22 @@ def test_scope_filters(history):
     assert set(values_at(customer=history.newco.pk)) == {history.n1.pk}
     assert set(values_at(rep=history.acme.rep_id)) == {history.a4.pk, history.a5.pk}
     assert values_at(currency="EUR") == {}
+
+
+@pytest.mark.parametrize("narrow", ["rep", "customer", "segment", "product_line"])
+def test_a_narrow_scope_scores_with_the_customers_whole_history(history, narrow):
+    # The history and promises behind a score are the customer's whole year (all of Acme's
+    # invoices and promises), whatever filter selects the invoice: the same values as unfiltered.
+    filters = {
+        "rep": history.acme.rep_id,
+        "customer": history.acme.pk,
+        "segment": history.acme.segment_id,
+        "product_line": history.a5.product_line,
+    }
+    everything = values_at()
+
+    narrowed = values_at(**{narrow: filters[narrow]})
+
+    assert narrowed[history.a5.pk] == everything[history.a5.pk]
+    assert narrowed[history.a5.pk]["broken_promises"] == 0.5
+    assert narrowed[history.a5.pk]["late_history"] == 0.75

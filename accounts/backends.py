@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
-from accounts.scoping import SCOPED_PERMISSION, UNSCOPED_ONLY
+from accounts.scoping import KPI_PERMISSION, NARROWED_KPI_PERMISSION, SCOPED_PERMISSION
 
 
 @cache
@@ -58,7 +58,9 @@ class RoleBackend(ModelBackend):
         with connection.cursor() as cursor:
             cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in cursor}
-        if SCOPED_PERMISSION in user_obj._perm_cache:
-            # Limited to their own customers: no report over every customer (accounts.scoping).
-            user_obj._perm_cache -= UNSCOPED_ONLY
+        if SCOPED_PERMISSION in user_obj._perm_cache and KPI_PERMISSION in user_obj._perm_cache:
+            # Limited to their own customers: the reports narrowed to them only, none over
+            # every customer (accounts.scoping).
+            user_obj._perm_cache -= {KPI_PERMISSION}
+            user_obj._perm_cache.add(NARROWED_KPI_PERMISSION)
         return user_obj._perm_cache

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.scoping import is_scoped, own_customers, scope
+from accounts.scoping import is_scoped, own_customer_ids, scope
 from integrations import feed
 from integrations.errors import ErrorCode
 from integrations.models import (
@@ -128,9 +128,8 @@ def _reach(subscriptions: list[WebhookSubscription], known: dict) -> dict[int, s
     for subscription in subscriptions:
         owner = subscription.owner
         if owner is not None and owner.pk not in known:
-            known[owner.pk] = (
-                set(own_customers(owner).values_list("pk", flat=True)) if is_scoped(owner) else None
-            )
+            ids = own_customer_ids(owner)
+            known[owner.pk] = None if ids is None else set(ids)
     return {s.pk: known[s.owner_id] if s.owner_id else None for s in subscriptions}
 
 

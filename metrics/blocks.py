@@ -35,6 +35,8 @@ from o2c_api import sqlcache
 from o2c_api.money import CENT, ZERO, money_field
 
 GROUP_BYS = ("rep", "segment", "product_line", "customer")
+# The scope's filters besides its currency (`Scope.filters`), as the queries' values name them.
+DIMENSIONS = ("rep", "segment", "customer", "product_line", "customers_of")
 
 Key = tuple[int | str | None, int]
 
@@ -349,9 +351,9 @@ def fact_sums(
 
 
 def rollup_answers(scope: Scope, group_by: str | None, product_lines: bool = True) -> bool:
-    """Whether the KPI rollup holds the scope: it has no customer key, and facts without a
-    product line cannot be grouped by one."""
-    if scope.customer is not None or group_by == "customer":
+    """Whether the KPI rollup holds the scope: it has no customer key (neither a customer nor
+    a user's own customers), and facts without a product line cannot be grouped by one."""
+    if scope.customer is not None or scope.customers_of is not None or group_by == "customer":
         return False
     return product_lines or group_by != "product_line"
 
@@ -370,7 +372,7 @@ def _stand_in_scope(values: dict) -> Scope:
         start=values["cut0"],
         end=values["cut0"],
         currency=values["currency"],
-        **{name: values.get(name) for name in ("rep", "segment", "customer", "product_line")},
+        **{name: values.get(name) for name in DIMENSIONS},
     )
 
 
@@ -393,7 +395,7 @@ def _rollup_query(projection: Projection, cuts: list[date], history: bool, measu
 def _source_query(chosen, values: dict, count: int, group_by, history: bool, measures: dict):
     """The chosen families' rows in the scope, grouped per bucket (and group), united."""
     cuts = _cuts(values, count)
-    filters = {name: values.get(name) for name in ("rep", "segment", "customer", "product_line")}
+    filters = {name: values.get(name) for name in DIMENSIONS}
     parts = []
     for family in chosen:
         qs = family.scoped(**filters, currency=values["currency"], group_by=group_by)

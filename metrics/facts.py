@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from accounts.models import Opportunity
+from accounts.scoping import own_customers
 from metrics.models import KPIRollup
 from o2c_api.expressions import DayAfter, DaysBetween
 from o2c_api.money import ZERO, money_field
@@ -169,12 +170,14 @@ class Family:
         customer: int | None = None,
         product_line: str | None = None,
         currency: str | None = None,
+        customers_of: int | None = None,
         group_by: str | None = None,
     ):
         """The rows in a scope, keyed, with `kpi_group` when grouped ("rep", "segment",
         "product_line" or "customer"). Each filter compares the row's own key, so a scope
         from these rows equals the same scope from the rollup. A product line does not narrow
-        a family without one."""
+        a family without one. `customers_of` (a user's id) keeps the rows of that user's own
+        customers (`accounts.scoping`): one subquery, whatever their number."""
         filters = {"kpi_rep": rep, "kpi_segment": segment, "kpi_currency": currency}
         if self.product_lines:
             filters["kpi_pl"] = product_line
@@ -187,6 +190,8 @@ class Family:
         qs = self.queryset().alias(**{k: v for k, v in self.key().items() if k in used})
         if customer is not None:
             qs = qs.filter(**{self.customer: customer})
+        if customers_of is not None:
+            qs = qs.filter(**{f"{self.customer}__in": own_customers(customers_of)})
         qs = qs.filter(**filters)
         if group_by is not None:
             qs = qs.annotate(kpi_group=F(group or self.customer))

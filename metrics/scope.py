@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Customer, SalesRep, Segment
+from accounts.scoping import is_scoped, own_customers
 from o2c_api.bounds import check_text, parse_date
 from o2c_api.errors import ErrorCode
 from o2c_api.money import CURRENCIES
@@ -39,6 +40,9 @@ class Scope:
 
     `rep`, `segment` and `customer` are ids (None = all), `product_line` a label (None = all);
     `currency` is always set because amounts are never summed across currencies.
+    `customers_of` is the id of a user limited to their own customers (`accounts.scoping`):
+    the scope holds only those customers' rows (None: every customer's). The KPI rollup has
+    no customer key, so such a scope is answered from the source rows (`metrics.blocks`).
     """
 
     start: date
@@ -48,6 +52,7 @@ class Scope:
     segment: int | None = None
     customer: int | None = None
     product_line: str | None = None
+    customers_of: int | None = None
 
     @property
     def period(self) -> Period:
@@ -78,6 +83,7 @@ class Scope:
             "customer": self.customer,
             "product_line": self.product_line,
             "currency": self.currency,
+            "customers_of": self.customers_of,
         }
 
     def as_dict(self) -> dict:
@@ -190,11 +196,15 @@ def build_scope(
     customer=None,
     product_line=None,
     currency=None,
+    user=None,
 ) -> Scope:
     """Validate raw scope parameters (strings or typed values) into a Scope.
 
     Defaults: the last full calendar month before today (with only `end`, the 1st of end's
     month to end; with only `start`, start to today), every dimension, the base currency.
+    For a `user` limited to their own customers (`accounts.scoping.is_scoped`) the scope
+    holds only those (`Scope.customers_of`), and another customer is unknown to them, as
+    their lists answer it.
 
     Raises:
         ValidationError: invalid_date, date_out_of_range, end_before_start, period_too_long,
@@ -225,12 +235,16 @@ def build_scope(
     rep_id = _parse_id(rep, "rep")
     segment_id = _parse_id(segment, "segment")
     customer_id = _parse_id(customer, "customer")
-    for field, model, pk in (
-        ("rep", SalesRep, rep_id),
-        ("segment", Segment, segment_id),
-        ("customer", Customer, customer_id),
+    customers_of = user.pk if is_scoped(user) else None
+    customers = Customer.objects.all()
+    if customers_of is not None:
+        customers = customers.filter(pk__in=own_customers(customers_of))
+    for field, rows, pk in (
+        ("rep", SalesRep.objects.all(), rep_id),
+        ("segment", Segment.objects.all(), segment_id),
+        ("customer", customers, customer_id),
     ):
-        if pk is not None and not model.objects.filter(pk=pk).exists():
+        if pk is not None and not rows.filter(pk=pk).exists():
             raise _error(field, f"There is no {field} with id {pk}.", f"unknown_{field}")
     return Scope(
         start=start_date,
@@ -240,15 +254,16 @@ def build_scope(
         segment=segment_id,
         customer=customer_id,
         product_line=product_line or None,
+        customers_of=customers_of,
     )
 
 
 SCOPE_PARAMS = ("start", "end", "rep", "segment", "customer", "product_line", "currency")
 
 
-def scope_from_params(params: Mapping) -> Scope:
-    """`build_scope` from a query-parameter mapping (REST)."""
-    return build_scope(**{name: params.get(name) for name in SCOPE_PARAMS})
+def scope_from_params(params: Mapping, user=None) -> Scope:
+    """`build_scope` from a query-parameter mapping (REST), for the request's user."""
+    return build_scope(**{name: params.get(name) for name in SCOPE_PARAMS}, user=user)
 
 
 def split(period: Period, interval: str) -> list[Period]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, When
 
+from accounts.scoping import own_customers
 from o2c_api.expressions import DaysBetween
 
 COUNTING_STATUSES = ("open", "paid")
@@ -50,12 +51,14 @@ def invoice_dimensions(
     customer: int | None = None,
     product_line: str | None = None,
     currency: str | None = None,
+    customers_of: int | None = None,
 ) -> Q:
     """Invoices (or rows reached through `prefix` to an invoice) in the given dimensions.
 
     Per the KPI spec the rep is the invoice's own, the segment is the customer's.
+    `customers_of` is a user's id: only that user's own customers (`accounts.scoping`).
     """
-    q = Q()
+    q = own_customers_of(customers_of, prefix)
     if rep is not None:
         q &= Q(**{_p(prefix, "rep_id"): rep})
     if segment is not None:
@@ -75,12 +78,13 @@ def customer_dimensions(
     rep: int | None = None,
     segment: int | None = None,
     customer: int | None = None,
+    customers_of: int | None = None,
 ) -> Q:
     """Rows that belong to a customer (payments, activities without an invoice).
 
-    They take the customer's current rep.
+    They take the customer's current rep. `customers_of` as for `invoice_dimensions`.
     """
-    q = Q()
+    q = own_customers_of(customers_of, prefix)
     if rep is not None:
         q &= Q(**{_p(prefix, "customer__rep_id"): rep})
     if segment is not None:
@@ -88,6 +92,14 @@ def customer_dimensions(
     if customer is not None:
         q &= Q(**{_p(prefix, "customer_id"): customer})
     return q
+
+
+def own_customers_of(user_id: int | None, prefix: str = "") -> Q:
+    """Rows (reached through `prefix` to their customer) of the user's own customers: one
+    subquery on the user's id (`accounts.scoping.own_customers`); everything for None."""
+    if user_id is None:
+        return Q()
+    return Q(**{_p(prefix, "customer_id__in"): own_customers(user_id)})
 
 
 def activity_rep(rep: int, prefix: str = "") -> Q:

@@ -126,8 +126,9 @@ class Filters:
         return split(self.trend_period, self.interval)
 
 
-def parse_filters(params: Mapping) -> Filters:
-    """A dashboard view from its query parameters.
+def parse_filters(params: Mapping, user=None) -> Filters:
+    """A dashboard view from its query parameters, for `user` (a user limited to their own
+    customers sees those: `metrics.scope.build_scope`).
 
     Raises:
         ValidationError: invalid_period, invalid_interval, and every code of `build_scope`.
@@ -155,5 +156,6 @@ def parse_filters(params: Mapping) -> Filters:
         customer=params.get("customer"),
         product_line=params.get("product_line"),
         currency=params.get("currency"),
+        user=user,
     )
     return Filters(preset, scope, interval)

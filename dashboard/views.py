@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer, SalesRep, Segment
+from accounts.scoping import KPI_PERMISSION, may_view_kpis
 from dashboard import charts, services
 from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
@@ -70,18 +71,23 @@ INVOICE_ROWS = 200
 OPEN_ACTIONS = 50
 WORKLIST_ROWS = 10  # the worklist panel: the top lines; the admin's worklist page has the rest
 PANEL_EXPORTS = ("outlook", "worklist", "risk")
+PANEL_FIELDS = {"outlook": "outlook", "worklist": "worklist", "risk": "bands"}  # of `Panels`
 
 
 # --- access and helpers --------------------------------------------------------------------
 
 
 def kpi_viewer_only(view):
-    """Logged-in users with the KPI permission (viewer role and above); others to the login."""
+    """Logged-in users with the KPI permission (viewer role and above); others to the login.
+
+    A user limited to their own customers sees the dashboard of those (accounts.scoping):
+    every figure, drilldown and export is computed over their customers only.
+    """
 
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not request.user.has_perm("metrics.view_kpis"):
+        if not may_view_kpis(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -277,7 +283,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     """Tiles, what changed, trend lines with annotations, aging with its activity heatmap,
     and the open huddle actions, for the filters in the URL."""
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(request.GET, request.user)
         # Every KPI, so that "what changed" misses none; the tiles show the headline ones.
         summary = engine.summary(filters.scope)
     except ValidationError as error:
@@ -286,8 +292,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     glossary = {entry.key: entry for entry in engine.glossary()}
     if export == "kpis":
         return _export_kpis(summary, glossary)
-    panel = panels(filters, summary.currencies)
+    panel = panels(filters, summary.currencies, with_worklist=shows_worklist(request.user))
     if export in PANEL_EXPORTS:
+        if getattr(panel, PANEL_FIELDS[export]) is None:
+            raise PermissionDenied
         return PANEL_EXPORTERS[export](panel)
     notes = visible_notes(filters, filters.trend_period)
     trend_lines = trends(filters, HEADLINE, notes)
@@ -364,6 +372,12 @@ def aging_view(aging: engine.Aging, currency: str) -> dict:
 # --- cash outlook, worklist and risk panels --------------------------------------------------
 
 
+def shows_worklist(user) -> bool:
+    """Whether the worklist and risk panels are shown: they are not narrowed to a user's own
+    customers yet, so a user limited to theirs (accounts.scoping) does not see them."""
+    return user.has_perm(KPI_PERMISSION)
+
+
 def panel_scope(filters: Filters) -> Scope:
     """The view's filters and currency on the panels' date (`Filters.as_of`)."""
     return replace(filters.scope, start=filters.as_of, end=filters.as_of)
@@ -371,7 +385,8 @@ def panel_scope(filters: Filters) -> Scope:
 
 def api_query(scope: Scope, **extra) -> str:
     """The query string that asks the outlook and worklist APIs for the same answer."""
-    params = {"as_of": scope.end.isoformat(), **scope.filters(), **extra}
+    # A user's own customers are not a parameter: the APIs narrow to them by the user.
+    params = {"as_of": scope.end.isoformat(), **scope.filters(), "customers_of": None, **extra}
     return urlencode({name: value for name, value in params.items() if value not in (None, "")})
 
 
@@ -381,18 +396,22 @@ class Panels:
 
     scope: Scope
     outlook: forecast.CashForecast
-    worklist: worklist.Worklist
-    bands: worklist.RiskBands
+    worklist: worklist.Worklist | None  # None: not shown (`shows_worklist`)
+    bands: worklist.RiskBands | None
     currencies: tuple[str, ...]  # the scope's other currencies, each its own outlook
 
 
-def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
+def panels(
+    filters: Filters, currencies: Sequence[str] = (), *, with_worklist: bool = True
+) -> Panels:
     """The cash forecast, the top of the worklist and open AR by score band, for the view's
     filters and currency on `Filters.as_of` (a fixed number of queries: the forecast's, the
     risk model, one scoring statement for the worklist and the bands, the worklist lines'
-    details)."""
+    details). Without `with_worklist`, the forecast only."""
     scope = panel_scope(filters)
-    page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
+    page = bands = None
+    if with_worklist:
+        page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
     return Panels(
         scope=scope,
         outlook=forecast.cash_forecast(scope, forecast.DEFAULT_WEEKS),
@@ -425,28 +444,6 @@ def panels_view(panel: Panels, filters: Filters) -> dict:
         for week, bar in zip(outlook.weeks, week_bars, strict=False)
     ]
     expected = sum((w.expected for w in outlook.weeks), ZERO)
-    lines = [
-        {
-            "item": item,
-            "invoice_url": reverse("admin:receivables_invoice_change", args=[item.invoice_id]),
-            "customer_url": f"{reverse('dashboard:invoices')}?"
-            f"{filters.query(customer=item.customer_id)}",
-            "open_amount": shown(item.open_amount, "money", item.currency),
-            "cash_at_risk": shown(item.cash_at_risk, "money", item.currency),
-            "factors": ", ".join(f"{c.label} +{c.points}" for c in item.top_factors),
-        }
-        for item in panel.worklist.results
-    ]
-    band_bars = charts.bars([(band_label(b), b.open_amount) for b in panel.bands.bands])
-    bands = [
-        {
-            "band": band,
-            "label": bar.label,
-            "bar": bar,
-            "amount": shown(band.open_amount, "money", currency),
-        }
-        for band, bar in zip(panel.bands.bands, band_bars, strict=True)
-    ]
     return {
         "as_of": scope.end,
         "currency": currency,
@@ -463,19 +460,53 @@ def panels_view(panel: Panels, filters: Filters) -> dict:
                 (code, f"?{filters.query(currency=code)}#outlook") for code in panel.currencies
             ],
         },
-        "worklist": {
-            "lines": lines,
-            "count": panel.worklist.count,
-            "api_url": f"{reverse('worklist')}?{api_query(scope, limit=WORKLIST_ROWS)}",
-            "admin_url": f"{reverse('admin:worklist_worklist')}?{api_query(scope)}",
-        },
-        "risk": {
-            "bands": bands,
-            "count": panel.bands.invoice_count,
-            "total": shown(panel.bands.open_amount, "money", currency),
-            "model": panel.bands.model,
-            "api_url": f"{reverse('risk-list')}?{api_query(scope)}",
-        },
+        "worklist": None if panel.worklist is None else worklist_view(panel, filters),
+        "risk": None if panel.bands is None else risk_view(panel),
+    }
+
+
+def worklist_view(panel: Panels, filters: Filters) -> dict:
+    """The worklist panel: its top lines, with links."""
+    scope = panel.scope
+    lines = [
+        {
+            "item": item,
+            "invoice_url": reverse("admin:receivables_invoice_change", args=[item.invoice_id]),
+            "customer_url": f"{reverse('dashboard:invoices')}?"
+            f"{filters.query(customer=item.customer_id)}",
+            "open_amount": shown(item.open_amount, "money", item.currency),
+            "cash_at_risk": shown(item.cash_at_risk, "money", item.currency),
+            "factors": ", ".join(f"{c.label} +{c.points}" for c in item.top_factors),
+        }
+        for item in panel.worklist.results
+    ]
+    return {
+        "lines": lines,
+        "count": panel.worklist.count,
+        "api_url": f"{reverse('worklist')}?{api_query(scope, limit=WORKLIST_ROWS)}",
+        "admin_url": f"{reverse('admin:worklist_worklist')}?{api_query(scope)}",
+    }
+
+
+def risk_view(panel: Panels) -> dict:
+    """The risk panel: open AR by score band."""
+    scope, currency = panel.scope, panel.scope.currency
+    band_bars = charts.bars([(band_label(b), b.open_amount) for b in panel.bands.bands])
+    bands = [
+        {
+            "band": band,
+            "label": bar.label,
+            "bar": bar,
+            "amount": shown(band.open_amount, "money", currency),
+        }
+        for band, bar in zip(panel.bands.bands, band_bars, strict=True)
+    ]
+    return {
+        "bands": bands,
+        "count": panel.bands.invoice_count,
+        "total": shown(panel.bands.open_amount, "money", currency),
+        "model": panel.bands.model,
+        "api_url": f"{reverse('risk-list')}?{api_query(scope)}",
     }
 
 
@@ -650,7 +681,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     each row narrows the view one step, customers lead to their invoices."""
     try:
         kpi = engine.get_kpi(key)
-        filters = parse_filters(request.GET)
+        filters = parse_filters(request.GET, request.user)
         group_by = request.GET.get("by") or next_group(kpi, filters)
         summary = engine.summary(filters.scope, [key])
         result = engine.breakdown(key, filters.scope, group_by, limit=engine.MAX_BREAKDOWN_LIMIT)
@@ -716,7 +747,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
     """The invoices behind a KPI for the filters, ranked: most days past due first (open at
     the period's end), or the largest first (issued in the period, for invoice-quality KPIs)."""
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(request.GET, request.user)
         kpi = engine.get_kpi(request.GET["kpi"]) if request.GET.get("kpi") else None
     except ValidationError as error:
         return invalid(request, error)

@@ -45,7 +45,9 @@ def reminder_funnel_by_template(scope: Scope) -> list[TemplateFunnel]:
     dimensions as the KPI filters reminders (the invoice's rep, the customer's segment, the
     invoice's product line and currency). Ordered by step offset, then champion first.
     """
-    q = predicates.customer_dimensions(segment=scope.segment, customer=scope.customer)
+    q = predicates.customer_dimensions(
+        segment=scope.segment, customer=scope.customer, customers_of=scope.customers_of
+    )
     if scope.rep is not None:
         q &= predicates.activity_rep(scope.rep)
     if scope.product_line is not None:

@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Greatest
 
+from accounts.scoping import own_customers
 from o2c_api.expressions import DaysBetween
 from receivables.models import PaymentApplication, PromiseToPay
 
@@ -74,6 +75,7 @@ def promise_reliability(
     start: date | None = None,
     end: date | None = None,
     customer_ids: Collection[int] | None = None,
+    customers_of: int | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[PromiseReliability]:
@@ -85,6 +87,7 @@ def promise_reliability(
     Args:
         start, end: the period of promised dates, inclusive (default: the 365 days to today).
         customer_ids: only these customers (None: all).
+        customers_of: a user's id: only that user's own customers (`accounts.scoping`).
         limit, offset: a page of the ordered list.
     """
     from receivables.services import today
@@ -94,6 +97,8 @@ def promise_reliability(
     promises = PromiseToPay.objects.filter(promised_date__gte=start, promised_date__lte=end)
     if customer_ids is not None:
         promises = promises.filter(invoice__customer_id__in=customer_ids)
+    if customers_of is not None:
+        promises = promises.filter(invoice__customer_id__in=own_customers(customers_of))
     late = Greatest(
         DaysBetween(F("first_paid"), F("promised_date")),
         Value(0),

@@ -21,7 +21,7 @@ from django.utils import formats, timezone
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.scoping import scope
+from accounts.scoping import may_view_kpis, scope
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -288,9 +288,10 @@ class O2CAdminSite(admin.AdminSite):
             "worklist_url": reverse("admin:worklist_worklist"),
             "worklist_api_url": reverse("worklist"),
         }
-        if not request.user.has_perm("metrics.view_kpis"):
+        if not may_view_kpis(request.user):
             return context
-        scope = build_scope()
+        # A user limited to their own customers reads the headline of those.
+        scope = build_scope(user=request.user)
         summary = engine.summary(scope, dashboard.HEADLINE)
         glossary = {entry.key: entry for entry in engine.glossary()}
         context["headline"] = {

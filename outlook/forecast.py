@@ -185,8 +185,14 @@ def forecast_scope(
     product_line=None,
     currency=None,
     include_orders: bool = False,
+    user=None,
 ) -> Scope:
     """Validate the forecast's scope: the period is the single day as_of (default today).
+
+    For a `user` limited to their own customers, the scope holds only those
+    (`metrics.scope.build_scope`): the forecast of their open invoices and orders. The
+    payment behaviour it is projected with is learnt from every customer's cash, as for a
+    scope of one customer; no other customer's row or amount is shown.
 
     A scope never sums across currencies. Without `currency`, the forecast answers in the one
     currency of the scope's invoices open at as_of (and, with orders, its open orders); when
@@ -205,6 +211,7 @@ def forecast_scope(
         customer=customer,
         product_line=product_line,
         currency=currency,
+        user=user,
     )
     if currency:
         return scope

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import own_customer_ids
+from accounts.scoping import is_scoped, own_customer_ids
 from dunning import funnel, promises, services
 from dunning.api import serializers
 from dunning.errors import ErrorCode
@@ -30,7 +30,7 @@ from dunning.models import (
 from metrics.api.views import SCOPE_PARAMETERS
 from metrics.scope import parse_date, scope_from_params
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
-from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.permissions import CanViewScopedKPIs
 from o2c_api.api.scoping import CustomerScopedMixin
 
 
@@ -167,9 +167,10 @@ def _valid(serializer_class, request) -> dict:
 
 
 class PlaybookFunnelView(APIView):
-    """Champion/challenger: the reminder funnel per playbook step and template."""
+    """Champion/challenger: the reminder funnel per playbook step and template (for a user
+    limited to their own customers, of those customers' reminders only)."""
 
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
     @extend_schema(
         operation_id="playbook_funnel",
@@ -178,7 +179,9 @@ class PlaybookFunnelView(APIView):
         responses=serializers.TemplateFunnelSerializer(many=True),
     )
     def get(self, request):
-        rows = funnel.reminder_funnel_by_template(scope_from_params(request.query_params))
+        rows = funnel.reminder_funnel_by_template(
+            scope_from_params(request.query_params, request.user)
+        )
         return Response(serializers.TemplateFunnelSerializer(rows, many=True).data)
 
 
@@ -186,9 +189,10 @@ MAX_LIMIT = 500
 
 
 class PromiseReliabilityView(APIView):
-    """Promise reliability per customer, least reliable first."""
+    """Promise reliability per customer, least reliable first (for a user limited to their own
+    customers, those customers only)."""
 
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
     @extend_schema(
         operation_id="promise_reliability",
@@ -205,13 +209,14 @@ class PromiseReliabilityView(APIView):
         responses=serializers.PromiseReliabilitySerializer(many=True),
     )
     def get(self, request):
-        params = reliability_params(request.query_params)
+        params = reliability_params(request.query_params, request.user)
         rows = promises.promise_reliability(**params)
         return Response(serializers.PromiseReliabilitySerializer(rows, many=True).data)
 
 
-def reliability_params(params) -> dict:
-    """Validate the promise-reliability query (REST and GraphQL share it).
+def reliability_params(params, user=None) -> dict:
+    """Validate the promise-reliability query (REST and GraphQL share it); for a `user`
+    limited to their own customers, only those (another customer named lists nothing).
 
     Raises:
         ValidationError: invalid_date, end_before_start, invalid_id, invalid_limit.
@@ -227,6 +232,8 @@ def reliability_params(params) -> dict:
             }
         )
     result = {"start": start, "end": end}
+    if is_scoped(user):
+        result["customers_of"] = user.pk
     customer = params.get("customer")
     if customer not in (None, ""):
         result["customer_ids"] = [_number(customer, "customer", "invalid_id", minimum=1)]

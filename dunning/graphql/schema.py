@@ -31,7 +31,7 @@ from dunning.models import (
     PlaybookAction,
     PlaybookStep,
 )
-from metrics.graphql.schema import run, scope_of
+from metrics.graphql.schema import run, scope_of, user_of
 from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.permissions import can_add, can_change, can_view
 
@@ -71,13 +71,13 @@ class Query:
         currency: str | None = None,
     ) -> list[TemplateFunnelType]:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return [
                 TemplateFunnelType(**row.__dict__)
                 for row in funnel.reminder_funnel_by_template(scope)
             ]
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(
         description="Per customer, least reliable first: promises dated in the period, kept, "
@@ -95,13 +95,14 @@ class Query:
         def resolve():
             params = reliability_params(
                 {"start": start, "end": end, "customer": customer, "limit": limit,
-                 "offset": offset}
+                 "offset": offset},
+                user_of(info),
             )  # fmt: skip
             return [
                 PromiseReliabilityType.of(row) for row in promises.promise_reliability(**params)
             ]
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
 
 def _mutation(extensions: list, description: str):

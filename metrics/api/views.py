@@ -23,7 +23,7 @@ from metrics.scope import (
     today,
 )
 from o2c_api.api import csvexport
-from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.permissions import CanViewScopedKPIs
 
 SCOPE_PARAMETERS = [
     OpenApiParameter(
@@ -86,12 +86,13 @@ SCOPE_EXAMPLE = {
 
 
 class KPIView(APIView):
-    """The KPI endpoints: readable by every role (viewer and above)."""
+    """The KPI endpoints: readable by every role (viewer and above); a user limited to their
+    own customers gets the KPIs of those customers only."""
 
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
     def scope(self):
-        return scope_from_params(self.request.query_params)
+        return scope_from_params(self.request.query_params, self.request.user)
 
     def compare(self) -> str:
         return parse_compare(self.request.query_params.get("compare"))
@@ -441,7 +442,7 @@ class AgingView(KPIView):
         params = request.query_params.copy()
         as_of = parse_date(params.get("as_of"), "as_of") or today()
         params["end"] = params["start"] = as_of.isoformat()
-        scope = scope_from_params(params)
+        scope = scope_from_params(params, request.user)
         result = engine.aging(scope, scope.end)
         if csvexport.wants_csv(request):
             rows = (

@@ -1,6 +1,7 @@
 """The KPIs in GraphQL: the same engine calls and numbers as REST's /api/v1/kpis/.
 
-Every field needs `metrics.view_kpis` (viewer and above). Refusals and scope errors are
+Every field needs `metrics.view_kpis` (viewer and above); a user limited to their own
+customers reads the KPIs of those customers (accounts.scoping). Refusals and scope errors are
 GraphQL errors whose `extensions` carry REST's codes: `not_authenticated`,
 `permission_denied`, and the scope's validation codes with the field they concern.
 """
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from accounts.scoping import KPI_PERMISSION, may_view_kpis
 from metrics import engine
 from metrics.graphql.types import (
     AgingType,
@@ -30,27 +32,32 @@ from metrics.graphql.types import (
 from metrics.scope import build_scope, today
 from o2c_api.api.exceptions import django_validation_errors
 
-PERMISSION = "metrics.view_kpis"
+PERMISSION = KPI_PERMISSION
 
 
-def require_kpi_permission(info: Info) -> None:
-    """Raise a GraphQLError unless the request's user may read KPIs."""
+def require_kpi_permission(info: Info, *, narrowed: bool = False) -> None:
+    """Raise a GraphQLError unless the request's user may read KPIs: over every customer, or
+    (`narrowed`, for the reports whose scope is built with the user) over their own."""
     user = getattr(info.context.request, "user", None)
     if user is None or not user.is_authenticated:
         raise GraphQLError(
             "Authentication credentials were not provided.",
             extensions={"code": "not_authenticated"},
         )
-    if not user.has_perm(PERMISSION):
+    if not (may_view_kpis(user) if narrowed else user.has_perm(PERMISSION)):
         raise GraphQLError(
             "You do not have permission to perform this action.",
             extensions={"code": "permission_denied"},
         )
 
 
-def run(info: Info, function, *args, **kwargs):
-    """Check the permission, call the engine, turn a ValidationError into GraphQL errors."""
-    require_kpi_permission(info)
+def run(info: Info, function, *args, narrowed: bool = False, **kwargs):
+    """Check the permission, call the engine, turn a ValidationError into GraphQL errors.
+
+    `narrowed`: the report narrows itself to a scoped user's customers (its scope is built
+    with `user_of(info)`); without it a user limited to their own customers is refused.
+    """
+    require_kpi_permission(info, narrowed=narrowed)
     try:
         return function(*args, **kwargs)
     except ValidationError as exc:
@@ -62,7 +69,12 @@ def run(info: Info, function, *args, **kwargs):
         ) from exc
 
 
-def scope_of(start, end, rep, segment, customer, product_line, currency):
+def user_of(info: Info):
+    """The request's user: the scope of a user limited to their own customers holds those."""
+    return getattr(info.context.request, "user", None)
+
+
+def scope_of(info: Info, start, end, rep, segment, customer, product_line, currency):
     return build_scope(
         start=start,
         end=end,
@@ -71,6 +83,7 @@ def scope_of(start, end, rep, segment, customer, product_line, currency):
         customer=customer,
         product_line=product_line,
         currency=currency,
+        user=user_of(info),
     )
 
 
@@ -90,10 +103,10 @@ class Query:
         compare: KpiCompare = KpiCompare.PREVIOUS_PERIOD,
     ) -> KPIsType:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return kpis_of(engine.summary(scope, compare=compare.value))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="One KPI per week, month or quarter of P.")
     def kpi_series(
@@ -110,10 +123,10 @@ class Query:
         currency: str | None = None,
     ) -> SeriesType:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return SeriesType.of(engine.series(key.value, scope, interval.value))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Several KPIs per week, month or quarter of P, in one call.")
     def kpi_series_many(
@@ -134,11 +147,11 @@ class Query:
                 raise ValidationError(
                     {"keys": ValidationError("Name one or more KPIs.", "required")}
                 )
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             names = list(dict.fromkeys(key.value for key in keys))
             return [SeriesType.of(s) for s in engine.many_series(names, scope, interval.value)]
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="One KPI per rep, segment, product line or customer.")
     def kpi_breakdown(
@@ -158,13 +171,13 @@ class Query:
         currency: str | None = None,
     ) -> BreakdownType:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             result = engine.breakdown(
                 key.value, scope, group_by.value, limit, offset, compare.value
             )
             return BreakdownType.of(result)
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Open AR at a date (default today) by days past due.")
     def aging(
@@ -179,10 +192,10 @@ class Query:
     ) -> AgingType:
         def resolve():
             day = as_of or today()
-            scope = scope_of(day, day, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, day, day, rep, segment, customer, product_line, currency)
             return AgingType.of(engine.aging(scope, scope.end))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Reminders sent in P, clicked, and paid within 7 days.")
     def reminder_funnel(
@@ -197,10 +210,10 @@ class Query:
         currency: str | None = None,
     ) -> ReminderFunnelType:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return ReminderFunnelType.of(engine.reminder_funnel(scope))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Days from order to invoice: mean, median, p90, slowest.")
     def time_to_invoice(
@@ -215,11 +228,15 @@ class Query:
         currency: str | None = None,
     ) -> TimeToInvoiceType:
         def resolve():
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return TimeToInvoiceType.of(engine.time_to_invoice(scope))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="What each KPI means, how it is computed, who owns it.")
     def kpi_glossary(self, info: Info) -> list[GlossaryEntryType]:
-        return run(info, lambda: [GlossaryEntryType.of(entry) for entry in engine.glossary()])
+        return run(
+            info,
+            lambda: [GlossaryEntryType.of(entry) for entry in engine.glossary()],
+            narrowed=True,
+        )

@@ -2,6 +2,8 @@
 
 from rest_framework import permissions
 
+from accounts.scoping import KPI_PERMISSION, may_view_kpis
+
 
 class RolePermission(permissions.DjangoModelPermissions):
     """DjangoModelPermissions that also require the `view_` permission to read.
@@ -26,11 +28,21 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 
 class CanViewKPIs(permissions.BasePermission):
-    """Reading KPIs, series, breakdowns, aging and the glossary: `viewer` and above."""
+    """Reading a report over every customer: `viewer` and above, refused to a user limited to
+    their own customers (accounts.scoping). For the reports not narrowed to them."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("metrics.view_kpis"))
+        return bool(user and user.is_authenticated and user.has_perm(KPI_PERMISSION))
+
+
+class CanViewScopedKPIs(permissions.BasePermission):
+    """Reading KPIs, series, breakdowns, aging, the glossary and the reports built on them:
+    `viewer` and above; for a user limited to their own customers, over those customers only
+    (the view builds its scope with the user: `metrics.scope.scope_from_params`)."""
+
+    def has_permission(self, request, view) -> bool:
+        return may_view_kpis(request.user)
 
 
 class CanReadAPIDocs(permissions.BasePermission):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from metrics.api.views import FILTER_PARAMETERS, SCOPE_PARAMETERS
 from metrics.scope import scope_from_params
-from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.permissions import CanViewScopedKPIs
 from outlook import backtest, forecast, impact
 from outlook.api import serializers
 
@@ -70,9 +70,10 @@ def error_example(code: str, field: str, message: str) -> OpenApiExample:
 
 
 class OutlookView(APIView):
-    """Base: the KPI permission (viewer and above), no queryset."""
+    """Base: the KPI permission (viewer and above), no queryset; a user limited to their own
+    customers gets the outlook of those (accounts.scoping)."""
 
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
 
 class DSOImpactView(OutlookView):
@@ -128,7 +129,7 @@ class DSOImpactView(OutlookView):
             payment_lag_share=params.get("payment_lag_share"),
             scenarios=params.getlist("scenario"),
         )
-        result = impact.dso_impact(scope_from_params(params), levers)
+        result = impact.dso_impact(scope_from_params(params, request.user), levers)
         return Response(serializers.DSOImpactSerializer(result).data)
 
 
@@ -204,6 +205,7 @@ class CashForecastView(OutlookView):
             as_of=params.get("as_of"),
             **{name: params.get(name) for name in forecast.FILTERS},
             include_orders=include_orders,
+            user=request.user,
         )
         result = forecast.cash_forecast(scope, weeks, include_orders)
         return Response(serializers.CashForecastSerializer(result).data)
@@ -246,6 +248,7 @@ class ForecastAccuracyView(OutlookView):
         scope = forecast.forecast_scope(
             as_of=params.get("as_of") or backtest.default_backtest_as_of(weeks),
             **{name: params.get(name) for name in forecast.FILTERS},
+            user=request.user,
         )
         result = backtest.accuracy(scope, weeks)
         return Response(serializers.ForecastAccuracySerializer(result).data)

@@ -1,5 +1,6 @@
 """The cash outlook in GraphQL: the same functions, arguments, numbers and error codes as REST
-(`outlook.api.views`). Every field needs `metrics.view_kpis`; errors carry REST's codes in
+(`outlook.api.views`). Every field needs `metrics.view_kpis` (a user limited to their own
+customers gets the outlook of those: accounts.scoping); errors carry REST's codes in
 `extensions` (see `metrics.graphql.schema.run`)."""
 
 from datetime import date
@@ -7,7 +8,7 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
-from metrics.graphql.schema import run, scope_of
+from metrics.graphql.schema import run, scope_of, user_of
 from outlook import backtest, forecast, impact
 from outlook.graphql.types import CashForecastType, DSOImpactType, ForecastAccuracyType
 
@@ -42,10 +43,10 @@ class Query:
                 payment_lag_share=payment_lag_share,
                 scenarios=scenario or (),
             )
-            scope = scope_of(start, end, rep, segment, customer, product_line, currency)
+            scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             return DSOImpactType.of(impact.dso_impact(scope, levers))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Cash forecast: expected cash per week after as_of.")
     def cash_forecast(
@@ -70,10 +71,11 @@ class Query:
                 product_line=product_line,
                 currency=currency,
                 include_orders=include_orders,
+                user=user_of(info),
             )
             return CashForecastType.of(forecast.cash_forecast(scope, horizon, include_orders))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Backtest of the cash forecast at a past as_of.")
     def forecast_accuracy(
@@ -96,7 +98,8 @@ class Query:
                 customer=customer,
                 product_line=product_line,
                 currency=currency,
+                user=user_of(info),
             )
             return ForecastAccuracyType.of(backtest.accuracy(scope, horizon))
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)

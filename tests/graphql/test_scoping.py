@@ -1,12 +1,14 @@
 """Object-level scoping in GraphQL (accounts.scoping): every root field, from the schema.
 
 Each root field is a list or object of a customer-bound type (narrowed for a scoped user), a
-report (refused to a scoped user), or in `UNSCOPED` with its reason; a new field that is none
-of these fails `test_every_root_field_is_classified`.
+report narrowed to a scoped user's customers, a report not narrowed yet (refused to a scoped
+user), or in `UNSCOPED` with its reason; a new field that is none of these fails
+`test_every_root_field_is_classified`.
 """
 
 import pytest
 from django.contrib.auth.models import Group
+from strawberry.utils.str_converters import to_camel_case
 
 from accounts.models import CustomerAssignment
 from accounts.scoping import SCOPED_GROUP
@@ -35,11 +37,25 @@ SCOPED_LISTS = {
     "playbookActions": (None, "playbook-action"),
     "creditHolds": ("creditHold", "credit-hold"),
 }
-REPORTS = {
-    "playbookFunnel", "promiseReliability", "kpis", "kpiSeries", "kpiSeriesMany",
-    "kpiBreakdown", "aging", "reminderFunnel", "timeToInvoice", "kpiGlossary", "dsoImpact",
-    "cashForecast", "forecastAccuracy", "risk", "worklist", "riskBacktest",
-}  # fmt: skip
+# Reports narrowed to a scoped user's customers, with the arguments of the test's query.
+NARROWED = {
+    "kpis": 'start: "2026-01-01", end: "2026-01-31"',
+    "kpiSeries": 'key: AR_BALANCE, start: "2026-01-01", end: "2026-01-31", interval: WEEK',
+    "kpiSeriesMany": 'keys: [AR_BALANCE, DSO], start: "2026-01-01", end: "2026-01-31"',
+    "kpiBreakdown": 'key: AR_BALANCE, groupBy: REP, start: "2026-01-01", end: "2026-01-31"',
+    "aging": 'asOf: "2026-01-25"',
+    "reminderFunnel": 'start: "2026-01-01", end: "2026-01-31"',
+    "timeToInvoice": 'start: "2026-01-01", end: "2026-01-31"',
+    "kpiGlossary": "",
+    "dsoImpact": 'start: "2026-01-01", end: "2026-01-31", paymentLagDays: "5", '
+    'paymentLagShare: "50"',
+    "cashForecast": 'asOf: "2026-01-25"',
+    "forecastAccuracy": 'asOf: "2026-01-10", weeks: 2',
+    "playbookFunnel": 'start: "2026-01-01", end: "2026-01-31"',
+    "promiseReliability": 'start: "2026-01-01", end: "2026-03-31"',
+}
+# Reports not narrowed yet: refused to a scoped user.
+REPORTS = {"risk", "worklist", "riskBacktest"}
 UNSCOPED = {
     "segment": "segments are not customer data",
     "segments": "segments are not customer data",
@@ -67,7 +83,14 @@ def root_fields() -> set[str]:
 
 
 def test_every_root_field_is_classified():
-    classified = set(SCOPED_LISTS) | OBJECTS | REPORTS | set(UNSCOPED) | set(SCOPED_OTHERWISE)
+    classified = (
+        set(SCOPED_LISTS)
+        | OBJECTS
+        | REPORTS
+        | set(NARROWED)
+        | set(UNSCOPED)
+        | set(SCOPED_OTHERWISE)
+    )
 
     assert root_fields() - classified == set()
     assert classified - root_fields() == set()
@@ -163,6 +186,65 @@ def test_reports_are_refused_to_scoped_users(post, field):
 
     assert refused["errors"][0]["extensions"]["code"] == "permission_denied"
     assert "errors" not in allowed, allowed
+
+
+def selection_of(type_) -> str:
+    """Every leaf field of an output type, nested: the whole report."""
+    from graphql import GraphQLObjectType
+
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    if not isinstance(type_, GraphQLObjectType):
+        return ""
+    names = [
+        f"{name}{selection_of(field.type)}"
+        for name, field in type_.fields.items()
+        if name not in ("scope", "previousScope", "filters")
+    ]
+    return " { " + " ".join(names) + " }"
+
+
+def report_query(field: str, extra: str = "") -> str:
+    arguments = ", ".join(a for a in (NARROWED[field], extra) if a)
+    selection = selection_of(schema._schema.query_type.fields[field].type)
+    return f"{{ {field}{f'({arguments})' if arguments else ''}{selection} }}"
+
+
+@pytest.mark.parametrize("field", sorted(NARROWED))
+def test_narrowed_reports_hold_only_the_scoped_users_customers(post, books, field):  # noqa: F811
+    mine, theirs = books["assigned"].customer.pk, books["theirs"].customer.pk
+    customer = "" if field == "kpiGlossary" else f'customer: "{mine}"'
+
+    for role in ROLES:
+        narrowed = post(role, True, report_query(field))
+        filtered = post(role, False, report_query(field, customer))
+
+        # The same report as over exactly their customer (one here: the customer argument).
+        assert "errors" not in narrowed, (role, narrowed)
+        assert "errors" not in filtered, (role, filtered)
+        assert narrowed["data"] == filtered["data"], role
+    if field not in ("kpiGlossary", "promiseReliability"):
+        other = post("viewer", True, report_query(field, f'customer: "{theirs}"'))
+        assert other["errors"][0]["extensions"]["code"] == "unknown_customer"
+
+
+def test_a_scoped_users_kpis_agree_with_rest(post, books):  # noqa: F811
+    from rest_framework.test import APIClient
+
+    user = UserFactory(username="gql-viewer-True")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    rest = client.get("/api/v1/kpis/", {"start": "2026-01-01", "end": "2026-01-31"}).json()
+
+    graphql = post("viewer", True, report_query("kpis"))["data"]["kpis"]
+
+    assert rest["kpis"]["ar_balance"]["value"] == graphql["arBalance"]["value"] == "75.00"
+    assert rest["kpis"]["credit_sales"]["value"] == graphql["creditSales"]["value"] == "100.00"
+    for key, kpi in rest["kpis"].items():
+        assert graphql[to_camel_case(key)]["value"] == kpi["value"], key
+        assert graphql[to_camel_case(key)]["previous"] == kpi["previous"], key
+    assert graphql["whatChanged"] == rest["what_changed"]
+    assert graphql["currencies"] == rest["currencies"] == ["USD"]
 
 
 def test_a_mutation_on_another_customers_invoice_is_not_found(post, books):  # noqa: F811

@@ -1,15 +1,20 @@
 """Object-level scoping in the admin (accounts.scoping): every registered admin of a
 customer-bound model, from the admin registry, narrows its pages for a scoped staff user."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
 from accounts.models import CustomerAssignment
 from accounts.scoping import SCOPED_GROUP, customer_path
+from dashboard.views import HEADLINE
+from metrics import engine
+from metrics.scope import build_scope
 from tests.admin_helpers import admin_url
 from tests.api.test_scoping import books, customer_book  # noqa: F401 (fixtures)
-from tests.factories import UserFactory
+from tests.factories import InvoiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +136,22 @@ def test_scoped_staff_see_only_their_customers_events_and_deliveries(scoped_staf
     assert {d.event.customer_id for d in deliveries.context["cl"].result_list} == {mine.pk}
     assert [s.pk for s in subscriptions.context["cl"].result_list] == [own.pk]
     assert scoped_staff.get(admin_url(Event, "change", their_event.pk)).status_code == 302
+
+
+def test_scoped_staffs_headline_is_the_headline_of_their_customers(scoped_staff, books):  # noqa: F811
+    # Each book: an invoice of 100.00 issued 1 Jan 2026, 75.00 of it open; and now one more
+    # each in the headline's month (the last full one).
+    start = build_scope().start
+    for name, amount in (("assigned", "300.00"), ("theirs", "7000.00")):
+        InvoiceFactory(customer=books[name].customer, issue_date=start, amount=Decimal(amount))
+    mine = engine.summary(build_scope(customer=books["assigned"].customer.pk), HEADLINE)
+
+    headline = scoped_staff.get("/admin/").context["headline"]
+
+    assert [t.raw for t in headline["tiles"]] == [mine.kpis[key] for key in HEADLINE]
+    assert headline["tiles"][0].raw.value == Decimal("375.00")
+
+
+def test_scoped_staff_cannot_open_the_worklist_page(scoped_staff):
+    # Not narrowed to their customers yet (docs/security.md).
+    assert scoped_staff.get("/admin/worklist/riskmodel/worklist/").status_code == 403

@@ -175,7 +175,8 @@ def movements(
         current_dates: the dates Current AR is asked at (a subset of `dates`).
         group_by: None or one of GROUP_BYS.
         path: one of PATHS to force it; by default the KPI rollup unless the scope filters
-            or groups by customer (the rollup has no customer key).
+            or groups by customer, or holds a user's own customers (the rollup has no
+            customer key).
     """
     dates = sorted(set(dates) | set(current_dates))
     current_dates = sorted(set(current_dates))

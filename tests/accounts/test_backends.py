@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.backends import RoleBackend
+from accounts.scoping import KPI_PERMISSION, NARROWED_KPI_PERMISSION, SCOPED_GROUP, may_view_kpis
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,24 @@ def test_anonymous_and_object_permissions_are_empty():
 
     assert RoleBackend().get_all_permissions(AnonymousUser()) == set()
     assert RoleBackend().get_all_permissions(user, obj=object()) == set()
+
+
+@pytest.mark.parametrize(
+    ("role", "scoped", "kpis", "narrowed"),
+    [
+        ("viewer", False, True, False),
+        ("viewer", True, False, True),
+        ("admin", True, False, True),
+        (None, True, False, False),
+    ],
+)
+def test_a_scoped_users_kpi_permission_is_the_narrowed_one(role, scoped, kpis, narrowed):
+    # The reports narrowed to their customers accept it; the worklist and risk list refuse it.
+    user = UserFactory(role=role) if role else UserFactory()
+    if scoped:
+        user.groups.add(Group.objects.get(name=SCOPED_GROUP))
+    user = fresh(user)
+
+    assert user.has_perm(KPI_PERMISSION) is kpis
+    assert user.has_perm(NARROWED_KPI_PERMISSION) is narrowed
+    assert may_view_kpis(user) is (kpis or narrowed)

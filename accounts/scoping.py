@@ -13,16 +13,17 @@ What a scoped user gets:
 - writes may name only their customers' rows (another one is a 400 `does_not_exist`);
 - the same in GraphQL (lists, single objects, relations) and on the admin's pages;
 - the reports (KPI summary, series, breakdowns, aging, time to invoice, reminder funnel, the
-  dashboard, the cash outlook, the dunning reports) are computed over their customers only:
+  dashboard, the cash outlook, the dunning reports, the risk list and the worklist) are
+  computed over their customers only:
   the same numbers as the same report over exactly those customers. The scope carries the
   user (`metrics.scope.Scope.customers_of`), every query filters by `own_customers` (one
   subquery on the user's id), and the KPI rollup, which has no customer key, is not used:
   the engine reads the source rows of their customers. Another customer named as a filter
   is unknown to them (400 `unknown_customer`), as their lists answer it;
-- the reports not yet narrowed (the worklist and the risk list) are refused (403 /
+- the risk backtest, a measure of the score over every customer's history, is refused (403 /
   `permission_denied`): a scoped user's role grants `metrics.view_kpis` as
   `NARROWED_KPI_PERMISSION` instead (`accounts.backends.RoleBackend`), which the narrowed
-  reports accept (`may_view_kpis`) and the others do not.
+  reports accept (`may_view_kpis`) and the backtest does not.
 
 Segments and sales reps are not customer data: they stay readable.
 

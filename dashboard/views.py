@@ -25,7 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer, SalesRep, Segment
-from accounts.scoping import KPI_PERMISSION, may_view_kpis
+from accounts.scoping import may_view_kpis
 from dashboard import charts, services
 from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
@@ -71,7 +71,6 @@ INVOICE_ROWS = 200
 OPEN_ACTIONS = 50
 WORKLIST_ROWS = 10  # the worklist panel: the top lines; the admin's worklist page has the rest
 PANEL_EXPORTS = ("outlook", "worklist", "risk")
-PANEL_FIELDS = {"outlook": "outlook", "worklist": "worklist", "risk": "bands"}  # of `Panels`
 
 
 # --- access and helpers --------------------------------------------------------------------
@@ -292,10 +291,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     glossary = {entry.key: entry for entry in engine.glossary()}
     if export == "kpis":
         return _export_kpis(summary, glossary)
-    panel = panels(filters, summary.currencies, with_worklist=shows_worklist(request.user))
+    panel = panels(filters, summary.currencies)
     if export in PANEL_EXPORTS:
-        if getattr(panel, PANEL_FIELDS[export]) is None:
-            raise PermissionDenied
         return PANEL_EXPORTERS[export](panel)
     notes = visible_notes(filters, filters.trend_period)
     trend_lines = trends(filters, HEADLINE, notes)
@@ -372,12 +369,6 @@ def aging_view(aging: engine.Aging, currency: str) -> dict:
 # --- cash outlook, worklist and risk panels --------------------------------------------------
 
 
-def shows_worklist(user) -> bool:
-    """Whether the worklist and risk panels are shown: they are not narrowed to a user's own
-    customers yet, so a user limited to theirs (accounts.scoping) does not see them."""
-    return user.has_perm(KPI_PERMISSION)
-
-
 def panel_scope(filters: Filters) -> Scope:
     """The view's filters and currency on the panels' date (`Filters.as_of`)."""
     return replace(filters.scope, start=filters.as_of, end=filters.as_of)
@@ -396,22 +387,18 @@ class Panels:
 
     scope: Scope
     outlook: forecast.CashForecast
-    worklist: worklist.Worklist | None  # None: not shown (`shows_worklist`)
-    bands: worklist.RiskBands | None
+    worklist: worklist.Worklist
+    bands: worklist.RiskBands
     currencies: tuple[str, ...]  # the scope's other currencies, each its own outlook
 
 
-def panels(
-    filters: Filters, currencies: Sequence[str] = (), *, with_worklist: bool = True
-) -> Panels:
+def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
     """The cash forecast, the top of the worklist and open AR by score band, for the view's
     filters and currency on `Filters.as_of` (a fixed number of queries: the forecast's, the
     risk model, one scoring statement for the worklist and the bands, the worklist lines'
-    details). Without `with_worklist`, the forecast only."""
+    details). A user limited to their own customers gets theirs (`Scope.customers_of`)."""
     scope = panel_scope(filters)
-    page = bands = None
-    if with_worklist:
-        page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
+    page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
     return Panels(
         scope=scope,
         outlook=forecast.cash_forecast(scope, forecast.DEFAULT_WEEKS),
@@ -460,8 +447,8 @@ def panels_view(panel: Panels, filters: Filters) -> dict:
                 (code, f"?{filters.query(currency=code)}#outlook") for code in panel.currencies
             ],
         },
-        "worklist": None if panel.worklist is None else worklist_view(panel, filters),
-        "risk": None if panel.bands is None else risk_view(panel),
+        "worklist": worklist_view(panel, filters),
+        "risk": risk_view(panel),
     }
 
 

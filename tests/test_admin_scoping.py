@@ -152,6 +152,9 @@ def test_scoped_staffs_headline_is_the_headline_of_their_customers(scoped_staff,
     assert headline["tiles"][0].raw.value == Decimal("375.00")
 
 
-def test_scoped_staff_cannot_open_the_worklist_page(scoped_staff):
-    # Not narrowed to their customers yet (docs/security.md).
-    assert scoped_staff.get("/admin/worklist/riskmodel/worklist/").status_code == 403
+def test_scoped_staff_work_the_worklist_of_their_customers(scoped_staff, books):  # noqa: F811
+    page = scoped_staff.get("/admin/worklist/riskmodel/worklist/", {"as_of": "2026-01-25"})
+
+    assert page.status_code == 200
+    lines = [row["item"] for row in page.context["rows"]]
+    assert [line.invoice_id for line in lines] == [books["assigned"].rows["invoice"].pk]

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from accounts.models import SalesRep, Segment
+from accounts.scoping import may_view_kpis
 from o2c_api.admin import error_text
 from o2c_api.money import CURRENCIES
 from worklist import engine
@@ -48,7 +49,7 @@ class RiskModelAdmin(admin.ModelAdmin):
         return [path("worklist/", view, name="worklist_worklist"), *super().get_urls()]
 
     def worklist_view(self, request):
-        if not request.user.has_perm("metrics.view_kpis"):
+        if not may_view_kpis(request.user):
             raise PermissionDenied
         params = request.GET
         page = None
@@ -56,14 +57,13 @@ class RiskModelAdmin(admin.ModelAdmin):
         try:
             offset = engine.page_bounds(PAGE_SIZE, params.get("offset"))[1]
             no_activity_days = engine.no_activity_days_of(params.get("no_activity_days"))
-            scope, as_of = engine.scope_at(params)
+            scope, as_of = engine.scope_at(params, request.user)
             page = engine.worklist_page(
                 scope,
                 as_of,
                 no_activity_days=no_activity_days,
                 limit=PAGE_SIZE,
                 offset=offset,
-                customers_of=engine.customers_of_user(request.user),
             )
         except ValidationError as exc:
             self.message_user(request, error_text(exc), messages.ERROR)

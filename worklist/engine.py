@@ -11,8 +11,8 @@ a second, a count, only for a page past the end), and for the worklist the page'
 Validating the scope adds one query per rep, segment or customer id given.
 
 A user limited to their own customers (`accounts.scoping`) gets the lists of those customers'
-invoices only: the callers pass `customers_of_user(user)`, and every query above filters by it with
-one subquery on the user's id (the query count does not change).
+invoices only: `scope_at` puts the user in the scope (`Scope.customers_of`), and every query
+above filters by it with one subquery on the user's id (the query count does not change).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
 
-from accounts.scoping import is_scoped
 from metrics.scope import Scope, build_scope, parse_date
 from o2c_api.money import CENT
 from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
@@ -89,8 +88,9 @@ def no_activity_days_of(raw) -> int | None:
     return days
 
 
-def scope_at(params: Mapping) -> tuple[Scope, date]:
-    """The scope (filters, currency) and as_of date of a risk or worklist request.
+def scope_at(params: Mapping, user=None) -> tuple[Scope, date]:
+    """The scope (filters, currency) and as_of date of a risk or worklist request; for a
+    `user` limited to their own customers, only those (`metrics.scope.build_scope`).
 
     Raises:
         ValidationError: invalid_date and the scope's codes (`metrics.scope.build_scope`).
@@ -104,14 +104,9 @@ def scope_at(params: Mapping) -> tuple[Scope, date]:
         customer=params.get("customer"),
         product_line=params.get("product_line"),
         currency=params.get("currency"),
+        user=user,
     )
     return scope, scope.end
-
-
-def customers_of_user(user) -> int | None:
-    """The id of a user limited to their own customers (`accounts.scoping.is_scoped`), whose
-    risk list and worklist hold only those customers' invoices; None for a user who sees all."""
-    return user.pk if is_scoped(user) else None
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -245,7 +240,6 @@ def risk_page(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
     model=None,
-    customers_of: int | None = None,
 ) -> RiskPage:
     """The invoices open at `as_of` in the scope, highest score first, with their factors.
 
@@ -254,7 +248,6 @@ def risk_page(
         as_of: the date scored, with what was known by its end.
         limit, offset: the page (`page_bounds`).
         model: the weights; the current model (`risk.current_model`) by default.
-        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         A `RiskPage`: the count of open invoices in scope and the page's rows.
@@ -267,7 +260,6 @@ def risk_page(
         ordering="score",
         limit=limit,
         offset=offset,
-        customers_of=customers_of,
     )
     invoices = _details([row.invoice_id for row in scored.rows], as_of)
     results = []
@@ -322,7 +314,6 @@ def risk_bands(
     *,
     model=None,
     bounds: tuple[Decimal, ...] = risk.SCORE_BANDS,
-    customers_of: int | None = None,
 ) -> RiskBands:
     """The invoices open at `as_of` in the scope, counted and summed by score band.
 
@@ -334,13 +325,12 @@ def risk_bands(
         as_of: the date scored.
         model: the weights; the current model by default.
         bounds: the scores between bands (0-25, 25-50, 50-75, 75-100 by default).
-        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         `RiskBands` (two queries: the model and the banding statement).
     """
     model = model or risk.current_model()
-    totals = risk.band_totals(scope, as_of, model, bounds, customers_of)
+    totals = risk.band_totals(scope, as_of, model, bounds)
     return _bands_of(totals, bounds, as_of, scope, model)
 
 
@@ -373,7 +363,6 @@ def worklist_page(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
     model=None,
-    customers_of: int | None = None,
 ) -> Worklist:
     """The collector's list: invoices open at `as_of`, largest cash at risk first.
 
@@ -387,12 +376,11 @@ def worklist_page(
         no_activity_days: keep only invoices with no activity in the last N days (to as_of).
         limit, offset: the page (`page_bounds`).
         model: the weights; the current model by default.
-        customers_of: a scoped user's id (`customers_of_user`): only their customers' invoices.
 
     Returns:
         A `Worklist` with the count of matching invoices and the page's lines.
     """
-    return _worklist(scope, as_of, no_activity_days, limit, offset, model, customers_of, None)[0]
+    return _worklist(scope, as_of, no_activity_days, limit, offset, model, None)[0]
 
 
 def worklist_with_bands(
@@ -401,7 +389,6 @@ def worklist_with_bands(
     *,
     limit: int = DEFAULT_LIMIT,
     model=None,
-    customers_of: int | None = None,
     bounds: tuple[Decimal, ...] = risk.SCORE_BANDS,
 ) -> tuple[Worklist, RiskBands]:
     """The top of the worklist and open AR by score band (`worklist_page` and `risk_bands`,
@@ -411,10 +398,10 @@ def worklist_with_bands(
         The `Worklist` and the `RiskBands` (three queries: the model, the scoring statement,
         the page's details).
     """
-    return _worklist(scope, as_of, None, limit, 0, model, customers_of, bounds)
+    return _worklist(scope, as_of, None, limit, 0, model, bounds)
 
 
-def _worklist(scope, as_of, no_activity_days, limit, offset, model, customers_of, bounds):
+def _worklist(scope, as_of, no_activity_days, limit, offset, model, bounds):
     model = model or risk.current_model()
     scored = risk.scored_rows(
         scope,
@@ -424,7 +411,6 @@ def _worklist(scope, as_of, no_activity_days, limit, offset, model, customers_of
         no_activity_days=no_activity_days,
         limit=limit,
         offset=offset,
-        customers_of=customers_of,
         band_bounds=bounds,
     )
     invoices = _details([row.invoice_id for row in scored.rows], as_of)

@@ -44,7 +44,6 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.timezone import get_current_timezone
 
-from accounts.scoping import own_customers
 from metrics.scope import Scope
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO, money_field
@@ -335,7 +334,6 @@ def _open_invoices(
     d: date,
     no_activity_days: int | None,
     outcome: date | None,
-    customers_of: int | None = None,
 ):
     """The invoices open at d in the scope, with the columns the factors read off them.
 
@@ -351,10 +349,7 @@ def _open_invoices(
 
     def part(settled: Q):
         qs = Invoice.objects.filter(
-            predicates.counting()
-            & predicates.issued_by(d)
-            & settled
-            & in_scope(scope, customers_of)
+            predicates.counting() & predicates.issued_by(d) & settled & in_scope(scope)
         )
         annotations = {"risk_past_due": DaysBetween(Value(d), F("due_date"))}
         fields = ["id", "customer_id", "amount", "open_amount", "risk_past_due"]
@@ -410,33 +405,28 @@ def _invoice_sets(d: date) -> dict:
     }
 
 
-def in_scope(scope: Scope, customers_of: int | None = None) -> Q:
+def in_scope(scope: Scope) -> Q:
     """Invoices in the scope's dimensions and currency; for a user limited to their own
-    customers (`customers_of`, the user's id: `accounts.scoping`), only those customers'.
-
-    One subquery on the user's id, so the query count does not change.
-    """
-    q = predicates.invoice_dimensions(**scope.filters())
-    if customers_of is not None:
-        q &= Q(customer_id__in=own_customers(customers_of))
-    return q
+    customers (`Scope.customers_of`), only those customers' (one subquery on the user's id,
+    so the query count does not change)."""
+    return predicates.invoice_dimensions(**scope.filters())
 
 
-def _customers_in(scope: Scope, d: date, customers_of: int | None, path: str = "customer_id") -> Q:
+def _customers_in(scope: Scope, d: date, path: str = "customer_id") -> Q:
     """Customers whose history is needed: those of the open invoices in scope (`path` leads
     from the rows filtered to their customer's id). Nothing to filter for every customer."""
     if scope.customer is not None:
         return Q(**{path: scope.customer})
-    narrowed = (scope.rep, scope.product_line, scope.segment, customers_of)
+    narrowed = (scope.rep, scope.product_line, scope.segment, scope.customers_of)
     if all(value is None for value in narrowed):
         return Q()
-    open_in_scope = Invoice.objects.filter(
-        predicates.open_at(d) & in_scope(scope, customers_of)
-    ).values("customer_id")
+    open_in_scope = Invoice.objects.filter(predicates.open_at(d) & in_scope(scope)).values(
+        "customer_id"
+    )
     return Q(**{f"{path}__in": open_in_scope})
 
 
-def _history(scope: Scope, d: date, customers_of: int | None):
+def _history(scope: Scope, d: date):
     """Per customer: its invoices due in the year before d, how many were late (not settled
     by their due date), their days late by d, the same for the last 90 days, and amounts."""
     late = Q(paid_date__isnull=True) | Q(paid_date__gt=F("due_date"))
@@ -445,7 +435,7 @@ def _history(scope: Scope, d: date, customers_of: int | None):
     return (
         Invoice.objects.filter(
             predicates.counting(),
-            _customers_in(scope, d, customers_of),
+            _customers_in(scope, d),
             currency=scope.currency,
             due_date__gte=d - timedelta(days=HISTORY_DAYS),
             due_date__lt=d,
@@ -464,12 +454,12 @@ def _history(scope: Scope, d: date, customers_of: int | None):
     )
 
 
-def _promises(scope: Scope, d: date, customers_of: int | None):
+def _promises(scope: Scope, d: date):
     """Per customer: promises made by d and due in the year before it, and those not kept."""
     return (
         PromiseToPay.objects.filter(
             # A narrow scope's customers' promises only, found through their invoices.
-            _customers_in(scope, d, customers_of, "invoice__customer_id"),
+            _customers_in(scope, d, "invoice__customer_id"),
             created_date__lte=d,
             promised_date__gte=d - timedelta(days=HISTORY_DAYS),
             promised_date__lt=d,
@@ -551,16 +541,15 @@ def _scoring_ctes(
     model: Model,
     no_activity_days: int | None,
     outcome_known_by: date | None,
-    customers_of: int | None,
 ) -> tuple[str, list]:
     """`WITH …` of the scoring statement, ending in `s`: one row per open invoice in scope with
     its factor values (f_*), history counts, open amount at as_of (`open_amount` as a float
     for the ranking, `open_exact` as a decimal) and log-odds; `o` holds the open invoices.
     Shared by `scored_rows` and `band_totals`, so both score with the same SQL."""
     parts = (
-        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by, customers_of)),
-        ("h", _history(scope, as_of, customers_of)),
-        ("p", _promises(scope, as_of, customers_of)),
+        ("o", _open_invoices(scope, as_of, no_activity_days, outcome_known_by)),
+        ("h", _history(scope, as_of)),
+        ("p", _promises(scope, as_of)),
         *_invoice_sets(as_of).items(),
     )
     ctes, params = [], []
@@ -597,7 +586,6 @@ def scored_rows(
     limit: int | None = None,
     offset: int = 0,
     outcome_known_by: date | None = None,
-    customers_of: int | None = None,
     band_bounds: Sequence[Decimal] | None = None,
 ) -> Scored:
     """Score every invoice open at `as_of` in the scope in one statement; return a page.
@@ -613,8 +601,6 @@ def scored_rows(
         offset: rows skipped.
         outcome_known_by: when set, keep only invoices whose outcome (`late_q`) is known by
             that day and return it (backtest and fit).
-        customers_of: the id of a user limited to their own customers (`accounts.scoping`):
-            only those customers' invoices are scored (None: every customer's).
         band_bounds: when set, the same statement also counts and sums every row in scope by
             score band (`band_totals`), so a page and its bands cost one scoring.
 
@@ -624,9 +610,7 @@ def scored_rows(
     """
     if ordering not in ORDERINGS:
         raise ValueError(ordering)
-    ctes, params = _scoring_ctes(
-        scope, as_of, model, no_activity_days, outcome_known_by, customers_of
-    )
+    ctes, params = _scoring_ctes(scope, as_of, model, no_activity_days, outcome_known_by)
     rank = "s.logit" if ordering == "score" else "s.open_amount / (1.0 + EXP(-s.logit))"
     band_columns = ""
     if band_bounds is not None:
@@ -659,9 +643,7 @@ def scored_rows(
         total = fetched[0]["total"]
     elif offset:
         # A page past the end still says how many rows there are.
-        total = _open_invoices(
-            scope, as_of, no_activity_days, outcome_known_by, customers_of
-        ).count()
+        total = _open_invoices(scope, as_of, no_activity_days, outcome_known_by).count()
     else:
         total = 0
     bands = None
@@ -677,7 +659,7 @@ def scored_rows(
                 if first[f"band{band}_n"]
             }
         elif offset:
-            bands = band_totals(scope, as_of, model, band_bounds, customers_of)
+            bands = band_totals(scope, as_of, model, band_bounds)
         else:
             bands = {}
     rows = tuple(
@@ -713,7 +695,6 @@ def band_totals(
     as_of: date,
     model: Model,
     bounds: Sequence[Decimal] = SCORE_BANDS,
-    customers_of: int | None = None,
 ) -> dict[int, tuple[int, Decimal]]:
     """The invoices open at `as_of` in the scope, counted and summed by score band (one query).
 
@@ -727,12 +708,11 @@ def band_totals(
         as_of: the day scored.
         model: the weights.
         bounds: increasing scores between 0 and 100 (exclusive).
-        customers_of: as for `scored_rows`.
 
     Returns:
         {band: (invoice count, open amount at as_of)}, only the bands that hold invoices.
     """
-    ctes, params = _scoring_ctes(scope, as_of, model, None, None, customers_of)
+    ctes, params = _scoring_ctes(scope, as_of, model, None, None)
     case, case_params = _band_case(bounds)
     params.extend(case_params)
     sql = f"{ctes} SELECT {case} AS band, COUNT(*), SUM(s.open_exact) FROM s GROUP BY 1"

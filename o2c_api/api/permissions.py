@@ -29,7 +29,8 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 class CanViewKPIs(permissions.BasePermission):
     """Reading a report over every customer: `viewer` and above, refused to a user limited to
-    their own customers (accounts.scoping). For the reports not narrowed to them."""
+    their own customers (accounts.scoping). For the risk backtest, a measure over every
+    customer."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -262,30 +262,36 @@ def test_a_custom_period_in_the_past_shows_the_panels_as_of_its_end(history, vie
     assert today["worklist"]["count"] == 2
 
 
-def test_a_scoped_user_sees_the_outlook_of_their_customers_only(history):  # noqa: F811
-    # The outlook is narrowed to a user limited to their own customers (docs/security.md);
-    # the worklist and risk panels are not yet, so they are not shown and their exports are
-    # refused: no other customer's line shows.
+def test_a_scoped_user_sees_the_panels_of_their_customers_only(history):  # noqa: F811
+    # The outlook, the worklist and the risk bands are narrowed to a user limited to their
+    # own customers (docs/security.md): the same lines as for that customer, and no other
+    # customer's line shows, on the page or in the exports.
     user = UserFactory(username="scoped-viewer", role="collector")
     user.groups.add(Group.objects.get(name=SCOPED_GROUP))
     CustomerAssignment.objects.create(user=user, customer=history.newco)
     client = Client()
     client.force_login(user)
+    unscoped = Client()
+    unscoped.force_login(UserFactory(username="everyone", role="collector"))
 
     with on(AS_OF):
         page = client.get("/dashboard/")
-        for export in ("worklist", "risk"):
-            refused = client.get(f"/dashboard/?export={export}")
-            assert refused.status_code == 403
-            assert b"Acme" not in refused.content
-        outlook = client.get("/dashboard/?export=outlook")
+        filtered = unscoped.get(f"/dashboard/?customer={history.newco.pk}")
+        exports = {
+            export: client.get(f"/dashboard/?export={export}")
+            for export in ("outlook", "worklist", "risk")
+        }
 
     assert page.status_code == 200
-    assert page.context["panels"]["worklist"] is None
-    assert page.context["panels"]["risk"] is None
+    items = [line["item"] for line in page.context["panels"]["worklist"]["lines"]]
+    assert [item.customer_name for item in items] == ["Newco"]
+    assert items == [line["item"] for line in filtered.context["panels"]["worklist"]["lines"]]
+    risk, risk_filtered = page.context["panels"]["risk"], filtered.context["panels"]["risk"]
+    assert (risk["count"], risk["total"]) == (risk_filtered["count"], risk_filtered["total"])
     assert b"Acme" not in page.content
-    assert outlook.status_code == 200
-    assert b"Acme" not in outlook.content
+    for export, response in exports.items():
+        assert response.status_code == 200, export
+        assert b"Acme" not in response.content, export
 
 
 def queries(client, url: str) -> int:

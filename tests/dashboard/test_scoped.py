@@ -77,18 +77,18 @@ def test_a_scoped_users_exports_hold_their_customers_only(world):
         assert csv_rows(narrowed) == csv_rows(filtered), export
 
 
-def test_the_worklist_and_risk_panels_are_not_shown_to_a_scoped_user(world):
-    # Not narrowed to a user's customers yet: not shown, their exports refused.
+def test_the_worklist_and_risk_panels_hold_only_a_scoped_users_customers(world):
     page = world["scoped"].get("/dashboard/")
 
-    assert page.context["panels"]["worklist"] is None
-    assert page.context["panels"]["risk"] is None
-    assert b'id="worklist"' not in page.content
-    assert b'id="risk"' not in page.content
-    assert b'id="outlook"' in page.content
+    lines = page.context["panels"]["worklist"]["lines"]
+    assert {line["item"].customer_name for line in lines} == {"Mine Ltd"}
+    assert b"Theirs Inc" not in page.content
+    assert b'id="risk"' in page.content
     for export in ("worklist", "risk"):
-        assert world["scoped"].get(f"/dashboard/?export={export}").status_code == 403
-    assert b'id="worklist"' in world["everyone"].get("/dashboard/").content
+        csv = world["scoped"].get(f"/dashboard/?export={export}")
+        assert csv.status_code == 200
+        assert b"Theirs Inc" not in csv.content
+    assert b"Theirs Inc" in world["everyone"].get("/dashboard/?export=worklist").content
 
 
 def test_a_scoped_users_drilldown_reaches_their_customers_only(world):

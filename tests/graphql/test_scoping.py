@@ -1,9 +1,9 @@
 """Object-level scoping in GraphQL (accounts.scoping): every root field, from the schema.
 
 Each root field is a list or object of a customer-bound type (narrowed for a scoped user), a
-report narrowed to a scoped user's customers, a report not narrowed yet (refused to a scoped
-user), or in `UNSCOPED` with its reason; a new field that is none of these fails
-`test_every_root_field_is_classified`.
+report narrowed to a scoped user's customers, a report over every customer (the risk
+backtest: refused to a scoped user), or in `UNSCOPED` with its reason; a new field that is
+none of these fails `test_every_root_field_is_classified`.
 """
 
 import pytest
@@ -53,9 +53,12 @@ NARROWED = {
     "forecastAccuracy": 'asOf: "2026-01-10", weeks: 2',
     "playbookFunnel": 'start: "2026-01-01", end: "2026-01-31"',
     "promiseReliability": 'start: "2026-01-01", end: "2026-03-31"',
+    "risk": 'asOf: "2026-01-25"',
+    "worklist": 'asOf: "2026-01-25"',
 }
-# Reports not narrowed yet: refused to a scoped user.
-REPORTS = {"risk", "worklist", "riskBacktest"}
+# The score's backtest measures the model over every customer's history: refused to a scoped
+# user.
+REPORTS = {"riskBacktest"}
 UNSCOPED = {
     "segment": "segments are not customer data",
     "segments": "segments are not customer data",

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from metrics.api.views import ERROR_EXAMPLE, FILTER_PARAMETERS
 from metrics.scope import build_scope, today
-from o2c_api.api.permissions import CanViewKPIs
+from o2c_api.api.permissions import CanViewKPIs, CanViewScopedKPIs
 from worklist import backtest, engine
 from worklist.api import serializers
 
@@ -50,7 +50,7 @@ def page_links(request, count: int, limit: int, offset: int) -> dict:
 
 
 class RiskView(APIView):
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
     @extend_schema(
         operation_id="risk_list",
@@ -62,13 +62,12 @@ class RiskView(APIView):
     def get(self, request):
         params = request.query_params
         limit, offset = engine.page_bounds(params.get("limit"), params.get("offset"))
-        scope, as_of = engine.scope_at(params)
+        scope, as_of = engine.scope_at(params, request.user)
         page = engine.risk_page(
             scope,
             as_of,
             limit=limit,
             offset=offset,
-            customers_of=engine.customers_of_user(request.user),
         )
         data = {
             "count": page.count,
@@ -81,7 +80,7 @@ class RiskView(APIView):
 
 
 class WorklistView(APIView):
-    permission_classes = [CanViewKPIs]
+    permission_classes = [CanViewScopedKPIs]
 
     @extend_schema(
         operation_id="worklist",
@@ -94,14 +93,13 @@ class WorklistView(APIView):
         params = request.query_params
         limit, offset = engine.page_bounds(params.get("limit"), params.get("offset"))
         no_activity_days = engine.no_activity_days_of(params.get("no_activity_days"))
-        scope, as_of = engine.scope_at(params)
+        scope, as_of = engine.scope_at(params, request.user)
         page = engine.worklist_page(
             scope,
             as_of,
             no_activity_days=no_activity_days,
             limit=limit,
             offset=offset,
-            customers_of=engine.customers_of_user(request.user),
         )
         data = {
             "count": page.count,

@@ -48,18 +48,17 @@ class Query:
         def resolve():
             page_limit, page_offset = engine.page_bounds(limit, offset)
             scope, day = engine.scope_at(
-                _params(as_of, rep, segment, customer, product_line, currency)
+                _params(as_of, rep, segment, customer, product_line, currency), user_of(info)
             )
             page = engine.risk_page(
                 scope,
                 day,
                 limit=page_limit,
                 offset=page_offset,
-                customers_of=engine.customers_of_user(user_of(info)),
             )
             return RiskPageType.of(page)
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="Open invoices ranked by cash at risk, with the next action.")
     def worklist(
@@ -79,7 +78,7 @@ class Query:
             page_limit, page_offset = engine.page_bounds(limit, offset)
             days = engine.no_activity_days_of(no_activity_days)
             scope, day = engine.scope_at(
-                _params(as_of, rep, segment, customer, product_line, currency)
+                _params(as_of, rep, segment, customer, product_line, currency), user_of(info)
             )
             page = engine.worklist_page(
                 scope,
@@ -87,11 +86,10 @@ class Query:
                 no_activity_days=days,
                 limit=page_limit,
                 offset=page_offset,
-                customers_of=engine.customers_of_user(user_of(info)),
             )
             return WorklistType.of(page)
 
-        return run(info, resolve)
+        return run(info, resolve, narrowed=True)
 
     @strawberry.field(description="The score's ROC AUC and calibration vs the baseline.")
     def risk_backtest(

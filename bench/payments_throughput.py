@@ -9,15 +9,32 @@ alternately by a remittance line and by its number in the reference (automatic m
         .venv/bin/python bench/payments_throughput.py [--single 300] [--clients 1] \\
         [--bulk-requests 4] [--bulk-size 500]
 
+With `--url` the posts go over HTTP to a running server instead, the one the project ships
+(`make serve`: gunicorn, 2 × cores + 1 sync workers), from `--clients` threads, each post a
+new connection (sync workers do not keep connections alive) with an Idempotency-Key. The
+rows it posts against are still created in-process, so DATABASE_URL must name the server's
+database. The server's rate limit applies: start it with a client rate above the rate
+measured, e.g. on this machine
+
+    SECRET_KEY=bench ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 BIND=127.0.0.1:8731 \\
+        O2C_THROTTLE_CLIENT=1000000/min DATABASE_URL=… make serve
+    DATABASE_URL=… .venv/bin/python bench/payments_throughput.py \\
+        --url http://127.0.0.1:8731 --clients 8 --single 2000 --bulk-requests 4
+
+(the throttle still counts every request in the shared cache: its cost is measured).
+
 From Python (the harness, bench/run.py), with Django set up:
 
     from bench.payments_throughput import measure_single, measure_bulk
     measure_single(300)                 # payments/s, one client, each post with an Idempotency-Key
     measure_single(300, clients=4)      # payments/s with 4 concurrent clients (threads)
     measure_bulk(4, 500)                # payments/s, 4 bulk requests of 500 items
+    measure_single(300, clients=8, url="http://127.0.0.1:8731")  # over HTTP
 """
 
 import argparse
+import http.client
+import json
 import os
 import sys
 import threading
@@ -26,6 +43,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "o2c_api.settings")
@@ -97,7 +115,39 @@ def item(customer_id: int, number: str, n: int) -> dict:
     return body
 
 
-def _post_singles(token: str, invoices: list[tuple[int, str]]) -> None:
+class HTTPClient:
+    """Posts JSON to a running server, a new connection per request (as sync workers serve)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict, key: str | None = None) -> tuple[int, dict]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {**self.headers, **({"Idempotency-Key": key} if key else {})}
+        try:
+            connection.request("POST", path, json.dumps(body), headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+        finally:
+            connection.close()
+
+
+def _post_singles_http(url: str, token: str, invoices: list[tuple[int, str]]) -> None:
+    client = HTTPClient(url, token)
+    for n, (customer_id, number) in enumerate(invoices):
+        status, body = client.post(
+            "/api/v1/payments/", item(customer_id, number, n), key=f"k-{number}"
+        )
+        assert status == 201, (status, body)
+        assert body["unapplied_amount"] == "0.00", body
+
+
+def _post_singles(token: str, invoices: list[tuple[int, str]], url: str | None = None) -> None:
+    if url:
+        _post_singles_http(url, token, invoices)
+        return
     client = _client(token)
     try:
         for n, (customer_id, number) in enumerate(invoices):
@@ -114,25 +164,28 @@ def _post_singles(token: str, invoices: list[tuple[int, str]]) -> None:
             connection.close()
 
 
-def measure_single(n: int = 300, *, clients: int = 1) -> float:
+def measure_single(n: int = 300, *, clients: int = 1, url: str | None = None) -> float:
     """Post `n` payments one request each (`POST /payments/`, automatic matching, with an
     Idempotency-Key), from `clients` concurrent clients; returns payments per second.
 
-    Setup (invoices, client) is not timed. Runs against the current database.
+    Setup (invoices, client) is not timed. Runs against the current database, in-process, or
+    with `url` over HTTP to the server at `url` (which must use the current database).
     """
     token = _token()
     _client(token)  # warm up outside the timing
     invoices = _invoices(n)
+    if url:  # every worker answers a request or two before the timing
+        _post_singles(token, _invoices(2 * clients), url)
     shares = [invoices[c::clients] for c in range(clients)]
     start = time.perf_counter()
     if clients == 1:
-        _post_singles(token, invoices)
+        _post_singles(token, invoices, url)
     else:
         errors: list[BaseException] = []
 
         def run(share: list[tuple[int, str]]) -> None:
             try:
-                _post_singles(token, share)
+                _post_singles(token, share, url)
             except BaseException as exc:  # reported below, in the main thread
                 errors.append(exc)
 
@@ -146,22 +199,34 @@ def measure_single(n: int = 300, *, clients: int = 1) -> float:
     return n / (time.perf_counter() - start)
 
 
-def measure_bulk(batches: int = 4, size: int = 500) -> float:
+def measure_bulk(batches: int = 4, size: int = 500, *, url: str | None = None) -> float:
     """Post `batches` bulk requests of `size` payments (`POST /payments/bulk/`, automatic
-    matching); returns payments per second. Setup is not timed. Runs against the current
-    database."""
-    client = _client(_token())
+    matching), one after the other; returns payments per second. Setup is not timed. Runs
+    against the current database, in-process or over HTTP to the server at `url`."""
+    token = _token()
     invoices = _invoices(batches * size)
+    bodies = [
+        {"items": [item(c, number, n) for n, (c, number) in enumerate(chunk)]}
+        for chunk in (invoices[b * size : (b + 1) * size] for b in range(batches))
+    ]
+    if url:
+        http_client = HTTPClient(url, token)
+
+        def post(body: dict) -> tuple[int, dict]:
+            return http_client.post("/api/v1/payments/bulk/", body)
+
+    else:
+        client = _client(token)
+
+        def post(body: dict) -> tuple[int, dict]:
+            response = client.post("/api/v1/payments/bulk/", body, format="json")
+            return response.status_code, response.json()
+
     start = time.perf_counter()
-    for b in range(batches):
-        chunk = invoices[b * size : (b + 1) * size]
-        response = client.post(
-            "/api/v1/payments/bulk/",
-            {"items": [item(c, number, n) for n, (c, number) in enumerate(chunk)]},
-            format="json",
-        )
-        assert response.status_code == 200, response.json()
-        assert response.json()["created"] == len(chunk), response.json()
+    for body in bodies:
+        status, answer = post(body)
+        assert status == 200, answer
+        assert answer["created"] == len(body["items"]), answer
     return batches * size / (time.perf_counter() - start)
 
 
@@ -173,13 +238,16 @@ def main() -> None:
         "--bulk-requests", type=int, default=int(os.environ.get("BENCH_BULK_REQUESTS", "4"))
     )
     parser.add_argument("--bulk-size", type=int, default=500)
+    parser.add_argument("--url", help="post over HTTP to the server there (see above)")
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
+    if not args.url:
+        call_command("migrate", verbosity=0)
+    print(f"posting {'to ' + args.url if args.url else 'in-process'}")
     if args.single:
-        rate = measure_single(args.single, clients=args.clients)
+        rate = measure_single(args.single, clients=args.clients, url=args.url)
         print(f"single posts: {args.single} from {args.clients} client(s) = {rate:.0f}/s")
     if args.bulk_requests:
-        rate = measure_bulk(args.bulk_requests, args.bulk_size)
+        rate = measure_bulk(args.bulk_requests, args.bulk_size, url=args.url)
         print(f"bulk posts:   {args.bulk_requests} requests of {args.bulk_size} = {rate:.0f}/s")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -9,8 +9,8 @@ History page and in the "audit" lists (receivables/admin/audit.py).
 
 Model saves and deletes are recorded by simple-history itself. Set-based writes (bulk_create,
 QuerySet.update, bulk_update) bypass it: the services that make them call `record_rows` or
-`record_bulk` right after, in the same transaction, so they are recorded too (docs/security.md
-lists them).
+`record_bulk` (one INSERT ... SELECT of the stored rows) right after, in the same
+transaction, so they are recorded too (docs/security.md lists them).
 
 Where a change comes from is set per request by `AuditSourceMiddleware` (from the path) and
 is `command` otherwise (management commands, the shell, jobs); `reason(...)` sets the reason
@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 
-from django.db import models
+from django.db import connections, models, router
+from django.utils import timezone
 from simple_history.models import HistoricalRecords, ModelChange, ModelDelta
 
 
@@ -143,9 +144,37 @@ def record_rows(rows: Sequence[models.Model], *, created: bool = False) -> None:
     )
 
 
-def record_bulk(model: type[models.Model], pks: Iterable[int]) -> None:
-    """History rows for `model` rows `pks` changed by a set-based UPDATE whose new values are
-    not in memory: reads them as now stored (one query), then `record_rows` (one INSERT)."""
-    pks = list(pks)
-    if pks:
-        record_rows(list(model._default_manager.filter(pk__in=pks).order_by("pk")))
+def record_bulk(model: type[models.Model], pks: Iterable[int], *, created: bool = False) -> None:
+    """History rows for `model` rows `pks` as they are now stored (after a set-based write,
+    or for rows created in this transaction: `created`), with the request's user, source and
+    reason: one INSERT ... SELECT, so no row is read into Python.
+
+    A service that creates a row and sets some of its fields later in the same transaction
+    (posting a payment, then its unapplied amount and outcome) records it once, created
+    with its final values: the trail shows what the transaction did, not its steps.
+    """
+    pks = sorted(set(pks))
+    if not pks:
+        return
+    history = model.history.model
+    connection = connections[router.db_for_write(history)]
+    quote = connection.ops.quote_name
+    tracked = history.tracked_fields
+    user = history.get_default_history_user(model())
+    extra = {
+        "history_date": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "history_change_reason": _reason.get() or None,
+        "history_type": "+" if created else "~",
+        "history_user_id": getattr(user, "pk", None),
+        "source": current_source(),
+    }
+    columns = [history._meta.get_field(field.name).column for field in tracked] + list(extra)
+    sources = [quote(field.column) for field in tracked] + ["%s"] * len(extra)
+    id_column = quote(model._meta.pk.column)
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"SELECT {', '.join(sources)} FROM {quote(model._meta.db_table)} "
+        f"WHERE {id_column} IN ({', '.join(['%s'] * len(pks))}) ORDER BY {id_column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*extra.values(), *pks])

@@ -44,6 +44,7 @@ clients racing with the same external id), the whole transaction is run again
 (`retry_on_deadlock`).
 """
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,9 +55,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from accounts.models import Customer
 from dunning import services as dunning
@@ -285,6 +287,8 @@ def _record(fields: dict) -> Payment:
     existing payment — also when a concurrent post of the same external id won the race.
     """
     payment = services.new_payment(**fields)
+    # Recorded in the audit trail once, when the posting is done (`_store_outcomes`).
+    payment.skip_history_when_saving = True
     try:
         with transaction.atomic():
             payment.save(force_insert=True)
@@ -360,8 +364,8 @@ def _record_all(postings: Sequence[dict], posted_by) -> list[Payment | Validatio
         new = list({id(o): o for o in outcomes if isinstance(o, Payment)}.values())
         try:
             with transaction.atomic():
+                # Recorded in the audit trail when the postings are done (`_store_outcomes`).
                 Payment.objects.bulk_create(new)
-                audit.record_rows(new, created=True)  # bulk_create bypasses the audit trail
             rollup.added(payments={payment.pk for payment in new})
             break
         except IntegrityError:
@@ -473,7 +477,7 @@ def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[Pos
         for (payment, remittance), plan in zip(postings, plans, strict=True)
     ]
     applications = [a for result in results for a in result.applications]
-    services.save_applications(applications)
+    services.save_applications(applications, save_payments=False)
     _store_outcomes(results)
     events.record_many(
         (EventType.PAYMENT_POSTED, r.payment, services.payment_payload(r.payment)) for r in results
@@ -486,10 +490,14 @@ def _apply_all(postings: list[tuple[Payment, list[RemittanceLine]]]) -> list[Pos
 
 
 def _store_outcomes(results: list[PostingResult]) -> None:
-    """Keep each posting's rule and exceptions with its payment: one UPDATE for them all."""
+    """Keep each posting's rule, exceptions and unapplied amount with its payment: one UPDATE
+    for them all, then one history row per payment, created as it now stands (the payments
+    were inserted without one: a posting is one change in the audit trail)."""
+    now = timezone.now()
     for result in results:
-        result.payment.posting_rule = result.rule
-        result.payment.posting_exceptions = [
+        payment = result.payment
+        payment.posting_rule = result.rule
+        payment.posting_exceptions = [
             {
                 "line": exception.line,
                 "invoice": exception.invoice,
@@ -499,9 +507,44 @@ def _store_outcomes(results: list[PostingResult]) -> None:
             }
             for exception in result.exceptions
         ]
+        payment.updated_at = now
     payments = [result.payment for result in results]
-    Payment.objects.bulk_update(payments, ["posting_rule", "posting_exceptions"])
-    audit.record_rows(payments)  # bulk_update bypasses the audit trail
+    if not payments:
+        return
+    if connection.vendor == "postgresql":
+        _update_outcomes(payments)
+    else:
+        Payment.objects.bulk_update(
+            payments, ["unapplied_amount", "posting_rule", "posting_exceptions", "updated_at"]
+        )
+    audit.record_bulk(Payment, [payment.pk for payment in payments], created=True)
+    # del skip_history_when_saving: a later save of the same object is recorded as usual
+    for payment in payments:
+        payment.__dict__.pop("skip_history_when_saving", None)
+
+
+def _update_outcomes(payments: list[Payment]) -> None:
+    """`_store_outcomes`' UPDATE on PostgreSQL: the values as one JSON parameter, so a batch
+    costs no SQL built per payment (Django's bulk_update builds a CASE per field and row)."""
+    rows = [
+        {
+            "id": payment.pk,
+            "unapplied_amount": str(payment.unapplied_amount),
+            "posting_rule": payment.posting_rule,
+            "posting_exceptions": payment.posting_exceptions,
+        }
+        for payment in payments
+    ]
+    table = Payment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET unapplied_amount = v.unapplied_amount, "
+            "posting_rule = v.posting_rule, posting_exceptions = v.posting_exceptions, "
+            f"updated_at = %s FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, "
+            "unapplied_amount numeric, posting_rule text, posting_exceptions jsonb) "
+            f"WHERE {table}.id = v.id",
+            [payments[0].updated_at, json.dumps(rows)],
+        )
 
 
 def _apply_rules(

@@ -4,22 +4,26 @@ A client sends `Idempotency-Key: <1 to 255 printable ASCII characters>` with a P
 OpenAPI schema says the same with `KEY_PATTERN`, so a fuzzer's keys agree with it). Keys are
 scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
 
-- First request with a key: the key is claimed (an INSERT into `IdempotencyKey`, committed in
-  its own transaction without waiting for the disk — see `_claim` — hitting the unique
-  (user, key) constraint if another request claimed it first), then the view runs. A 2xx
-  response is stored and the key is done; any other outcome (4xx, exception) changed nothing,
+- First request with a key: the key is claimed (an INSERT into `IdempotencyKey` in the
+  transaction of the request's work, which does nothing if another request holds the key:
+  the unique (user, key) constraint), then the view runs. A 2xx response is stored and the
+  key is done, committed with the work; any other outcome (4xx, exception) changed nothing,
   so the key is released and the client may fix and retry with the same key.
 - Same key, same request (method, path with query string, canonical JSON body): the stored
   response is replayed (status and body) with the header `Idempotent-Replayed: true`; nothing
-  is created.
+  is created. A request that arrives while the first is still running waits for its commit
+  at the INSERT, then replays it (or, if the first failed, runs itself).
 - Same key, another request: 422 `idempotency_key_reused`.
-- Same key while the first request is still running: 409 `idempotency_in_progress`.
+- Same key held `in_progress` by a request that committed its claim on its own (views with
+  `atomic=False`, below) and is still running: 409 `idempotency_in_progress`.
 
-By default the view's work and the "done" mark commit in one transaction, so a request that
-dies mid-way leaves no trace but an `in_progress` key, which a retry takes over after
-`O2C_IDEMPOTENCY_STALE_SECONDS`. Views that commit in several transactions use
-`atomic=False`; a crash between their last commit and the mark is then caught by
-their own duplicate checks (e.g. a payment's `external_id`).
+By default the claim, the view's work and the "done" mark are one transaction, so a request
+that dies mid-way leaves no trace, and the claim costs no commit of its own. Views that commit
+in several transactions use `atomic=False`: their claim is committed first (without waiting
+for the disk — see `_claim_alone`), and a crash between their last commit and the mark
+leaves an `in_progress` key, which a retry takes over after
+`O2C_IDEMPOTENCY_STALE_SECONDS`; such a crash is caught by their own duplicate checks (e.g.
+a payment's `external_id`).
 
 Use it on a viewset with `IdempotentCreateMixin` (wraps `create`), or decorate any handler
 or `@action` with `@idempotent` / `@idempotent(atomic=False)` (below `@action`).
@@ -32,7 +36,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import status
@@ -73,23 +77,49 @@ def _replay(record: IdempotencyKey) -> Response:
     )
 
 
+def _insert(user, key: str, print_: str, now) -> IdempotencyKey | None:
+    """Insert the key as in progress; None if the user already holds it (one statement: the
+    INSERT waits for a concurrent transaction that inserted the same key, and does nothing if
+    that one commits)."""
+    connection = connections[router.db_for_write(IdempotencyKey)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("user_id", "key", "fingerprint", "state", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(IdempotencyKey._meta.db_table)} ({columns}) "
+            "VALUES (%s, %s, %s, %s, %s) "
+            f"ON CONFLICT ({quote('user_id')}, {quote('key')}) DO NOTHING RETURNING {quote('id')}",
+            [
+                user.pk,
+                key,
+                print_,
+                IdempotencyKey.State.IN_PROGRESS,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotencyKey(
+        pk=row[0],
+        user=user,
+        key=key,
+        fingerprint=print_,
+        state=IdempotencyKey.State.IN_PROGRESS,
+        created_at=now,
+    )
+
+
 def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
     """Insert the key as in progress, or answer from the request that already holds it."""
     now = timezone.now()
     expired_before = now - timedelta(hours=settings.O2C_IDEMPOTENCY_TTL_HOURS)
     stale_before = now - timedelta(seconds=settings.O2C_IDEMPOTENCY_STALE_SECONDS)
     for _ in range(3):
-        try:
-            with transaction.atomic():
-                # The claim need not wait for the disk (a few ms per request): lost in a
-                # crash, it only matters if the request's work committed after it, and that
-                # synchronous commit makes the claim durable too.
-                commit_without_waiting_for_disk()
-                return IdempotencyKey.objects.create(
-                    user=user, key=key, fingerprint=print_, created_at=now
-                )
-        except IntegrityError:
-            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        claimed = _insert(user, key, print_, now)
+        if claimed is not None:
+            return claimed
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:
             continue  # released between our INSERT and our read: try again
         if existing.created_at < expired_before:
@@ -124,6 +154,16 @@ def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
     )
 
 
+def _claim_alone(user, key: str, print_: str) -> IdempotencyKey | Response:
+    """`_claim` committed in its own transaction (for views with `atomic=False`)."""
+    with transaction.atomic():
+        # The claim need not wait for the disk (a few ms per request): lost in a crash, it
+        # only matters if the request's work committed after it, and that synchronous commit
+        # makes the claim durable too.
+        commit_without_waiting_for_disk()
+        return _claim(user, key, print_)
+
+
 def _complete(record: IdempotencyKey, response: Response) -> None:
     body = json.loads(json.dumps(response.data, cls=JSONEncoder))
     IdempotencyKey.objects.filter(pk=record.pk).update(
@@ -153,24 +193,29 @@ def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
             f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
             status.HTTP_400_BAD_REQUEST,
         )
-    claimed = _claim(request.user, key, fingerprint(request))
+    print_ = fingerprint(request)
+    if atomic:
+
+        def work() -> Response:
+            with transaction.atomic():
+                claimed = _claim(request.user, key, print_)
+                if isinstance(claimed, Response):
+                    return claimed
+                response = handler()
+                if status.is_success(response.status_code):
+                    _complete(claimed, response)
+                else:
+                    _release(claimed)
+            return response
+
+        return retry_on_deadlock(work)
+    claimed = _claim_alone(request.user, key, print_)
     if isinstance(claimed, Response):
         return claimed
     try:
-        if atomic:
-
-            def work() -> Response:
-                with transaction.atomic():
-                    response = handler()
-                    if status.is_success(response.status_code):
-                        _complete(claimed, response)
-                return response
-
-            response = retry_on_deadlock(work)
-        else:
-            response = handler()
-            if status.is_success(response.status_code):
-                _complete(claimed, response)
+        response = handler()
+        if status.is_success(response.status_code):
+            _complete(claimed, response)
     except BaseException:
         _release(claimed)
         raise

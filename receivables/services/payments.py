@@ -268,13 +268,20 @@ def stage_application(
     return application
 
 
-def save_applications(applications: Sequence[PaymentApplication]) -> None:
+def save_applications(
+    applications: Sequence[PaymentApplication], *, save_payments: bool = True
+) -> None:
     """Write staged applications and what they change, in a fixed number of statements.
 
     The applications are inserted, their payments' unapplied amounts and their invoices' open
     amounts, statuses and paid dates saved (as staged in memory), the rollup posted and the
     invoices' promise statuses refreshed — whatever the number of applications. Their
     payments must be stored; the caller holds the locks (payments, then invoices).
+
+    Args:
+        save_payments: False when the caller writes the payments' unapplied amounts itself,
+            with what else it changes on them (posting: with the posting's outcome, in one
+            UPDATE and one history row per payment).
     """
     if not applications:
         return
@@ -284,7 +291,8 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
             payments={a.payment.pk for a in applications},
         )
         PaymentApplication.objects.bulk_create(applications)
-        audit.record_rows(applications, created=True)  # bulk_create bypasses the audit trail
+        # bulk_create bypasses the audit trail
+        audit.record_bulk(PaymentApplication, [a.pk for a in applications], created=True)
         events.record_many(
             (EventType.PAYMENT_APPLIED, a.payment, application_payload(a, a.payment.currency))
             for a in applications
@@ -297,25 +305,31 @@ def save_applications(applications: Sequence[PaymentApplication]) -> None:
                 invoice.last_application_date = max(
                     filter(None, (invoice.last_application_date, application.applied_date))
                 )
-        now = timezone.now()
-        for payment in payments:
-            payment.updated_at = now
-        if len(payments) == 1:
-            payments[0].save(update_fields=["unapplied_amount", "updated_at"])
-        else:
-            # One UPDATE for all, with the unapplied amount as its definition (amount − Σ
-            # applications), which equals the one held in memory.
-            Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
-                unapplied_amount=F("amount") - total_of(PaymentApplication, "payment_id"),
-                updated_at=now,
-            )
-            audit.record_rows(payments)
+        if save_payments:
+            _save_unapplied(payments)
         settle_invoices(invoices)
         with_promises = [
             invoice.pk for invoice in invoices if getattr(invoice, "has_promises", True)
         ]
         if with_promises:
             refresh_promise_statuses(invoice_ids=sorted(with_promises))
+
+
+def _save_unapplied(payments: Sequence[Payment]) -> None:
+    """Save the payments' unapplied amounts as staged (one UPDATE, with their history)."""
+    now = timezone.now()
+    for payment in payments:
+        payment.updated_at = now
+    if len(payments) == 1:
+        payments[0].save(update_fields=["unapplied_amount", "updated_at"])
+        return
+    # One UPDATE for all, with the unapplied amount as its definition (amount − Σ
+    # applications), which equals the one held in memory.
+    Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
+        unapplied_amount=F("amount") - total_of(PaymentApplication, "payment_id"),
+        updated_at=now,
+    )
+    audit.record_bulk(Payment, [payment.pk for payment in payments])
 
 
 @transaction.atomic

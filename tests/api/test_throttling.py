@@ -1,6 +1,8 @@
 """Rate limits (o2c_api/api/throttling.py), failed admin sign-ins (django-axes) and who may read
 the API docs. The suite runs unthrottled (tests/conftest.py); these tests set the rates."""
 
+import itertools
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
@@ -211,14 +213,13 @@ def test_docs_are_off_for_anonymous_users_by_default_in_production(monkeypatch):
 def test_two_processes_share_the_throttle_counters(settings, rates, make_client):
     """Two cache clients, as two gunicorn workers hold them, count one client's requests
     together: the rate is per client, not per worker."""
-    from django.core.cache.backends.db import DatabaseCache
     from rest_framework.test import APIRequestFactory
 
     from o2c_api.api.throttling import AnonRateThrottle
 
     rates(anon="3/min")
     request = APIRequestFactory().get("/api/v1/", REMOTE_ADDR="203.0.113.9")
-    workers = [DatabaseCache(caches.DEFAULT_TABLE, {}) for _ in range(2)]
+    workers = [caches.UpsertDatabaseCache(caches.DEFAULT_TABLE, {}) for _ in range(2)]
 
     def allowed(worker) -> bool:
         throttle = AnonRateThrottle()
@@ -235,7 +236,7 @@ def test_two_processes_share_the_throttle_counters(settings, rates, make_client)
 
 def test_the_cache_is_the_database_by_default_and_redis_when_configured():
     assert caches.from_url(None) == {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "o2c_api.caches.UpsertDatabaseCache",
         "LOCATION": "o2c_cache",
     }
     assert caches.from_url("db://shared")["LOCATION"] == "shared"
@@ -246,6 +247,30 @@ def test_the_cache_is_the_database_by_default_and_redis_when_configured():
     assert caches.from_url("locmem://")["BACKEND"].endswith("LocMemCache")
     with pytest.raises(ImproperlyConfigured):
         caches.from_url("memcached://x")
+
+
+def test_a_cache_write_is_one_statement_and_culls_now_and_then(settings):
+    """The database cache's `set` is one upsert; the row count (for culling) is read on
+    every CULL_EVERY-th write of a process, not on each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache = caches.UpsertDatabaseCache(caches.DEFAULT_TABLE, {"OPTIONS": {"MAX_ENTRIES": 2}})
+    cache._writes = itertools.count(1)  # the next write is not a culling one
+
+    with CaptureQueriesContext(connection) as writes:
+        for n in range(3):
+            cache.set(f"k{n}", [n], 60)
+            cache.set(f"k{n}", [n, n], 60)
+    assert len(writes) == 6
+    assert [cache.get(f"k{n}") for n in range(3)] == [[0, 0], [1, 1], [2, 2]]
+
+    cache._writes = itertools.count(0)  # the next write culls: 4 rows > MAX_ENTRIES 2
+    with CaptureQueriesContext(connection) as culling:
+        cache.set("k3", [3], 60)
+    assert any(q["sql"].startswith("SELECT COUNT(*)") for q in culling.captured_queries)
+    assert cache.get("k3") == [3]
+    assert sum(cache.get(f"k{n}") is not None for n in range(4)) < 4
 
 
 def test_migrate_creates_the_cache_table():

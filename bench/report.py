@@ -227,7 +227,12 @@ def write(docs: Path, size: str, result: dict) -> None:
 
 
 # Sections written by other commands, appended to the report so that a run keeps them.
-INCLUDED = ("forecast-accuracy.md", "risk-backtest.md", "events-overhead.md")
+INCLUDED = (
+    "forecast-accuracy.md",
+    "risk-backtest.md",
+    "events-overhead.md",
+    "posting-throughput.md",
+)
 
 
 def included(docs: Path) -> str:

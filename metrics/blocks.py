@@ -208,7 +208,6 @@ class Projection:
 
     rows: object
     group: F | None
-    group_by: str | None
 
 
 def kpi_projection(
@@ -254,7 +253,7 @@ def kpi_projection(
         columns.pop(column, None)
         rows = rows.exclude(**{column: columns_sentinel(column)})
         group = F(column)
-    return Projection(rows.filter(**columns), group, group_by)
+    return Projection(rows.filter(**columns), group)
 
 
 def columns_sentinel(column: str):

@@ -30,17 +30,3 @@ def retry_on_deadlock[T](work: Callable[[], T], attempts: int = DEADLOCK_ATTEMPT
                     code="concurrent_update",
                 ) from exc
     raise AssertionError("unreachable")
-
-
-def commit_without_waiting_for_disk() -> None:
-    """Let the current transaction commit without waiting for its WAL to reach the disk.
-
-    PostgreSQL only (elsewhere nothing happens); call it inside `transaction.atomic()`. The
-    commit is as visible to other transactions as any other and cannot be torn; only a crash
-    in the next few milliseconds may lose it. Use it for bookkeeping whose loss is harmless
-    when nothing committed after it survives either: WAL is written in order, so any later
-    synchronous commit (e.g. the request's own work) makes this one durable too.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -14,19 +14,15 @@ scoped to the authenticated user and remembered `O2C_IDEMPOTENCY_TTL_HOURS`.
   is created. A request that arrives while the first is still running waits for its commit
   at the INSERT, then replays it (or, if the first failed, runs itself).
 - Same key, another request: 422 `idempotency_key_reused`.
-- Same key held `in_progress` by a request that committed its claim on its own (views with
-  `atomic=False`, below) and is still running: 409 `idempotency_in_progress`.
+- Same key stored `in_progress` (a claim committed on its own, as earlier versions of the
+  service did): 409 `idempotency_in_progress` while it is fresh; a retry takes it over after
+  `O2C_IDEMPOTENCY_STALE_SECONDS`.
 
-By default the claim, the view's work and the "done" mark are one transaction, so a request
-that dies mid-way leaves no trace, and the claim costs no commit of its own. Views that commit
-in several transactions use `atomic=False`: their claim is committed first (without waiting
-for the disk — see `_claim_alone`), and a crash between their last commit and the mark
-leaves an `in_progress` key, which a retry takes over after
-`O2C_IDEMPOTENCY_STALE_SECONDS`; such a crash is caught by their own duplicate checks (e.g.
-a payment's `external_id`).
+The claim, the view's work and the "done" mark are one transaction, so a request that dies
+mid-way leaves no trace, and the claim costs no commit of its own.
 
 Use it on a viewset with `IdempotentCreateMixin` (wraps `create`), or decorate any handler
-or `@action` with `@idempotent` / `@idempotent(atomic=False)` (below `@action`).
+or `@action` with `@idempotent` (below `@action`).
 """
 
 import functools
@@ -44,7 +40,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from o2c_api.api.exceptions import error_response
-from o2c_api.db import commit_without_waiting_for_disk, retry_on_deadlock
+from o2c_api.db import retry_on_deadlock
 from o2c_api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -154,16 +150,6 @@ def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
     )
 
 
-def _claim_alone(user, key: str, print_: str) -> IdempotencyKey | Response:
-    """`_claim` committed in its own transaction (for views with `atomic=False`)."""
-    with transaction.atomic():
-        # The claim need not wait for the disk (a few ms per request): lost in a crash, it
-        # only matters if the request's work committed after it, and that synchronous commit
-        # makes the claim durable too.
-        commit_without_waiting_for_disk()
-        return _claim(user, key, print_)
-
-
 def _complete(record: IdempotencyKey, response: Response) -> None:
     body = json.loads(json.dumps(response.data, cls=JSONEncoder))
     IdempotencyKey.objects.filter(pk=record.pk).update(
@@ -178,7 +164,7 @@ def _release(record: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
 
 
-def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
+def run_idempotent(request, handler) -> Response:
     """Run `handler()` (returning a DRF Response) under the request's Idempotency-Key, if any.
 
     Returns:
@@ -194,50 +180,31 @@ def run_idempotent(request, handler, *, atomic: bool = True) -> Response:
             status.HTTP_400_BAD_REQUEST,
         )
     print_ = fingerprint(request)
-    if atomic:
 
-        def work() -> Response:
-            with transaction.atomic():
-                claimed = _claim(request.user, key, print_)
-                if isinstance(claimed, Response):
-                    return claimed
-                response = handler()
-                if status.is_success(response.status_code):
-                    _complete(claimed, response)
-                else:
-                    _release(claimed)
-            return response
+    def work() -> Response:
+        with transaction.atomic():
+            claimed = _claim(request.user, key, print_)
+            if isinstance(claimed, Response):
+                return claimed
+            response = handler()
+            if status.is_success(response.status_code):
+                _complete(claimed, response)
+            else:
+                _release(claimed)
+        return response
 
-        return retry_on_deadlock(work)
-    claimed = _claim_alone(request.user, key, print_)
-    if isinstance(claimed, Response):
-        return claimed
-    try:
-        response = handler()
-        if status.is_success(response.status_code):
-            _complete(claimed, response)
-    except BaseException:
-        _release(claimed)
-        raise
-    if not status.is_success(response.status_code):
-        _release(claimed)
-    return response
+    return retry_on_deadlock(work)
 
 
-def idempotent(view_method=None, *, atomic: bool = True):
+def idempotent(method):
     """Decorate a viewset handler or `@action` (place it below `@action`)."""
 
-    def decorate(method):
-        @functools.wraps(method)
-        def wrapper(self, request, *args, **kwargs):
-            return run_idempotent(
-                request, lambda: method(self, request, *args, **kwargs), atomic=atomic
-            )
+    @functools.wraps(method)
+    def wrapper(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: method(self, request, *args, **kwargs))
 
-        wrapper.idempotent = True  # read by the OpenAPI schema (`is_idempotent`)
-        return wrapper
-
-    return decorate(view_method) if view_method is not None else decorate
+    wrapper.idempotent = True  # read by the OpenAPI schema (`is_idempotent`)
+    return wrapper
 
 
 def is_idempotent(view, action: str | None) -> bool:

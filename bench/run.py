@@ -8,7 +8,7 @@ One command (from the repository root, after `make install`)::
 What it does, in order:
 
 1. Database `o2c_bench_<size>` on 127.0.0.1:5432 (user postgres; override the server with
-   BENCH_PG_URL=postgres://user@host:port) is created if missing and migrated. It is reused
+   BENCH_PG_URL=postgres://user@host:port, the name with BENCH_DB=<name>) is created if missing and migrated. It is reused
    when its `bench_meta` row says it was seeded completely at this size; otherwise it is
    emptied and seeded with `receivables.demo.seed` (customers = invoices / 50, 50 invoices per
    customer, 24 months; 100k ≈ 40 s, 1M ≈ 8 min). Migrations added since are applied to a
@@ -98,7 +98,7 @@ def log(message: str) -> None:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     size = args.invoices
-    db_name = f"o2c_bench_{size.lower()}"
+    db_name = os.environ.get("BENCH_DB") or f"o2c_bench_{size.lower()}"
     ensure_database(db_name, drop=args.rebuild)
     # Settings read DATABASE_URL when Django sets up: it must be set before.
     os.environ["DATABASE_URL"] = f"{server_url()}/{db_name}"

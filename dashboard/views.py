@@ -133,14 +133,7 @@ def filter_options() -> dict:
     return {
         "reps": list(SalesRep.objects.order_by("name").values_list("pk", "name")),
         "segments": list(Segment.objects.order_by("name").values_list("pk", "name")),
-        # The distinct product lines invoiced, read from the (product_line, issue_date) index.
-        "product_lines": [
-            line
-            for line in Invoice.objects.order_by("product_line")
-            .values_list("product_line", flat=True)
-            .distinct()
-            if line
-        ],
+        "product_lines": engine.product_lines(),
         "currencies": CURRENCIES,
         "presets": PRESETS,
         "intervals": INTERVALS,

@@ -51,6 +51,7 @@ from metrics.definitions import (
     countback_dates,
     ratio,
 )
+from metrics.models import KPIRollup
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api import sqlcache
@@ -363,6 +364,28 @@ def currencies(scope: Scope) -> tuple[str, ...]:
         .values_list("currency", flat=True)
         .distinct()
     )
+
+
+def product_lines() -> tuple[str, ...]:
+    """The product lines of the counting invoices, sorted (one query).
+
+    Read from the KPI rollup's product-line projection (one row per day, currency and line;
+    every currency named, so it is a range of the rollup's key), where a DISTINCT over the
+    invoices reads every invoice: 20 ms against 100-180 ms at 1M invoices.
+    """
+    lines = (
+        KPIRollup.objects.filter(
+            currency__in=CURRENCIES,
+            rep_key=KPIRollup.ALL,
+            segment_key=KPIRollup.ALL,
+            invoices_issued__gt=0,  # a voided invoice leaves its row, with zeros
+        )
+        .exclude(product_line=KPIRollup.ALL_PRODUCT_LINES)
+        .order_by("product_line")
+        .values_list("product_line", flat=True)
+        .distinct()
+    )
+    return tuple(line for line in lines if line)
 
 
 def summary(scope: Scope, keys: Sequence[str] = KEYS, compare: str = "previous_period") -> Summary:

@@ -429,3 +429,15 @@ def test_currencies_present_from_the_rollup_equal_the_source(facts):
                 assert fast == engine.currencies(narrowed), narrowed
             finally:
                 blocks.kpi_projection = original
+
+
+def test_product_lines_are_those_of_counting_invoices_in_every_currency():
+    usd, eur = CustomerFactory(currency="USD"), CustomerFactory(currency="EUR")
+    InvoiceFactory(customer=usd, product_line="Services")
+    InvoiceFactory(customer=eur, product_line="Hardware")
+    InvoiceFactory(customer=usd, product_line="Services")
+    InvoiceFactory(customer=usd, product_line="")
+    InvoiceFactory(customer=usd, product_line="Drafts only", status="draft")
+    services.void_invoice(InvoiceFactory(customer=eur, product_line="Voided"))
+
+    assert engine.product_lines() == ("Hardware", "Services")

@@ -8,11 +8,12 @@ One command (from the repository root, after `make install`)::
 What it does, in order:
 
 1. Database `o2c_bench_<size>` on 127.0.0.1:5432 (user postgres; override the server with
-   BENCH_PG_URL=postgres://user@host:port, the name with BENCH_DB=<name>) is created if missing and migrated. It is reused
-   when its `bench_meta` row says it was seeded completely at this size; otherwise it is
-   emptied and seeded with `receivables.demo.seed` (customers = invoices / 50, 50 invoices per
-   customer, 24 months; 100k ≈ 40 s, 1M ≈ 8 min). Migrations added since are applied to a
-   reused database (a migration that adds derived data fills it).
+   BENCH_PG_URL=postgres://user@host:port, the name with BENCH_DB=<name>) is created if
+   missing and migrated. It is reused when its `bench_meta` row says it was seeded
+   completely at this size; otherwise it is emptied and seeded with `receivables.demo.seed`
+   (customers = invoices / 50, 50 invoices per customer, 24 months; 100k ≈ 40 s, 1M ≈ 8 min).
+   Migrations added since are applied to a reused database (a migration that adds derived
+   data fills it).
 2. Derived data is checked against a recomputation from the source rows in SQL
    (`metrics.rollup.differences()`): the run stops if they differ.
 3. Warm timings (median, p95, query count; `bench/timing.py`) of the KPI summary for

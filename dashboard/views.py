@@ -733,20 +733,18 @@ def invoices(request: HttpRequest) -> HttpResponse:
         return invalid(request, error)
     scope = filters.scope
     dimensions = predicates.invoice_dimensions(**scope.filters())
+    in_scope = Invoice.objects.filter(dimensions)
     if kpi is not None and kpi.key in ISSUED_KPIS:
         basis = "issued"
-        queryset = Invoice.objects.counting().issued_between(scope.start, scope.end)
         ranking = ["-amount", "id"]
+        queryset = in_scope.counting().issued_between(scope.start, scope.end).order_by(*ranking)
+        total = queryset.count()
     else:
         basis = "open"
-        queryset = Invoice.objects.open_at(scope.end)
         ranking = ["due_date", "-open_amount", "id"]
-    queryset = queryset.filter(dimensions)
-    rows = list(
-        queryset.with_collection_state()
-        .select_related("customer", "rep")
-        .order_by(*ranking)[:INVOICE_ROWS]
-    )
+        queryset = in_scope.open_at_first(scope.end, ranking, INVOICE_ROWS)
+        total = in_scope.count_open_at(scope.end)
+    rows = list(queryset.with_collection_state().select_related("customer", "rep")[:INVOICE_ROWS])
     for invoice in rows:
         invoice.days_past_due = max((scope.end - invoice.due_date).days, 0)
     if request.GET.get("export") == "invoices":
@@ -784,7 +782,6 @@ def invoices(request: HttpRequest) -> HttpResponse:
                 for i in rows
             ),
         )
-    total = queryset.count()
     names = dimension_names(filters)
     crumbs = breadcrumbs(filters, kpi, names)
     crumbs.append(("Invoices", ""))

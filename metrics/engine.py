@@ -609,7 +609,7 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
        disjoint parts joined by UNION ALL: the invoices not settled today, read from
        `invoice_unpaid_aging_idx` alone (an index-only scan of the few unsettled invoices
        instead of their scattered heap pages), and those settled after as_of (none for
-       today; through the paid_date index). Each invoice's activities are counted by a
+       today; from `invoice_settled_covering` alone). Each invoice's activities are counted by a
        lookup in the (invoice, occurred_at) index, where joining the activities read and
        hashed every activity ever logged, nearly all on invoices long paid (at 1M invoices
        about 54k lookups instead of 650k activities). The count in the grouping gives the
@@ -650,10 +650,9 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         .values("kpi_n")
     )
 
-    def invoices(settled: Q):
-        in_scope = predicates.counting() & predicates.issued_by(as_of) & dims_q
+    def invoices(part: Q):
         return _by_bucket(
-            Invoice.objects.filter(in_scope & settled).annotate(kpi_activities=activities_by_as_of),
+            Invoice.objects.filter(part & dims_q).annotate(kpi_activities=activities_by_as_of),
             as_of,
             "",
             ("kpi_activities",),
@@ -661,14 +660,11 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
             n=Count("id"),
         )
 
-    # `predicates.open_at` split in its two disjoint parts, not settled and settled after
-    # as_of, so that the first matches the partial index (and neither has its selectivity
-    # counted twice, which made PostgreSQL expect 4k rows instead of 54k and sort them).
-    invoiced = (
-        invoices(Q(paid_date__isnull=True))
-        .union(invoices(Q(paid_date__gt=as_of)), all=True)
-        .order_by()
-    )
+    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
+    # each read from its own index (and neither has its selectivity counted twice, which made
+    # PostgreSQL expect 4k rows instead of 54k and sort them).
+    unsettled, settled_after = predicates.open_at_parts(as_of)
+    invoiced = invoices(unsettled).union(invoices(settled_after), all=True).order_by()
 
     def moved_after(model, date_field: str):
         return _by_bucket(

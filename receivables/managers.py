@@ -1,5 +1,6 @@
 """QuerySet methods: the one home of the receivables' query logic."""
 
+from collections.abc import Sequence
 from datetime import date
 
 from django.db import models
@@ -15,6 +16,27 @@ class InvoiceQuerySet(models.QuerySet):
     def open_at(self, d: date) -> "InvoiceQuerySet":
         """Invoices with an open amount at the end of day d."""
         return self.filter(predicates.open_at(d))
+
+    def open_at_first(self, d: date, ordering: Sequence[str], limit: int) -> "InvoiceQuerySet":
+        """The first `limit` of these invoices open at d in `ordering`, ordered (unsliced).
+
+        Each of `predicates.open_at_parts` gives the keys of its first `limit` by its own
+        index (two small queries); the result reads those (at most 2 × limit) by primary key.
+        One walk of the due-date index for the OR of the parts read every settled invoice
+        due before the first open ones (700k at 1M invoices, 1.3 s), and so did the OR of
+        two subqueries.
+        """
+        keys = [
+            pk
+            for part in predicates.open_at_parts(d)
+            for pk in self.filter(part).order_by(*ordering).values_list("pk", flat=True)[:limit]
+        ]
+        return self.model.objects.filter(pk__in=keys).order_by(*ordering)
+
+    def count_open_at(self, d: date) -> int:
+        """How many of these invoices are open at d: the two parts counted apart (two
+        queries), each from its index, where the OR reads every candidate from the table."""
+        return sum(self.filter(part).count() for part in predicates.open_at_parts(d))
 
     def past_due_at(self, d: date) -> "InvoiceQuerySet":
         return self.filter(predicates.past_due_at(d))

@@ -32,11 +32,23 @@ def issued_by(d: date, prefix: str = "") -> Q:
 
 def open_at(d: date, prefix: str = "") -> Q:
     """The invoice had an open amount at the end of day d: issued by d, not settled by d."""
-    return (
-        counting(prefix)
-        & issued_by(d, prefix)
-        & (Q(**{_p(prefix, "paid_date__isnull"): True}) | Q(**{_p(prefix, "paid_date__gt"): d}))
-    )
+    unsettled, settled_after = _settled(d, prefix)
+    return counting(prefix) & issued_by(d, prefix) & (unsettled | settled_after)
+
+
+def open_at_parts(d: date, prefix: str = "") -> tuple[Q, Q]:
+    """`open_at(d)` in its two disjoint parts: not settled today, and settled after d.
+
+    Each part matches an index the OR matches with neither (the partial indexes of unsettled
+    invoices; `paid_date`), so a count or a first page of the invoices open at d reads the
+    two parts apart (`InvoiceQuerySet.open_at_first`)."""
+    unsettled, settled_after = _settled(d, prefix)
+    base = counting(prefix) & issued_by(d, prefix)
+    return base & unsettled, base & settled_after
+
+
+def _settled(d: date, prefix: str) -> tuple[Q, Q]:
+    return Q(**{_p(prefix, "paid_date__isnull"): True}), Q(**{_p(prefix, "paid_date__gt"): d})
 
 
 def past_due_at(d: date, prefix: str = "") -> Q:

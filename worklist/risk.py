@@ -340,7 +340,7 @@ def _open_invoices(
     `predicates.open_at` in its two disjoint parts, not settled and settled after d (as
     `metrics.engine.aging` reads them): the first is answered from the covering partial index
     of unpaid invoices alone (an index-only scan: at 1M invoices, 25 ms instead of 110 ms
-    fetching their scattered heap pages), the second is a few rows of the paid_date index.
+    fetching their scattered heap pages), the second is a few rows of `invoice_settled_covering`.
 
     Their disputes, promises and what moved them after d are joined in `scored_rows` from
     small grouped sets (`_invoice_sets`) rather than probed once per invoice: at 1M invoices

@@ -8,6 +8,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("panels/", views.panels_page, name="panels"),
     path("kpis/<str:key>/", views.kpi_detail, name="kpi"),
     path("invoices/", views.invoices, name="invoices"),
     path("actions/new/", views.new_action, name="new-action"),

@@ -284,9 +284,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     glossary = {entry.key: entry for entry in engine.glossary()}
     if export == "kpis":
         return _export_kpis(summary, glossary)
-    panel = panels(filters, summary.currencies)
     if export in PANEL_EXPORTS:
-        return PANEL_EXPORTERS[export](panel)
+        return PANEL_EXPORTERS[export](panels(filters, summary.currencies))
     notes = visible_notes(filters, filters.trend_period)
     trend_lines = trends(filters, HEADLINE, notes)
     if export == "trends":
@@ -311,7 +310,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "notes": notes,
             "aging": aging_view(aging, scope.currency),
             "actions": actions,
-            "panels": panels_view(panel, filters),
+            "panels_url": f"{reverse('dashboard:panels')}?{filters.query()}",
             "action_form": ActionForm(),
             "annotation_form": AnnotationForm(
                 initial={"note_date": scope.end, "rep": scope.rep, "segment": scope.segment}
@@ -320,6 +319,32 @@ def overview(request: HttpRequest) -> HttpResponse:
             "can_change_actions": request.user.has_perm("dashboard.change_huddleaction"),
             "can_annotate": request.user.has_perm("dashboard.add_annotation"),
         },
+    )
+
+
+@kpi_viewer_only
+def panels_page(request: HttpRequest) -> HttpResponse:
+    """The cash outlook, worklist and risk panels for the filters in the URL.
+
+    The overview loads them after it is shown (`dashboard/panels.js`), so its tiles, trends
+    and aging do not wait for the forecast, which reads a year of cash applied (seconds at
+    1M invoices). Asked by that script (header `X-Dashboard-Fragment`), the panels alone;
+    opened as a page (without JavaScript), the panels with the dashboard's layout.
+    """
+    try:
+        filters = parse_filters(request.GET, request.user)
+        currencies = engine.currencies(filters.scope)
+    except ValidationError as error:
+        return invalid(request, error)
+    panel = panels(filters, currencies)
+    export = request.GET.get("export")
+    if export in PANEL_EXPORTS:
+        return PANEL_EXPORTERS[export](panel)
+    fragment = request.headers.get("X-Dashboard-Fragment") == "1"
+    return render(
+        request,
+        "dashboard/_panels.html" if fragment else "dashboard/panels.html",
+        {"filters": filters, "scope": filters.scope, "panels": panels_view(panel, filters)},
     )
 
 

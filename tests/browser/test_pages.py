@@ -110,6 +110,9 @@ def test_dashboard_drilldown_to_invoices_and_back(browser, live_server, login, d
     assert "USD" in browser.find_element(By.CSS_SELECTOR, "#tile-ar_balance .value").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#trends svg.chart path.line")) == 7
     assert browser.find_elements(By.CSS_SELECTOR, "#aging tbody tr")
+    # The panels are loaded after the page (dashboard/panels.js), from the same server.
+    wait_for(browser, '#panels[data-loaded="true"] #outlook')
+    assert not browser.find_elements(By.CSS_SELECTOR, "#panels .loading")
     browser.set_window_size(1400, 1500)
     screenshot(browser, "dashboard")
     # The panels: 13 weeks and the rest, the top of the worklist, four score bands.

@@ -38,6 +38,46 @@ def text(html: bytes) -> str:
     return " ".join(strip_tags(html.decode()).split())
 
 
+# --- loaded after the page ------------------------------------------------------------------
+
+
+def test_the_overview_shows_without_the_panels_and_loads_them_after(book, viewer):  # noqa: F811
+    with on(A), CaptureQueriesContext(connection) as overview_queries:
+        page = viewer.get("/dashboard/?currency=USD&interval=week")
+
+    assert page.status_code == 200
+    assert "panels" not in page.context
+    # Neither the forecast's history nor the scoring statement ran for the overview.
+    assert not [q for q in overview_queries.captured_queries if "hist AS" in q["sql"]]
+    html = page.content.decode()
+    assert 'data-src="/dashboard/panels/?currency=USD&amp;interval=week"' in html
+    assert '<script src="/static/dashboard/panels.js" defer></script>' in html
+
+    with on(A):
+        fragment = viewer.get(
+            "/dashboard/panels/?currency=USD&interval=week", headers={"X-Dashboard-Fragment": "1"}
+        )
+        whole = viewer.get("/dashboard/panels/?currency=USD&interval=week")
+
+    # Asked by the script: the panels alone, to put in the page; opened as a page: the layout.
+    assert fragment.content.decode().lstrip().startswith('<section id="outlook">')
+    assert "<html" not in fragment.content.decode()
+    assert [t.name for t in fragment.templates][0] == "dashboard/_panels.html"
+    assert "<html" in whole.content.decode()
+    assert "Cash outlook, worklist and risk" in text(whole.content)
+    assert whole.context["panels"]["outlook"] == fragment.context["panels"]["outlook"]
+
+
+def test_the_panels_page_asks_for_a_login_and_refuses_bad_filters(viewer):
+    anonymous = Client().get("/dashboard/panels/")
+    bad = viewer.get("/dashboard/panels/?rep=abc")
+
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/admin/login/")
+    assert bad.status_code == 400
+    assert "is not an id. Codes: invalid_id" in text(bad.content)
+
+
 # --- cash outlook ----------------------------------------------------------------------------
 
 
@@ -46,7 +86,7 @@ def test_outlook_panel_worked_by_hand(book, viewer):  # noqa: F811
     # 300 and 250 in week 2, 375, 250, then P 125 + Z 450 in week 5; Z's other 450 at A+43 is
     # week 7; W (60 days late, later than anything in the history) is after the 13 weeks.
     with on(A):
-        response = viewer.get("/dashboard/")
+        response = viewer.get("/dashboard/panels/")
 
     outlook = response.context["panels"]["outlook"]
     assert [(row["week"].week, str(row["week"].expected)) for row in outlook["weeks"]] == [
@@ -74,7 +114,7 @@ def test_outlook_panel_worked_by_hand(book, viewer):  # noqa: F811
 
 def test_outlook_panel_is_the_forecast_api(book, viewer):  # noqa: F811
     with on(A):
-        panel = viewer.get("/dashboard/").context["panels"]["outlook"]
+        panel = viewer.get("/dashboard/panels/").context["panels"]["outlook"]
         api = viewer.get(panel["api_url"]).json()
 
     assert [str(row["week"].expected) for row in panel["weeks"]] == [
@@ -87,8 +127,8 @@ def test_outlook_export_and_the_filters(book, viewer):  # noqa: F811
     other = SalesRepFactory(name="Nobody's")
     with on(A):
         rows = csv_rows(viewer.get("/dashboard/?export=outlook"))
-        empty = viewer.get(f"/dashboard/?rep={other.pk}").context["panels"]["outlook"]
-        euros = viewer.get("/dashboard/?currency=EUR").context["panels"]["outlook"]
+        empty = viewer.get(f"/dashboard/panels/?rep={other.pk}").context["panels"]["outlook"]
+        euros = viewer.get("/dashboard/panels/?currency=EUR").context["panels"]["outlook"]
 
     assert rows[0] == [
         "week",
@@ -131,7 +171,7 @@ def test_worklist_panel_worked_by_hand(history, viewer):  # noqa: F811
     # Scores, cash at risk and points as tests/worklist (test_worklist, test_explain) work
     # them out; the email on A-4 of 07-02 is after as_of, so its last activity is the call.
     with on(AS_OF):
-        response = viewer.get("/dashboard/")
+        response = viewer.get("/dashboard/panels/")
 
     work = response.context["panels"]["worklist"]
     assert work["count"] == 3
@@ -182,8 +222,8 @@ def test_worklist_panel_worked_by_hand(history, viewer):  # noqa: F811
 def test_worklist_panel_follows_the_filters_and_exports(history, viewer):  # noqa: F811
     bo = history.newco.rep_id
     with on(AS_OF):
-        bos = viewer.get(f"/dashboard/?rep={bo}").context["panels"]["worklist"]
-        rows = csv_rows(viewer.get(f"/dashboard/?rep={bo}&export=worklist"))
+        bos = viewer.get(f"/dashboard/panels/?rep={bo}").context["panels"]["worklist"]
+        rows = csv_rows(viewer.get(f"/dashboard/panels/?rep={bo}&export=worklist"))
 
     assert [line["item"].invoice_number for line in bos["lines"]] == ["N-1"]
     assert bos["api_url"] == f"/api/v1/worklist/?as_of=2026-06-30&rep={bo}&currency=USD&limit=10"
@@ -224,9 +264,9 @@ def test_worklist_panel_follows_the_filters_and_exports(history, viewer):  # noq
 def test_risk_panel_worked_by_hand(history, viewer):  # noqa: F811
     # A-5 (97.5, 500.00) and A-4 (92.5, 400.00) score 75 or more; N-1 (18.2, 1000.00) below 25.
     with on(AS_OF):
-        response = viewer.get("/dashboard/")
+        response = viewer.get("/dashboard/panels/")
         rows = csv_rows(viewer.get("/dashboard/?export=risk"))
-        acme = viewer.get(f"/dashboard/?rep={history.acme.rep_id}").context["panels"]["risk"]
+        acme = viewer.get(f"/dashboard/panels/?rep={history.acme.rep_id}").context["panels"]["risk"]
 
     risk = response.context["panels"]["risk"]
     assert [
@@ -252,8 +292,8 @@ def test_risk_panel_worked_by_hand(history, viewer):  # noqa: F811
 def test_a_custom_period_in_the_past_shows_the_panels_as_of_its_end(history, viewer):  # noqa: F811
     # Seen on 2026-08-15, a view of June 2026 shows what was at risk on 30 June.
     with on(date(2026, 8, 15)):
-        june = viewer.get("/dashboard/?period=custom&start=2026-06-01&end=2026-06-30")
-        today = viewer.get("/dashboard/").context["panels"]
+        june = viewer.get("/dashboard/panels/?period=custom&start=2026-06-01&end=2026-06-30")
+        today = viewer.get("/dashboard/panels/").context["panels"]
 
     assert june.context["panels"]["as_of"] == AS_OF
     assert june.context["panels"]["worklist"]["count"] == 3
@@ -275,8 +315,8 @@ def test_a_scoped_user_sees_the_panels_of_their_customers_only(history):  # noqa
     unscoped.force_login(UserFactory(username="everyone", role="collector"))
 
     with on(AS_OF):
-        page = client.get("/dashboard/")
-        filtered = unscoped.get(f"/dashboard/?customer={history.newco.pk}")
+        page = client.get("/dashboard/panels/")
+        filtered = unscoped.get(f"/dashboard/panels/?customer={history.newco.pk}")
         exports = {
             export: client.get(f"/dashboard/?export={export}")
             for export in ("outlook", "worklist", "risk")
@@ -303,7 +343,7 @@ def queries(client, url: str) -> int:
 @pytest.mark.parametrize(
     "url",
     [
-        "/dashboard/",
+        "/dashboard/panels/",
         "/dashboard/?export=outlook",
         "/dashboard/?export=worklist",
         "/dashboard/?export=risk",

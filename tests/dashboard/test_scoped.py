@@ -78,7 +78,7 @@ def test_a_scoped_users_exports_hold_their_customers_only(world):
 
 
 def test_the_worklist_and_risk_panels_hold_only_a_scoped_users_customers(world):
-    page = world["scoped"].get("/dashboard/")
+    page = world["scoped"].get("/dashboard/panels/")
 
     lines = page.context["panels"]["worklist"]["lines"]
     assert {line["item"].customer_name for line in lines} == {"Mine Ltd"}

@@ -636,9 +636,6 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
 
     dims_q = predicates.invoice_dimensions(**dims)
 
-    def open_invoices(prefix: str = "") -> Q:
-        return predicates.open_at(as_of, prefix) & predicates.invoice_dimensions(prefix, **dims)
-
     next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
     # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
     # Run once per open invoice, its estimated cost is far above jit_above_cost: compiling
@@ -667,16 +664,23 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     invoiced = invoices(unsettled).union(invoices(settled_after), all=True).order_by()
 
     def moved_after(model, date_field: str):
-        return _by_bucket(
-            model.objects.filter(open_invoices("invoice"), **{f"{date_field}__gt": as_of}),
-            as_of,
-            "invoice",
-            amount=Sum("amount"),
-        )
+        # Joined to each part of the open invoices apart, so each is read from its own
+        # index (at 1M invoices, two months back: 155 ms against 360 ms through the OR).
+        dims_of_invoice = predicates.invoice_dimensions("invoice", **dims)
+        parts = [
+            _by_bucket(
+                model.objects.filter(part & dims_of_invoice, **{f"{date_field}__gt": as_of}),
+                as_of,
+                "invoice",
+                amount=Sum("amount"),
+            )
+            for part in predicates.open_at_parts(as_of, "invoice")
+        ]
+        return parts[0].union(parts[1], all=True).order_by()
 
-    # Two queries rather than one UNION ALL: PostgreSQL ran the union as a parallel append,
-    # whose workers cost more than these small joins on a busy machine (100k invoices, a
-    # month back: 40 ms against 17 ms for the two).
+    # Two queries rather than one UNION ALL of the four parts: PostgreSQL ran such a union as
+    # a parallel append, whose workers cost more than these small joins on a busy machine
+    # (100k invoices, a month back: 40 ms against 17 ms for the two).
     moved = (
         moved_after(PaymentApplication, "applied_date"),
         moved_after(Adjustment, "adjustment_date"),

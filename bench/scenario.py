@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tokens import create_token
 from bench import baseline
 from bench.baseline import month_start
-from bench.report import LIST_PAGES
+from bench.report import DASHBOARD_PAGES, LIST_PAGES
 from bench.timing import Timing, measure
 from metrics import engine, rollup
 from metrics.models import KPIRollup
@@ -119,6 +119,7 @@ def run(
 
     result["list"] = list_page(timed, timings, today)
     result["worklist"] = worklist_page(timed, timings, today, scopes["rep/month"].rep)
+    result["dashboard"] = dashboard_pages(timed, timings, scopes["rep/month"].rep)
     result["rss_after_list_mib"] = rss_mib()
 
     log("straightforward SQL (baseline), asserting equal numbers")
@@ -405,6 +406,40 @@ def worklist_page(timed, timings: dict, today: date, rep: int) -> dict:
     result["constant"] = (
         result["worklist/everything limit=50"] == result["worklist/everything limit=500"]
     )
+    return result
+
+
+def dashboard_pages(timed, timings: dict, rep: int) -> dict:
+    """The dashboard's pages as a viewer opens them (a session, the rendered HTML), with the
+    default period (the last full month): the overview (tiles, what changed, trends, aging),
+    its panels (cash outlook, worklist and risk, which the overview loads after it shows),
+    the DSO drilldown by rep, a rep's customers, and the invoices behind DSO."""
+    user = get_user_model().objects.create_user(username=f"bench-dash-{uuid.uuid4().hex[:8]}")
+    user.groups.add(Group.objects.get(name="viewer"))
+    client = Client()
+    client.force_login(user)
+    pages = {
+        "overview": "/dashboard/",
+        "overview of a rep": f"/dashboard/?rep={rep}",
+        "panels": "/dashboard/panels/",
+        "panels of a rep": f"/dashboard/panels/?rep={rep}",
+        "DSO by rep": "/dashboard/kpis/dso/",
+        "DSO of a rep by customer": f"/dashboard/kpis/dso/?rep={rep}&by=customer",
+        "invoices behind DSO": "/dashboard/invoices/?kpi=dso",
+        "invoices of a rep behind DSO": f"/dashboard/invoices/?kpi=dso&rep={rep}",
+    }
+    assert tuple(pages) == DASHBOARD_PAGES
+    result = {}
+    for name, url in pages.items():
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:300]
+            return response
+
+        label = f"dashboard/{name}"
+        timed(label, get)
+        result[label] = timings[label].queries
     return result
 
 

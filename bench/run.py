@@ -17,10 +17,11 @@ What it does, in order:
 2. Derived data is checked against a recomputation from the source rows in SQL
    (`metrics.rollup.differences()`): the run stops if they differ.
 3. Warm timings (median, p95, query count; `bench/timing.py`) of the KPI summary for
-   everything / the busiest segment / rep / customer over the last full month and the last
-   twelve full months, aging at the seed's day, a 24-month monthly DSO series, DSO broken
-   down by rep, and a page of GET /api/v1/invoices/?status=open (limit 50 and 500: the query
-   count must not change).
+   everything / the busiest segment / rep / product line / customer and their combinations
+   over the last full month and the last twelve full months, aging at the seed's day and a
+   month end, a 24-month monthly DSO series, DSO broken down by rep, segment, product line
+   and customer, invoice list pages (limit 50 and 500: the query count must not change), the
+   worklist, and the dashboard's pages as a logged-in viewer sees them (`bench.scenario`).
 4. The straightforward SQL (`bench/baseline.py`, source tables only) for the same summaries
    and aging, fewer runs (it is slow); the run asserts it gives the engine's numbers and
    reports engine vs straightforward ratios.

@@ -351,10 +351,22 @@ def token_client(role: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {create_token(user)}")
 
 
+def time_pages(timed, timings: dict, client: Client, pages: dict[str, str]) -> dict[str, int]:
+    """Time a GET of each page (label -> URL), which must answer 200: {label: queries}."""
+    for label, url in pages.items():
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:300]
+            return response
+
+        timed(label, get)
+    return {label: timings[label].queries for label in pages}
+
+
 def list_page(timed, timings: dict, today: date) -> dict:
     """Invoice list pages of 50 and 500 rows for the filters and orderings a dashboard uses
     (the query count must not change with the page size)."""
-    client = token_client("viewer")
     rep = busiest(BUSIEST_REP)
     segment = busiest(BUSIEST_SEGMENT)
     month_ago = today - timedelta(days=30)
@@ -365,22 +377,21 @@ def list_page(timed, timings: dict, today: date) -> dict:
         "open by open amount": "status=open&ordering=-open_amount",
         "issued last 30 days": f"issue_date_after={month_ago}&issue_date_before={today}",
     }
-    result = {}
-    for name, query in queries.items():
-        counts = []
-        for limit in (50, 500):
-            url = f"/api/v1/invoices/?{query}&limit={limit}"
-
-            def get(url=url):
-                response = client.get(url)
-                assert response.status_code == 200, response.content[:300]
-                return response
-
-            label = f"list/invoices {name} limit={limit}"
-            timed(label, get)
-            counts.append(timings[label].queries)
-        result[name] = counts
     assert tuple(queries) == LIST_PAGES
+    counts = time_pages(
+        timed,
+        timings,
+        token_client("viewer"),
+        {
+            f"list/invoices {name} limit={limit}": f"/api/v1/invoices/?{query}&limit={limit}"
+            for name, query in queries.items()
+            for limit in (50, 500)
+        },
+    )
+    result = {
+        name: [counts[f"list/invoices {name} limit={limit}"] for limit in (50, 500)]
+        for name in queries
+    }
     result["constant"] = all(a == b for a, b in result.values())
     return result
 
@@ -389,20 +400,17 @@ def worklist_page(timed, timings: dict, today: date, rep: int) -> dict:
     """GET /api/v1/worklist/ at the seed's day: every open invoice scored and ranked by cash
     at risk, one page of 50 and one of 500 (the query count must not change), and the
     busiest rep's page of 50 (a collector's own list)."""
-    client = token_client("viewer")
-    result = {}
-    pages = (("everything", "", 50), ("everything", "", 500), ("rep", f"&rep={rep}", 50))
-    for name, query, limit in pages:
-        url = f"/api/v1/worklist/?as_of={today.isoformat()}{query}&limit={limit}"
-
-        def get(url=url):
-            response = client.get(url)
-            assert response.status_code == 200, response.content[:300]
-            return response
-
-        label = f"worklist/{name} limit={limit}"
-        timed(label, get)
-        result[label] = timings[label].queries
+    url = f"/api/v1/worklist/?as_of={today.isoformat()}"
+    result = time_pages(
+        timed,
+        timings,
+        token_client("viewer"),
+        {
+            "worklist/everything limit=50": f"{url}&limit=50",
+            "worklist/everything limit=500": f"{url}&limit=500",
+            "worklist/rep limit=50": f"{url}&rep={rep}&limit=50",
+        },
+    )
     result["constant"] = (
         result["worklist/everything limit=50"] == result["worklist/everything limit=500"]
     )
@@ -429,18 +437,9 @@ def dashboard_pages(timed, timings: dict, rep: int) -> dict:
         "invoices of a rep behind DSO": f"/dashboard/invoices/?kpi=dso&rep={rep}",
     }
     assert tuple(pages) == DASHBOARD_PAGES
-    result = {}
-    for name, url in pages.items():
-
-        def get(url=url):
-            response = client.get(url)
-            assert response.status_code == 200, response.content[:300]
-            return response
-
-        label = f"dashboard/{name}"
-        timed(label, get)
-        result[label] = timings[label].queries
-    return result
+    return time_pages(
+        timed, timings, client, {f"dashboard/{name}": url for name, url in pages.items()}
+    )
 
 
 # --- comparison with the straightforward SQL -----------------------------------------------

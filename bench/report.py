@@ -96,18 +96,30 @@ _SUMMARY = (
     "the shared machine."
 )
 _AGING = (
-    "Profiled at 1M on 2026-12-03 (EXPLAIN ANALYZE, load 4-5): three grouped queries, the "
-    "invoices open at the date with one probe of the (invoice, occurred_at) index each for "
-    "their activity count, then the applications and the adjustments dated after the date "
-    "added back to today's open amounts. As of today that is the 72k unpaid invoices from a "
-    "covering partial index (about 70 ms with the probes). As of the month end before last "
-    "it adds the 45k invoices paid since and their 45k applications, read from the table "
-    "(26k pages, most outside PostgreSQL's 128 MB of shared buffers as Debian installs it): "
-    "280 ms on a quiet machine, 560 ms at a load of 4-5. The cost grows with how far back "
-    "the date is. Closing it: aging facts kept in "
-    "the KPI rollup as Current AR is (AR within 30, 60 and 90 days of due, taken back the "
-    "day after due + 30/60/90, with open-invoice and activity counts), so any date reads "
-    "one row per day."
+    "Three grouped queries: the invoices open at the date in their two parts (unsettled "
+    "today, from the covering partial index of unpaid invoices; settled after the date, from "
+    "invoice_settled_covering), each with one probe of the (invoice, occurred_at) index for "
+    "its activity count, then what was applied or adjusted after the date added back, joined "
+    "to each part apart (applications from application_applied_covering). Every read is "
+    "index-only since 2026-12-04 (before, the invoices paid since the date and their "
+    "applications were read from the table, 26k scattered pages two months back). What is "
+    "left grows with how far back the date is: two months back at 1M that is about 54k "
+    "activity probes and 50k applications. Closing it: aging facts kept in the KPI rollup "
+    "as Current AR is (AR within 30, 60 and 90 days of due, taken back the day after due + "
+    "30/60/90, with open-invoice and activity counts), so any date reads one row per day."
+)
+_PANELS = (
+    "The panels are the 13-week cash forecast and one scoring statement for the worklist "
+    "and the risk bands. The forecast is one SQL statement over the year of cash applied "
+    "before the date (about 470k applications at 1M, each with a probe for a dispute opened "
+    "by then), grouped per customer, lateness and dispute flag (about 310k rows), joined to "
+    "each open invoice's customer history later than the invoice already is (about 700k "
+    "rows), then blended with the segment's and everyone's: several seconds at 1M, most of "
+    "the panel's time. Since 2026-12-04 the overview does not wait for it: the page shows "
+    "its tiles, trends and aging and loads the panels after (dashboard/panels.js). Closing "
+    "it: the forecast's history (applications per customer, lateness and dispute flag) kept "
+    "by the services per month as the KPI rollup is, or forecasts of the default views kept "
+    "by the worker and shown with their time."
 )
 _BREAKDOWN_CUSTOMER = (
     "Profiled at 1M on 2026-12-03 (cProfile and EXPLAIN ANALYZE, load 4-5): the KPI rollup "
@@ -149,6 +161,8 @@ MISSES = {
     "aging/everything": _AGING,
     "aging/everything past month end": _AGING,
     "breakdown/dso by customer": _BREAKDOWN_CUSTOMER,
+    "dashboard/panels": _PANELS,
+    "dashboard/panels of a rep": _PANELS,
     "breakdown/dso by customer, page 51": _BREAKDOWN_CUSTOMER,
     "series/dso monthly 24": (
         "One query on the KPI rollup (AR flows and Current AR, one row per day), whatever "

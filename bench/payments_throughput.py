@@ -54,10 +54,12 @@ from django.apps import apps  # noqa: E402
 if not apps.ready:
     django.setup()
 
+# The application loaded as the server loads it (every view, then the heap settled).
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+import o2c_api.wsgi  # noqa: E402, F401
 from accounts.models import Customer  # noqa: E402
 from accounts.roles import sync_roles  # noqa: E402
 from accounts.tokens import create_token  # noqa: E402

@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> dict:
     import django
 
     django.setup()
+    # The application loaded as the server loads it (o2c_api/wsgi.py: every view, then the
+    # heap settled, `startup.settle`), so the in-process measures see what a worker does.
+    import o2c_api.wsgi  # noqa: F401
     from bench import scenario
 
     load_before = os.getloadavg()

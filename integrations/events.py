@@ -18,6 +18,7 @@ from django.db.models import BigIntegerField, Func, Model
 from django.utils import timezone
 
 from integrations.models import Event, EventType
+from o2c_api.db import json_recordset, json_rows
 
 __all__ = ["EventType", "batched", "record", "record_many"]
 
@@ -151,12 +152,48 @@ def batched() -> Iterator[None]:
 def _insert(rows: list[Event]) -> int:
     if not rows:
         return 0
+    (_insert_json if connection.vendor == "postgresql" else _insert_orm)(rows)
+    _count_on_commit(rows)
+    return len(rows)
+
+
+def _insert_orm(rows: list[Event]) -> None:
+    """`_insert` on SQLite (and the reference `_insert_json` is tested against)."""
     if connection.vendor == "postgresql":
         for row in rows:
             row.txid = CurrentTransactionId()
     Event.objects.bulk_create(rows)
-    _count_on_commit(rows)
-    return len(rows)
+
+
+# The columns an event is inserted with; `txid` and `id` are the database's.
+_COLUMNS = ("type", "object_type", "object_id", "payload", "occurred_at", "customer_id")
+
+
+def _insert_json(rows: list[Event]) -> None:
+    """`_insert` on PostgreSQL: the rows as one JSON parameter (`json_recordset`), stamped
+    with the inserting transaction; the same rows as `_insert_orm`'s. Django's bulk_create
+    of them is a VALUES list of seven placeholders per event (the transaction id, an
+    expression, keeps it from Django's UNNEST form) that Django builds and psycopg splits in
+    Python: it was 0.2-0.3 ms of each payment of a bulk post (three events each)."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    values = [
+        {
+            "type": row.type,
+            "object_type": row.object_type,
+            "object_id": row.object_id,
+            "payload": row.payload,
+            "occurred_at": row.occurred_at.isoformat(),
+            "customer_id": row.customer_id,
+        }
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, txid) SELECT {columns}, "
+            f"{CurrentTransactionId.template} FROM {json_recordset(Event, _COLUMNS)} ORDER BY n",
+            [json_rows(values)],
+        )
 
 
 def _count_on_commit(rows: list[Event]) -> None:

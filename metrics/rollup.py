@@ -37,6 +37,7 @@ from metrics.facts import (
     families,
 )
 from metrics.models import KPIRollup
+from o2c_api.db import json_recordset, json_rows
 
 __all__ = ["CASH_FAMILIES", "added", "touch", "tracked", "tracking"]
 
@@ -78,16 +79,32 @@ def post(deltas: Deltas) -> None:
     for key, values in sorted(deltas.items()):
         if any(values.values()):
             rows.append((*key, *(values.get(m, 0) for m in MEASURES)))
-    if not rows:
-        return
-    columns = ", ".join((*KEY_COLUMNS, *MEASURES))
-    conflict = "currency, rep_key, segment_key, product_line, day"
-    updates = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
-    placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
-    sql = (
-        f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    if rows:
+        (_upsert_set if connection.vendor == "postgresql" else _upsert_each)(rows)
+
+
+_COLUMNS = (*KEY_COLUMNS, *MEASURES)
+_UPSERT = (
+    f"INSERT INTO {TABLE} ({', '.join(_COLUMNS)}) {{rows}} "
+    "ON CONFLICT (currency, rep_key, segment_key, product_line, day) DO UPDATE SET "
+    + ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
+)
+
+
+def _upsert_set(rows: list[tuple]) -> None:
+    """`post`'s upsert on PostgreSQL: one statement for every key, the rows as one JSON
+    parameter, in their order. An upsert per key (`_upsert_each`) cost a bulk post of 500
+    payments about 0.5 s of PostgreSQL time (2026-12-04)."""
+    sql = _UPSERT.format(
+        rows=f"SELECT {', '.join(_COLUMNS)} FROM {json_recordset(KPIRollup, _COLUMNS)} ORDER BY n"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json_rows(dict(zip(_COLUMNS, row, strict=True)) for row in rows)])
+
+
+def _upsert_each(rows: list[tuple]) -> None:
+    """`post`'s upsert elsewhere (SQLite): one per key, in their order."""
+    sql = _UPSERT.format(rows=f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 

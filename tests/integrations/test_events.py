@@ -1,6 +1,6 @@
 """The outbox: each service records its events in its own transaction, with exact payloads."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -292,3 +292,50 @@ def test_kpi_status_changes_are_detected_for_the_default_scope():
         },
     }
     assert kpi_status.detect_changes() == 0  # no further change, no event
+
+
+@pytest.mark.postgres
+def test_the_json_insert_stores_the_rows_the_orm_insert_stores():
+    """PostgreSQL inserts events from one JSON parameter, SQLite through the ORM: on
+    PostgreSQL both give the same rows, column for column (the id aside)."""
+    from integrations import events
+    from integrations.models import EventType
+
+    customer = CustomerFactory()
+    invoice = InvoiceFactory(customer=customer, number="INV-J1", amount=D("10.00"))
+    when = datetime(2026, 1, 20, 9, 30, 15, 123456, tzinfo=UTC)
+
+    def batch() -> list[Event]:
+        rows = [
+            events._event(
+                EventType.INVOICE_PAID,
+                invoice,
+                {"amount": D("10.00"), "paid_date": date(2026, 1, 20), "note": 'é "q" \\ n'},
+            ),
+            events._event(EventType.RECORD_DELETED, ("activity", 17), {"lines": [{"n": 1}]}),
+            events._event(EventType.KPI_STATUS_CHANGED, ("kpi", "dso"), None),
+        ]
+        for row in rows:
+            row.occurred_at = when
+        return rows
+
+    columns = ["type", "object_type", "object_id", "payload", "occurred_at", "customer_id", "txid"]
+    start = last_id()
+    events._insert_orm(batch())
+    middle = last_id()
+    events._insert_json(batch())
+    by_orm = list(
+        Event.objects.filter(id__gt=start, id__lte=middle).order_by("id").values_list(*columns)
+    )
+    by_json = list(Event.objects.filter(id__gt=middle).order_by("id").values_list(*columns))
+    assert by_json == by_orm
+    assert by_orm[0][:6] == (
+        "invoice.paid",
+        "invoice",
+        str(invoice.pk),
+        {"amount": "10.00", "paid_date": "2026-01-20", "note": 'é "q" \\ n'},
+        when,
+        customer.pk,
+    )
+    assert [row[5] for row in by_orm] == [customer.pk, None, None]
+    assert by_orm[0][6] > 0  # the inserting transaction's id

@@ -441,3 +441,40 @@ def test_product_lines_are_those_of_counting_invoices_in_every_currency():
     services.void_invoice(InvoiceFactory(customer=eur, product_line="Voided"))
 
     assert engine.product_lines() == ("Hardware", "Services")
+
+
+@pytest.mark.postgres
+def test_the_set_based_upsert_adds_what_the_upsert_per_key_adds(db):
+    """PostgreSQL upserts the rollup in one statement, SQLite one key at a time: on
+    PostgreSQL both add the same amounts, to a new key and to a stored one."""
+    columns = (*rollup.KEY_COLUMNS, "ar_invoiced", "ar_applied", "invoices_issued")
+    stored_key = (date(2026, 1, 5), 7, 3, "services", "USD")
+    new_key = (date(2026, 1, 6), 7, 3, "services", "USD")
+    KPIRollup.objects.create(
+        **dict(zip(rollup.KEY_COLUMNS, stored_key, strict=True)),
+        ar_invoiced=D("100.00"),
+        invoices_issued=2,
+    )
+    deltas = {
+        stored_key: {"ar_invoiced": D("-30.10"), "ar_applied": D("30.10")},
+        new_key: {"ar_invoiced": D("12.34"), "invoices_issued": 1},
+    }
+    rows = [
+        (*key, *(values.get(m, 0) for m in rollup.MEASURES))
+        for key, values in sorted(deltas.items())
+    ]
+
+    def stored():
+        return sorted(KPIRollup.objects.values_list(*columns))
+
+    rollup._upsert_each(rows)
+    after_each = stored()
+    rollup._upsert_set(rows)
+    assert after_each == [
+        (*stored_key, D("69.90"), D("30.10"), 2),
+        (*new_key, D("12.34"), D("0.00"), 1),
+    ]
+    assert stored() == [
+        (*stored_key, D("39.80"), D("60.20"), 2),
+        (*new_key, D("24.68"), D("0.00"), 2),
+    ]

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from o2c_api.money import money_field
+
 
 class RiskModel(models.Model):
     """A logistic regression of "paid late" on the risk factors, fitted by `fit_risk_model`.
@@ -32,3 +34,42 @@ class RiskModel(models.Model):
 
     def __str__(self) -> str:
         return f"Risk model fitted {self.fitted_at:%Y-%m-%d %H:%M} on {self.training_rows} rows"
+
+
+class CustomerHistoryMonth(models.Model):
+    """A customer's invoices due in one month, in one currency: the facts behind the risk
+    score's history factors, kept so a score reads a row per customer and month.
+
+    Counts invoices that count for KPIs (neither draft nor void) by the month of their due
+    date, with what is late about them as they stand (not settled by the due date). Kept by
+    `worklist.history` from what the services touch (`metrics.rollup.tracking`), rebuilt by
+    `manage.py rebuild_ar_rollup`; tests pin that it equals a recomputation.
+    """
+
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    month = models.DateField(help_text="First day of the month of the due dates.")
+    invoices_due = models.BigIntegerField(default=0)
+    invoices_late = models.BigIntegerField(
+        default=0, help_text="Not settled by their due date (unpaid, or paid after it)."
+    )
+    late_days_settled = models.BigIntegerField(
+        default=0, help_text="Days from due date to paid date of the late ones since paid."
+    )
+    late_open = models.BigIntegerField(default=0, help_text="Late ones still unpaid.")
+    late_open_days = models.BigIntegerField(
+        default=0, help_text="Days from the first of the month to the due date of those unpaid."
+    )
+    amount_due = money_field(default=0)
+
+    class Meta:
+        verbose_name = "customer history month"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("customer", "currency", "month"), name="customer_history_month_key"
+            )
+        ]
+        indexes = [models.Index(fields=["currency", "month"], name="customer_history_month")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.currency} {self.month:%Y-%m}"

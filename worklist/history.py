@@ -1,19 +1,23 @@
-"""The customers' payment history by month (`CustomerHistoryMonth`): the facts behind the
-risk score's history factors, kept in the transaction of every write that changes them.
+"""The customers' payment history as of each month start (`CustomerHistoryMonth`): the facts
+behind the risk score's history factors, kept in the transaction of every write that changes
+them.
 
-A row holds a customer's counting invoices due in one month, in one currency: how many, how
-many late as they stand (unpaid, or paid after the due date), the days late of those since
-paid, how many late ones are unpaid and how far into the month they fell due, and their
-amount. Those are what `worklist.risk` needs of the year before `as_of` for every customer,
-whatever `as_of`: the days late of an invoice unpaid at `as_of` run to `as_of`, which is
-`late_open` × (as_of − month) − `late_open_days` for a month's unpaid ones. The whole
-months of the year come from here, one row per customer and month, its two partial months
-(and the invoices of whole months paid after `as_of`, a correction) from the invoices
+A row holds, for a customer, a currency and the first day M of a month, its counting invoices
+due in the 11 whole months before M: how many, how many late as they stand (unpaid, or paid
+after the due date), the days late of those since paid, how many late ones are unpaid and the
+days from their due dates to M, their amount; and how many were due, and late, in the last
+one and two months before M. Those are what `worklist.risk` needs of the year before `as_of`
+for every customer, whatever `as_of`: the days late of an invoice unpaid at `as_of` run to
+`as_of`, which is `late_open` × (as_of − M) + `late_open_days` for the unpaid ones. So a score
+reads one row per customer (M the month of `as_of`), and only the invoices of the year's
+first partial month, of the month of `as_of` and of the recent window's first partial month
+from the invoice table, with those of the stored months paid after `as_of` as a correction
 (`history_sql`).
 
 It is a derived store of `metrics.rollup` (`register`): the services say which invoices,
-orders or customers they touch, the store reads their facts before and after, and posts the
-difference. `recompute`, `rebuild` and `differences` are the same facts over every invoice.
+orders or customers they touch, the store reads their facts per month of the due date before
+and after, spreads each month over the 11 month starts after it, and posts the difference.
+`recompute`, `rebuild` and `differences` are the same facts over every invoice.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from worklist.models import CustomerHistoryMonth
 
 TABLE = CustomerHistoryMonth._meta.db_table
 KEY_COLUMNS = ("customer_id", "currency", "month")
-MEASURES = (
+# Per month of the due dates (`late_open_days` from the first of that month to the due dates)
+MONTH_MEASURES = (
     "invoices_due",
     "invoices_late",
     "late_days_settled",
@@ -54,6 +59,15 @@ MEASURES = (
     "late_open_days",
     "amount_due",
 )
+# Per month start M, over the YEAR_MONTHS before it (`late_open_days` from the due dates to M)
+MEASURES = (
+    *MONTH_MEASURES,
+    "recent1_due",
+    "recent1_late",
+    "recent2_due",
+    "recent2_late",
+)
+YEAR_MONTHS = 11
 CENT = Decimal("0.01")
 
 # (customer_id, currency, month) -> {measure: amount}
@@ -101,7 +115,7 @@ def _grouped(where: Q | None = None):
             ),
             h_amount_due=Sum("amount"),
         )
-        .values("customer_id", "currency", "h_month", *(f"h_{m}" for m in MEASURES))
+        .values("customer_id", "currency", "h_month", *(f"h_{m}" for m in MONTH_MEASURES))
         .order_by()
     )
 
@@ -128,16 +142,34 @@ def _month(value) -> date:
     return value
 
 
+def add_months(month: date, months: int) -> date:
+    """The first day of the month `months` after (or before) the month starting `month`."""
+    years, index = divmod(month.month - 1 + months, 12)
+    return date(month.year + years, index + 1, 1)
+
+
 def _rows(qs) -> Deltas:
+    """The grouped months spread over the month starts that hold them: a month m is in the
+    year of M = m + 1 … m + 11 months, in the last month of m + 1, the last two of m + 1 and
+    m + 2."""
     result: Deltas = {}
     for row in qs.iterator(chunk_size=10000):
-        key = (row["customer_id"], row["currency"], _month(row["h_month"]))
-        cell = result.setdefault(key, {})
-        for measure in MEASURES:
-            value = row[f"h_{measure}"] or 0
-            if measure == "amount_due":
-                value = Decimal(str(value)).quantize(CENT)
-            cell[measure] = cell.get(measure, 0) + value
+        month = _month(row["h_month"])
+        values = {m: row[f"h_{m}"] or 0 for m in MONTH_MEASURES}
+        values["amount_due"] = Decimal(str(values["amount_due"])).quantize(CENT)
+        for k in range(1, YEAR_MONTHS + 1):
+            start = add_months(month, k)
+            cell = result.setdefault((row["customer_id"], row["currency"], start), {})
+            for measure in MONTH_MEASURES:
+                value = values[measure]
+                if measure == "late_open_days":  # from the due dates to M
+                    value = values["late_open"] * (start - month).days - value
+                cell[measure] = cell.get(measure, 0) + value
+            for window in (1, 2):
+                if k <= window:
+                    for name, measure in (("due", "invoices_due"), ("late", "invoices_late")):
+                        key = f"recent{window}_{name}"
+                        cell[key] = cell.get(key, 0) + values[measure]
     return result
 
 
@@ -182,7 +214,8 @@ class HistoryStore:
             )
 
     def recompute(self) -> Deltas:
-        """The table as it should be, from every counting invoice (one grouped query)."""
+        """The table as it should be, from every counting invoice (one grouped query, each
+        month spread over its 11 month starts in Python)."""
         return _rows(_grouped())
 
     def stored(self) -> Deltas:
@@ -204,7 +237,7 @@ class HistoryStore:
         """Replace the table with a recomputation. Returns the rows written."""
         CustomerHistoryMonth.objects.all().delete()
         recomputed = sorted(self.recompute().items())
-        rows = [(*key, *(values[m] for m in MEASURES)) for key, values in recomputed]
+        rows = [(*key, *(values.get(m, 0) for m in MEASURES)) for key, values in recomputed]
         columns = ", ".join((*KEY_COLUMNS, *MEASURES))
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -225,7 +258,8 @@ def _normalised(deltas: Deltas) -> dict:
             m: (Decimal(str(v)).quantize(CENT) if m == "amount_due" else int(v))
             for m, v in values.items()
         }
-        if any(cell.values()):
+        cell = {m: v for m, v in cell.items() if v}
+        if cell:
             result[(key[0], key[1], _month(key[2]))] = cell
     return result
 
@@ -240,26 +274,20 @@ def month_start(d: date) -> date:
     return d.replace(day=1)
 
 
-def first_month_from(d: date) -> date:
-    """The first day of a month on or after d."""
-    if d.day == 1:
-        return d
-    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 COLUMNS = ("h_customer", "h_n", "h_late", "h_late_days", "h_n_recent", "h_late_recent", "h_amount")
 
 
 def history_parts(customers: Q, currency: str, d: date, history_days: int, recent_days: int):
     """Per customer, the parts that sum to its history in the `history_days` before d: the
-    stored whole months, and the invoices of the partial months from the source.
+    stored row of the month of d (its 11 whole months before), and the invoices of the rest
+    of the window from the source.
 
     Each part has the columns h_customer, h_n (invoices due), h_late, h_late_days (days late
     by d), h_n_recent and h_late_recent (the same for the last `recent_days`), h_amount.
-    The invoices of whole months paid after d correct the stored days late (stored to their
-    paid date, counted to d at d). Each invoice part is one range of due dates, which the
-    covering index of the due date answers alone (an index-only scan; one range each because
-    an OR of ranges makes PostgreSQL visit the table's pages).
+    The invoices of the stored months paid after d correct the stored days late (stored to
+    their paid date, counted to d at d). Each invoice part is one range of due dates, which
+    the covering index of the due date answers alone (an index-only scan; one range each
+    because an OR of ranges makes PostgreSQL visit the table's pages).
 
     Args:
         customers: narrows to the customers whose history is needed (Q on `customer_id`).
@@ -267,15 +295,19 @@ def history_parts(customers: Q, currency: str, d: date, history_days: int, recen
         d: as_of; the window is [d − history_days, d), the recent one [d − recent_days, d).
 
     Returns:
-        The querysets (stored months first), with the same columns in the same order.
+        The querysets (the stored row first), with the same columns in the same order.
+
+    Raises:
+        ValueError: the window is shorter than the stored months (365 days never is).
     """
     start, recent = d - timedelta(days=history_days), d - timedelta(days=recent_days)
-    # Whole months [first_full, last_start) from the store; the rest from the invoices.
-    first_full, recent_full, last_start = (
-        first_month_from(start),
-        first_month_from(recent),
-        month_start(d),
-    )
+    last_start = month_start(d)
+    first_full = add_months(last_start, -YEAR_MONTHS)
+    if first_full < start:
+        raise ValueError(f"{history_days} days hold fewer than {YEAR_MONTHS} whole months")
+    # The recent window's whole months: the last two before d's month when they are in it
+    recent_months = next(k for k in (2, 1, 0) if add_months(last_start, -k) >= recent)
+    recent_full = add_months(last_start, -recent_months)
     settled_or_d = Least(Coalesce("paid_date", Value(d)), Value(d), output_field=DateField())
     late = late_q()
     paid_after_d = Q(paid_date__gt=d)
@@ -311,11 +343,13 @@ def history_parts(customers: Q, currency: str, d: date, history_days: int, recen
             .order_by()
         )
 
-    is_recent = Q(month__gte=recent_full)
+    recent_columns = {
+        0: {"h_n_recent": zero, "h_late_recent": zero},
+        1: {"h_n_recent": F("recent1_due"), "h_late_recent": F("recent1_late")},
+        2: {"h_n_recent": F("recent2_due"), "h_late_recent": F("recent2_late")},
+    }[recent_months]
     stored = (
-        CustomerHistoryMonth.objects.filter(
-            customers, currency=currency, month__gte=first_full, month__lt=last_start
-        )
+        CustomerHistoryMonth.objects.filter(customers, currency=currency, month=last_start)
         .annotate(
             h_customer=F("customer_id"),
             h_n=F("invoices_due"),
@@ -323,19 +357,10 @@ def history_parts(customers: Q, currency: str, d: date, history_days: int, recen
             h_late_days=ExpressionWrapper(
                 F("late_days_settled")
                 + F("late_open") * DaysBetween(Value(d), F("month"))
-                - F("late_open_days"),
+                + F("late_open_days"),
                 output_field=BigIntegerField(),
             ),
-            h_n_recent=Case(
-                When(is_recent, then=F("invoices_due")),
-                default=zero,
-                output_field=IntegerField(),
-            ),
-            h_late_recent=Case(
-                When(is_recent, then=F("invoices_late")),
-                default=zero,
-                output_field=IntegerField(),
-            ),
+            **recent_columns,
             h_amount=F("amount_due"),
         )
         .values(*COLUMNS)

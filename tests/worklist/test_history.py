@@ -5,6 +5,7 @@ grouping; the scores and ranking the same either way; kept by writes, rebuilt, c
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -22,11 +23,11 @@ from worklist.models import CustomerHistoryMonth
 pytestmark = pytest.mark.django_db
 
 
-def stored_rows() -> list[tuple]:
+def stored_rows(**filters) -> list[tuple]:
     return list(
-        CustomerHistoryMonth.objects.order_by("customer__name", "currency", "month").values_list(
-            "customer__name", "currency", "month", *history.MEASURES
-        )
+        CustomerHistoryMonth.objects.filter(**filters)
+        .order_by("customer__name", "currency", "month")
+        .values_list("customer__name", "currency", "month", *history.MEASURES)
     )
 
 
@@ -42,23 +43,30 @@ def read(sql_and_params: tuple) -> dict:
     }
 
 
-def history_at(d: date, source: bool = False) -> dict:
+def history_at(d: date, source: bool = False, customers: Q | None = None) -> dict:
     reader = history.source_sql if source else history.history_sql
-    return read(reader(Q(), "USD", d, risk.HISTORY_DAYS, risk.RECENT_DAYS))
+    return read(reader(customers or Q(), "USD", d, risk.HISTORY_DAYS, risk.RECENT_DAYS))
 
 
 def test_stored_months_are_the_hand_worked_facts(history):
     # Given the conftest history, made through the services
-    # Then a row per customer and month of the due dates: A-2 paid 10 days late; A-3 30
-    # days and A-4 66 days (05-15 to 07-20) in May; A-5 and N-1 unpaid, so late as they
-    # stand, A-5 due on the 10th (9 days into July)
-    assert stored_rows() == [
-        ("Acme", "USD", date(2025, 12, 1), 1, 0, 0, 0, 0, D("100.00")),
-        ("Acme", "USD", date(2026, 1, 1), 1, 1, 10, 0, 0, D("200.00")),
-        ("Acme", "USD", date(2026, 5, 1), 2, 2, 96, 0, 0, D("700.00")),
-        ("Acme", "USD", date(2026, 7, 1), 1, 1, 0, 1, 9, D("500.00")),
-        ("Newco", "USD", date(2026, 7, 1), 1, 1, 0, 1, 0, D("1000.00")),
+    # Then on 2026-06-01, Acme's 11 months before (2025-07 to 2026-05) hold A-1 to A-4: A-2
+    # paid 10 days late, A-3 30, A-4 66 (05-15 to 07-20); May alone and April-May: A-3, A-4
+    assert stored_rows(month=date(2026, 6, 1)) == [
+        ("Acme", "USD", date(2026, 6, 1), 4, 3, 106, 0, 0, D("1000.00"), 2, 2, 2, 2),
     ]
+    # On 2026-08-01 A-5 (due 07-10) and N-1 (due 07-01) are unpaid, so late as they stand,
+    # 22 and 31 days before the first of August; July alone and June-July hold them
+    assert stored_rows(month=date(2026, 8, 1)) == [
+        ("Acme", "USD", date(2026, 8, 1), 5, 4, 106, 1, 22, D("1500.00"), 1, 1, 1, 1),
+        ("Newco", "USD", date(2026, 8, 1), 1, 1, 0, 1, 31, D("1000.00"), 1, 1, 1, 1),
+    ]
+    # A month's invoices are in the 11 month starts after it: Acme's from 2026-01 (A-1, due
+    # in December) to 2027-06 (A-5, due in July), Newco's from 2026-08 to 2027-06
+    assert [row[2] for row in stored_rows(customer=history.acme)] == [
+        date(2026 + (month - 1) // 12, (month - 1) % 12 + 1, 1) for month in range(1, 19)
+    ]
+    assert len(stored_rows(customer=history.newco)) == 11
     assert STORE.differences() == []
 
 
@@ -96,6 +104,10 @@ def test_history_equals_the_invoices_grouping_on_every_day(history):
     while day <= date(2026, 8, 31):
         assert history_at(day) == history_at(day, source=True), day
         day += timedelta(days=1)
+    # And for some customers only
+    only_acme = Q(customer_id__in=[acme.pk])
+    expected = history_at(AS_OF, source=True, customers=only_acme)
+    assert history_at(AS_OF, customers=only_acme) == expected == {acme.pk: expected[acme.pk]}
 
 
 @pytest.fixture
@@ -124,6 +136,7 @@ def test_scores_and_ranking_are_the_same_from_stored_facts_and_from_source(
     scopes = (scope(), scope(rep=acme.rep_id), scope(customer=history.newco.pk))
     stored = [risk.scored_rows(s, as_of, model, ordering=ordering) for s in scopes]
     stored_bands = risk.band_totals(scope(), as_of, model)
+    # (everything reads the stored history; a narrowed scope its customers' invoices)
     # When the same is scored from the invoices alone
     from_source()
     source = [risk.scored_rows(s, as_of, model, ordering=ordering) for s in scopes]
@@ -137,32 +150,29 @@ def test_writes_keep_the_months(history):
     # When A-5 (due 07-10) is paid on 08-02 and A-2's payment is taken back
     pay(history.a5, 500, date(2026, 8, 2))
     services.unapply(PaymentApplication.objects.get(invoice__number="A-2"))
-    # Then July holds A-5 paid 23 days late; January A-2 unpaid again, due 30 days into it
-    assert stored_rows() == [
-        ("Acme", "USD", date(2025, 12, 1), 1, 0, 0, 0, 0, D("100.00")),
-        ("Acme", "USD", date(2026, 1, 1), 1, 1, 0, 1, 30, D("200.00")),
-        ("Acme", "USD", date(2026, 5, 1), 2, 2, 96, 0, 0, D("700.00")),
-        ("Acme", "USD", date(2026, 7, 1), 1, 1, 23, 0, 0, D("500.00")),
-        ("Newco", "USD", date(2026, 7, 1), 1, 1, 0, 1, 0, D("1000.00")),
+    # Then on 2026-08-01 A-5 is paid 23 days late (10 + 30 + 66 + 23 less A-2's 10) and A-2
+    # unpaid again, due 182 days before the first of August (01-31 to 08-01)
+    assert stored_rows(month=date(2026, 8, 1), customer=history.acme) == [
+        ("Acme", "USD", date(2026, 8, 1), 5, 4, 119, 1, 182, D("1500.00"), 1, 1, 1, 1),
     ]
     assert STORE.differences() == []
 
 
 def test_differences_and_rebuild(history):
     # Given a stored month gone wrong and a missing one
-    CustomerHistoryMonth.objects.filter(month=date(2026, 1, 1)).update(
+    CustomerHistoryMonth.objects.filter(month=date(2026, 6, 1)).update(
         late_days_settled=F("late_days_settled") + 1
     )
-    CustomerHistoryMonth.objects.filter(month=date(2025, 12, 1)).delete()
+    CustomerHistoryMonth.objects.filter(customer=history.acme, month=date(2026, 1, 1)).delete()
     # Then the check names their keys, and the rollup's check reports the store
     expected = [
-        (history.acme.pk, "USD", date(2025, 12, 1)),
         (history.acme.pk, "USD", date(2026, 1, 1)),
+        (history.acme.pk, "USD", date(2026, 6, 1)),
     ]
     assert STORE.differences() == expected
     assert rollup.store_differences() == {"customer_history": expected}
     # When the rollup is rebuilt (the command)
-    call_command("rebuild_ar_rollup", stdout=None)
+    call_command("rebuild_ar_rollup", stdout=StringIO())
     # Then the months are right again
     assert STORE.differences() == []
-    assert len(stored_rows()) == 5
+    assert len(stored_rows()) == 18 + 11

@@ -117,8 +117,7 @@ class Invoice(models.Model):
             # Covering what the risk score reads of a range of due dates (the partial months
             # of a customer's year, worklist.history): an index-only scan on PostgreSQL.
             models.Index(
-                fields=["due_date"],
-                include=["currency", "customer", "status", "paid_date", "amount"],
+                fields=["due_date", "currency", "customer", "status", "paid_date", "amount"],
                 name="invoice_due_covering",
             ),
             models.Index(fields=["rep", "issue_date"]),

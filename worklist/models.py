@@ -78,8 +78,9 @@ class CustomerHistoryMonth(models.Model):
         # entries (the rows of one month are spread over the table as writes add them).
         indexes = [
             models.Index(
-                fields=["currency", "month"],
-                include=[
+                fields=[
+                    "currency",
+                    "month",
                     "customer",
                     "invoices_due",
                     "invoices_late",

@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='invoice',
-            index=models.Index(fields=['due_date'], include=('currency', 'customer', 'status', 'paid_date', 'amount'), name='invoice_due_covering'),
+            index=models.Index(fields=['due_date', 'currency', 'customer', 'status', 'paid_date', 'amount'], name='invoice_due_covering'),
         ),
     ]

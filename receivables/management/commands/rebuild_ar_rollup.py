@@ -1,4 +1,5 @@
-"""`manage.py rebuild_ar_rollup`: recompute the KPI rollup (AR and every other fact)."""
+"""`manage.py rebuild_ar_rollup`: recompute the KPI rollup (AR and every other fact) and the
+derived stores kept with it (the customers' history by month)."""
 
 from django.core.management.base import BaseCommand
 

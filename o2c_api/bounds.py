@@ -41,26 +41,87 @@ def out_of_range(value) -> ValidationError:
 
 
 def check_date[D: (date, datetime)](value: D) -> D:
-    """`value` when its day lies within `date_range()`.
+    """`value` when its day, as written, lies within `date_range()`.
 
-    An aware timestamp is returned converted to UTC: its day is judged in UTC, and PostgreSQL
-    refuses offsets beyond ±15:59 that Python accepts (`-16:09`).
+    A timestamp's day is the one it names, whatever its offset (`1900-01-01T00:30+01:00` is
+    in range), so that `date_pattern()` and `datetime_pattern()` state exactly what is taken.
+    An aware timestamp is returned converted to UTC: PostgreSQL refuses offsets beyond
+    ±15:59 that Python accepts (`-16:09`); a day in range is far from the end of Python's
+    dates in UTC too.
 
     Raises:
         ValidationError: date_out_of_range.
     """
-    given, day = value, value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError as exc:  # 9999-12-31T23:00-16:00 is in year 10000 in UTC
-                raise out_of_range(given.isoformat()) from exc
-        day = value.date()
+    day = value.date() if isinstance(value, datetime) else value
     first, last = date_range()
     if not first <= day <= last:
-        raise out_of_range(given.isoformat())
+        raise out_of_range(value.isoformat())
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
     return value
+
+
+# The shapes of a date and a timestamp a client may write: ISO 8601's extended format only
+# (Python also reads `20000101` and `2000-W01-1`; the schema does not promise them).
+DATE_SHAPE = r"\d{4}-\d{2}-\d{2}"
+TIME_OF_DAY = r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?"
+OFFSET = r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+_DATE_SHAPE = re.compile(DATE_SHAPE)
+_DATETIME_SHAPE = re.compile(rf"{DATE_SHAPE}T{TIME_OF_DAY}{OFFSET}?")
+_MONTH_DAYS = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+    r"|02-(?:0[1-9]|1\d|2[0-8]))"
+)
+
+
+def has_date_shape(text: str) -> bool:
+    """Whether `text` is written YYYY-MM-DD (any year, any digits: judged further on)."""
+    return _DATE_SHAPE.fullmatch(text) is not None
+
+
+def has_datetime_shape(text: str) -> bool:
+    """Whether `text` is written YYYY-MM-DDThh:mm[:ss[.ffffff]][Z|±hh:mm]."""
+    return _DATETIME_SHAPE.fullmatch(text) is not None
+
+
+def date_pattern() -> str:
+    """The OpenAPI `pattern` of a date a client may send: a real day of the years of
+    `date_range()` (with 29 February in leap years only).
+
+    The pattern names whole years: with O2C_DATE_MIN or O2C_DATE_MAX inside a year, the days
+    of that year beyond the bound match it and are refused (`date_out_of_range`).
+    """
+    first, last = date_range()
+    years = range(first.year, last.year + 1)
+    leap = "|".join(str(y) for y in years if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0))
+    any_year = _number_range(f"{first.year:04d}", f"{last.year:04d}")
+    days = rf"(?:{any_year})-{_MONTH_DAYS}"
+    if leap:
+        days += rf"|(?:{leap})-02-29"
+    return rf"^(?:{days})$"
+
+
+def datetime_pattern() -> str:
+    """The OpenAPI `pattern` of a timestamp a client may send: a day of `date_pattern()`, a
+    time of day, and an optional offset (without one: the server's time zone)."""
+    return rf"^(?:{date_pattern()[1:-1]})T{TIME_OF_DAY}{OFFSET}?$"
+
+
+def _number_range(low: str, high: str) -> str:
+    """A regular expression matching the whole numbers low..high, written with as many digits."""
+    if low == high:
+        return low
+    if len(low) == 1:
+        return f"[{low}-{high}]"
+    rest = len(low) - 1
+    if low[0] == high[0]:
+        return f"{low[0]}(?:{_number_range(low[1:], high[1:])})"
+    parts = [f"{low[0]}(?:{_number_range(low[1:], '9' * rest)})"]
+    if int(high[0]) - int(low[0]) > 1:
+        parts.append(f"[{int(low[0]) + 1}-{int(high[0]) - 1}]\\d{{{rest}}}")
+    parts.append(f"{high[0]}(?:{_number_range('0' * rest, high[1:])})")
+    return "|".join(parts)
 
 
 def parse_date(value, field: str | None = None) -> date | None:

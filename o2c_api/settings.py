@@ -372,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "o2c_api.api.schema.link_creates_to_their_routes",
         "o2c_api.api.schema.empty_query_values_mean_absent",
+        "o2c_api.api.schema.state_date_bounds",
     ],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -51,7 +51,9 @@ def _stand_in(value, n: int):
     if isinstance(value, bool):
         raise TypeError("A boolean is part of the shape, not a value.")
     if isinstance(value, int):
-        return -(10**15) - n
+        # Within a 32-bit column's range: an integer lookup outside its field's range compiles
+        # to "no rows" (EmptyResultSet) rather than to SQL with a parameter to swap.
+        return 2**31 - 1 - n
     if isinstance(value, str):
         return f"\x1fstand-in {n}\x1f"
     if isinstance(value, datetime):

@@ -196,8 +196,8 @@ class PaymentFilterSet(FilterSet):
 class PaymentApplicationFilterSet(FilterSet):
     """Cash applications by payment, invoice, the invoice's dimensions, date and origin."""
 
-    payment = filters.ModelChoiceFilter(queryset=Payment.objects.all())
-    invoice = filters.ModelChoiceFilter(queryset=Invoice.objects.all())
+    payment = IdFilter(queryset=Payment.objects.all())
+    invoice = IdFilter(queryset=Invoice.objects.all())
     customer = IdFilter(
         queryset=Customer.objects.all(), method="filter_dimension", help_text="Customer id."
     )

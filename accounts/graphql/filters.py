@@ -35,17 +35,19 @@ def to_id(value: strawberry.ID) -> int:
         raise GraphQLError(f"{value!r} is not a valid id.", extensions={"code": "invalid"}) from exc
 
 
-def existing_id(model, value: strawberry.ID) -> int:
-    """`to_id`, and the row must exist: a filter naming an unknown rep, segment, customer,
-    invoice or payment is an error, as REST's 400, not an empty list.
+def filter_id(model, value: strawberry.ID) -> int:
+    """`to_id`, a positive one: a filter by a rep, segment, customer, invoice or payment id.
+
+    An id that names no row filters to an empty list, as REST's lists answer it
+    (`o2c_api.api.filters.IdChoiceField`): whether a row exists is not a rule of the request.
 
     Raises:
-        GraphQLError: code `invalid` (malformed) or `invalid_choice` (no such row).
+        GraphQLError: code `invalid` (not a whole number) or `invalid_choice` (not above 0).
     """
     pk = to_id(value)
-    if not model.objects.filter(pk=pk).exists():
+    if pk < 1:
         raise GraphQLError(
-            f"There is no {model._meta.verbose_name} with id {pk}.",
+            f"{value!r} is not a {model._meta.verbose_name} id.",
             extensions={"code": "invalid_choice"},
         )
     return pk
@@ -56,7 +58,7 @@ def dimension_filter(dimension: str, model=None, via: Callable[[str], str] | Non
 
     Args:
         dimension: a keyword of `predicates.invoice_dimensions`.
-        model: the value is an id of this model, which must exist (else `invalid_choice`).
+        model: the value is an id of this model (`filter_id`).
         via: turns the filter's prefix into the path to the row holding the dimensions
             (default: the filtered row itself; rows that hang off an invoice pass the path
             through it).
@@ -70,7 +72,7 @@ def dimension_filter(dimension: str, model=None, via: Callable[[str], str] | Non
         return strawberry_django.filter_field(by_value)
 
     def by_id(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.invoice_dimensions(via(prefix), **{dimension: existing_id(model, value)})
+        return predicates.invoice_dimensions(via(prefix), **{dimension: filter_id(model, value)})
 
     return strawberry_django.filter_field(by_id)
 
@@ -116,11 +118,11 @@ class CustomerFilter:
 
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customers_in(path(prefix), rep=existing_id(SalesRep, value))
+        return predicates.customers_in(path(prefix), rep=filter_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customers_in(path(prefix), segment=existing_id(Segment, value))
+        return predicates.customers_in(path(prefix), segment=filter_id(Segment, value))
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

@@ -1,10 +1,18 @@
 """Serializers of annotations and huddle actions; writes go through `dashboard.services`."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dashboard import services
 from dashboard.models import Annotation, HuddleAction
+from metrics.definitions import KPIS
+from o2c_api.api.fields import StrictCharField
 from o2c_api.api.serializers import StrictModelSerializer
+
+
+@extend_schema_field({"type": "string", "enum": ["", *KPIS]})
+class KPIKeyField(StrictCharField):
+    """A KPI key or "" (none); the service checks it (`unknown_kpi`), the schema lists them."""
 
 
 class AnnotationSerializer(StrictModelSerializer):
@@ -41,6 +49,9 @@ class HuddleActionSerializer(StrictModelSerializer):
     """An action from a KPI huddle. `status` and `done_date` change through `.../complete/`."""
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    kpi = KPIKeyField(
+        required=False, allow_blank=True, max_length=64, help_text="KPI key it is about, e.g. dso."
+    )
 
     class Meta:
         model = HuddleAction

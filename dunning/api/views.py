@@ -7,6 +7,7 @@ through `evaluate_credit_holds` (admins: the role holds the dunning write permis
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -199,12 +200,22 @@ class PromiseReliabilityView(APIView):
         summary="Per customer: promises, kept, broken, kept rate, average days late",
         parameters=[
             OpenApiParameter(
-                "start", str, description="First promised date (default: 364 days before `end`)."
-            ),  # fmt: skip
-            OpenApiParameter("end", str, description="Last promised date (default today)."),
-            OpenApiParameter("customer", int, description="One customer."),
-            OpenApiParameter("limit", int, description=f"50 by default, {MAX_LIMIT} at most."),
-            OpenApiParameter("offset", int),
+                "start",
+                OpenApiTypes.DATE,
+                description="First promised date (default: 364 days before `end`).",
+            ),
+            OpenApiParameter(
+                "end", OpenApiTypes.DATE, description="Last promised date (default today)."
+            ),
+            OpenApiParameter(
+                "customer", {"type": "integer", "minimum": 1}, description="One customer."
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1},
+                description=f"50 by default, {MAX_LIMIT} at most (more is {MAX_LIMIT}).",
+            ),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
         ],
         responses=serializers.PromiseReliabilitySerializer(many=True),
     )

@@ -8,7 +8,7 @@ import strawberry_django
 from django.db.models import Q
 from strawberry import auto
 
-from accounts.graphql.filters import existing_id
+from accounts.graphql.filters import filter_id
 from accounts.models import Customer
 from dunning import templates
 from dunning.models import (
@@ -70,11 +70,11 @@ class PlaybookStepType:
 class PlaybookActionFilter:
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
+        return Q(**{f"{prefix}invoice_id": filter_id(Invoice, value)})
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice__customer_id": existing_id(Customer, value)})
+        return Q(**{f"{prefix}invoice__customer_id": filter_id(Customer, value)})
 
     @strawberry_django.filter_field
     def as_of(self, value: date, prefix: str) -> Q:
@@ -130,7 +130,7 @@ class CreditHoldFilter:
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}customer_id": existing_id(Customer, value)})
+        return Q(**{f"{prefix}customer_id": filter_id(Customer, value)})
 
     @strawberry_django.filter_field
     def current(self, value: bool, prefix: str) -> Q:

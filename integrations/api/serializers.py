@@ -28,12 +28,17 @@ class EventPageSerializer(serializers.Serializer):
     has_more = serializers.BooleanField(help_text="More events are waiting: ask again now.")
 
 
+@extend_schema_field({"type": "string", "enum": EventType.values})
+class EventTypeField(StrictCharField):
+    """An event type; the service checks it (`unknown_event_type`), the schema lists them."""
+
+
 class WebhookSubscriptionSerializer(StrictModelSerializer):
     """A webhook subscription; the secret is shown once, in the answer to its creation."""
 
     event_types = serializers.ListField(
         # Checked by the service (code unknown_event_type, as GraphQL answers).
-        child=StrictCharField(max_length=40),
+        child=EventTypeField(max_length=40),
         required=False,
         max_length=len(EventType.values),
         help_text="Event types sent; empty or absent: every type. One of: "

@@ -29,7 +29,9 @@ class EventFeedView(APIView):
                 enum=EventType.values,
                 description="Only these event types (repeat or comma-separate).",
             ),
-            OpenApiParameter("limit", int, description="Page size, 1 to 500 (100)."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1}, description="Page size, 1 to 500 (100)."
+            ),
         ],
         responses=serializers.EventPageSerializer,
         description="Events after the cursor, oldest first. 400 `invalid_cursor`, "

@@ -24,7 +24,10 @@ from metrics.scope import (
 )
 from o2c_api.api import csvexport
 from o2c_api.api.permissions import CanViewScopedKPIs
+from o2c_api.money import CURRENCIES
 
+# An id is a positive whole number (`invalid_id`); one that names no record is a 422.
+ID = {"type": "integer", "minimum": 1}
 SCOPE_PARAMETERS = [
     OpenApiParameter(
         "start",
@@ -38,12 +41,15 @@ SCOPE_PARAMETERS = [
         description="Last day of P (with start only: today). A period ending after today is "
         "partial (`scope.partial`).",
     ),
-    OpenApiParameter("rep", OpenApiTypes.INT, description="Sales rep id."),
-    OpenApiParameter("segment", OpenApiTypes.INT, description="Segment id (customer's segment)."),
-    OpenApiParameter("customer", OpenApiTypes.INT, description="Customer id."),
+    OpenApiParameter("rep", ID, description="Sales rep id."),
+    OpenApiParameter("segment", ID, description="Segment id (customer's segment)."),
+    OpenApiParameter("customer", ID, description="Customer id."),
     OpenApiParameter("product_line", OpenApiTypes.STR, description="Product line label."),
     OpenApiParameter(
-        "currency", OpenApiTypes.STR, description="ISO 4217 code (default: base currency)."
+        "currency",
+        OpenApiTypes.STR,
+        enum=list(CURRENCIES),
+        description="ISO 4217 code (default: base currency).",
     ),
 ]
 FILTER_PARAMETERS = [p for p in SCOPE_PARAMETERS if p.name not in ("start", "end")]
@@ -246,7 +252,7 @@ class ManySeriesView(KPIView):
         parameters=[
             OpenApiParameter(
                 "keys",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": rf"^(?:{'|'.join(KEYS)})(?:,(?:{'|'.join(KEYS)}))*$"},
                 required=True,
                 description=f"Comma-separated KPI keys: {', '.join(KEYS)}.",
             ),
@@ -322,7 +328,9 @@ class BreakdownView(KPIView):
                 enum=["rep", "segment", "product_line", "customer"],
                 required=True,
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT, default=20, description="1 to 500."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1}, default=20, description="1 to 500."
+            ),
             OpenApiParameter("offset", OpenApiTypes.INT, default=0, description="0 or more."),
             COMPARE_PARAMETER,
             *SCOPE_PARAMETERS,

@@ -3,9 +3,10 @@
     {"errors": [{"code": "exceeds_open_amount", "field": "amount", "message": "..."}]}
 
 `code` is stable and machine-readable, `field` names the input the error is about (null when
-it concerns the whole request), `message` is a sentence for a person. Django's ValidationError
-(raised by services) is a 400, `Conflict` and IntegrityError a 409, ProtectedError a 409:
-none of them is ever a 500.
+it concerns the whole request), `message` is a sentence for a person. The status says which
+kind of refusal it is (`status_for`, from the codes): 400 when the request breaks a rule the
+OpenAPI schema states, 409 or 422 when it is refused for what is stored (`STATUS_BY_CODE`).
+`Conflict`, IntegrityError and ProtectedError are 409; a ValidationError is never a 500.
 """
 
 from django.conf import settings
@@ -22,6 +23,93 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from o2c_api.errors import Conflict
 
 NON_FIELD = ("non_field_errors", "__all__")
+
+# Refusals no schema can state, by kind; every other code is a 400 (the request breaks a rule
+# the schema states: type, format, pattern, length, enum, bounds, required). GraphQL answers
+# the same codes (it has no statuses). docs/rest-api.md, "Errors", lists them.
+CONFLICT_CODES = frozenset(
+    {
+        # A value that must be unique is taken, or the change collided with another one.
+        "unique",
+        "duplicate_external_id",
+        "conflict",
+        "concurrent_update",
+        "idempotency_in_progress",
+        # The object is in a state that forbids the change.
+        "protected",
+        "customer_currency_locked",
+        "credit_hold_unchanged",
+        "already_on_credit_hold",
+        "customer_on_credit_hold",
+        "action_already_done",
+        "dispute_already_resolved",
+        "invoice_already_void",
+        "invoice_has_applications",
+        "invoice_issued_immutable",
+        "invoice_not_draft",
+        "invoice_not_open",
+        "invoice_paid",
+        "invoice_void",
+        "payment_has_applications",
+    }
+)
+UNPROCESSABLE_CODES = frozenset(
+    {
+        # An id or a reference in the request names no record (or none the client may see).
+        "does_not_exist",
+        "invoice_not_found",
+        "unknown_rep",
+        "unknown_segment",
+        "unknown_customer",
+        "customer_ambiguous",
+        # The request disagrees with the records it names.
+        "customer_mismatch",
+        "order_customer_mismatch",
+        "opportunity_customer_mismatch",
+        "currency_mismatch",
+        "exceeds_invoice_amount",
+        "exceeds_open_amount",
+        "exceeds_unapplied_amount",
+        "applied_before_received",
+        "date_before_issue",
+        "date_before_opened",
+        # One field disagrees with another.
+        "clicked_before_occurred",
+        "due_before_issue",
+        "promised_before_created",
+        "closed_before_created",
+        "closed_date_mismatch",
+        "end_before_start",
+        "period_too_long",
+        "no_month_end",
+        # One of several fields is required (the schema marks each optional).
+        "customer_required",
+        "invoice_required",
+        "invoice_or_number_required",
+        # What the stored records hold decides: open invoices in several currencies.
+        "currency_required",
+        # Today decides: a forecast's accuracy asked before its horizon is over.
+        "horizon_not_over",
+        # The Idempotency-Key was used with another request (o2c_api.api.idempotency).
+        "idempotency_key_reused",
+    }
+)
+STATUS_BY_CODE = {
+    **dict.fromkeys(CONFLICT_CODES, status.HTTP_409_CONFLICT),
+    **dict.fromkeys(UNPROCESSABLE_CODES, status.HTTP_422_UNPROCESSABLE_ENTITY),
+}
+
+
+def status_for(errors: list[dict]) -> int:
+    """The status of a refusal with these errors: 400 when any breaks a rule the schema
+    states, else 422 when any is unprocessable, else 409."""
+    statuses = {
+        STATUS_BY_CODE.get(str(error["code"]), status.HTTP_400_BAD_REQUEST) for error in errors
+    }
+    for candidate in (status.HTTP_400_BAD_REQUEST, status.HTTP_422_UNPROCESSABLE_ENTITY):
+        if candidate in statuses:
+            return candidate
+    return status.HTTP_409_CONFLICT
 
 
 def flatten(detail, field: str | None = None) -> list[dict]:
@@ -90,7 +178,8 @@ def exception_handler(exc, context):
             error.update(exc.details)
         return error_response(errors, status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
-        return error_response(django_validation_errors(exc), status.HTTP_400_BAD_REQUEST)
+        errors = django_validation_errors(exc)
+        return error_response(errors, status_for(errors))
     if isinstance(exc, ProtectedError):
         return error_response(
             [
@@ -137,6 +226,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
+        response.status_code = status_for(errors)
     else:
         errors = [
             {

@@ -9,12 +9,13 @@ values of the field's own type (a `Decimal`, a `date`) pass too: GraphQL and the
 validate through the same serializers with values that are already parsed.
 """
 
+import re
 from decimal import Decimal
 
 from rest_framework import serializers
 from rest_framework.relations import PrimaryKeyRelatedField, SlugRelatedField
 
-from o2c_api.bounds import check_date
+from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
 from o2c_api.errors import ErrorCode
 
 
@@ -97,10 +98,55 @@ class StrictFloatField(StrictTypeMixin, serializers.FloatField):
 
 
 class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
-    """Money and other decimals as decimal strings ("12.50"), never JSON numbers (floats)."""
+    """Money and other decimals as decimal strings ("12.50"), never JSON numbers (floats).
+
+    A string is taken only as `pattern` writes it, the pattern the schema states: an optional
+    minus (none when `positive`), at most max_digits - decimal_places whole digits without
+    leading zeros, at most decimal_places decimals. "", "1.", ".5", "+1", "01", "1e3" and " 1"
+    are a 400 `invalid`; with `positive`, zero or less is a 400 `not_positive`, the code the
+    services give (receivables.services.common.check_amount).
+    """
 
     accepted_types = (str, Decimal)
     expected = 'a decimal string such as "12.50"'
+    default_error_messages = {"not_positive": "Must be greater than zero."}
+
+    def __init__(self, *, positive: bool = False, **kwargs) -> None:
+        self.positive = positive
+        super().__init__(**kwargs)
+
+    @property
+    def pattern(self) -> str:
+        """The OpenAPI pattern of the strings this field takes."""
+        whole = self.max_digits - self.decimal_places if self.max_digits is not None else None
+        return decimal_pattern(whole, self.decimal_places, positive=self.positive)
+
+    def to_internal_value(self, data):
+        # The shape here; the digits' limits are DRF's (`max_digits`, `max_decimal_places`).
+        if isinstance(data, str) and not re.fullmatch(decimal_pattern(None, None), data):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if self.positive and value <= 0:
+            self.fail("not_positive")
+        return value
+
+
+def decimal_pattern(whole: int | None, decimals: int | None, *, positive: bool = False) -> str:
+    """The regular expression of a decimal string: at most `whole` digits before the point
+    (any number when None; no leading zeros), at most `decimals` after it (any when None);
+    greater than zero when `positive`."""
+    more = "\\d*" if whole is None else f"\\d{{0,{whole - 1}}}"
+    fraction = "\\d+" if decimals is None else f"\\d{{1,{decimals}}}"
+    point = f"(?:\\.{fraction})?" if decimals != 0 else ""
+    if not positive:
+        return f"^-?(?:0|[1-9]{more}){point}$"
+    # Above zero: a whole part from 1, or 0 and decimals that are not all zeros.
+    small = (
+        "\\d*[1-9]\\d*"
+        if decimals is None
+        else "|".join(f"0{{{k}}}[1-9]\\d{{0,{decimals - 1 - k}}}" for k in range(decimals))
+    )
+    return f"^(?:[1-9]{more}{point}|0\\.(?:{small}))$"
 
 
 class StrictPrimaryKeyRelatedField(StrictTypeMixin, PrimaryKeyRelatedField):
@@ -117,11 +163,15 @@ class BoundedDateField(serializers.DateField):
     """A date within `o2c_api.bounds.date_range()`; another is a 400 `date_out_of_range`."""
 
     def to_internal_value(self, value):
+        if isinstance(value, str) and not has_date_shape(value):
+            self.fail("invalid", format="YYYY-MM-DD")
         return check_date(super().to_internal_value(value))
 
 
 class BoundedDateTimeField(serializers.DateTimeField):
-    """A timestamp within `o2c_api.bounds.date_range()` (its day in UTC)."""
+    """A timestamp within `o2c_api.bounds.date_range()` (its day as written)."""
 
     def to_internal_value(self, value):
+        if isinstance(value, str) and not has_datetime_shape(value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][Z|±hh:mm]")
         return check_date(super().to_internal_value(value))

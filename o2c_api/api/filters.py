@@ -5,13 +5,15 @@ from datetime import date, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django_filters import fields as filter_fields
 from django_filters.fields import DateRangeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from o2c_api.bounds import check_date
+from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
 
 
 class BoundedDatesForm(forms.Form):
@@ -24,6 +26,16 @@ class BoundedDatesForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name, field in self.fields.items():
+            # Written as the schema's pattern says (YYYY-MM-DD, ISO 8601 with a T), not in
+            # the other formats Django's form fields read ("10/25/2006", "2026-01-01 10:00").
+            for key, shaped in _shapes(name, field):
+                raw = self.data.get(key)
+                if raw not in (None, "") and name not in self.errors and not shaped(str(raw)):
+                    self.add_error(
+                        name, DjangoValidationError(_SHAPE_MESSAGES[shaped], code="invalid")
+                    )
+                    cleaned.pop(name, None)
         for name, value in list(cleaned.items()):
             # A date range arrives as timestamps (the start and the end of the days sent):
             # judge the days, as sent.
@@ -35,6 +47,23 @@ class BoundedDatesForm(forms.Form):
         return cleaned
 
 
+_SHAPE_MESSAGES = {
+    has_date_shape: "Enter a valid date (YYYY-MM-DD).",
+    has_datetime_shape: "Enter a valid timestamp (YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]).",
+}
+
+
+def _shapes(name: str, field) -> list:
+    """The query keys of a date filter's form field and the shape each must have."""
+    if isinstance(field, DateRangeField):
+        return [(f"{name}_{suffix}", has_date_shape) for suffix in ("after", "before")]
+    if isinstance(field, forms.DateTimeField):
+        return [(name, has_datetime_shape)]
+    if isinstance(field, forms.DateField):
+        return [(name, has_date_shape)]
+    return []
+
+
 def _bounded(value, days: bool):
     if isinstance(value, slice):
         return slice(_bounded(value.start, days), _bounded(value.stop, days), value.step)
@@ -44,16 +73,6 @@ def _bounded(value, days: bool):
     if isinstance(value, date):  # datetimes too
         return check_date(value)
     return value
-
-
-class FilterSet(django_filters.FilterSet):
-    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`)."""
-
-    def get_form_class(self):
-        form = super().get_form_class()
-        if issubclass(form, BoundedDatesForm):
-            return form
-        return type(form.__name__, (BoundedDatesForm, form), {})
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -116,9 +135,59 @@ class StableOrderingFilter(filters.OrderingFilter):
         ]
 
 
+class IdChoiceField(filter_fields.ModelChoiceField):
+    """An id of the filter's queryset; an id of no record stands for one that matches nothing.
+
+    What is not a positive whole number is a 400 `invalid_choice` (the schema says
+    `integer`, `minimum: 1`); a well-formed id that names no record filters to an empty list,
+    as a filter by an unused value does: whether a record exists is not a rule of the request.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values or (self.null_label is not None and value == self.null_value):
+            return super().to_python(value)
+        try:
+            number = int(str(value))
+        except ValueError:
+            number = 0
+        if number < 1 or not str(value).isdigit():
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        try:
+            return super().to_python(number)
+        except forms.ValidationError:
+            # Unsaved, never saved: its key only, so the filter's query matches no row.
+            return self.queryset.model(**{self.to_field_name or "pk": number})
+
+
 @extend_schema_field({"type": "integer", "minimum": 1})
 class IdFilter(django_filters.ModelChoiceFilter):
-    """A ModelChoiceFilter taking an id: an id that does not exist is a 400 (invalid_choice)."""
+    """A filter by the id of a related record (see `IdChoiceField`): an id that names no
+    record answers an empty list, not an error."""
+
+    field_class = IdChoiceField
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`), and
+    the filters it makes for foreign keys by id (`IdFilter`: an unknown id matches nothing)."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            field: {**django_filters.FilterSet.FILTER_DEFAULTS[field], "filter_class": IdFilter}
+            for field in (models.ForeignKey, models.OneToOneField)
+        },
+    }
+
+    def get_form_class(self):
+        form = super().get_form_class()
+        if issubclass(form, BoundedDatesForm):
+            return form
+        return type(form.__name__, (BoundedDatesForm, form), {})
 
 
 class StrictBooleanField(forms.NullBooleanField):

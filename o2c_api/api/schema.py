@@ -8,14 +8,18 @@ Handlers that honour `Idempotency-Key` (`o2c_api.api.idempotency`) get the heade
 and the 422 `idempotency_key_reused` answer documented the same way.
 """
 
+import re
+
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from o2c_api import bounds
 from o2c_api.api import serializers as base_serializers
 from o2c_api.api.csvexport import CSV_MEDIA_TYPE, CSVRenderer
+from o2c_api.api.fields import StrictCharField, StrictDecimalField, decimal_pattern
 from o2c_api.api.idempotency import (
     HEADER,
     KEY_PATTERN,
@@ -71,14 +75,19 @@ class ErrorResponseSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "The request is invalid (body, filter or parameter); each error names its field.",
+    400: "The request breaks a rule this schema states (type, format, pattern, length, enum, "
+    "bounds, required); each error names its field.",
     401: "No or invalid credentials.",
     403: "Authenticated, but the role does not allow this.",
     404: "No such object.",
-    409: "The request conflicts with the current state (duplicate, protected, locked).",
+    409: "The request clashes with the current state of stored records: a value that must be "
+    "unique is taken, or the object is in a state that forbids the change (already issued, "
+    "void, resolved, on hold, protected).",
     413: "The request body is too large.",
     415: "Unsupported media type.",
-    422: "The Idempotency-Key was already used with another request (`idempotency_key_reused`).",
+    422: "The request is well formed but refused by a rule the schema cannot state: an id that "
+    "names no record (`does_not_exist`), an amount over what is open, a date before the one "
+    "it follows, an Idempotency-Key used with another request (`idempotency_key_reused`).",
 }
 
 ERROR_EXAMPLES = {
@@ -101,9 +110,9 @@ ERROR_EXAMPLES = {
         "deleted.",
     },
     422: {
-        "code": "idempotency_key_reused",
-        "field": HEADER,
-        "message": "This Idempotency-Key was used for a different request; use a new key.",
+        "code": "does_not_exist",
+        "field": "invoice",
+        "message": 'Invalid pk "42" - object does not exist.',
     },
 }
 
@@ -148,16 +157,44 @@ class AutoSchema(openapi.AutoSchema):
 
     def error_status_codes(self) -> list[int]:
         # 400 everywhere: any operation refuses a query parameter with a NUL byte, and every
-        # one with parameters or a body refuses values outside their bounds.
+        # one with parameters or a body refuses values outside their bounds. 409 and 422 are
+        # the refusals that depend on stored data (o2c_api.api.exceptions.STATUS_BY_CODE):
+        # any write, and a read scoped by records named in its parameters (a KPI's `rep`).
         codes = [400, 401, 403]
         body = self.method in ("POST", "PUT", "PATCH")
         if "{" in self.path:
             codes.append(404)
         if body or self.method == "DELETE":
             codes.append(409)
-        if self._idempotent():
+        if body or self._names_records():
             codes.append(422)
         return sorted(codes)
+
+    def _names_records(self) -> bool:
+        names = {name for name, location in self._process_override_parameters()}
+        return bool(names & SCOPE_RECORDS)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and isinstance(schema, dict):
+            # drf-spectacular states a ListField's bounds, not a `many=True` serializer's.
+            for key, bound in (("minItems", field.min_length), ("maxItems", field.max_length)):
+                if bound is not None:
+                    schema[key] = bound
+        if direction == "request" and isinstance(field, StrictDecimalField) and schema:
+            # The pattern the field enforces (no "", "1.", "+1"), not drf-spectacular's looser one.
+            schema["pattern"] = field.pattern
+        elif (
+            direction == "request"
+            and type(field) in (serializers.CharField, StrictCharField)
+            and not field.allow_blank
+            and field.trim_whitespace
+            and isinstance(schema, dict)
+            and not schema.keys() & TEXT_SHAPED
+        ):
+            # Blank once trimmed is refused (`blank`): the text needs one character more.
+            schema["pattern"] = NOT_BLANK
+        return schema
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
@@ -234,6 +271,59 @@ def link_creates_to_their_routes(result, generator, request, public):
                 }
         if links:
             create["responses"]["201"]["links"] = dict(sorted(links.items()))
+    return result
+
+
+# Query parameters of a read that may be refused with a 422: ids that name no record
+# (metrics.scope `unknown_rep`), a period whose end is before its start (`end_before_start`).
+SCOPE_RECORDS = frozenset({"rep", "segment", "customer", "start", "end"})
+
+
+NO_NUL = "^[^\\x00]*$"
+# Text that must not be blank once trimmed (DRF's CharField: `blank`), and holds no NUL.
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+LOOSE_DECIMAL = re.compile(r"\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$")
+# A string schema with one of these says what it holds already.
+TEXT_SHAPED = frozenset({"format", "pattern", "enum", "$ref"})
+
+
+def state_date_bounds(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: the bounds of every date and text a client sends.
+
+    Every date and timestamp of a request — query, path and header parameters, request
+    bodies (the `*Request` components) — gets `o2c_api.bounds.date_pattern()` or
+    `datetime_pattern()`: the days of O2C_DATE_MIN..O2C_DATE_MAX that the API takes
+    (`date_out_of_range` otherwise), stated once, where the validators read them. Every
+    other free text gets `NO_NUL`: a NUL byte is refused everywhere.
+    """
+    patterns = {"date": bounds.date_pattern(), "date-time": bounds.datetime_pattern()}
+
+    def bound(schema):
+        if isinstance(schema, dict):
+            if schema.get("type") == "string" and schema.get("format") in patterns:
+                schema["pattern"] = patterns[schema["format"]]
+            elif schema.get("format") == "decimal" and (
+                loose := LOOSE_DECIMAL.fullmatch(schema.get("pattern", ""))
+            ):
+                # drf-spectacular's pattern takes "", "." and "-"; the fields take neither.
+                whole, decimals = (int(digits) for digits in loose.groups())
+                schema["pattern"] = decimal_pattern(whole, decimals)
+            elif schema.get("type") == "string" and not schema.keys() & TEXT_SHAPED:
+                # Text holds no NUL byte (`null_characters_not_allowed`, bounds.check_text).
+                schema["pattern"] = NO_NUL
+            for value in schema.values():
+                bound(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                bound(value)
+
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                bound(operation.get("parameters", []))
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            bound(schema)
     return result
 
 

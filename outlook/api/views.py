@@ -13,34 +13,42 @@ from rest_framework.views import APIView
 from metrics.api.views import FILTER_PARAMETERS, SCOPE_PARAMETERS
 from metrics.scope import scope_from_params
 from o2c_api.api.permissions import CanViewScopedKPIs
+from o2c_api.money import CURRENCIES
 from outlook import backtest, forecast, impact
 from outlook.api import serializers
+from outlook.impact import MAX_SCENARIOS
 
+# The levers' bounds (outlook.impact.lever: days 0 to 365, share 0 to 100), as the schema
+# states them; a scenario is `<days>:<share>` with the same bounds, share optional.
+DAYS = {"type": "number", "minimum": 0, "maximum": 365}
+SHARE = {"type": "number", "minimum": 0, "maximum": 100}
+_DAYS = r"(?:(?:\d|[1-9]\d|[12]\d\d|3[0-5]\d|36[0-4])(?:\.\d+)?|365(?:\.0+)?)"
+_SHARE = r"(?:(?:\d|[1-9]\d)(?:\.\d+)?|100(?:\.0+)?)"
+SCENARIO = {"type": "string", "pattern": rf"^{_DAYS}(?::{_SHARE}?)?$"}
 LEVER_PARAMETERS = [
     OpenApiParameter(
         "invoice_lag_days",
-        OpenApiTypes.NUMBER,
+        DAYS,
         description="Invoices issued this many days sooner after the order (0 to 365).",
     ),
     OpenApiParameter(
         "invoice_lag_share",
-        OpenApiTypes.NUMBER,
+        SHARE,
         description="% of credit sales the invoice lever reaches (0 to 100, default 100).",
     ),
     OpenApiParameter(
         "payment_lag_days",
-        OpenApiTypes.NUMBER,
+        DAYS,
         description="Payments arriving this many days sooner (0 to 365).",
     ),
     OpenApiParameter(
         "payment_lag_share",
-        OpenApiTypes.NUMBER,
+        SHARE,
         description="% of credit sales the payment lever reaches (0 to 100, default 100).",
     ),
     OpenApiParameter(
         "scenario",
-        OpenApiTypes.STR,
-        many=True,
+        {"type": "array", "items": SCENARIO, "maxItems": MAX_SCENARIOS},
         explode=True,
         description="A further lever `<days>:<share>` (share optional, 100 by default); "
         "repeat the parameter for several, at most 20.",
@@ -51,12 +59,16 @@ FORECAST_FILTERS = [
     OpenApiParameter(
         "currency",
         OpenApiTypes.STR,
+        enum=list(CURRENCIES),
         description="ISO 4217 code. Optional when the scope's open invoices are in one "
         "currency; required (`currency_required`) when they are in several.",
     ),
 ]
 WEEKS_PARAMETER = OpenApiParameter(
-    "weeks", OpenApiTypes.INT, default=forecast.DEFAULT_WEEKS, description="1 to 52."
+    "weeks",
+    {"type": "integer", "minimum": 1, "maximum": 52},
+    default=forecast.DEFAULT_WEEKS,
+    description="1 to 52.",
 )
 
 

@@ -28,6 +28,10 @@ from receivables.models import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
+# Amounts above zero (`not_positive`, as the services say), stated by the schema's pattern.
+POSITIVE = {"positive": True}
+
+
 class OrderSerializer(StrictModelSerializer):
     """A booked sale. Without a currency or a rep it takes the customer's when saved.
 
@@ -65,6 +69,7 @@ class OrderSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = TIMESTAMPS
+        extra_kwargs = {"amount": POSITIVE}
 
 
 class InvoiceSerializer(StrictModelSerializer):
@@ -117,6 +122,7 @@ class InvoiceSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["status", "open_amount", "paid_date", "voided_date", *TIMESTAMPS]
         extra_kwargs = {
+            "amount": POSITIVE,
             "due_date": {"required": False, "help_text": "Defaults to issue date + terms."},
             "rep": {"help_text": "Defaults to the order's rep, else the customer's."},
             "product_line": {"help_text": "Defaults to the order's product line."},
@@ -170,6 +176,7 @@ class AdjustmentSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = ["created_by", *TIMESTAMPS]
+        extra_kwargs = {"amount": POSITIVE}
 
 
 class DisputeSerializer(StrictModelSerializer):
@@ -199,6 +206,7 @@ class DisputeSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = ["status", "resolution", "resolved_date", *TIMESTAMPS]
+        extra_kwargs = {"amount": POSITIVE}
 
 
 class DisputeUpdateSerializer(DisputeSerializer):
@@ -247,7 +255,10 @@ class PromiseSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = ["status", "created_by", *TIMESTAMPS]
-        extra_kwargs = {"created_date": {"required": False, "help_text": "Defaults to today."}}
+        extra_kwargs = {
+            "amount": POSITIVE,
+            "created_date": {"required": False, "help_text": "Defaults to today."},
+        }
 
 
 class PromiseUpdateSerializer(PromiseSerializer):

@@ -14,7 +14,7 @@ import strawberry_django
 from django.db.models import Q
 from strawberry import auto
 
-from accounts.graphql.filters import dimension_filter, existing_id, path
+from accounts.graphql.filters import dimension_filter, filter_id, path
 from accounts.models import Customer, SalesRep, Segment
 from receivables import predicates, services
 from receivables.models import (
@@ -41,7 +41,7 @@ def invoice_filter():
     """The `invoice` filter (an invoice id that must exist) of rows that hang off an invoice."""
 
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
+        return Q(**{f"{prefix}invoice_id": filter_id(Invoice, value)})
 
     return strawberry_django.filter_field(invoice)
 
@@ -154,15 +154,15 @@ class PaymentFilter:
     @strawberry_django.filter_field
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
         # A payment takes its customer's current rep (it may pay several reps' invoices).
-        return predicates.customer_dimensions(path(prefix), rep=existing_id(SalesRep, value))
+        return predicates.customer_dimensions(path(prefix), rep=filter_id(SalesRep, value))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), segment=existing_id(Segment, value))
+        return predicates.customer_dimensions(path(prefix), segment=filter_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), customer=existing_id(Customer, value))
+        return predicates.customer_dimensions(path(prefix), customer=filter_id(Customer, value))
 
     @strawberry_django.filter_field(description="Has cash not yet applied to any invoice.")
     def unapplied(self, value: bool, prefix: str) -> Q:
@@ -187,7 +187,7 @@ class ApplicationFilter:
 
     @strawberry_django.filter_field
     def payment(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}payment_id": existing_id(Payment, value)})
+        return Q(**{f"{prefix}payment_id": filter_id(Payment, value)})
 
     invoice = invoice_filter()
     rep = through_invoice_filter("rep", SalesRep)
@@ -254,21 +254,21 @@ class ActivityFilter:
 
     @strawberry_django.filter_field
     def invoice(self, value: strawberry.ID, prefix: str) -> Q:
-        return Q(**{f"{prefix}invoice_id": existing_id(Invoice, value)})
+        return Q(**{f"{prefix}invoice_id": filter_id(Invoice, value)})
 
     @strawberry_django.filter_field(
         description="The invoice's rep for activities on an invoice, else the customer's."
     )
     def rep(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.activity_rep(existing_id(SalesRep, value), path(prefix))
+        return predicates.activity_rep(filter_id(SalesRep, value), path(prefix))
 
     @strawberry_django.filter_field
     def segment(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), segment=existing_id(Segment, value))
+        return predicates.customer_dimensions(path(prefix), segment=filter_id(Segment, value))
 
     @strawberry_django.filter_field
     def customer(self, value: strawberry.ID, prefix: str) -> Q:
-        return predicates.customer_dimensions(path(prefix), customer=existing_id(Customer, value))
+        return predicates.customer_dimensions(path(prefix), customer=filter_id(Customer, value))
 
     @strawberry_django.filter_field
     def search(self, value: str, prefix: str) -> Q:

@@ -171,7 +171,7 @@ def test_ordering_is_stable_on_ties(api, book):
     ("query", "error"),
     [
         (
-            "rep=999999",
+            "rep=0",
             {
                 "code": "invalid_choice",
                 "field": "rep",
@@ -262,3 +262,37 @@ def test_page_size_is_capped(api, book):
     assert response.status_code == 200
     assert response.json()["count"] == 3
     assert len(response.json()["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/invoices/", "rep=999999"),
+        ("/api/v1/invoices/", "customer=999999"),
+        ("/api/v1/invoices/", "order=999999"),
+        ("/api/v1/payments/", "segment=999999"),
+        ("/api/v1/applications/", "payment=999999&invoice=999999"),
+        ("/api/v1/disputes/", "invoice=999999"),
+        ("/api/v1/customers/", "rep=999999"),
+    ],
+)
+def test_a_filter_by_an_id_of_no_record_answers_an_empty_list(api, book, path, query):
+    # Given records, none of them with that id; when a list is filtered by it
+    response = api.get(f"{path}?{query}")
+
+    # Then an empty list, as for any value nothing holds (not a 400: the request is valid)
+    assert (response.status_code, response.json()["count"], response.json()["results"]) == (
+        200,
+        0,
+        [],
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x", "1.5"])
+def test_a_filter_by_what_is_not_an_id_is_400(api, book, value):
+    response = api.get("/api/v1/invoices/", {"customer": value})
+
+    assert response.status_code == 400
+    assert [(e["code"], e["field"]) for e in response.json()["errors"]] == [
+        ("invalid_choice", "customer")
+    ]

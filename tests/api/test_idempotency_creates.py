@@ -112,7 +112,7 @@ def test_a_refused_request_releases_its_key(api, world):
         "amount": "10.00",
     }
     refused = api.post("/api/v1/invoices/", body, format="json", headers={HEADER: "k"})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
 
     # When the client fixes the body and retries with the same key, it is a first request
     fixed = api.post(

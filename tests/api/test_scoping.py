@@ -340,7 +340,7 @@ def test_narrowed_reports_hold_only_the_scoped_users_customers(clients, books, r
         if route == "promise-reliability":
             assert other.json() == [], role
         elif route != "kpi-glossary":
-            assert other.status_code == 400, (role, other.content[:300])
+            assert other.status_code == 422, (role, other.content[:300])
             assert other.json()["errors"][0]["code"] == "unknown_customer"
 
 
@@ -385,7 +385,7 @@ def test_a_scoped_write_cannot_name_another_customers_invoice(clients, books):
         format="json",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "does_not_exist"
     assert snapshot() == before
 
@@ -449,7 +449,7 @@ def test_a_payment_for_another_customer_is_refused_and_nothing_stored(clients, b
 
     refused = clients["integration", True].post("/api/v1/payments/", body, format="json")
 
-    assert refused.status_code == 400, refused.content[:300]
+    assert refused.status_code == 422, refused.content[:300]
     assert refused.json()["errors"] == [
         {
             "code": "does_not_exist",
@@ -529,7 +529,7 @@ def test_cash_cannot_be_applied_to_another_customers_invoice(clients, books, by)
         f"/api/v1/payments/{payment.pk}/apply/", {by: value, "amount": "1.00"}, format="json"
     )
 
-    assert response.status_code == 400, response.content[:300]
+    assert response.status_code == 422, response.content[:300]
     assert response.json()["errors"][0]["code"] == "does_not_exist"
     assert response.json()["errors"][0]["field"] == by
     assert snapshot() == before
@@ -547,7 +547,7 @@ def test_another_customers_application_cannot_be_unapplied(clients, books):
         f"/api/v1/payments/{theirs.pk}/unapply/", {"application": application.pk}, format="json"
     )
 
-    assert through_mine.status_code == 400
+    assert through_mine.status_code == 422
     assert through_mine.json()["errors"][0]["code"] == "does_not_exist"
     assert through_theirs.status_code == 404
     assert snapshot() == before

@@ -62,8 +62,8 @@ def test_issued_invoice_amount_is_immutable(api, world):
     # When a client changes its amount
     response = api.patch(f"/api/v1/invoices/{world.invoice.pk}/", {"amount": "1.00"}, format="json")
 
-    # Then 400 with the service's code, nothing changed
-    assert response.status_code == 400
+    # Then 409 with the service's code, nothing changed
+    assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "invoice_issued_immutable"
     assert response.json()["errors"][0]["field"] == "amount"
     assert snapshot() == before
@@ -98,10 +98,10 @@ def test_issue_then_void_a_draft(api, world, check_rollup):
     check_rollup()
 
 
-def test_issuing_an_open_invoice_is_400(api, world):
+def test_issuing_an_open_invoice_is_409(api, world):
     response = api.post(f"/api/v1/invoices/{world.invoice.pk}/issue/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "errors": [
             {
@@ -145,7 +145,7 @@ def test_delete_issued_invoice_is_409(api, world):
     assert response.json()["errors"][0]["code"] == "invoice_not_draft"
 
 
-def test_adjustment_over_open_amount_is_400_with_code(api, world):
+def test_adjustment_over_open_amount_is_422_with_code(api, world):
     before = snapshot()
 
     response = api.post(
@@ -155,7 +155,7 @@ def test_adjustment_over_open_amount_is_400_with_code(api, world):
         format="json",
     )  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {
         "errors": [
             {
@@ -206,7 +206,7 @@ def test_resolve_dispute_with_credit_note(api, world, check_rollup):
     check_rollup()
 
 
-def test_resolving_twice_is_400(api, world):
+def test_resolving_twice_is_409(api, world):
     services.resolve_dispute(world.dispute, resolution="upheld", resolved_date=date(2026, 2, 1))
     before = snapshot()
 
@@ -214,7 +214,7 @@ def test_resolving_twice_is_400(api, world):
         f"/api/v1/disputes/{world.dispute.pk}/resolve/", {"resolution": "upheld"}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "dispute_already_resolved"
     assert snapshot() == before
 
@@ -260,7 +260,7 @@ def test_promise_status_is_derived(api, world):
     assert PromiseToPay.objects.get(pk=response.json()["id"]).status == "kept"
 
 
-def test_promise_before_created_is_400(api, world):
+def test_promise_before_created_is_422(api, world):
     response = api.post(
         "/api/v1/promises/",
         {"invoice": world.invoice.pk, "created_date": "2026-02-10",
@@ -268,7 +268,7 @@ def test_promise_before_created_is_400(api, world):
         format="json",
     )  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"][0] == {
         "code": "promised_before_created",
         "field": "promised_date",
@@ -294,7 +294,7 @@ def test_credit_hold_place_and_release(api, world):
     released = api.post(f"/api/v1/customers/{world.customer.pk}/release-credit-hold/")
 
     assert placed.json()["on_credit_hold"] is True
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["errors"][0]["code"] == "credit_hold_unchanged"
     assert released.json()["on_credit_hold"] is False
 
@@ -310,18 +310,18 @@ def test_customer_on_credit_hold_is_read_only(api, world):
     assert world.customer.on_credit_hold is False
 
 
-def test_duplicate_customer_external_id_is_400(api, world):
+def test_duplicate_customer_external_id_is_409(api, world):
     CustomerFactory(external_id="ERP-9")
 
     response = api.post(
         "/api/v1/customers/", {"name": "Dup", "external_id": "ERP-9"}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "unique"
 
 
-def test_activity_on_another_customers_invoice_is_400(api, world):
+def test_activity_on_another_customers_invoice_is_422(api, world):
     other = CustomerFactory()
     before = snapshot()
 
@@ -332,7 +332,7 @@ def test_activity_on_another_customers_invoice_is_400(api, world):
         format="json",
     )  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == [
         {
             "code": "customer_mismatch",
@@ -363,7 +363,7 @@ def test_deleting_a_segment_with_customers_is_409(api, world):
     assert response.json()["errors"][0]["code"] == "protected"
 
 
-def test_opportunity_won_without_closed_date_is_400(api, world):
+def test_opportunity_won_without_closed_date_is_422(api, world):
     response = api.post(
         "/api/v1/opportunities/",
         {"customer": world.customer.pk, "name": "X", "amount": "5.00", "stage": "won",
@@ -371,7 +371,7 @@ def test_opportunity_won_without_closed_date_is_400(api, world):
         format="json",
     )  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == [
         {
             "code": "closed_date_mismatch",
@@ -382,7 +382,7 @@ def test_opportunity_won_without_closed_date_is_400(api, world):
     assert not Opportunity.objects.filter(name="X").exists()
 
 
-def test_opportunity_closed_before_created_is_400(api, world):
+def test_opportunity_closed_before_created_is_422(api, world):
     response = api.post(
         "/api/v1/opportunities/",
         {"customer": world.customer.pk, "name": "Y", "amount": "5.00", "stage": "lost",
@@ -390,7 +390,7 @@ def test_opportunity_closed_before_created_is_400(api, world):
         format="json",
     )  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert [e["code"] for e in response.json()["errors"]] == ["closed_before_created"]
     assert not Opportunity.objects.filter(name="Y").exists()
 
@@ -450,8 +450,8 @@ def test_invoice_cannot_point_to_another_customers_order(api, world):
         f"/api/v1/invoices/{world.invoice.pk}/", {"order": other_order.pk}, format="json"
     )
 
-    # Then 400 with the create rule's code, nothing changed
-    assert response.status_code == 400
+    # Then 422 with the create rule's code, nothing changed
+    assert response.status_code == 422
     assert response.json()["errors"] == [
         {
             "code": "order_customer_mismatch",

@@ -73,7 +73,7 @@ def test_rest_records_lists_and_completes_an_action(make_client):
     )
 
     again = collector.post(f"/api/v1/huddle-actions/{body['id']}/complete/")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["errors"][0]["code"] == "action_already_done"
 
 

@@ -154,7 +154,7 @@ def test_place_and_lift_by_hand_on_rest_and_the_history(make_client, api, acme):
         "admin-user",
     )
     again = api.post("/api/v1/credit-holds/", {"customer": acme.pk}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["errors"][0]["code"] == "credit_hold_unchanged"
 
     lifted = api.post(f"/api/v1/credit-holds/{placed.json()['id']}/lift/", {"note": "Done."})

@@ -484,18 +484,30 @@ def test_malformed_filter_id_is_an_error_with_a_code(gql, sample):
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("root", "filters", "rest"),
     [
-        ('{ invoices(filters: {rep: "999999"}) { totalCount } }', "sales rep"),
-        ('{ payments(filters: {segment: "999999"}) { totalCount } }', "segment"),
-        ('{ disputes(filters: {customer: "999999"}) { totalCount } }', "customer"),
-        ('{ paymentApplications(filters: {invoice: "999999"}) { totalCount } }', "invoice"),
-        ('{ activities(filters: {rep: "999999"}) { totalCount } }', "sales rep"),
+        ("invoices", '{rep: "999999"}', "/api/v1/invoices/?rep=999999"),
+        ("payments", '{segment: "999999"}', "/api/v1/payments/?segment=999999"),
+        ("disputes", '{customer: "999999"}', "/api/v1/disputes/?customer=999999"),
+        ("paymentApplications", '{invoice: "999999"}', "/api/v1/applications/?invoice=999999"),
+        ("activities", '{rep: "999999"}', "/api/v1/activities/?rep=999999"),
     ],
 )
-def test_unknown_filter_id_is_an_error_like_rests_400(gql, sample, query, message):
-    answer = gql(query)
+def test_a_filter_by_an_id_of_no_row_is_an_empty_list_as_on_rest(
+    gql, make_client, sample, root, filters, rest
+):
+    answer = gql(f"{{ {root}(filters: {filters}) {{ totalCount }} }}")
+    listed = make_client("admin").get(rest)
+
+    assert answer == {"data": {root: {"totalCount": 0}}}
+    assert (listed.status_code, listed.json()["count"]) == (200, 0)
+
+
+def test_a_filter_id_not_above_zero_is_invalid_choice_as_rests_400(gql, make_client, sample):
+    answer = gql('{ invoices(filters: {rep: "0"}) { totalCount } }')
+    listed = make_client("admin").get("/api/v1/invoices/?rep=0")
 
     assert answer["data"] is None
-    assert answer["errors"][0]["message"] == f"There is no {message} with id 999999."
+    assert answer["errors"][0]["message"] == "'0' is not a sales rep id."
     assert answer["errors"][0]["extensions"] == {"code": "invalid_choice"}
+    assert (listed.status_code, listed.json()["errors"][0]["code"]) == (400, "invalid_choice")

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _rest_codes(response) -> list[tuple[str | None, str]]:
-    assert response.status_code == 400, response.content
+    # Each refusal here is a rule over the records named or across fields: a 422.
+    assert response.status_code == 422, response.content
     return [(error["field"], error["code"]) for error in response.json()["errors"]]
 
 

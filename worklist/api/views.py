@@ -20,12 +20,16 @@ from worklist.api import serializers
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today.")
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 500 (default 50)."),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="Rows skipped (default 0)."),
+    OpenApiParameter(
+        "limit", {"type": "integer", "minimum": 1}, description="1 to 500 (default 50)."
+    ),
+    OpenApiParameter(
+        "offset", {"type": "integer", "minimum": 0}, description="Rows skipped (default 0)."
+    ),
 ]
 NO_ACTIVITY = OpenApiParameter(
     "no_activity_days",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 0, "maximum": 3660},
     description="Only invoices without a collection activity in the last N days (to as_of).",
 )
 

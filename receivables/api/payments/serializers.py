@@ -16,6 +16,7 @@ from o2c_api.api.fields import (
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
     StrictSlugRelatedField,
+    decimal_pattern,
 )
 from o2c_api.api.schema import ErrorSerializer
 from o2c_api.api.serializers import StrictSerializer
@@ -161,12 +162,18 @@ class MethodField(StrictCharField):
 
 
 class AmountField(StrictDecimalField):
-    """An amount as sent: its sign and decimals are the service's to judge (`not_positive`,
-    `invalid_amount`), its size is bounded here so it fits the database column."""
+    """An amount as sent: above zero (`not_positive`), its decimals the service's to judge
+    (`invalid_amount`), its size bounded here so it fits the database column. The schema
+    states all three: a pattern of positive amounts with at most two decimals and 16 digits
+    before the point."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_value", MAX_AMOUNT)
-        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+        super().__init__(max_digits=None, decimal_places=None, positive=True, **kwargs)
+
+    @property
+    def pattern(self) -> str:
+        return decimal_pattern(16, 2, positive=True)
 
 
 class RemittanceLineSerializer(StrictSerializer):
@@ -301,13 +308,13 @@ class BulkPaymentSerializer(StrictSerializer):
     )
 
 
-class BulkPaymentRequestSerializer(serializers.Serializer):
+class BulkPaymentRequestSerializer(StrictSerializer):
     """Payments to post at once; each is validated and posted on its own."""
 
     # The schema of the bulk body only: the view validates items one by one
     # (BulkPaymentSerializer), so one bad item does not refuse the others.
 
-    items = PaymentCreateSerializer(many=True)
+    items = PaymentCreateSerializer(many=True, min_length=1, max_length=settings.O2C_BULK_MAX_ITEMS)
 
 
 class BulkResultSerializer(serializers.Serializer):

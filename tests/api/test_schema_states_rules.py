@@ -1,0 +1,151 @@
+"""The schema states every rule a request can break without stored data: a 400 means the
+request breaks one of them; what depends on stored data is a 409 or 422 (docs/rest-api.md,
+"Errors"). schemathesis checks it in .ci/run; these pin the pieces by hand.
+"""
+
+import re
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from drf_spectacular.generators import SchemaGenerator
+
+from o2c_api import bounds
+from o2c_api.api.exceptions import CONFLICT_CODES, STATUS_BY_CODE, UNPROCESSABLE_CODES
+from tests.factories import CustomerFactory, InvoiceFactory, SalesRepFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _accepted(text: str) -> bool:
+    try:
+        bounds.parse_date(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_the_date_pattern_matches_exactly_the_days_the_api_takes():
+    # Given every day around both bounds, the leap days of 1900, 2000, 2100 and 2200, and
+    # days that do not exist
+    days = [date(1899, 12, 20) + timedelta(days=n) for n in range(20)]
+    days += [date(2200, 12, 20) + timedelta(days=n) for n in range(20)]
+    texts = [d.isoformat() for d in days]
+    texts += ["1900-02-29", "2000-02-29", "2100-02-29", "2196-02-29", "2200-02-29"]
+    texts += ["2024-02-30", "2024-04-31", "2024-13-01", "2024-00-10", "0001-01-01"]
+
+    # Then the schema's pattern and the validator agree on each
+    pattern = re.compile(bounds.date_pattern())
+    assert [t for t in texts if bool(pattern.fullmatch(t)) != _accepted(t)] == []
+    assert [t for t in ("1900-01-01", "2200-12-31") if not pattern.fullmatch(t)] == []
+    assert [t for t in ("1899-12-31", "2201-01-01") if pattern.fullmatch(t)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("2026-01-01T00:00", True),
+        ("2026-01-01T23:59:59.123456Z", True),
+        ("1900-01-01T00:30:00+01:00", True),  # the day as written: 1899 in UTC
+        ("2200-12-31T23:00:00-16:09", True),
+        ("1899-12-31T23:30:00-01:00", False),
+        ("2026-01-01T24:00", False),
+        ("2026-01-01T10:00:00+24:00", False),
+        ("2026-01-01 10:00", False),
+    ],
+)
+def test_the_timestamp_pattern_and_the_filters_agree(api, text, matches):
+    response = api.get("/api/v1/payments/", {"updated_after": text})
+
+    assert bool(re.fullmatch(bounds.datetime_pattern(), text)) == matches
+    assert response.status_code == (200 if matches else 400), response.content
+
+
+def _strings(node, where, found):
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") in ("date", "date-time"):
+            found.append((where, node.get("format"), node.get("pattern")))
+        for key, value in node.items():
+            _strings(value, f"{where}.{key}", found)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _strings(value, f"{where}[{index}]", found)
+
+
+def test_every_date_a_client_sends_carries_the_bounds_pattern(schema):
+    # Given every date and timestamp of every parameter and request body of the schema
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            _strings(operation.get("parameters", []), f"{method} {path}", found)
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):
+            _strings(component, name, found)
+    expected = {"date": bounds.date_pattern(), "date-time": bounds.datetime_pattern()}
+
+    # Then each states the days the validators take
+    assert len(found) > 100
+    assert [where for where, fmt, pattern in found if pattern != expected[fmt]] == []
+
+
+@pytest.mark.parametrize("amount", ["", "1.", ".5", "+1", "01", "1e3", " 1", "-"])
+def test_an_amount_not_written_as_the_pattern_says_is_400_invalid(api, amount):
+    customer = CustomerFactory()
+
+    response = api.post(
+        "/api/v1/invoices/",
+        {"customer": customer.pk, "number": "INV-9", "issue_date": "2026-01-10", "amount": amount},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("amount", "invalid")]
+
+
+def test_the_amount_pattern_states_above_zero_with_two_decimals(schema):
+    pattern = schema["components"]["schemas"]["InvoiceRequest"]["properties"]["amount"]["pattern"]
+
+    taken = ["0.01", "0.1", "1", "12.50", "9999999999999999.99"]
+    refused = ["0", "0.00", "-1", "1.234", "10000000000000000", "01", "1.", ""]
+    assert [a for a in taken if not re.fullmatch(pattern, a)] == []
+    assert [a for a in refused if re.fullmatch(pattern, a)] == []
+
+
+def test_a_kpi_scoped_by_a_rep_a_segment_and_a_customer_at_once_answers(api):
+    # Given a customer with its rep and segment (all three filters at once used to compile a
+    # cached query with a stand-in id outside a 32-bit column's range: a 500)
+    rep, segment = SalesRepFactory(), SegmentFactory()
+    customer = CustomerFactory(rep=rep, segment=segment)
+    InvoiceFactory(customer=customer, issue_date=date(2026, 1, 5))
+    scope = {"customer": customer.pk, "rep": rep.pk, "segment": segment.pk}
+
+    response = api.get(
+        "/api/v1/kpis/reminder-funnel/", {**scope, "start": "1900-01-01", "end": "1900-01-01"}
+    )
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["sent"], response.json()["paid"]) == (0, 0)
+
+
+def test_the_fuzzer_accepts_only_refusals_for_stored_data_never_400():
+    config = tomllib.loads((Path(settings.BASE_DIR) / "schemathesis.toml").read_text())
+
+    expected = config["checks"]["positive_data_acceptance"]["expected-statuses"]
+
+    assert expected == ["2xx", "401", "403", "404", "409", "422", "429"]
+    assert set(STATUS_BY_CODE.values()) == {409, 422}
+
+
+def test_every_409_and_422_code_is_documented():
+    text = (Path(settings.BASE_DIR) / "docs" / "rest-api.md").read_text()
+
+    assert set() == CONFLICT_CODES & UNPROCESSABLE_CODES
+    assert sorted(c for c in CONFLICT_CODES | UNPROCESSABLE_CODES if f"`{c}`" not in text) == []

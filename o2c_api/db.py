@@ -34,6 +34,21 @@ def retry_on_deadlock[T](work: Callable[[], T], attempts: int = DEADLOCK_ATTEMPT
     raise AssertionError("unreachable")
 
 
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert `rows` (values in `columns`' order) into `table`, for a rebuild of derived data:
+    COPY on PostgreSQL (a million rows in seconds, where row inserts take minutes), one
+    executemany elsewhere."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+
+
 def json_recordset(model: type[Model], columns: Sequence[str], alias: str = "v") -> str:
     """A FROM item (PostgreSQL) reading rows from one JSON parameter (`json_rows`), typed as
     `model`'s columns, numbered in their order (column `n`).

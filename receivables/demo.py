@@ -26,6 +26,7 @@ from accounts.models import Customer, Opportunity, SalesRep, Segment
 from dunning import services as dunning_services
 from metrics import rollup
 from metrics.models import KPIRollup
+from o2c_api.db import insert_rows
 from o2c_api.money import CENT, ZERO
 from receivables import services
 from receivables.models import (
@@ -208,11 +209,12 @@ def _copy(model, objects: list) -> None:
         )
         for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
             obj.pk = pk
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        columns_kinds = list(zip(fields, kinds, strict=True))
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row([_column_value(obj, *column, now) for column in columns_kinds])
+    columns_kinds = list(zip(fields, kinds, strict=True))
+    insert_rows(
+        table,
+        [connection.ops.quote_name(f.column) for f in fields],
+        ([_column_value(obj, *column, now) for column in columns_kinds] for obj in objects),
+    )
 
 
 def _column_value(obj, field, kind: str, now: datetime):

@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Least, TruncMonth
 
 from metrics.facts import Anchors
+from o2c_api.db import insert_rows
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import ZERO, money_field
 from receivables import predicates
@@ -240,15 +241,7 @@ class HistoryStore:
         CustomerHistoryMonth.objects.all().delete()
         recomputed = sorted(self.recompute().items())
         rows = [(*key, *(values.get(m, 0) for m in MEASURES)) for key, values in recomputed]
-        columns = ", ".join((*KEY_COLUMNS, *MEASURES))
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                placeholders = ", ".join(["%s"] * (len(KEY_COLUMNS) + len(MEASURES)))
-                cursor.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", rows)
+        insert_rows(TABLE, (*KEY_COLUMNS, *MEASURES), rows)
         return len(rows)
 
 

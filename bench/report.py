@@ -170,17 +170,16 @@ MISSES = {
     ),
     "worklist/everything limit=50": (
         "One statement scores every invoice open at the date and cuts the page: the open "
-        "invoices from the covering index of unpaid ones (index-only), their customers' "
-        "history from the stored history as of the month's first day (worklist.history: one "
-        "row per customer, about 18k at 1M, index-only) and the index entries of the "
-        "window's partial months (about 68k), the year's promises with one primary-key probe "
-        "each for their customer (about 44k), the disputes, open promises and moves after "
-        "the date from small grouped sets; the count comes from the open invoices. Its cost "
-        "follows the open invoices, not the page. Not yet measured on a quiet machine since "
-        "the stored history (2026-12-04, load 6-7: 0.87-1.12 s against 1.03-1.23 s before, "
-        "noise of the same size); what is left is the promise probes and the factors, "
-        "log-odds and ranking of every open invoice (about 54k). Closing it: the promises "
-        "due and broken kept in the stored history too."
+        "invoices from the covering index of unpaid ones (index-only), their customers' last "
+        "12 months of invoices grouped once (a parallel scan of the invoice table, about "
+        "500k rows at 1M), the year's promises with one primary-key probe each for their "
+        "customer (about 44k), the disputes, open promises and moves after the date from "
+        "small grouped sets; the count comes from the open invoices. Its cost follows the "
+        "open invoices and the year of history behind them, not the page: the year's "
+        "grouping and the promise probes are two thirds of it. Closing it: per-customer "
+        "history facts kept by the services (due invoices, late ones, days late, amounts, "
+        "promises due and broken, by customer and month), so a request reads a few rows per "
+        "customer and the invoices of the window's edges instead of the whole year."
     ),
     "worklist/rep limit=50": (
         "The same statement over the rep's open invoices: the history and promises are read "
@@ -346,8 +345,7 @@ def render_size(size: str, r: dict) -> list[str]:
         f"- Derived data equals its recomputation from the source rows: "
         f"{'yes' if not r['verify_before']['differences'] else 'NO'} before "
         f"({r['verify_before']['seconds']} s: the KPI rollup, AR included, recomputed from the "
-        "fact families per projection and compared, and the customers' history by month "
-        "recomputed from the invoices)"
+        "fact families per projection and compared)"
         + (
             f", {'yes' if not r['verify_after']['differences'] else 'NO'} after posting."
             if "verify_after" in r

@@ -15,8 +15,7 @@ What it does, in order:
    Migrations added since are applied to a reused database (a migration that adds derived
    data fills it).
 2. Derived data is checked against a recomputation from the source rows in SQL
-   (`metrics.rollup.differences()`, and `rollup.store_differences()` for the derived stores the
-   rollup's tracker keeps: the customers' history by month): the run stops if they differ.
+   (`metrics.rollup.differences()`): the run stops if they differ.
 3. Warm timings (median, p95, query count; `bench/timing.py`) of the KPI summary for
    everything / the busiest segment / rep / product line / customer and their combinations
    over the last full month and the last twelve full months, aging at the seed's day and a

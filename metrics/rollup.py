@@ -6,11 +6,6 @@ The facts are `metrics.facts`' families. The services say what they change (`tou
 first change and again at the end, and the difference is posted. No model signals. The same
 families rebuild the table (`recompute`, `rebuild`) and check it (`differences`).
 
-Other derived tables kept from the same touched rows register as derived stores
-(`register`): the tracker gives each the anchors it snapshots before the first change and
-all of them at the end, and the store posts its own difference in the same transaction
-(`worklist.history`, the customers' payment history by month, is one).
-
 Rows are keyed by day, currency and the dimensions: at full dimensions (a rep, a segment and
 a product line together), which answers any combination of them, and projected (all, one
 rep, one segment, one product line), so a KPI for everything or one dimension reads one row
@@ -26,7 +21,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
 
 from django.db import connection, transaction
 
@@ -45,7 +39,7 @@ from metrics.facts import (
 from metrics.models import KPIRollup
 from o2c_api.db import insert_rows, json_recordset, json_rows
 
-__all__ = ["CASH_FAMILIES", "added", "register", "touch", "tracked", "tracking"]
+__all__ = ["CASH_FAMILIES", "added", "touch", "tracked", "tracking"]
 
 TABLE = KPIRollup._meta.db_table
 KEY_COLUMNS = ("day", "rep_key", "segment_key", "product_line", "currency")
@@ -233,53 +227,16 @@ def fact_deltas(where: _Where, sign: int = 1) -> Deltas:
     return deltas
 
 
-# --- Derived stores --------------------------------------------------------------------------
-
-
-class DerivedStore(Protocol):
-    """A table derived from the source rows and kept by the tracker beside the rollup.
-
-    `deltas` reads the facts of the rows the anchors reach (leaving out those `excluded`
-    reaches, already read), times `sign`, as {key: {measure: amount}}; `post` adds such
-    deltas to the table. `rebuild` and `differences` are its repair and its check.
-    """
-
-    name: str
-
-    def deltas(self, anchors: Anchors, excluded: Anchors | None, sign: int) -> Deltas: ...
-
-    def post(self, deltas: Deltas) -> None: ...
-
-    def rebuild(self) -> int: ...
-
-    def differences(self) -> list: ...
-
-
-_STORES: list[DerivedStore] = []
-
-
-def register(store: DerivedStore) -> None:
-    """Keep `store` from every `tracking()` block (an app registers its stores when ready)."""
-    if all(s.name != store.name for s in _STORES):
-        _STORES.append(store)
-
-
-def stores() -> tuple[DerivedStore, ...]:
-    return tuple(_STORES)
-
-
 # --- Tracking what writes touch --------------------------------------------------------------
 
 
 class Tracker:
-    """Anchors touched in a `tracking()` block, and the facts they had before (the rollup's
-    and each derived store's)."""
+    """Anchors touched in a `tracking()` block, and the facts they had before."""
 
     def __init__(self, families: frozenset | None = None):
         self.anchors = Anchors()
         self.before: Deltas = {}
         self.families = families
-        self.stores_before: dict[str, Deltas] = {store.name: {} for store in _STORES}
 
     def touch(self, anchors: Anchors) -> None:
         """Snapshot the facts of anchors not touched yet (call before changing them)."""
@@ -288,8 +245,6 @@ class Tracker:
             return
         excluded = self.anchors if self.anchors else None
         _merge(self.before, fact_deltas(_Where(new, excluded, self.families), sign=-1))
-        for store in _STORES:
-            _merge(self.stores_before[store.name], store.deltas(new, excluded, -1))
         self.anchors.add(new)
 
     def created(self, anchors: Anchors) -> None:
@@ -302,16 +257,6 @@ class Tracker:
         result = fact_deltas(_Where(self.anchors, None, self.families))
         _merge(result, self.before)
         return result
-
-    def post_stores(self) -> None:
-        """Post each derived store's difference (its `families` limit does not apply: a
-        store reads what it derives from whatever the block recomputes for the rollup)."""
-        if not self.anchors:
-            return
-        for store in _STORES:
-            result = store.deltas(self.anchors, None, 1)
-            _merge(result, self.stores_before[store.name])
-            store.post(result)
 
 
 _tracker: ContextVar[Tracker | None] = ContextVar("rollup_tracker", default=None)
@@ -337,7 +282,6 @@ def tracking(families: frozenset | None = None) -> Iterator[Tracker]:
     finally:
         _tracker.reset(token)
     post(tracker.deltas())
-    tracker.post_stores()
 
 
 def touch(**anchors) -> None:
@@ -424,18 +368,9 @@ def differences() -> list:
     )
 
 
-def store_differences() -> dict[str, list]:
-    """Each derived store's `differences()`, by name, for those that differ."""
-    result = {store.name: store.differences() for store in _STORES}
-    return {name: keys for name, keys in result.items() if keys}
-
-
 @transaction.atomic
 def rebuild() -> int:
-    """Replace the rollup, and every derived store, with a recomputation. Returns the
-    rollup rows written."""
-    for store in _STORES:
-        store.rebuild()
+    """Replace the rollup with a recomputation. Returns the rows written."""
     KPIRollup.objects.all().delete()
     rows = [
         (*key, *(values.get(m, 0) for m in MEASURES)) for key, values in sorted(recompute().items())

@@ -114,12 +114,7 @@ class Invoice(models.Model):
         ordering = ["-issue_date", "-id"]
         indexes = [
             models.Index(fields=["issue_date"]),
-            # Covering what the risk score reads of a range of due dates (the partial months
-            # of a customer's year, worklist.history): an index-only scan on PostgreSQL.
-            models.Index(
-                fields=["due_date", "currency", "customer", "status", "paid_date", "amount"],
-                name="invoice_due_covering",
-            ),
+            models.Index(fields=["due_date"]),
             models.Index(fields=["rep", "issue_date"]),
             models.Index(fields=["customer", "issue_date"]),
             models.Index(fields=["product_line", "issue_date"]),

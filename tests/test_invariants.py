@@ -4,14 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db.models import F
 
 from metrics.models import KPIRollup
 from receivables import services
 from receivables.models import Invoice, Payment, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 from tests.invariants import invariant_violations
-from worklist.models import CustomerHistoryMonth
 
 pytestmark = pytest.mark.django_db
 
@@ -64,17 +62,7 @@ def test_a_wrong_paid_date_is_caught(books):
     assert invariant_violations() == []
     Invoice.objects.filter(pk=invoice.pk).update(paid_date=date(2026, 1, 31))
 
-    # The days late the customer's history by month holds follow the paid date too.
-    assert rules(invariant_violations()) == [
-        "paid_date != latest application/adjustment date",
-        "customer_history != recompute",
-    ]
-
-
-def test_a_stale_customer_history_month_is_caught(books):
-    CustomerHistoryMonth.objects.update(invoices_late=F("invoices_late") + 1)
-
-    assert rules(invariant_violations()) == ["customer_history != recompute"]
+    assert rules(invariant_violations()) == ["paid_date != latest application/adjustment date"]
 
 
 def test_a_wrong_promise_status_is_caught(books):

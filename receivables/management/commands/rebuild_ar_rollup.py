@@ -1,5 +1,4 @@
-"""`manage.py rebuild_ar_rollup`: recompute the KPI rollup (AR and every other fact) and the
-derived stores kept with it (the customers' history by month)."""
+"""`manage.py rebuild_ar_rollup`: recompute the KPI rollup (AR and every other fact)."""
 
 from django.core.management.base import BaseCommand
 

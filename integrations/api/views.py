@@ -30,7 +30,9 @@ class EventFeedView(APIView):
                 description="Only these event types (repeat or comma-separate).",
             ),
             OpenApiParameter(
-                "limit", {"type": "integer", "minimum": 1}, description="Page size, 1 to 500 (100)."
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": feed.MAX_LIMIT},
+                description=f"Page size, 1 to {feed.MAX_LIMIT} ({feed.DEFAULT_LIMIT}).",
             ),
         ],
         responses=serializers.EventPageSerializer,

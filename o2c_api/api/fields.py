@@ -121,6 +121,12 @@ class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
         whole = self.max_digits - self.decimal_places if self.max_digits is not None else None
         return decimal_pattern(whole, self.decimal_places, positive=self.positive)
 
+    def validate_empty_values(self, data):
+        # "" is no decimal string: a 400 `invalid`, as the pattern says; DRF reads it as null.
+        if isinstance(data, str) and not data.strip():
+            self.fail("invalid")
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         # The shape here; the digits' limits are DRF's (`max_digits`, `max_decimal_places`).
         if isinstance(data, str) and not re.fullmatch(decimal_pattern(None, None), data):

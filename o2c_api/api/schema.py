@@ -302,6 +302,10 @@ def state_date_bounds(result, generator, request, public):
         if isinstance(schema, dict):
             if schema.get("type") == "string" and schema.get("format") in patterns:
                 schema["pattern"] = patterns[schema["format"]]
+                if schema["format"] == "date-time":
+                    # The pattern is the shape taken (seconds and offset optional, as ISO
+                    # 8601 allows); `date-time` alone would say RFC 3339's, which needs both.
+                    del schema["format"]
             elif schema.get("format") == "decimal" and (
                 loose := LOOSE_DECIMAL.fullmatch(schema.get("pattern", ""))
             ):

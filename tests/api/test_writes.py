@@ -406,6 +406,30 @@ def test_negative_credit_limit_is_400(api, world):
     assert world.customer.credit_limit != Decimal("-1.00")
 
 
+def test_an_empty_credit_limit_is_400_not_null(api, world):
+    # Found by schemathesis: DRF reads "" as null for a nullable decimal; the schema's pattern
+    # (and every other decimal field) refuses it. null itself clears the limit.
+    world.customer.credit_limit = Decimal("500.00")
+    world.customer.save(update_fields=["credit_limit"])
+
+    empty = api.patch(
+        f"/api/v1/customers/{world.customer.pk}/", {"credit_limit": ""}, format="json"
+    )
+    world.customer.refresh_from_db()
+    kept = world.customer.credit_limit
+    cleared = api.patch(
+        f"/api/v1/customers/{world.customer.pk}/", {"credit_limit": None}, format="json"
+    )
+
+    assert empty.status_code == 400
+    assert [(e["field"], e["code"]) for e in empty.json()["errors"]] == [
+        ("credit_limit", "invalid")
+    ]
+    assert kept == Decimal("500.00")
+    assert cleared.status_code == 200
+    assert cleared.json()["credit_limit"] is None
+
+
 def test_partial_update_keeps_null_names_in_the_response(api, world):
     # Given a customer whose rep is removed by a PATCH (found by schemathesis: DRF skipped
     # fields with a default on partial updates, so `rep_name` vanished from the response)

@@ -49,7 +49,11 @@ class CustomerSerializer(StrictModelSerializer):
         read_only_fields = ["on_credit_hold", "created_at", "updated_at"]
         # Explicit bounds: the model's come from the database backend, and the exported
         # schema must not depend on which database generated it.
-        extra_kwargs = {"payment_terms_days": {"min_value": 0, "max_value": 32767}}
+        # The credit limit is zero or more (`negative_credit_limit`): its pattern has no minus.
+        extra_kwargs = {
+            "payment_terms_days": {"min_value": 0, "max_value": 32767},
+            "credit_limit": {"signed": False},
+        }
 
 
 class OpportunitySerializer(StrictModelSerializer):

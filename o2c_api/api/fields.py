@@ -111,15 +111,19 @@ class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
     expected = 'a decimal string such as "12.50"'
     default_error_messages = {"not_positive": "Must be greater than zero."}
 
-    def __init__(self, *, positive: bool = False, **kwargs) -> None:
+    def __init__(self, *, positive: bool = False, signed: bool = True, **kwargs) -> None:
         self.positive = positive
+        self.signed = signed
         super().__init__(**kwargs)
 
     @property
     def pattern(self) -> str:
-        """The OpenAPI pattern of the strings this field takes."""
+        """The OpenAPI pattern of the strings this field takes (without a minus when not
+        `signed`: a value a constraint keeps at zero or more, such as a credit limit)."""
         whole = self.max_digits - self.decimal_places if self.max_digits is not None else None
-        return decimal_pattern(whole, self.decimal_places, positive=self.positive)
+        return decimal_pattern(
+            whole, self.decimal_places, positive=self.positive, signed=self.signed
+        )
 
     def validate_empty_values(self, data):
         # "" is no decimal string: a 400 `invalid`, as the pattern says; DRF reads it as null.
@@ -137,15 +141,17 @@ class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
         return value
 
 
-def decimal_pattern(whole: int | None, decimals: int | None, *, positive: bool = False) -> str:
+def decimal_pattern(
+    whole: int | None, decimals: int | None, *, positive: bool = False, signed: bool = True
+) -> str:
     """The regular expression of a decimal string: at most `whole` digits before the point
     (any number when None; no leading zeros), at most `decimals` after it (any when None);
-    greater than zero when `positive`."""
+    greater than zero when `positive`; zero or more when not `signed`."""
     more = "\\d*" if whole is None else f"\\d{{0,{whole - 1}}}"
     fraction = "\\d+" if decimals is None else f"\\d{{1,{decimals}}}"
     point = f"(?:\\.{fraction})?" if decimals != 0 else ""
     if not positive:
-        return f"^-?(?:0|[1-9]{more}){point}$"
+        return f"^{'-?' if signed else ''}(?:0|[1-9]{more}){point}$"
     # Above zero: a whole part from 1, or 0 and decimals that are not all zeros.
     small = (
         "\\d*[1-9]\\d*"

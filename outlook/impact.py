@@ -105,6 +105,11 @@ def levers(
     Raises:
         ValidationError: invalid_days, invalid_share, invalid_scenario, too_many_scenarios.
     """
+    # A share is checked even without its days (which leave the lever out), so that no
+    # value out of range is taken in silence.
+    for field, share in (("invoice_lag", invoice_lag_share), ("payment_lag", payment_lag_share)):
+        if share not in (None, ""):
+            _number(share, f"{field}_share", Decimal(0), HUNDRED, "invalid_share")
     result = []
     if invoice_lag_days not in (None, ""):
         result.append(lever("invoice_lag", invoice_lag_days, invoice_lag_share))

@@ -21,7 +21,11 @@ class EventFeedView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("after", str, description="`next_cursor` of the previous page."),
+            OpenApiParameter(
+                "after",
+                {"type": "string", "pattern": feed.CURSOR.pattern},
+                description="`next_cursor` of the previous page.",
+            ),
             OpenApiParameter(
                 "type",
                 str,

@@ -81,6 +81,8 @@ def test_no_credit_sales_is_null_not_an_error(db):
             "payment_lag_share",
             "invalid_share",
         ),
+        # Found by schemathesis: a share without its days was taken in silence.
+        ({"payment_lag_share": "-58800"}, "payment_lag_share", "invalid_share"),
         ({"scenarios": ["5:x"]}, "scenario", "invalid_scenario"),
         ({"scenarios": ["5;20"]}, "scenario", "invalid_scenario"),
         ({"scenarios": ["1"] * 21}, "scenario", "too_many_scenarios"),

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.relations import PrimaryKeyRelatedField, SlugRelatedField
 
 from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
@@ -46,6 +47,12 @@ class StrictTypeMixin:
     accepted_types: tuple[type, ...] = ()
     expected = ""
     default_error_messages = {ErrorCode.INVALID_TYPE: "Expected {expected}, got {got}."}
+
+    def run_validation(self, data=empty):
+        # DRF reads "" as null for a relation (and a nullable number); in JSON it is a string.
+        if isinstance(data, str) and data == "" and str not in self.accepted_types:
+            self.fail(ErrorCode.INVALID_TYPE, expected=self.expected, got=json_type_name(data))
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, self.accepted_types) or (

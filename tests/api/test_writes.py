@@ -430,6 +430,16 @@ def test_an_empty_credit_limit_is_400_not_null(api, world):
     assert cleared.json()["credit_limit"] is None
 
 
+def test_an_empty_string_for_a_nullable_relation_is_400_invalid_type(api, world):
+    # Found by schemathesis: DRF read "" as null for an order's opportunity.
+    response = api.patch(f"/api/v1/customers/{world.customer.pk}/", {"segment": ""}, format="json")
+
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("segment", "invalid_type")
+    ]
+
+
 def test_partial_update_keeps_null_names_in_the_response(api, world):
     # Given a customer whose rep is removed by a PATCH (found by schemathesis: DRF skipped
     # fields with a default on partial updates, so `rep_name` vanished from the response)

@@ -16,7 +16,15 @@ from django.apps import apps as global_apps
 
 from accounts.scoping import SCOPED_GROUP
 
-DOMAIN_APPS = ("accounts", "receivables", "metrics", "dashboard", "dunning", "integrations")
+DOMAIN_APPS = (
+    "accounts",
+    "receivables",
+    "metrics",
+    "dashboard",
+    "dunning",
+    "integrations",
+    "outlook",
+)
 ROLES = ("viewer", "collector", "integration", "admin")
 
 # Annotations and huddle actions (dashboard) are written by the people who run the huddles.

@@ -110,16 +110,13 @@ _AGING = (
 )
 _PANELS = (
     "The panels are the 13-week cash forecast and one scoring statement for the worklist "
-    "and the risk bands. The forecast is one SQL statement over the year of cash applied "
-    "before the date (about 470k applications at 1M, each with a probe for a dispute opened "
-    "by then), grouped per customer, lateness and dispute flag (about 310k rows), joined to "
-    "each open invoice's customer history later than the invoice already is (about 700k "
-    "rows), then blended with the segment's and everyone's: several seconds at 1M, most of "
-    "the panel's time. Since 2026-12-04 the overview does not wait for it: the page shows "
-    "its tiles, trends and aging and loads the panels after (dashboard/panels.js). Closing "
-    "it: the forecast's history (applications per customer, lateness and dispute flag) kept "
-    "by the services per month as the KPI rollup is, or forecasts of the default views kept "
-    "by the worker and shown with their time."
+    "and the risk bands. Since 2026-12-04 (evening) the forecast is read from "
+    "`outlook.StoredForecast` (one query): the first view of a scope on a day computes it "
+    "(timed apart as 'forecast computed': several seconds at 1M, a year of cash applied "
+    "grouped per customer, lateness and dispute flag, joined to each open invoice's "
+    "customer history later than it already is), the worker's refresh_forecasts job keeps "
+    "the default view and the day's viewed scopes from expiring. What is left is the "
+    "scoring statement of every open invoice in scope (the worklist's measure)."
 )
 _BREAKDOWN_CUSTOMER = (
     "Profiled at 1M on 2026-12-03 (cProfile and EXPLAIN ANALYZE, load 4-5): the KPI rollup "

@@ -11,7 +11,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -35,7 +35,7 @@ from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
 from o2c_api.money import CURRENCIES, ZERO
-from outlook import forecast
+from outlook import forecast, stored
 from receivables import predicates
 from receivables.models import Invoice
 from worklist import engine as worklist
@@ -327,8 +327,9 @@ def panels_page(request: HttpRequest) -> HttpResponse:
     """The cash outlook, worklist and risk panels for the filters in the URL.
 
     The overview loads them after it is shown (`dashboard/panels.js`), so its tiles, trends
-    and aging do not wait for the forecast, which reads a year of cash applied (seconds at
-    1M invoices). Asked by that script (header `X-Dashboard-Fragment`), the panels alone;
+    and aging do not wait for them: the scoring reads every open invoice, and a forecast not
+    yet stored reads a year of cash applied (seconds at 1M invoices). Asked by that script
+    (header `X-Dashboard-Fragment`), the panels alone;
     opened as a page (without JavaScript), the panels with the dashboard's layout.
     """
     try:
@@ -405,6 +406,7 @@ class Panels:
 
     scope: Scope
     outlook: forecast.CashForecast
+    outlook_computed_at: datetime  # the forecast is kept a few minutes (outlook.stored)
     worklist: worklist.Worklist
     bands: worklist.RiskBands
     currencies: tuple[str, ...]  # the scope's other currencies, each its own outlook
@@ -412,14 +414,17 @@ class Panels:
 
 def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
     """The cash forecast, the top of the worklist and open AR by score band, for the view's
-    filters and currency on `Filters.as_of` (a fixed number of queries: the forecast's, the
-    risk model, one scoring statement for the worklist and the bands, the worklist lines'
-    details). A user limited to their own customers gets theirs (`Scope.customers_of`)."""
+    filters and currency on `Filters.as_of` (a fixed number of queries: the stored forecast,
+    computed first when none is recent enough (`outlook.stored`), the risk model, one scoring
+    statement for the worklist and the bands, the worklist lines' details). A user limited to
+    their own customers gets theirs (`Scope.customers_of`)."""
     scope = panel_scope(filters)
     page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
+    outlook = stored.forecast_for(scope)
     return Panels(
         scope=scope,
-        outlook=forecast.cash_forecast(scope, forecast.DEFAULT_WEEKS),
+        outlook=outlook.forecast,
+        outlook_computed_at=outlook.computed_at,
         worklist=page,
         bands=bands,
         currencies=tuple(code for code in currencies if code != scope.currency),
@@ -460,6 +465,7 @@ def panels_view(panel: Panels, filters: Filters) -> dict:
             "open_ar": shown(outlook.open_ar, "money", currency),
             "average_weekly": shown(outlook.average_weekly_collected, "money", currency),
             "horizon_end": outlook.weeks[-1].end,
+            "computed_at": panel.outlook_computed_at,
             "api_url": f"{reverse('forecast')}?{api_query(scope)}",
             "other_currencies": [
                 (code, f"?{filters.query(currency=code)}#outlook") for code in panel.currencies

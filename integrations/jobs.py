@@ -61,6 +61,13 @@ def _evaluate_credit_holds() -> str:
     return f"{len(changes.placed)} holds placed, {len(changes.lifted)} lifted"
 
 
+def _refresh_forecasts() -> str:
+    from outlook import stored
+
+    computed, deleted = stored.refresh()
+    return f"{computed} forecasts computed, {deleted} of past days deleted"
+
+
 def _purge_history() -> str:
     """Events past `O2C_EVENT_RETENTION_DAYS` (with their deliveries), finished task results
     past a week (failed ones past a month): the tables that grow by themselves."""
@@ -87,6 +94,7 @@ JOBS: dict[str, Callable[[], str]] = {
     "run_playbook": _run_playbook,
     "evaluate_credit_holds": _evaluate_credit_holds,
     "purge_history": _purge_history,
+    "refresh_forecasts": _refresh_forecasts,
 }
 
 # The schedule a new database starts with (migration 0002): name → interval in seconds.
@@ -98,6 +106,7 @@ DEFAULT_SCHEDULE = {
     "run_playbook": 86400,
     "evaluate_credit_holds": 86400,
     "purge_history": 86400,
+    "refresh_forecasts": 300,
 }
 
 

@@ -467,7 +467,9 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
         # Per level (the customer; its segment; everyone), the applications of the history
         # later than each row's lateness, by week after as_of (`_w`) and in all (`_t`). The
         # segment and everyone levels are computed per distinct (segment, disputed, late,
-        # shift) rather than per row: far fewer.
+        # shift) rather than per row: far fewer. Each such key gets a number (`sk`, `ak`)
+        # that the later joins use alone: joined on the four columns, the planner expected one
+        # row and looped over the segment's weeks for every row (seconds at 100k invoices).
         (
             f"cust_w AS (SELECT k.rid, {ahead} AS week, SUM(h.h_count) AS n FROM rest k "
             "JOIN hist h ON h.h_customer = k.customer AND h.h_disputed = k.disputed "
@@ -476,45 +478,45 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
         ),
         ("cust_t AS (SELECT rid, SUM(n) AS n FROM cust_w GROUP BY rid)", []),
         (
-            "seg_keys AS (SELECT DISTINCT segment, disputed, late, shift FROM rest "
-            "WHERE segment IS NOT NULL)",
+            "seg_keys AS (SELECT segment, disputed, late, shift, ROW_NUMBER() OVER "
+            "(ORDER BY segment, disputed, late, shift) AS sk FROM (SELECT DISTINCT segment, "
+            "disputed, late, shift FROM rest WHERE segment IS NOT NULL) AS distinct_keys)",
             [],
         ),
         (
-            f"seg_w AS (SELECT k.segment, k.disputed, k.late, k.shift, {ahead} AS week, "
-            "SUM(h.h_count) AS n FROM seg_keys k JOIN seg_hist h ON h.h_segment = k.segment "
-            "AND h.h_disputed = k.disputed AND h.h_days > k.late "
-            f"GROUP BY k.segment, k.disputed, k.late, k.shift, {ahead})",
+            f"seg_w AS (SELECT k.sk, {ahead} AS week, SUM(h.h_count) AS n FROM seg_keys k "
+            "JOIN seg_hist h ON h.h_segment = k.segment AND h.h_disputed = k.disputed "
+            f"AND h.h_days > k.late GROUP BY k.sk, {ahead})",
+            [],
+        ),
+        ("seg_t AS (SELECT sk, SUM(n) AS n FROM seg_w GROUP BY sk)", []),
+        (
+            "all_keys AS (SELECT disputed, late, shift, ROW_NUMBER() OVER "
+            "(ORDER BY disputed, late, shift) AS ak FROM (SELECT DISTINCT disputed, late, "
+            "shift FROM rest) AS distinct_keys)",
             [],
         ),
         (
-            "seg_t AS (SELECT segment, disputed, late, shift, SUM(n) AS n FROM seg_w "
-            "GROUP BY segment, disputed, late, shift)",
+            f"all_w AS (SELECT k.ak, {ahead} AS week, SUM(h.h_count) AS n FROM all_keys k "
+            "JOIN all_hist h ON h.h_disputed = k.disputed AND h.h_days > k.late "
+            f"GROUP BY k.ak, {ahead})",
             [],
         ),
-        ("all_keys AS (SELECT DISTINCT disputed, late, shift FROM rest)", []),
-        (
-            f"all_w AS (SELECT k.disputed, k.late, k.shift, {ahead} AS week, "
-            "SUM(h.h_count) AS n FROM all_keys k JOIN all_hist h ON h.h_disputed = k.disputed "
-            f"AND h.h_days > k.late GROUP BY k.disputed, k.late, k.shift, {ahead})",
-            [],
-        ),
-        (
-            "all_t AS (SELECT disputed, late, shift, SUM(n) AS n FROM all_w "
-            "GROUP BY disputed, late, shift)",
-            [],
-        ),
+        ("all_t AS (SELECT ak, SUM(n) AS n FROM all_w GROUP BY ak)", []),
         # Each row's weight on the customer's history, its segment's and everyone's: the
         # customer's counts by its credibility, the rest goes to the segment the same way,
         # the rest of that to everyone (nothing when no level has such a late history).
         (
-            "blend AS (SELECT r.rid, r.kind, r.amount, r.segment, r.disputed, r.late, r.shift, "
+            "blend AS (SELECT r.rid, r.kind, r.amount, sk.sk, ak.ak, "
             f"{credibility('c.n')} AS a_cust, "
             f"(1 - {credibility('c.n')}) * {credibility('s.n')} AS a_seg, "
             f"(1 - {credibility('c.n')}) * (1 - {credibility('s.n')}) AS a_all "
             "FROM rest r LEFT JOIN cust_t c ON c.rid = r.rid "
-            "LEFT JOIN seg_t s ON s.segment = r.segment AND s.disputed = r.disputed "
-            "AND s.late = r.late AND s.shift = r.shift)",
+            "LEFT JOIN seg_keys sk ON sk.segment = r.segment AND sk.disputed = r.disputed "
+            "AND sk.late = r.late AND sk.shift = r.shift "
+            "LEFT JOIN seg_t s ON s.sk = sk.sk "
+            "JOIN all_keys ak ON ak.disputed = r.disputed AND ak.late = r.late "
+            "AND ak.shift = r.shift)",
             [],
         ),
         # The baseline's average days late: the customer's amount-weighted mean lateness over
@@ -538,17 +540,17 @@ def _statement(scope: Scope, as_of: date, weeks: int, orders_after_days: int | N
             [],
         ),
     ]
-    same_key = "t.disputed = b.disputed AND t.late = b.late AND t.shift = b.shift"
     selects = [
         "SELECT b.kind, w.week, SUM(b.amount * b.a_cust * w.n / t.n) FROM blend b "
         "JOIN cust_t t ON t.rid = b.rid JOIN cust_w w ON w.rid = b.rid GROUP BY b.kind, w.week",
-        "SELECT b.kind, w.week, SUM(b.amount * b.a_seg * w.n / t.n) FROM blend b "
-        f"JOIN seg_t t ON t.segment = b.segment AND {same_key} "
-        "JOIN seg_w w ON w.segment = t.segment AND w.disputed = t.disputed "
-        "AND w.late = t.late AND w.shift = t.shift GROUP BY b.kind, w.week",
-        "SELECT b.kind, w.week, SUM(b.amount * b.a_all * w.n / t.n) FROM blend b "
-        f"JOIN all_t t ON {same_key} JOIN all_w w ON w.disputed = t.disputed "
-        "AND w.late = t.late AND w.shift = t.shift GROUP BY b.kind, w.week",
+        # The segment's and everyone's shares are the same for every row of a key: the
+        # rows' amounts are added up per key first, then spread over the key's weeks.
+        "SELECT b.kind, w.week, SUM(b.amount * w.n / t.n) FROM (SELECT kind, sk, "
+        "SUM(amount * a_seg) AS amount FROM blend WHERE sk IS NOT NULL GROUP BY kind, sk) b "
+        "JOIN seg_t t ON t.sk = b.sk JOIN seg_w w ON w.sk = b.sk GROUP BY b.kind, w.week",
+        "SELECT b.kind, w.week, SUM(b.amount * w.n / t.n) FROM (SELECT kind, ak, "
+        "SUM(amount * a_all) AS amount FROM blend GROUP BY kind, ak) b "
+        "JOIN all_t t ON t.ak = b.ak JOIN all_w w ON w.ak = b.ak GROUP BY b.kind, w.week",
         f"SELECT 'promised', {week_of('ahead')}, SUM(amount) FROM promised "
         f"GROUP BY {week_of('ahead')}",
         f"SELECT 'due_date', {soonest_week('-o_late')}, SUM(o_open) FROM open_inv "

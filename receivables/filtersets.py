@@ -74,12 +74,14 @@ class InvoiceFilterSet(DimensionFilterSet):
         fields = ["order"]
 
     def filter_open(self, queryset, name, value):
-        q = predicates.open_at(services.today())
-        return queryset.filter(q if value else ~q)
+        if value:
+            return queryset.open_at(services.today())
+        return queryset.filter(~predicates.open_at(services.today()))
 
     def filter_past_due(self, queryset, name, value):
-        q = predicates.past_due_at(services.today())
-        return queryset.filter(q if value else ~q)
+        if value:
+            return queryset.past_due_at(services.today())
+        return queryset.filter(~predicates.past_due_at(services.today()))
 
     def filter_disputed(self, queryset, name, value):
         q = predicates.disputed()

@@ -9,13 +9,56 @@ from receivables import predicates
 
 
 class InvoiceQuerySet(models.QuerySet):
+    # The date d of `open_at(d)` (or `past_due_at(d)`), kept through later filters, so that
+    # `count()` reads the two parts of "open at d" apart, each from its index.
+    _open_at_date: date | None = None
+
+    def _clone(self) -> "InvoiceQuerySet":
+        clone = super()._clone()
+        clone._open_at_date = self._open_at_date
+        return clone
+
+    def __or__(self, other) -> "InvoiceQuerySet":
+        # Rows outside "open at d" may join: the parts no longer cover the result.
+        combined = super().__or__(other)
+        combined._open_at_date = None
+        return combined
+
+    def __xor__(self, other) -> "InvoiceQuerySet":
+        combined = super().__xor__(other)
+        combined._open_at_date = None
+        return combined
+
     def counting(self) -> "InvoiceQuerySet":
         """Invoices that count for KPIs (not draft, not void)."""
         return self.filter(predicates.counting())
 
     def open_at(self, d: date) -> "InvoiceQuerySet":
         """Invoices with an open amount at the end of day d."""
-        return self.filter(predicates.open_at(d))
+        return self._open_at_marked(self.filter(predicates.open_at(d)), d)
+
+    @staticmethod
+    def _open_at_marked(rows: "InvoiceQuerySet", d: date) -> "InvoiceQuerySet":
+        rows._open_at_date = d
+        return rows
+
+    def count(self) -> int:
+        """The number of rows; filtered by `open_at(d)`, the two parts of "open at d" counted
+        apart (`count_open_at`): the list filtered by `open=true` or `past_due=true` counts a
+        segment's open invoices from the index of unsettled invoices, where the OR read
+        every candidate from the table (60 ms -> 20 ms at 1M invoices). Grouped, distinct,
+        sliced or combined querysets are counted as they are: the parts would not add up."""
+        query = self.query
+        if (
+            self._open_at_date is None
+            or self._result_cache is not None
+            or query.is_sliced
+            or query.distinct
+            or query.group_by is not None
+            or query.combinator
+        ):
+            return super().count()
+        return self.count_open_at(self._open_at_date)
 
     def open_at_first(self, d: date, ordering: Sequence[str], limit: int) -> "InvoiceQuerySet":
         """The first `limit` of these invoices open at d in `ordering`, ordered (unsliced).
@@ -36,10 +79,12 @@ class InvoiceQuerySet(models.QuerySet):
     def count_open_at(self, d: date) -> int:
         """How many of these invoices are open at d: the two parts counted apart (two
         queries), each from its index, where the OR reads every candidate from the table."""
-        return sum(self.filter(part).count() for part in predicates.open_at_parts(d))
+        parts = predicates.open_at_parts(d)
+        return sum(models.QuerySet.count(self.filter(part)) for part in parts)
 
     def past_due_at(self, d: date) -> "InvoiceQuerySet":
-        return self.filter(predicates.past_due_at(d))
+        """Invoices open at the end of day d and due before it."""
+        return self._open_at_marked(self.filter(predicates.past_due_at(d)), d)
 
     def issued_between(self, start: date, end: date) -> "InvoiceQuerySet":
         return self.filter(issue_date__gte=start, issue_date__lte=end)

@@ -33,6 +33,7 @@ from django.db.models import (
     Count,
     DateField,
     F,
+    FloatField,
     OuterRef,
     Q,
     Subquery,
@@ -40,7 +41,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.timezone import get_current_timezone
 
@@ -351,8 +352,12 @@ def _open_invoices(
         qs = Invoice.objects.filter(
             predicates.counting() & predicates.issued_by(d) & settled & in_scope(scope)
         )
-        annotations = {"risk_past_due": DaysBetween(Value(d), F("due_date"))}
-        fields = ["id", "customer_id", "amount", "open_amount", "risk_past_due"]
+        annotations = {
+            "risk_past_due": DaysBetween(Value(d), F("due_date")),
+            # The amount factor's float, cast once per invoice (`_FACTOR_SQL`).
+            "risk_amount": Cast("amount", FloatField()),
+        }
+        fields = ["id", "customer_id", "open_amount", "risk_past_due", "risk_amount"]
         if outcome is not None:
             annotations["risk_late"] = Case(When(late_q(d), then=Value(1)), default=Value(0))
             qs = qs.filter(known_q(d, outcome))
@@ -448,8 +453,19 @@ def _history(scope: Scope, d: date):
             n_recent=Count("id", filter=recent),
             late_recent=Count("id", filter=late & recent),
             amount_sum=Sum("amount"),
+            # The amount factor's float, cast once per customer (`_FACTOR_SQL`).
+            amount_float=Cast(Sum("amount"), FloatField()),
         )
-        .values("customer_id", "n", "late", "late_days", "n_recent", "late_recent", "amount_sum")
+        .values(
+            "customer_id",
+            "n",
+            "late",
+            "late_days",
+            "n_recent",
+            "late_recent",
+            "amount_sum",
+            "amount_float",
+        )
         .order_by()
     )
 
@@ -491,6 +507,11 @@ def _clip(sql: str, low: float | None, high: float) -> str:
 
 # Each factor's value from the open invoice (o), its customer's history (h) and promises (p).
 # Portable SQL (PostgreSQL and SQLite): CASE rather than LEAST/GREATEST, explicit casts.
+# PostgreSQL casts a decimal to a float through its text, and SQL repeats an expression
+# wherever it is read (the amount's logarithm thrice in its clip): the amount and the
+# customer's sum of amounts come as floats from `o` and `h`, cast once per invoice and per
+# customer rather than six times per invoice (at 1M invoices, about 60 of the statement's
+# 510 ms of CPU). The same casts of the same values, so the same factor.
 _FACTOR_SQL = {
     "late_history": f"(CASE WHEN h.n > 0 THEN {_ratio('h.late', 'h.n')} ELSE 0 END)",
     "days_late": "(CASE WHEN h.late > 0 THEN "
@@ -504,7 +525,7 @@ _FACTOR_SQL = {
     f"{_clip('o.risk_past_due', None, MAX_DAYS_PAST_DUE)} / 30.0 ELSE 0 END)",
     "amount": "(CASE WHEN h.amount_sum > 0 THEN "
     + _clip(
-        "LN(CAST(o.amount AS DOUBLE PRECISION) * h.n / CAST(h.amount_sum AS DOUBLE PRECISION))",
+        "LN(o.risk_amount * h.n / h.amount_float)",
         -MAX_AMOUNT_LOG_RATIO,
         MAX_AMOUNT_LOG_RATIO,
     )

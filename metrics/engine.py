@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -515,19 +516,16 @@ def breakdown(
     if offset < 0:
         raise ValidationError({"offset": ValidationError("offset is 0 or more.", "invalid_offset")})
     previous_scope = scope.previous(compare)
-    now, before = compare_values(scope, [key], previous_scope.period, group_by)
-    groups = {g for (_, g) in now} | {g for (_, g) in before}
     thresholds = Thresholds([key])
-    sign = 1 if kpi.better == "higher" else -1
-    ranked = sorted(
-        ((g, now.get((key, g)), before.get((key, g))) for g in groups),
-        key=lambda item: (
-            item[1] is None,
-            sign * item[1] if item[1] is not None else 0,
-            str(item[0]),
-        ),
-    )
-    page = ranked[offset : offset + limit]
+    if group_by == "customer" and kpi.of_balance is not None:
+        count, page = _customers_by_balance(kpi, scope, previous_scope, limit, offset)
+    else:
+        now, before = compare_values(scope, [key], previous_scope.period, group_by)
+        groups = {g for (_, g) in now} | {g for (_, g) in before}
+        ranked = sorted(
+            ((g, now.get((key, g)), before.get((key, g))) for g in groups), key=rank_key(kpi)
+        )
+        count, page = len(ranked), ranked[offset : offset + limit]
     names = group_names(group_by, [g for g, _, _ in page])
     rows = tuple(
         BreakdownRow(
@@ -546,11 +544,55 @@ def breakdown(
         scope,
         previous_scope,
         kpi.unit,
-        len(ranked),
+        count,
         offset,
         rows,
         currencies(scope),
     )
+
+
+def rank_key(kpi: KPI):
+    """The order of a breakdown's (group, value, previous) rows: worst value first by the
+    KPI's direction (largest first without one), nulls last, then by the group as text."""
+    sign = 1 if kpi.better == "higher" else -1
+
+    def key(item: tuple) -> tuple:
+        group, value, _ = item
+        return (value is None, sign * value if value is not None else 0, str(group))
+
+    return key
+
+
+def _customers_by_balance(
+    kpi: KPI, scope: Scope, previous_scope: Scope, limit: int, offset: int
+) -> tuple[int, list[tuple]]:
+    """A breakdown page of a KPI of AR(end), credit sales(P) and N (`KPI.of_balance`) by
+    customer: (customers in all, [(customer, value, previous value)] of the page).
+
+    From one row per customer (`blocks.balances_by_customer`), where the building blocks
+    fold every customer's movements per period in Python. PostgreSQL ranks the customers
+    and returns the page alone (`rank_key`'s order, a test holds them equal); elsewhere
+    they are ranked here.
+    """
+    formula = kpi.of_balance
+    days, days_before = scope.period.days, previous_scope.period.days
+    periods = (previous_scope.period, scope.period)
+    ranking = None
+    if connection.vendor == "postgresql":
+        descending = kpi.better != "higher"
+        ranking = blocks.Ranking(formula.sql, days, descending, limit, offset)
+    count, balances = blocks.balances_by_customer(scope, periods, ranking)
+    values = [
+        (
+            row.customer,
+            formula.compute(row.ar[1], row.sales[1], days),
+            formula.compute(row.ar[0], row.sales[0], days_before),
+        )
+        for row in balances
+    ]
+    if ranking is None:
+        values = sorted(values, key=rank_key(kpi))[offset : offset + limit]
+    return count, values
 
 
 def group_names(group_by: str, ids: list) -> dict:

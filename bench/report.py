@@ -96,17 +96,17 @@ _SUMMARY = (
     "the shared machine."
 )
 _AGING = (
-    "Three grouped queries: the invoices open at the date in their two parts (unsettled "
-    "today, from the covering partial index of unpaid invoices; settled after the date, from "
-    "invoice_settled_covering), each with one probe of the (invoice, occurred_at) index for "
-    "its activity count, then what was applied or adjusted after the date added back, joined "
-    "to each part apart (applications from application_applied_covering). Every read is "
-    "index-only since 2026-12-04 (before, the invoices paid since the date and their "
-    "applications were read from the table, 26k scattered pages two months back). What is "
-    "left grows with how far back the date is: two months back at 1M that is about 54k "
-    "activity probes and 50k applications. Closing it: aging facts kept in the KPI rollup "
-    "as Current AR is (AR within 30, 60 and 90 days of due, taken back the day after due + "
-    "30/60/90, with open-invoice and activity counts), so any date reads one row per day."
+    "Two grouped queries (built once per shape): the invoices open at the date in their two "
+    "parts (unsettled today, from the covering partial index of unpaid invoices; settled "
+    "after the date, from invoice_settled_covering), each with one probe of the (invoice, "
+    "occurred_at) index for its activity count, then what was applied or adjusted after the "
+    "date (one union) added back, joined to the two parts united. Every read is index-only. "
+    "Profiled at 1M on 2026-12-04 (EXPLAIN ANALYZE, timing off, load 8): two months back "
+    "the first query takes 225-245 ms, of which the 55k activity probes are all but 40 ms, "
+    "and the second 77 ms. Closing it: each invoice's activity count stored (kept by the "
+    "activity services through the rollup upkeep), so the count as of a date is the stored "
+    "one less the activities logged since (a range of the last weeks, not a probe per "
+    "invoice); and for the amounts, aging facts kept in the KPI rollup as Current AR is."
 )
 _PANELS = (
     "The panels are the 13-week cash forecast and one scoring statement for the worklist "
@@ -119,16 +119,17 @@ _PANELS = (
     "scoring statement of every open invoice in scope (the worklist's measure)."
 )
 _BREAKDOWN_CUSTOMER = (
-    "Profiled at 1M on 2026-12-03 (cProfile and EXPLAIN ANALYZE, load 4-5): the KPI rollup "
-    "has no customer key, so DSO per customer comes from the source rows: the ~130k invoices "
-    "not settled by the start of the previous period, with their applications and "
-    "adjustments, grouped per customer and period (1.5-1.9 s in PostgreSQL, a hash join "
-    "over every application), then 20k customers' movements folded and their DSO computed "
-    "for both periods in Python (about 1.5 s at that load) before the page is cut: 1.4 s "
-    "in all on a quiet machine. It was 7.4 s before "
-    "the source path read only the families a KPI needs and summed them in SQL. Closing it: "
-    "AR kept per customer and month (opening balance and flows, like the rollup's), and "
-    "the ranking done in SQL so only the page is computed in Python."
+    "One query since 2026-12-04 (metrics.blocks.balances_by_customer): each customer's AR at "
+    "both ends is today's open amounts less the AR facts dated after the end, with both "
+    "periods' credit sales, read from covering indexes, and PostgreSQL ranks the customers "
+    "and returns the page (it was 1.4 s quiet, 4.6-5.8 s at load 5-8: every application of "
+    "the invoices not settled before the earlier period, then 20k customers folded in "
+    "Python). Profiled at 1M (EXPLAIN ANALYZE, timing off, load 1.5): about 190 ms, 75 ms "
+    "of index-only scans (53k unsettled invoices, 77k issued since the earlier period, 44k "
+    "applications by hash join) and the rest the grouping of 178k rows into 17.5k "
+    "customers; about 260 ms in all on a quiet machine, 580 ms at load 8. Closing the rest: "
+    "AR and credit sales kept per customer and month, so a month's ranking reads one row per "
+    "customer."
 )
 MISSES = {
     "summary/everything/month": _SUMMARY,

@@ -59,8 +59,28 @@ def _sales(i: Inputs) -> Decimal:
     return i.movements.credit_sales(i.group, i.period)
 
 
+def dso_of(ar: Decimal, sales: Decimal, days: int) -> Decimal | None:
+    """DSO from AR(end), credit sales(P) and N: the formula of `_dso` and of a breakdown by
+    customer (`OfBalance`)."""
+    return ratio(ar * days, sales)
+
+
+@dataclass(frozen=True)
+class OfBalance:
+    """A KPI that reads AR(end), credit sales(P) and N alone, as a function of them.
+
+    A breakdown by customer computes it from one row per customer
+    (`metrics.blocks.balances_by_customer`) and ranks every customer in the database by
+    `sql`, the same formula over the placeholders {ar}, {sales} and {days} (NULL where
+    `compute` gives None); a test holds the two to the same order.
+    """
+
+    compute: Callable[[Decimal, Decimal, int], Decimal | None]
+    sql: str
+
+
 def _dso(i: Inputs) -> Decimal | None:
-    return ratio(_ar(i) * i.period.days, _sales(i))
+    return dso_of(_ar(i), _sales(i), i.period.days)
 
 
 def _bpdso(i: Inputs) -> Decimal | None:
@@ -141,6 +161,9 @@ class KPI:
     compute: Callable[[Inputs], Decimal | None]
     choices: tuple[str, ...] = ()
     group_bys: tuple[str, ...] = ("rep", "segment", "product_line", "customer")
+    # For a KPI that reads nothing but AR(end), credit sales(P) and N: what `compute`
+    # returns, as a function of them (a breakdown by customer reads one row per customer).
+    of_balance: OfBalance | None = None
 
 
 AR_CHOICES = (
@@ -219,6 +242,7 @@ KPIS: dict[str, KPI] = {
             (LEDGER,),
             _dso,
             PERIOD_CHOICES + ("No credit sales in P: null.",),
+            of_balance=OfBalance(dso_of, "{ar} * {days} / NULLIF({sales}, 0)"),
         ),
         KPI(
             "dso_countback",

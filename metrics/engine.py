@@ -10,8 +10,9 @@ building block of `metrics.blocks` together (the ones a product line does not na
 the pipeline's open count, all for both periods at once, plus the thresholds and the
 currencies present;
 `series` the blocks its KPIs need (the AR movements are one query on the rollup, three on
-the source rows); `breakdown` those for both periods at once, plus the thresholds and the
-group names; `aging` three; `time_to_invoice` four.
+the source rows); `breakdown` those for both periods at once (DSO by customer: one query,
+`blocks.balances_by_customer`), plus the thresholds and the group names; `aging` two;
+`time_to_invoice` four.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection, router
 from django.db.models import (
     Case,
     CharField,
@@ -55,7 +57,7 @@ from metrics.models import KPIRollup
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api import sqlcache
-from o2c_api.money import CURRENCIES, ZERO
+from o2c_api.money import CENT, CURRENCIES, ZERO
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 
@@ -515,19 +517,16 @@ def breakdown(
     if offset < 0:
         raise ValidationError({"offset": ValidationError("offset is 0 or more.", "invalid_offset")})
     previous_scope = scope.previous(compare)
-    now, before = compare_values(scope, [key], previous_scope.period, group_by)
-    groups = {g for (_, g) in now} | {g for (_, g) in before}
     thresholds = Thresholds([key])
-    sign = 1 if kpi.better == "higher" else -1
-    ranked = sorted(
-        ((g, now.get((key, g)), before.get((key, g))) for g in groups),
-        key=lambda item: (
-            item[1] is None,
-            sign * item[1] if item[1] is not None else 0,
-            str(item[0]),
-        ),
-    )
-    page = ranked[offset : offset + limit]
+    if group_by == "customer" and kpi.of_balance is not None:
+        count, page = _customers_by_balance(kpi, scope, previous_scope, limit, offset)
+    else:
+        now, before = compare_values(scope, [key], previous_scope.period, group_by)
+        groups = {g for (_, g) in now} | {g for (_, g) in before}
+        ranked = sorted(
+            ((g, now.get((key, g)), before.get((key, g))) for g in groups), key=rank_key(kpi)
+        )
+        count, page = len(ranked), ranked[offset : offset + limit]
     names = group_names(group_by, [g for g, _, _ in page])
     rows = tuple(
         BreakdownRow(
@@ -546,11 +545,55 @@ def breakdown(
         scope,
         previous_scope,
         kpi.unit,
-        len(ranked),
+        count,
         offset,
         rows,
         currencies(scope),
     )
+
+
+def rank_key(kpi: KPI):
+    """The order of a breakdown's (group, value, previous) rows: worst value first by the
+    KPI's direction (largest first without one), nulls last, then by the group as text."""
+    sign = 1 if kpi.better == "higher" else -1
+
+    def key(item: tuple) -> tuple:
+        group, value, _ = item
+        return (value is None, sign * value if value is not None else 0, str(group))
+
+    return key
+
+
+def _customers_by_balance(
+    kpi: KPI, scope: Scope, previous_scope: Scope, limit: int, offset: int
+) -> tuple[int, list[tuple]]:
+    """A breakdown page of a KPI of AR(end), credit sales(P) and N (`KPI.of_balance`) by
+    customer: (customers in all, [(customer, value, previous value)] of the page).
+
+    From one row per customer (`blocks.balances_by_customer`), where the building blocks
+    fold every customer's movements per period in Python. PostgreSQL ranks the customers
+    and returns the page alone (`rank_key`'s order, a test holds them equal); elsewhere
+    they are ranked here.
+    """
+    formula = kpi.of_balance
+    days, days_before = scope.period.days, previous_scope.period.days
+    periods = (previous_scope.period, scope.period)
+    ranking = None
+    if connection.vendor == "postgresql":
+        descending = kpi.better != "higher"
+        ranking = blocks.Ranking(formula.sql, days, descending, limit, offset)
+    count, balances = blocks.balances_by_customer(scope, periods, ranking)
+    values = [
+        (
+            row.customer,
+            formula.compute(row.ar[1], row.sales[1], days),
+            formula.compute(row.ar[0], row.sales[0], days_before),
+        )
+        for row in balances
+    ]
+    if ranking is None:
+        values = sorted(values, key=rank_key(kpi))[offset : offset + limit]
+    return count, values
 
 
 def group_names(group_by: str, ids: list) -> dict:
@@ -577,32 +620,38 @@ AGING_LABELS = {
 
 def aging_bucket(as_of: date, prefix: str = "") -> Case:
     """The aging bucket (a name of `AGING_BUCKETS`) of an open invoice at as_of, by due date."""
+    return _bucket_of_due(_aging_dates(as_of), prefix)
+
+
+def _aging_dates(as_of: date) -> dict:
+    """The dates aging compares with: as_of, the due dates 30, 60 and 90 days before it, and
+    the start of the day after it (activities before it count)."""
+    return {
+        "as_of": as_of,
+        **{f"due_{n}": as_of - timedelta(days=n) for n in (30, 60, 90)},
+        "next_day": datetime.combine(
+            as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone()
+        ),
+    }
+
+
+def _bucket_of_due(dates: dict, prefix: str = "") -> Case:
+    """`aging_bucket` from `_aging_dates` (values of their own, so the SQL is built once)."""
     due = f"{prefix}__due_date" if prefix else "due_date"
-    day = timedelta(days=1)
     return Case(
-        When(**{f"{due}__gte": as_of}, then=Value("current")),
-        When(**{f"{due}__gte": as_of - 30 * day}, then=Value("1_30")),
-        When(**{f"{due}__gte": as_of - 60 * day}, then=Value("31_60")),
-        When(**{f"{due}__gte": as_of - 90 * day}, then=Value("61_90")),
+        When(**{f"{due}__gte": dates["as_of"]}, then=Value("current")),
+        When(**{f"{due}__gte": dates["due_30"]}, then=Value("1_30")),
+        When(**{f"{due}__gte": dates["due_60"]}, then=Value("31_60")),
+        When(**{f"{due}__gte": dates["due_90"]}, then=Value("61_90")),
         default=Value("over_90"),
         output_field=CharField(),
-    )
-
-
-def _by_bucket(qs, as_of: date, prefix: str, group: tuple[str, ...] = (), **aggregates):
-    """`qs` grouped by aging bucket (and `group`), with `aggregates`: a values queryset."""
-    return (
-        qs.annotate(kpi_bucket=aging_bucket(as_of, prefix))
-        .values("kpi_bucket", *group)
-        .annotate(**aggregates)
-        .order_by()
     )
 
 
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    Three queries, whatever the data and the date:
+    Two queries (and the currencies present), whatever the data and the date:
 
     1. The invoices open at as_of (`predicates.open_at`), grouped by bucket and by their
        number of activities on or before as_of, with their current open amount. In two
@@ -614,11 +663,12 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
        hashed every activity ever logged, nearly all on invoices long paid (at 1M invoices
        about 54k lookups instead of 650k activities). The count in the grouping gives the
        activity count (Σ count × invoices) and the invoices without activity (count 0).
-    2. The applications to those invoices dated after as_of, and 3. the adjustments, added
-       back: the services keep open_amount = amount − every application − every adjustment
-       (tests/invariants.py), so open at as_of = open_amount + what moved after as_of, and
-       reading what moved *after* as_of touches a few rows for a recent date where "dated by
-       as_of" would read the whole history of the open invoices.
+    2. The applications and adjustments of those invoices dated after as_of (one union,
+       joined to the two parts united), added back: the services keep open_amount = amount
+       − every application − every adjustment (tests/invariants.py), so open at as_of =
+       open_amount + what moved after as_of, and reading what moved *after* as_of touches a
+       few rows for a recent date where "dated by as_of" would read the whole history of
+       the open invoices.
 
     An invoice is open at as_of exactly when its open amount then is above zero
     (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts add
@@ -632,60 +682,15 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         An `Aging` with one `AgingBucket` per name of `AGING_BUCKETS`, in that order.
     """
     as_of = as_of or scope.end
-    dims = scope.filters()
-
-    dims_q = predicates.invoice_dimensions(**dims)
-
-    next_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone())
-    # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
-    # Run once per open invoice, its estimated cost is far above jit_above_cost: compiling
-    # would cost more than the query, which is why the settings turn PostgreSQL's JIT off.
-    activities_by_as_of = Subquery(
-        CollectionActivity.objects.filter(invoice_id=OuterRef("pk"), occurred_at__lt=next_day)
-        .order_by()
-        .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
-        .values("kpi_n")
-    )
-
-    def invoices(part: Q):
-        return _by_bucket(
-            Invoice.objects.filter(part & dims_q).annotate(kpi_activities=activities_by_as_of),
-            as_of,
-            "",
-            ("kpi_activities",),
-            amount=Sum("open_amount"),
-            n=Count("id"),
-        )
-
-    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
-    # each read from its own index (and neither has its selectivity counted twice, which made
-    # PostgreSQL expect 4k rows instead of 54k and sort them).
-    unsettled, settled_after = predicates.open_at_parts(as_of)
-    invoiced = invoices(unsettled).union(invoices(settled_after), all=True).order_by()
-
-    def moved_after(model, date_field: str):
-        # Joined to each part of the open invoices apart, so each is read from its own
-        # index (at 1M invoices, two months back: 155 ms against 360 ms through the OR).
-        dims_of_invoice = predicates.invoice_dimensions("invoice", **dims)
-        parts = [
-            _by_bucket(
-                model.objects.filter(part & dims_of_invoice, **{f"{date_field}__gt": as_of}),
-                as_of,
-                "invoice",
-                amount=Sum("amount"),
-            )
-            for part in predicates.open_at_parts(as_of, "invoice")
-        ]
-        return parts[0].union(parts[1], all=True).order_by()
-
-    # Two queries rather than one UNION ALL of the four parts: PostgreSQL ran such a union as
-    # a parallel append, whose workers cost more than these small joins on a busy machine
-    # (100k invoices, a month back: 40 ms against 17 ms for the two).
-    moved = (
-        moved_after(PaymentApplication, "applied_date"),
-        moved_after(Adjustment, "adjustment_date"),
-    )
-
+    filters = {name: value for name, value in scope.filters().items() if value is not None}
+    values = {**filters, **_aging_dates(as_of)}
+    # Each query is built once per shape (`o2c_api.sqlcache`): building them through the ORM
+    # cost 10-20 ms a call, a tenth of the target.
+    # Read where the router sends reads (a replica, when there is one).
+    using = router.db_for_read(Invoice)
+    shape = tuple(filters)
+    invoiced = sqlcache.rows(("aging invoices", shape), _open_by_bucket, using, **values)
+    moved = sqlcache.rows(("aging moved", shape), _moved_by_bucket, using, **values)
     amount = dict.fromkeys(AGING_BUCKETS, ZERO)
     invoice_count = dict.fromkeys(AGING_BUCKETS, 0)
     activity_count = dict.fromkeys(AGING_BUCKETS, 0)
@@ -693,14 +698,13 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     # A handful of rows (bucket × distinct activity counts), not one per invoice.
     for row in invoiced:
         bucket, activities, n = row["kpi_bucket"], row["kpi_activities"], row["n"]
-        amount[bucket] += row["amount"]
+        amount[bucket] += _money(row["amount"])
         invoice_count[bucket] += n
         activity_count[bucket] += activities * n
         if activities == 0:
             without_activity[bucket] += n
-    for rows in moved:
-        for row in rows:
-            amount[row["kpi_bucket"]] += row["amount"]
+    for row in moved:
+        amount[row["kpi_bucket"]] += _money(row["amount"])
 
     buckets = tuple(
         AgingBucket(
@@ -718,6 +722,83 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         sum((b.amount for b in buckets), ZERO),
         buckets,
         currencies(replace(scope, end=as_of)),
+    )
+
+
+def _money(value) -> Decimal:
+    """A sum of amounts as read: SQLite sums decimals as floats (to the cent)."""
+    if type(value) is not Decimal:
+        return Decimal(str(value)).quantize(CENT)
+    return value
+
+
+def _open_by_bucket(**values):
+    """Aging's first query: the invoices open at as_of in their two parts, per bucket and
+    number of activities (see `aging`)."""
+    dims_q = predicates.invoice_dimensions(**{n: values.get(n) for n in blocks.DIMENSIONS})
+    dims_q &= predicates.invoice_dimensions(currency=values["currency"])
+    # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
+    # Run once per open invoice, its estimated cost is far above jit_above_cost: compiling
+    # would cost more than the query, which is why the settings turn PostgreSQL's JIT off.
+    activities_by_as_of = Subquery(
+        CollectionActivity.objects.filter(
+            invoice_id=OuterRef("pk"), occurred_at__lt=values["next_day"]
+        )
+        .order_by()
+        .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
+        .values("kpi_n")
+    )
+
+    def invoices(part: Q):
+        return (
+            Invoice.objects.filter(part & dims_q)
+            .annotate(kpi_activities=activities_by_as_of, kpi_bucket=_bucket_of_due(values))
+            .values("kpi_bucket", "kpi_activities")
+            .annotate(amount=Sum("open_amount"), n=Count("id"))
+            .order_by()
+        )
+
+    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
+    # each read from its own index (and neither has its selectivity counted twice, which made
+    # PostgreSQL expect 4k rows instead of 54k and sort them).
+    unsettled, settled_after = predicates.open_at_parts(values["as_of"])
+    return invoices(unsettled).union(invoices(settled_after), all=True).order_by()
+
+
+def _moved_by_bucket(**values) -> tuple[str, list]:
+    """Aging's second query: the applications and adjustments dated after as_of, united, then
+    joined to the open invoices' two parts united, each read from its own index, and summed
+    per bucket. A join per kind and part (two queries) scanned each part's index once per
+    kind: at 1M invoices, a month back, 75 ms against 110 ms."""
+    as_of = values["as_of"]
+    dims_q = predicates.invoice_dimensions(**{n: values.get(n) for n in blocks.DIMENSIONS})
+    dims_q &= predicates.invoice_dimensions(currency=values["currency"])
+    moved = (
+        PaymentApplication.objects.filter(applied_date__gt=as_of)
+        .values("invoice_id", "amount")
+        .order_by()
+        .union(
+            Adjustment.objects.filter(adjustment_date__gt=as_of)
+            .values("invoice_id", "amount")
+            .order_by(),
+            all=True,
+        )
+        .order_by()
+    )
+    parts = [
+        Invoice.objects.filter(part & dims_q)
+        .annotate(kpi_bucket=_bucket_of_due(values))
+        .values("id", "kpi_bucket")
+        .order_by()
+        for part in predicates.open_at_parts(as_of)
+    ]
+    moved_sql, moved_params = moved.query.sql_with_params()
+    open_sql, open_params = parts[0].union(parts[1], all=True).order_by().query.sql_with_params()
+    return (
+        f"SELECT kpi_open.kpi_bucket, SUM(kpi_moved.amount) AS amount FROM ({moved_sql}) "
+        f"kpi_moved JOIN ({open_sql}) kpi_open ON kpi_open.id = kpi_moved.invoice_id "
+        "GROUP BY kpi_open.kpi_bucket",
+        [*moved_params, *open_params],
     )
 
 

@@ -11,14 +11,19 @@ swap in their own values and run the SQL directly.
 from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 
 _CACHE: dict = {}
 _LIMIT = 2000  # shapes kept (a bound, not a tuning knob: there are a few hundred in practice)
 
 
-def rows(shape: Hashable, build: Callable[..., QuerySet | tuple], **values) -> list[dict]:
+def rows(
+    shape: Hashable,
+    build: Callable[..., QuerySet | tuple],
+    using: str | None = None,
+    **values,
+) -> list[dict]:
     """The rows of `build(**values)`, as dicts of the raw column values.
 
     Args:
@@ -26,6 +31,8 @@ def rows(shape: Hashable, build: Callable[..., QuerySet | tuple], **values) -> l
             build the same SQL from different values).
         build: builds the queryset from the values (called once per shape, with stand-ins),
             or SQL and its parameters composed of querysets' (`sql_with_params()`).
+        using: the database alias to read (default: the default database), e.g. the
+            router's choice for a read (`router.db_for_read`), so a read replica serves it.
         values: ints, strings, dates or aware datetimes, none of them None.
     """
     key = (connection.vendor, shape)
@@ -40,7 +47,7 @@ def rows(shape: Hashable, build: Callable[..., QuerySet | tuple], **values) -> l
         param if slot is None else slot[1](values[slot[0]])
         for param, slot in zip(params, slots, strict=True)
     ]
-    with connection.cursor() as cursor:
+    with connections[using or DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, actual)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -95,10 +95,10 @@ def test_query_counts_do_not_grow_with_data_or_period():
     # + currencies present.
     assert small["series month"] == small["series week"] == small["series short"] == 2
     assert small["series pipeline"] == 3
-    # Breakdown: 1 movement query (by customer: the source rows) for both periods at once +
-    # thresholds + names + currencies present.
+    # Breakdown of DSO by customer: AR and credit sales per customer, both periods at once,
+    # ranked (`blocks.balances_by_customer`) 1 + thresholds + names + currencies present.
     assert small["breakdown"] == 4
     # Aging: the open invoices with their activity counts 1 + applications and adjustments
-    # dated after the date 2 + currencies present 1.
-    assert small["aging"] == 4
+    # dated after the date 1 + currencies present 1.
+    assert small["aging"] == 3
     assert small["time to invoice"] == 5

@@ -115,7 +115,7 @@ _PANELS = (
     "(timed apart as 'forecast computed': several seconds at 1M, a year of cash applied "
     "grouped per customer, lateness and dispute flag, joined to each open invoice's "
     "customer history later than it already is), the worker's refresh_forecasts job keeps "
-    "the default view and the day's viewed scopes from expiring. What is left is the "
+    "the default view (everything, each currency) from expiring. What is left is the "
     "scoring statement of every open invoice in scope (the worklist's measure)."
 )
 _BREAKDOWN_CUSTOMER = (

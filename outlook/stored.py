@@ -6,8 +6,8 @@ outlook panel shows it on every view, so it reads a `StoredForecast` computed at
 `O2C_FORECAST_MAX_AGE_SECONDS` ago (15 minutes by default), says when that was, and links to
 the REST forecast, which always computes. A view that finds none recent enough computes it
 and stores it for the next viewers. The worker's `refresh_forecasts` job keeps the default
-scopes (everything, in each currency) and every scope viewed today from expiring, so the
-dashboard a team opens in the morning is already computed.
+scopes (everything, in each currency) from expiring, so the dashboard a team opens in the
+morning is already computed.
 
 A stored forecast is exact for the data as it was at `computed_at`; payments posted since then
 show on the next refresh. Rows of past days are purged by the same job.
@@ -164,11 +164,14 @@ def default_scopes(as_of: date) -> list[Scope]:
 
 
 def refresh() -> tuple[int, int]:
-    """The worker's job: compute today's forecasts before they expire, purge older days.
+    """The worker's job: compute today's default forecasts before they expire, purge older
+    days.
 
-    Today's default scopes (`default_scopes`) and every scope stored for today whose forecast
-    is older than half the maximum age are computed again, so the job (every few minutes)
-    keeps them from expiring and a viewer never waits for one.
+    The default scopes (`default_scopes`) whose forecast is older than half the maximum age
+    are computed again, so the job (every few minutes) keeps them from expiring and the
+    dashboard a team opens first never waits. Other scopes are computed by their first view
+    after they expire: refreshing every scope viewed in a day would keep the worker busy for
+    minutes each round at a million invoices (a rep's forecast takes about two seconds).
 
     Returns:
         (forecasts computed, stored forecasts of past days deleted).
@@ -181,14 +184,9 @@ def refresh() -> tuple[int, int]:
             "scope_key", flat=True
         )
     )
-    wanted = {
-        scope_key(scope, DEFAULT_WEEKS): (scope, DEFAULT_WEEKS) for scope in default_scopes(day)
-    }
-    for row in StoredForecast.objects.filter(as_of=day).only("scope_key", "scope", "weeks"):
-        wanted.setdefault(row.scope_key, (scope_of(row), row.weeks))
     computed = 0
-    for key, (scope, weeks) in wanted.items():
-        if key not in fresh:
-            compute(scope, weeks)
+    for scope in default_scopes(day):
+        if scope_key(scope, DEFAULT_WEEKS) not in fresh:
+            compute(scope, DEFAULT_WEEKS)
             computed += 1
     return computed, deleted

@@ -9,7 +9,7 @@ malformed dates and bad choices make the FilterSet invalid, which the API answer
 import django_filters as filters
 
 from accounts.models import Customer, SalesRep, Segment
-from o2c_api.api.filters import FilterSet, IdFilter, StrictBooleanFilter
+from o2c_api.api.filters import FilterSet, IdFilter, NumberFilter, StrictBooleanFilter
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates, services
 from receivables.models import (
@@ -163,10 +163,10 @@ class PaymentFilterSet(FilterSet):
     )
     received_date_after = filters.DateFilter(field_name="received_date", lookup_expr="gte")
     received_date_before = filters.DateFilter(field_name="received_date", lookup_expr="lte")
-    amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
-    amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
-    unapplied_amount_min = filters.NumberFilter(field_name="unapplied_amount", lookup_expr="gte")
-    unapplied_amount_max = filters.NumberFilter(field_name="unapplied_amount", lookup_expr="lte")
+    amount_min = NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = NumberFilter(field_name="amount", lookup_expr="lte")
+    unapplied_amount_min = NumberFilter(field_name="unapplied_amount", lookup_expr="gte")
+    unapplied_amount_max = NumberFilter(field_name="unapplied_amount", lookup_expr="lte")
     currency = filters.ChoiceFilter(choices=CURRENCY_CHOICES)
     method = filters.ChoiceFilter(choices=Payment.Method.choices)
     has_unapplied = StrictBooleanFilter(

@@ -329,7 +329,10 @@ class BreakdownView(KPIView):
                 required=True,
             ),
             OpenApiParameter(
-                "limit", {"type": "integer", "minimum": 1}, default=20, description="1 to 500."
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": engine.MAX_BREAKDOWN_LIMIT},
+                default=20,
+                description=f"1 to {engine.MAX_BREAKDOWN_LIMIT}.",
             ),
             OpenApiParameter("offset", OpenApiTypes.INT, default=0, description="0 or more."),
             COMPARE_PARAMETER,

@@ -1,9 +1,11 @@
 """Filter backends shared by every list endpoint."""
 
+import re
 from datetime import date, datetime
 
 import django_filters
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_filters import fields as filter_fields
@@ -13,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from o2c_api.api.fields import decimal_pattern
 from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
 
 
@@ -171,9 +174,57 @@ class IdFilter(django_filters.ModelChoiceFilter):
     field_class = IdChoiceField
 
 
+# django-filter's NumberFilter refuses larger values (`max_value`).
+NUMBER_FILTER_MAX = 1e50
+
+
+class StrictDecimalField(forms.DecimalField):
+    """A decimal filter value in the shape the OpenAPI schema states for its model field
+    (`decimal_pattern`: digits, an optional point and at most `decimal_places` decimals), so
+    `1e-100` or `1.005` is the same 400 `invalid` as `abc`, not a filter the schema forbids."""
+
+    def __init__(self, *, pattern: str, **kwargs):
+        self.pattern = re.compile(pattern)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not self.pattern.fullmatch(str(value).strip()):
+            raise forms.ValidationError(
+                "Enter a number such as 1250 or -12.50, with at most %(places)d decimals.",
+                code="invalid",
+                params={"places": self.decimal_places},
+            )
+        return super().to_python(value)
+
+
+def _strict_decimal(model_field: models.DecimalField) -> StrictDecimalField:
+    whole = model_field.max_digits - model_field.decimal_places
+    return StrictDecimalField(
+        pattern=decimal_pattern(whole, model_field.decimal_places),
+        max_digits=model_field.max_digits,
+        decimal_places=model_field.decimal_places,
+        required=False,
+    )
+
+
+class StrictDecimalRangeField(filter_fields.RangeField):
+    """`<name>_min` / `<name>_max` of a decimal column, each a `StrictDecimalField`."""
+
+    def __init__(self, *args, model_field: models.DecimalField, **kwargs):
+        fields = (_strict_decimal(model_field), _strict_decimal(model_field))
+        super().__init__(fields, *args, **kwargs)
+
+
+@extend_schema_field({"type": "number", "maximum": NUMBER_FILTER_MAX})
+class NumberFilter(django_filters.NumberFilter):
+    """django-filter's NumberFilter, with the bound it enforces (`max_value`, 1e50, against
+    numbers too large to compare) stated in the schema."""
+
+
 class FilterSet(django_filters.FilterSet):
-    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`), and
-    the filters it makes for foreign keys by id (`IdFilter`: an unknown id matches nothing)."""
+    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`),
+    decimals in their schema's shape (`StrictDecimalField`), and the filters it makes for
+    foreign keys by id (`IdFilter`: an unknown id matches nothing)."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
@@ -182,6 +233,21 @@ class FilterSet(django_filters.FilterSet):
             for field in (models.ForeignKey, models.OneToOneField)
         },
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A range of a decimal column is stated as its decimal string (`<name>_min`,
+        # `<name>_max`); a NumberFilter is stated as a JSON number and takes any.
+        for declared in self.filters.values():
+            if not isinstance(declared, django_filters.RangeFilter):
+                continue
+            try:
+                model_field = self._meta.model._meta.get_field(declared.field_name)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(model_field, models.DecimalField):
+                declared.field_class = StrictDecimalRangeField
+                declared.extra["model_field"] = model_field
 
     def get_form_class(self):
         form = super().get_form_class()

@@ -197,7 +197,11 @@ def test_ordering_is_stable_on_ties(api, book):
         ),
         (
             "amount_min=lots",
-            {"code": "invalid", "field": "amount", "message": "Enter a number."},
+            {
+                "code": "invalid",
+                "field": "amount",
+                "message": "Enter a number such as 1250 or -12.50, with at most 2 decimals.",
+            },
         ),
         (
             "ordering=color",

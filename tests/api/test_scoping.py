@@ -511,7 +511,7 @@ def test_an_atomic_bulk_post_naming_another_customer_stores_nothing(clients, boo
         "/api/v1/payments/bulk/?atomic=true", {"items": items}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422  # does_not_exist: the records decide
     assert [r["status"] for r in response.json()["results"]] == ["rolled_back", "error"]
     assert response.json()["errors"][0]["code"] == "does_not_exist"
     assert snapshot() == before

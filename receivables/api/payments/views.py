@@ -16,7 +16,7 @@ from accounts.models import Customer
 from accounts.scoping import is_scoped, scope
 from o2c_api import audit
 from o2c_api.api.csvexport import CSVListMixin
-from o2c_api.api.exceptions import django_validation_errors, error_response, flatten
+from o2c_api.api.exceptions import django_validation_errors, error_response, flatten, status_for
 from o2c_api.api.idempotency import idempotent
 from o2c_api.api.permissions import RolePermission
 from o2c_api.api.schema import (
@@ -262,8 +262,10 @@ class PaymentViewSet(
         "before answering stores none of its items, and may simply be sent again (with the "
         "same `Idempotency-Key`, or relying on `external_id` duplicates).\n\n"
         "With `?atomic=true` it is all-or-nothing: any item not created rolls every item back "
-        "and the answer is 400 with the same per-item results (`rolled_back` for the good "
-        "ones).",
+        "and the answer has the same per-item results (`rolled_back` for the good ones), "
+        "with the status a single post of the failed items would get: 400 when one breaks "
+        "a rule of the schema, else 422 when the records refuse one (an unknown customer, "
+        "more than the open amount), else 409 (a duplicate).",
         request=BulkPaymentRequestSerializer,
         parameters=[
             IDEMPOTENCY_PARAMETER,
@@ -306,7 +308,9 @@ class PaymentViewSet(
             for error in result["errors"]
         ]
         body = self._bulk_body(results)
-        return error_response(errors, status.HTTP_400_BAD_REQUEST, **body)
+        # The status its errors call for, as a single posting's (400 for a broken schema
+        # rule, 422 for one the records decide, 409 for a state).
+        return error_response(errors, status_for(errors), **body)
 
     def get_serializer_context(self):
         # A user limited to their customers posts only for them (else does_not_exist).

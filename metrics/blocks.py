@@ -32,11 +32,23 @@ from metrics.expressions import bucket
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
 from o2c_api import sqlcache
-from o2c_api.money import CENT, ZERO, money_field
+from o2c_api.money import ZERO, money_field, summed
 
 GROUP_BYS = ("rep", "segment", "product_line", "customer")
 # The scope's filters besides its currency (`Scope.filters`), as the queries' values name them.
 DIMENSIONS = ("rep", "segment", "customer", "product_line", "customers_of")
+
+
+def set_filters(scope: Scope) -> dict:
+    """The scope's filters that are set (the currency always is): the values of a query built
+    once per shape (`o2c_api.sqlcache`), their names part of its shape."""
+    return {name: value for name, value in scope.filters().items() if value is not None}
+
+
+def dimension_filters(values: dict) -> dict:
+    """The dimension filters of `set_filters`' values, None where not set (no currency)."""
+    return {name: values.get(name) for name in DIMENSIONS}
+
 
 Key = tuple[int | str | None, int]
 
@@ -309,7 +321,7 @@ def fact_sums(
     on_rollup = path != "source" and rollup_answers(scope, group_by, product_lines)
     if path == "kpi_rollup" and not on_rollup:
         raise ValueError("The KPI rollup cannot answer this scope.")
-    filters = {name: value for name, value in scope.filters().items() if value is not None}
+    filters = set_filters(scope)
     values = {**filters, **{f"cut{i}": cut for i, cut in enumerate(cuts)}}
     shape = (group_by, product_lines, history, len(cuts), tuple(filters), tuple(measures.items()))
     if on_rollup:
@@ -340,13 +352,10 @@ def fact_sums(
             dict.fromkeys(measures, 0),
         )
         for name, measure in measures.items():
-            value = row[name] or 0
             if measure in facts.MONEY_MEASURES:
-                if type(value) is not Decimal:  # SQLite sums decimals as floats: to the cent
-                    value = Decimal(str(value)).quantize(CENT)
-                cell[name] += value
+                cell[name] += summed(row[name])
             else:
-                cell[name] += int(value)
+                cell[name] += int(row[name] or 0)
     return {key: row for key, row in result.items() if any(row.values())}
 
 
@@ -372,7 +381,7 @@ def _stand_in_scope(values: dict) -> Scope:
         start=values["cut0"],
         end=values["cut0"],
         currency=values["currency"],
-        **{name: values.get(name) for name in DIMENSIONS},
+        **dimension_filters(values),
     )
 
 
@@ -395,7 +404,7 @@ def _rollup_query(projection: Projection, cuts: list[date], history: bool, measu
 def _source_query(chosen, values: dict, count: int, group_by, history: bool, measures: dict):
     """The chosen families' rows in the scope, grouped per bucket (and group), united."""
     cuts = _cuts(values, count)
-    filters = {name: values.get(name) for name in DIMENSIONS}
+    filters = dimension_filters(values)
     parts = []
     for family in chosen:
         qs = family.scoped(**filters, currency=values["currency"], group_by=group_by)
@@ -716,7 +725,7 @@ def balances_by_customer(
     Returns:
         The number of customers listed, and their rows (the ranking's page, in its order).
     """
-    filters = {name: value for name, value in scope.filters().items() if value is not None}
+    filters = set_filters(scope)
     values = {**filters}
     for k, period in enumerate(periods):
         values[f"start{k}"] = period.start - timedelta(days=1)
@@ -732,14 +741,11 @@ def balances_by_customer(
         return _balances_query(v, ranking)
 
     rows = sqlcache.rows(shape, build, **values)
-    if connection.vendor != "postgresql":  # SQLite sums decimals as floats: to the cent
-        for row in rows:
-            row.update({name: Decimal(str(row[name] or 0)) for name in BALANCE_COLUMNS})
     balances = [
         CustomerBalance(
             row["kpi_group"],
-            (_cents(row["ar0"]), _cents(row["ar1"])),
-            (_cents(row["sales0"]), _cents(row["sales1"])),
+            (summed(row["ar0"]), summed(row["ar1"])),
+            (summed(row["sales0"]), summed(row["sales1"])),
         )
         for row in rows
     ]
@@ -749,15 +755,10 @@ def balances_by_customer(
     return rows[0]["kpi_count"], [b for b in balances if b.customer is not None]
 
 
-def _cents(value: Decimal | None) -> Decimal:
-    """A sum of amounts to the cent (NULL: no row of the kind)."""
-    return ZERO if value is None else value.quantize(CENT)
-
-
 def _balances_query(values: dict, ranking: Ranking | None):
     """`balances_by_customer`'s SQL: the rows of the parts united, summed per customer once
     (a grouping per part and another of their sums cost twice the aggregation)."""
-    filters = {name: values.get(name) for name in DIMENSIONS}
+    filters = dimension_filters(values)
     currency = values["currency"]
     # NULL, not 0, where a row adds nothing to a sum: SUM skips a NULL without the numeric
     # addition (about 10% of the query at 1M invoices).

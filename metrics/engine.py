@@ -57,7 +57,7 @@ from metrics.models import KPIRollup
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api import sqlcache
-from o2c_api.money import CENT, CURRENCIES, ZERO
+from o2c_api.money import CURRENCIES, ZERO, summed
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 
@@ -682,7 +682,7 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         An `Aging` with one `AgingBucket` per name of `AGING_BUCKETS`, in that order.
     """
     as_of = as_of or scope.end
-    filters = {name: value for name, value in scope.filters().items() if value is not None}
+    filters = blocks.set_filters(scope)
     values = {**filters, **_aging_dates(as_of)}
     # Each query is built once per shape (`o2c_api.sqlcache`): building them through the ORM
     # cost 10-20 ms a call, a tenth of the target.
@@ -698,13 +698,13 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     # A handful of rows (bucket × distinct activity counts), not one per invoice.
     for row in invoiced:
         bucket, activities, n = row["kpi_bucket"], row["kpi_activities"], row["n"]
-        amount[bucket] += _money(row["amount"])
+        amount[bucket] += summed(row["amount"])
         invoice_count[bucket] += n
         activity_count[bucket] += activities * n
         if activities == 0:
             without_activity[bucket] += n
     for row in moved:
-        amount[row["kpi_bucket"]] += _money(row["amount"])
+        amount[row["kpi_bucket"]] += summed(row["amount"])
 
     buckets = tuple(
         AgingBucket(
@@ -725,18 +725,12 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     )
 
 
-def _money(value) -> Decimal:
-    """A sum of amounts as read: SQLite sums decimals as floats (to the cent)."""
-    if type(value) is not Decimal:
-        return Decimal(str(value)).quantize(CENT)
-    return value
-
-
 def _open_by_bucket(**values):
     """Aging's first query: the invoices open at as_of in their two parts, per bucket and
     number of activities (see `aging`)."""
-    dims_q = predicates.invoice_dimensions(**{n: values.get(n) for n in blocks.DIMENSIONS})
-    dims_q &= predicates.invoice_dimensions(currency=values["currency"])
+    dims_q = predicates.invoice_dimensions(
+        **blocks.dimension_filters(values), currency=values["currency"]
+    )
     # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
     # Run once per open invoice, its estimated cost is far above jit_above_cost: compiling
     # would cost more than the query, which is why the settings turn PostgreSQL's JIT off.
@@ -771,8 +765,9 @@ def _moved_by_bucket(**values) -> tuple[str, list]:
     per bucket. A join per kind and part (two queries) scanned each part's index once per
     kind: at 1M invoices, a month back, 75 ms against 110 ms."""
     as_of = values["as_of"]
-    dims_q = predicates.invoice_dimensions(**{n: values.get(n) for n in blocks.DIMENSIONS})
-    dims_q &= predicates.invoice_dimensions(currency=values["currency"])
+    dims_q = predicates.invoice_dimensions(
+        **blocks.dimension_filters(values), currency=values["currency"]
+    )
     moved = (
         PaymentApplication.objects.filter(applied_date__gt=as_of)
         .values("invoice_id", "amount")

@@ -32,6 +32,16 @@ def currency_field(**kwargs) -> models.CharField:
     return models.CharField(max_length=3, choices=CURRENCY_CHOICES, **kwargs)
 
 
+def summed(value) -> Decimal:
+    """A SUM of amounts as the database answers it, to the cent: PostgreSQL a Decimal, SQLite
+    a float (read through its shortest repr); NULL (nothing summed) is zero."""
+    if value is None:
+        return ZERO
+    if not isinstance(value, Decimal):
+        value = Decimal(repr(value))
+    return value.quantize(CENT)
+
+
 def to_money(value) -> Decimal:
     """Parse a positive-or-zero amount with at most two decimals, or raise ValidationError."""
     try:

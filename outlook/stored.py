@@ -46,10 +46,13 @@ class Stored:
     computed_at: datetime
 
 
+def _scope_values(scope: Scope) -> dict:
+    return {name: getattr(scope, name) for name in _SCOPE_FIELDS}
+
+
 def scope_key(scope: Scope, weeks: int) -> str:
     """The scope's filters and horizon as a query string, the same for the same question."""
-    values = {name: getattr(scope, name) for name in _SCOPE_FIELDS}
-    pairs = [(name, value) for name, value in values.items() if value is not None]
+    pairs = [(name, value) for name, value in _scope_values(scope).items() if value is not None]
     return urlencode([*pairs, ("weeks", weeks)])
 
 
@@ -112,13 +115,12 @@ def compute(scope: Scope, weeks: int = DEFAULT_WEEKS) -> Stored:
     started = time.monotonic()
     forecast = cash_forecast(scope, weeks)
     computed_at = timezone.now()
-    scope_values = {name: getattr(scope, name) for name in _SCOPE_FIELDS}
     StoredForecast.objects.bulk_create(
         [
             StoredForecast(
                 scope_key=scope_key(scope, weeks),
                 as_of=scope.end,
-                scope=scope_values,
+                scope=_scope_values(scope),
                 weeks=weeks,
                 result=_to_json(forecast),
                 computed_at=computed_at,

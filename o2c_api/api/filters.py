@@ -174,14 +174,15 @@ class IdFilter(django_filters.ModelChoiceFilter):
     field_class = IdChoiceField
 
 
-# django-filter's NumberFilter refuses larger values (`max_value`).
-NUMBER_FILTER_MAX = 1e50
+# django-filter's NumberFilter refuses larger values (its `max_value` validator).
+NUMBER_FILTER_MAX = django_filters.NumberFilter().get_max_validator().limit_value
 
 
-class StrictDecimalField(forms.DecimalField):
-    """A decimal filter value in the shape the OpenAPI schema states for its model field
-    (`decimal_pattern`: digits, an optional point and at most `decimal_places` decimals), so
-    `1e-100` or `1.005` is the same 400 `invalid` as `abc`, not a filter the schema forbids."""
+class DecimalStringFormField(forms.DecimalField):
+    """A decimal filter value (the form side of `o2c_api.api.fields.StrictDecimalField`) in
+    the shape the OpenAPI schema states for its model field (`decimal_pattern`: digits, an
+    optional point and at most `decimal_places` decimals), so `1e-100` or `1.005` is the same
+    400 `invalid` as `abc`, not a filter the schema forbids."""
 
     def __init__(self, *, pattern: str, **kwargs):
         self.pattern = re.compile(pattern)
@@ -197,9 +198,9 @@ class StrictDecimalField(forms.DecimalField):
         return super().to_python(value)
 
 
-def _strict_decimal(model_field: models.DecimalField) -> StrictDecimalField:
+def _strict_decimal(model_field: models.DecimalField) -> DecimalStringFormField:
     whole = model_field.max_digits - model_field.decimal_places
-    return StrictDecimalField(
+    return DecimalStringFormField(
         pattern=decimal_pattern(whole, model_field.decimal_places),
         max_digits=model_field.max_digits,
         decimal_places=model_field.decimal_places,
@@ -208,7 +209,7 @@ def _strict_decimal(model_field: models.DecimalField) -> StrictDecimalField:
 
 
 class StrictDecimalRangeField(filter_fields.RangeField):
-    """`<name>_min` / `<name>_max` of a decimal column, each a `StrictDecimalField`."""
+    """`<name>_min` / `<name>_max` of a decimal column, each a `DecimalStringFormField`."""
 
     def __init__(self, *args, model_field: models.DecimalField, **kwargs):
         fields = (_strict_decimal(model_field), _strict_decimal(model_field))
@@ -223,7 +224,7 @@ class NumberFilter(django_filters.NumberFilter):
 
 class FilterSet(django_filters.FilterSet):
     """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`),
-    decimals in their schema's shape (`StrictDecimalField`), and the filters it makes for
+    decimals in their schema's shape (`DecimalStringFormField`), and the filters it makes for
     foreign keys by id (`IdFilter`: an unknown id matches nothing)."""
 
     FILTER_DEFAULTS = {

@@ -118,3 +118,33 @@ def test_risk_page_highest_score_first(history):
         "open_promise": Decimal("-8.9"),
     }
     assert a4.base + sum(c.points for c in a4.factors) == a4.score
+
+
+@pytest.mark.parametrize("candidates", [1, 2, 4])
+def test_a_cut_page_is_the_page_of_the_full_ranking(history, monkeypatch, candidates):
+    # A page is ranked among the invoices whose open amount reaches the cash at risk of the
+    # page's last line among the largest ones (`risk._page_cut`). With one candidate per row,
+    # page one is cut from N-1 alone (the largest, 182.00 at risk), so are found
+    # only by the second statement: every page must still be the full ranking's.
+    from worklist import risk
+
+    monkeypatch.setattr(risk, "CUT_CANDIDATES", candidates)
+    full = [i.invoice_number for i in engine.worklist_page(scope(), AS_OF, limit=3).results]
+    assert full == ["A-5", "A-4", "N-1"]
+    for limit in (1, 2, 3):
+        for offset in (0, 1, 2, 3):
+            page = engine.worklist_page(scope(), AS_OF, limit=limit, offset=offset)
+            assert page.count == 3
+            assert [i.invoice_number for i in page.results] == full[offset : offset + limit]
+
+
+def test_the_cut_leaves_out_what_cannot_reach_the_page(history):
+    # Page one of one line: A-5 is at risk for 487.41 (500 × 97.48%, shown as 97.5 and
+    # 487.50), so nothing open for less can be on it: A-4 (400 open) is not scored again;
+    # N-1 (1000 open, 182.00 at risk) is.
+    from worklist import risk
+
+    cut = risk._page_cut(scope(), AS_OF, risk.current_model(), None, 1)
+    assert round(cut.at_least, 2) == 487.41
+    # Fewer open invoices than the page reaches: nothing to cut.
+    assert risk._page_cut(scope(), AS_OF, risk.current_model(), None, 4) is None

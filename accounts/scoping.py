@@ -54,7 +54,7 @@ CUSTOMER_PATHS = {
     "receivables.payment": "customer",
     "receivables.paymentapplication": "payment__customer",
     "receivables.dispute": "invoice__customer",
-    "receivables.promisetopay": "invoice__customer",
+    "receivables.promisetopay": "customer",
     "receivables.collectionactivity": "customer",
     "dunning.playbookaction": "invoice__customer",
     "dunning.credithold": "customer",

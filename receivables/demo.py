@@ -639,6 +639,7 @@ class _Generator:
                     rows[PromiseToPay].append(
                         PromiseToPay(
                             invoice=invoice,
+                            customer_id=invoice.customer_id,
                             created_date=call_date,
                             promised_date=promised_date,
                             amount=promised_amount,

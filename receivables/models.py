@@ -489,6 +489,13 @@ class PromiseToPay(models.Model):
         BROKEN = "broken", "Broken"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="promises")
+    # The invoice's customer, set by `services.create_promise` (a promise is made on an issued
+    # invoice, whose customer never changes): the risk score reads each customer's year of
+    # promises (`worklist.risk`), where finding the customer through the invoice cost a probe
+    # per promise (at 1M invoices, about 44k and a fifth of the scoring).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_date = models.DateField()
     promised_date = models.DateField(db_index=True)
     amount = money_field()
@@ -510,6 +517,7 @@ class PromiseToPay(models.Model):
         ordering = ["-promised_date", "-id"]
         verbose_name = "promise to pay"
         verbose_name_plural = "promises to pay"
+        indexes = [models.Index(fields=["customer", "promised_date"], name="promise_customer_due")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),

@@ -79,7 +79,8 @@ def invariant_violations() -> list[str]:
         - application: same customer and currency as its invoice and payment; applied on or
           after the payment was received and the invoice issued.
         - adjustment: dated on or after the invoice's issue date.
-        - promise: stored status equals the derivation of the spec (refresh changes nothing).
+        - promise: stored status equals the derivation of the spec (refresh changes nothing);
+          its customer is its invoice's.
         - the AR rollup equals its recomputation from the source rows.
     """
     violations: list[str] = []
@@ -165,6 +166,11 @@ def invariant_violations() -> list[str]:
         Adjustment.objects.filter(adjustment_date__lt=F("invoice__issue_date")),
     )
     _report(violations, "promise status not derived", _promises_off())
+    _report(
+        violations,
+        "promise of another customer than its invoice's",
+        PromiseToPay.objects.exclude(customer_id=F("invoice__customer_id")),
+    )
     differing = rollup.differences()
     if differing:
         violations.append(

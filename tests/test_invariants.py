@@ -72,6 +72,14 @@ def test_a_wrong_promise_status_is_caught(books):
     assert rules(invariant_violations()) == ["promise status not derived"]
 
 
+def test_a_promise_of_another_customer_is_caught(books):
+    invoice, _ = books
+    assert PromiseToPay.objects.get().customer_id == invoice.customer_id
+    PromiseToPay.objects.update(customer=CustomerFactory())
+
+    assert rules(invariant_violations()) == ["promise of another customer than its invoice's"]
+
+
 def test_a_rollup_drift_is_caught(books):
     KPIRollup.objects.filter(ar_invoiced=Decimal("100.00")).update(ar_invoiced=Decimal("100.01"))
 

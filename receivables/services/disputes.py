@@ -190,6 +190,7 @@ def create_promise(
     rollup.touch(invoices=[invoice.pk])
     promise = PromiseToPay.objects.create(
         invoice=invoice,
+        customer_id=invoice.customer_id,
         created_date=created_date,
         promised_date=promised_date,
         amount=amount,
@@ -239,11 +240,9 @@ def refresh_promise_statuses(
     # the statuses cannot move in between): the UPDATE bypasses the audit trail and sends no
     # events, so both are written from these.
     moved = list(
-        promises.annotate(
-            new_status=status,
-            currency=F("invoice__currency"),
-            customer_id=F("invoice__customer_id"),
-        ).exclude(status=F("new_status"))
+        promises.annotate(new_status=status, currency=F("invoice__currency")).exclude(
+            status=F("new_status")
+        )
     )
     count = promises.update(status=status)
     for promise in moved:

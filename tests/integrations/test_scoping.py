@@ -115,24 +115,42 @@ def test_every_kind_of_event_records_its_customer(check_rollup):
 
 def test_a_batch_of_events_costs_one_query_per_kind_of_object_not_per_event():
     customer = CustomerFactory()
-    promises = [
-        services.create_promise(
+    disputes = [
+        services.open_dispute(
             InvoiceFactory(customer=customer),
-            promised_date=date(2026, 2, 1),
+            reason="pricing",
             amount=D("1.00"),
-            created_date=date(2026, 1, 5),
+            opened_date=date(2026, 1, 5),
         )
         for _ in range(5)
     ]
-    fetched = list(type(promises[0]).objects.filter(pk__in=[p.pk for p in promises]))
+    # Fetched without their invoices: the customer is found through them, once for all.
+    fetched = list(type(disputes[0]).objects.filter(pk__in=[d.pk for d in disputes]))
 
     with CaptureQueriesContext(connection) as queries:
-        events.record_many([(EventType.PROMISE_KEPT, p, {}) for p in fetched])
+        events.record_many([(EventType.DISPUTE_RESOLVED, d, {}) for d in fetched])
 
-    assert len(queries) == 2  # the promises' customers, the INSERT
-    assert set(Event.objects.filter(type="promise.kept").values_list("customer", flat=True)) == {
-        customer.pk
-    }
+    assert len(queries) == 2  # the disputes' customers, the INSERT
+    assert set(
+        Event.objects.filter(type="dispute.resolved").values_list("customer", flat=True)
+    ) == {customer.pk}
+
+
+def test_a_promise_carries_its_customer_to_its_events():
+    customer = CustomerFactory()
+    promise = services.create_promise(
+        InvoiceFactory(customer=customer),
+        promised_date=date(2026, 2, 1),
+        amount=D("1.00"),
+        created_date=date(2026, 1, 5),
+    )
+    fetched = type(promise).objects.get(pk=promise.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        events.record_many([(EventType.PROMISE_KEPT, fetched, {})])
+
+    assert len(queries) == 1  # the INSERT: the promise's row names its customer
+    assert Event.objects.get(type="promise.kept").customer_id == customer.pk
 
 
 # --- The feed --------------------------------------------------------------------------------

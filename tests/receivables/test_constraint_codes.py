@@ -35,6 +35,7 @@ def test_check_constraints_answer_the_service_codes(db):
     assert codes(
         PromiseToPay(
             invoice=invoice,
+            customer=invoice.customer,
             created_date=date(2026, 2, 1),
             promised_date=date(2026, 1, 31),
             amount=Decimal("5.00"),

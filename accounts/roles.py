@@ -23,7 +23,6 @@ DOMAIN_APPS = (
     "dashboard",
     "dunning",
     "integrations",
-    "outlook",
 )
 ROLES = ("viewer", "collector", "integration", "admin")
 

@@ -109,14 +109,14 @@ _AGING = (
     "invoice); and for the amounts, aging facts kept in the KPI rollup as Current AR is."
 )
 _PANELS = (
-    "The panels are the 13-week cash forecast and one scoring statement for the worklist "
-    "and the risk bands. Since 2026-12-04 (evening) the forecast is read from "
-    "`outlook.StoredForecast` (one query): the first view of a scope on a day computes it "
-    "(timed apart as 'forecast computed': several seconds at 1M, a year of cash applied "
-    "grouped per customer, lateness and dispute flag, joined to each open invoice's "
-    "customer history later than it already is), the worker's refresh_forecasts job keeps "
-    "the default view (everything, each currency) from expiring. What is left is the "
-    "scoring statement of every open invoice in scope (the worklist's measure)."
+    "The panels are the 13-week cash forecast, open AR by risk band and the top of the "
+    "worklist. Since 2026-12-05 the forecast and the bands are read from "
+    "`dashboard.StoredPanel` (one query each): the first view of a scope on a day computes "
+    "them (timed apart as 'panels computed': several seconds at 1M for the forecast, a year "
+    "of cash applied grouped per customer; about 0.3 s for the bands, every open invoice "
+    "scored), the worker's refresh_panels job keeps the default view (everything, each "
+    "currency) from expiring. The worklist is scored on every view (its page cut, the "
+    "worklist's measure): a miss is that and the machine's load."
 )
 _BREAKDOWN_CUSTOMER = (
     "One query since 2026-12-04 (metrics.blocks.balances_by_customer): each customer's AR at "
@@ -167,25 +167,20 @@ MISSES = {
         "the number of points; a miss is the Python that computes each point."
     ),
     "worklist/everything limit=50": (
-        "One statement scores every invoice open at the date and cuts the page: the open "
-        "invoices from the covering index of unpaid ones (index-only), their customers' last "
-        "12 months of invoices grouped once, the year's promises with one primary-key probe "
-        "each for their customer (about 44k), the disputes, open promises and moves after the "
-        "date from small grouped sets; the count comes from the open invoices. Profiled at 1M "
-        "on 2026-12-04 (CPU of one backend, no parallel workers, load 3.7): about 450 ms, of "
-        "which the customers' year of history 220 ms (scan 60, grouping 435k rows 30, decimal "
-        "sums 50, late and recent counts 80), the promise probes 90 ms (20 ms with the "
-        "customer on the promise row, simulated), the joins, log-odds and factor columns over "
-        "54k open invoices 120-150 ms. Closing it: the customer on PromiseToPay (set when a "
-        "promise is made, never on posting); per-customer history facts kept when an invoice "
-        "is settled rather than on every application; and, for a page (not the risk bands), "
-        "an exact cut: cash at risk is at most the open amount, so once the best page among "
-        "the largest open amounts is scored, an invoice whose open amount is below the cash "
-        "at risk of that page's last line cannot enter it and needs no score."
+        "Two statements since 2026-12-05 (worklist.risk._page_cut): the first scores the 200 "
+        "largest open amounts (4 per row the page reaches) and finds the cash at risk T of the "
+        "page's last line among them; the second ranks the page among the invoices open for at "
+        "least T (cash at risk never exceeds the open amount), each reading only those "
+        "invoices' customers' year of history and promises (the customer is on the promise "
+        "row). Both start from every invoice open at the date (the covering index of unpaid "
+        "ones, index-only, 54k at 1M) with what moved after it; the count comes from those. "
+        "Scoring every open invoice, as the risk bands do, takes about 0.3 s at 1M (the "
+        "customers' year of history 145 ms with two parallel workers, the factor columns and "
+        "log-odds over 54k rows about 100 ms)."
     ),
     "worklist/rep limit=50": (
-        "The same statement over the rep's open invoices: the history and promises are read "
-        "for their customers only (through the customer index), so its cost follows the "
+        "The same statements over the rep's open invoices: the history and promises are read "
+        "for their customers only (through the customer indexes), so its cost follows the "
         "rep's book, not the database."
     ),
     "posting bulk": (

@@ -24,10 +24,10 @@ from bench import baseline
 from bench.baseline import month_start
 from bench.report import DASHBOARD_PAGES, LIST_PAGES
 from bench.timing import Timing, measure
+from dashboard.models import StoredPanel
 from metrics import engine, rollup
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
-from outlook.models import StoredForecast
 from receivables import demo
 
 META = "bench_meta"
@@ -441,17 +441,17 @@ def dashboard_pages(timed, timings: dict, rep: int) -> dict:
     queries = time_pages(
         timed, timings, client, {f"dashboard/{name}": url for name, url in pages.items()}
     )
-    # Timed above, the panels read the stored forecast (outlook.stored) the first run kept.
-    # The first view of a scope on a day (or after O2C_FORECAST_MAX_AGE_SECONDS) computes it
-    # in the request: timed here with nothing stored, for the record (no target).
+    # Timed above, the panels read the stored forecast and risk bands (dashboard.stored) the
+    # first run kept. The first view of a scope on a day (or after O2C_PANEL_MAX_AGE_SECONDS)
+    # computes them in the request: timed here with nothing stored, for the record (no target).
     for name in ("panels", "panels of a rep"):
 
         def computing(url=pages[name]):
-            StoredForecast.objects.all().delete()
+            StoredPanel.objects.all().delete()
             response = client.get(url)
             assert response.status_code == 200, response.content[:300]
 
-        timed(f"dashboard/{name}, forecast computed", computing, n=3, warmup=0)
+        timed(f"dashboard/{name}, panels computed", computing, n=3, warmup=0)
     return queries
 
 

@@ -1,10 +1,13 @@
-"""Admin for annotations and huddle actions; saves and "mark done" go through the services."""
+"""Admin for annotations and huddle actions (saves and "mark done" go through the services),
+and the panels kept for the dashboard (derived data: read, computed again, deleted; never
+edited by hand)."""
 
 from django.contrib import admin
 
-from dashboard import services
-from dashboard.models import Annotation, HuddleAction
-from o2c_api.admin import ServiceAdmin, changes_from, run_for_each
+from accounts.scoping import is_scoped
+from dashboard import services, stored
+from dashboard.models import Annotation, HuddleAction, StoredPanel
+from o2c_api.admin import ServiceAdmin, changes_from, counted, run_for_each
 
 ANNOTATION_FIELDS = ("note_date", "text", "rep", "segment")
 ACTION_FIELDS = ("title", "kpi", "context", "owner", "due_date", "definition_of_done")
@@ -58,3 +61,42 @@ class HuddleActionAdmin(ServiceAdmin):
             services.complete_action,
             ("%(count)d action marked done.", "%(count)d actions marked done."),
         )
+
+
+@admin.register(StoredPanel)
+class StoredPanelAdmin(admin.ModelAdmin):
+    list_display = ("kind", "scope_key", "as_of", "computed_at", "compute_ms")
+    list_filter = ("kind", "as_of")
+    search_fields = ("scope_key",)
+    fields = (
+        "kind",
+        "scope_key",
+        "as_of",
+        "computed_at",
+        "compute_ms",
+        "scope",
+        "params",
+        "result",
+    )
+    readonly_fields = fields
+    actions = ["compute_again"]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        # A user limited to their own customers sees only the panels of their customers.
+        if is_scoped(request.user):
+            return rows.filter(scope__customers_of=request.user.pk)
+        return rows
+
+    def has_add_permission(self, request):
+        return False  # computed by dashboard.stored, on a view or on the worker's schedule
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Compute the selected panels again now", permissions=["view"])
+    def compute_again(self, request, queryset):
+        for row in queryset:
+            stored.compute_again(row)
+        done = counted(queryset.count(), "%(count)d panel computed.", "%(count)d panels computed.")
+        self.message_user(request, done)

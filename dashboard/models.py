@@ -1,4 +1,5 @@
-"""What a team adds to the KPI dashboard: notes on the trend lines and huddle actions."""
+"""What a team adds to the KPI dashboard (notes on the trend lines, huddle actions) and what the
+dashboard keeps of its slow panels (`StoredPanel`)."""
 
 from django.conf import settings
 from django.db import models
@@ -76,3 +77,46 @@ class HuddleAction(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class StoredPanel(models.Model):
+    """A slow panel's figures as computed at `computed_at`, for one scope and as-of date: the
+    cash forecast, or open AR by risk band (`kind`).
+
+    The dashboard reads it instead of computing on every view (`dashboard.stored`): the
+    forecast reads the year of cash applied before its date, the bands score every open
+    invoice in scope, seconds and a third of a second at a million invoices. It is derived
+    data: `dashboard.stored` computes it (on a view that finds none recent enough, and on the
+    worker's schedule for the default scopes), and nothing else writes it. The REST and GraphQL
+    forecast and risk bands always compute.
+    """
+
+    class Kind(models.TextChoices):
+        FORECAST = "forecast", "Cash forecast"
+        RISK_BANDS = "risk_bands", "Open AR by risk band"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    scope_key = models.CharField(
+        max_length=300,
+        help_text="The scope and the panel's parameters, as a query string (currency first).",
+    )
+    as_of = models.DateField()
+    scope = models.JSONField(help_text="The scope's filters, to compute it again.")
+    params = models.JSONField(
+        help_text="The panel's parameters: the forecast's weeks, the risk model's id (0: the "
+        "default weights)."
+    )
+    result = models.JSONField(help_text="The panel's figures, money as decimal strings.")
+    computed_at = models.DateTimeField(db_index=True)
+    compute_ms = models.PositiveIntegerField(help_text="How long computing it took.")
+
+    class Meta:
+        ordering = ["-computed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "scope_key", "as_of"], name="stored_panel_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.scope_key} as of {self.as_of}"

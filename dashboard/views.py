@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Customer, SalesRep, Segment
 from accounts.scoping import may_view_kpis
-from dashboard import charts, services
+from dashboard import charts, services, stored
 from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
 from metrics import engine
@@ -35,10 +35,11 @@ from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
 from o2c_api.money import CURRENCIES, ZERO
-from outlook import forecast, stored
+from outlook import forecast
 from receivables import predicates
 from receivables.models import Invoice
 from worklist import engine as worklist
+from worklist import risk
 
 # The tiles, in reading order: cash first, then the process KPIs that drive it.
 HEADLINE = (
@@ -406,27 +407,32 @@ class Panels:
 
     scope: Scope
     outlook: forecast.CashForecast
-    outlook_computed_at: datetime  # the forecast is kept a few minutes (outlook.stored)
+    outlook_computed_at: datetime  # the forecast is kept a few minutes (dashboard.stored)
     worklist: worklist.Worklist
     bands: worklist.RiskBands
+    bands_computed_at: datetime  # so are the risk bands
     currencies: tuple[str, ...]  # the scope's other currencies, each its own outlook
 
 
 def panels(filters: Filters, currencies: Sequence[str] = ()) -> Panels:
     """The cash forecast, the top of the worklist and open AR by score band, for the view's
-    filters and currency on `Filters.as_of` (a fixed number of queries: the stored forecast,
-    computed first when none is recent enough (`outlook.stored`), the risk model, one scoring
-    statement for the worklist and the bands, the worklist lines' details). A user limited to
+    filters and currency on `Filters.as_of` (a fixed number of queries: the risk model, the
+    stored forecast and risk bands, each computed first when none is recent enough
+    (`dashboard.stored`), the worklist's two scoring statements and its lines' details). The
+    worklist is never kept: it moves as soon as a collector records a call. A user limited to
     their own customers gets theirs (`Scope.customers_of`)."""
     scope = panel_scope(filters)
-    page, bands = worklist.worklist_with_bands(scope, scope.end, limit=WORKLIST_ROWS)
+    model = risk.current_model()
+    page = worklist.worklist_page(scope, scope.end, limit=WORKLIST_ROWS, model=model)
     outlook = stored.forecast_for(scope)
+    bands = stored.risk_bands_for(scope, model)
     return Panels(
         scope=scope,
-        outlook=outlook.forecast,
+        outlook=outlook.value,
         outlook_computed_at=outlook.computed_at,
         worklist=page,
-        bands=bands,
+        bands=bands.value,
+        bands_computed_at=bands.computed_at,
         currencies=tuple(code for code in currencies if code != scope.currency),
     )
 
@@ -517,6 +523,7 @@ def risk_view(panel: Panels) -> dict:
         "count": panel.bands.invoice_count,
         "total": shown(panel.bands.open_amount, "money", currency),
         "model": panel.bands.model,
+        "computed_at": panel.bands_computed_at,
         "api_url": f"{reverse('risk-list')}?{api_query(scope)}",
     }
 

@@ -61,11 +61,11 @@ def _evaluate_credit_holds() -> str:
     return f"{len(changes.placed)} holds placed, {len(changes.lifted)} lifted"
 
 
-def _refresh_forecasts() -> str:
-    from outlook import stored
+def _refresh_panels() -> str:
+    from dashboard import stored
 
     computed, deleted = stored.refresh()
-    return f"{computed} forecasts computed, {deleted} of past days deleted"
+    return f"{computed} panels computed, {deleted} of past days deleted"
 
 
 def _purge_history() -> str:
@@ -94,7 +94,7 @@ JOBS: dict[str, Callable[[], str]] = {
     "run_playbook": _run_playbook,
     "evaluate_credit_holds": _evaluate_credit_holds,
     "purge_history": _purge_history,
-    "refresh_forecasts": _refresh_forecasts,
+    "refresh_panels": _refresh_panels,
 }
 
 # The schedule a new database starts with (migration 0002): name → interval in seconds.
@@ -106,7 +106,7 @@ DEFAULT_SCHEDULE = {
     "run_playbook": 86400,
     "evaluate_credit_holds": 86400,
     "purge_history": 86400,
-    "refresh_forecasts": 300,
+    "refresh_panels": 300,
 }
 
 

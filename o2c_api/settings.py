@@ -263,9 +263,9 @@ O2C_WEBHOOK_DISABLE_AFTER = int(os.environ.get("O2C_WEBHOOK_DISABLE_AFTER", "20"
 O2C_EVENT_RETENTION_DAYS = int(os.environ.get("O2C_EVENT_RETENTION_DAYS", "90"))
 # /readyz wants a worker heartbeat younger than this (0: do not check the worker).
 O2C_WORKER_STALE_SECONDS = int(os.environ.get("O2C_WORKER_STALE_SECONDS", "60"))
-# The dashboard's cash outlook shows a forecast computed at most this long ago
-# (outlook.stored); the worker's refresh_forecasts job computes them before they expire.
-O2C_FORECAST_MAX_AGE_SECONDS = int(os.environ.get("O2C_FORECAST_MAX_AGE_SECONDS", "900"))
+# The dashboard's cash outlook and risk bands show figures computed at most this long ago
+# (dashboard.stored); the worker's refresh_panels job computes them before they expire.
+O2C_PANEL_MAX_AGE_SECONDS = int(os.environ.get("O2C_PANEL_MAX_AGE_SECONDS", "900"))
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

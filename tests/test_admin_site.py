@@ -12,16 +12,18 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Customer
 from dashboard import demo as dashboard_demo
+from dashboard import stored
 from dashboard.views import HEADLINE
 from dunning import services as dunning
 from dunning.models import PaymentLink
 from metrics import engine
-from metrics.scope import build_scope
+from metrics.scope import Scope, build_scope
 from o2c_api.admin import SENTENCES, error_text, person_error
 from receivables import demo, services
 from receivables.errors import ErrorCode
 from tests.admin_helpers import admin_url
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
+from worklist import risk
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +116,7 @@ def test_every_sentence_is_for_a_code_the_services_raise():
 
 def seed(customers: int) -> None:
     """Rows for every admin list: the demo book, dunning's actions and holds, the dashboard's
-    notes and huddle actions, API tokens."""
+    notes, huddle actions and stored panels, API tokens."""
     from rest_framework.authtoken.models import Token
 
     demo.seed(customers=customers, seed=5, months=14, invoices_per_customer=8)
@@ -125,6 +127,11 @@ def seed(customers: int) -> None:
     for customer in Customer.objects.order_by("pk")[: customers // 2]:
         PaymentLink.objects.create(customer=customer, url=f"https://pay.example.com/{customer.pk}")
         dunning.place_hold(customer, note="Seeded.")
+        day = services.today()
+        stored.compute_risk_bands(
+            Scope(start=day, end=day, currency=customer.currency, customer=customer.pk),
+            risk.DEFAULT_MODEL,
+        )
 
 
 OTHER_APPS = ("auth", "authtoken", "dashboard", "dunning", "worklist")

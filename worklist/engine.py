@@ -331,10 +331,10 @@ def risk_bands(
     """
     model = model or risk.current_model()
     totals = risk.band_totals(scope, as_of, model, bounds)
-    return _bands_of(totals, bounds, as_of, scope, model)
+    return bands_of(totals, bounds, as_of, scope, model)
 
 
-def _bands_of(totals: dict, bounds: tuple[Decimal, ...], as_of: date, scope: Scope, model):
+def bands_of(totals: dict, bounds: tuple[Decimal, ...], as_of: date, scope: Scope, model):
     """`RiskBands` from `risk.band_totals`' {band: (count, amount)}: every band, lowest first."""
     lows = (Decimal(0), *bounds)
     highs = (*bounds, None)
@@ -380,28 +380,6 @@ def worklist_page(
     Returns:
         A `Worklist` with the count of matching invoices and the page's lines.
     """
-    return _worklist(scope, as_of, no_activity_days, limit, offset, model, None)[0]
-
-
-def worklist_with_bands(
-    scope: Scope,
-    as_of: date,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    model=None,
-    bounds: tuple[Decimal, ...] = risk.SCORE_BANDS,
-) -> tuple[Worklist, RiskBands]:
-    """The top of the worklist and open AR by score band (`worklist_page` and `risk_bands`,
-    the same numbers) from one scoring statement instead of two: the dashboard's panels.
-
-    Returns:
-        The `Worklist` and the `RiskBands` (three queries: the model, the scoring statement,
-        the page's details).
-    """
-    return _worklist(scope, as_of, None, limit, 0, model, bounds)
-
-
-def _worklist(scope, as_of, no_activity_days, limit, offset, model, bounds):
     model = model or risk.current_model()
     scored = risk.scored_rows(
         scope,
@@ -411,13 +389,10 @@ def _worklist(scope, as_of, no_activity_days, limit, offset, model, bounds):
         no_activity_days=no_activity_days,
         limit=limit,
         offset=offset,
-        band_bounds=bounds,
     )
     invoices = _details([row.invoice_id for row in scored.rows], as_of)
     items = tuple(_item(invoices[row.invoice_id], row, as_of, model) for row in scored.rows)
-    page = Worklist(as_of, scope, no_activity_days, model, scored.count, items)
-    bands = None if bounds is None else _bands_of(scored.bands, bounds, as_of, scope, model)
-    return page, bands
+    return Worklist(as_of, scope, no_activity_days, model, scored.count, items)
 
 
 def _item(invoice: Invoice, row: risk.ScoredRow, d: date, model: Model) -> WorkItem:

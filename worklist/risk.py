@@ -547,9 +547,6 @@ class ScoredRow:
 class Scored:
     rows: tuple[ScoredRow, ...]
     count: int
-    # {band: (invoice count, open amount at as_of)} when asked for (`band_bounds`), as
-    # `band_totals` returns them.
-    bands: dict[int, tuple[int, Decimal]] | None = None
 
 
 @dataclass(frozen=True)
@@ -668,13 +665,12 @@ def scored_rows(
     limit: int | None = None,
     offset: int = 0,
     outcome_known_by: date | None = None,
-    band_bounds: Sequence[Decimal] | None = None,
 ) -> Scored:
     """Score the invoices open at `as_of` in the scope in one statement; return a page.
 
-    A worklist page (cash at risk, not deeper than CUT_REACH rows, without bands) takes a
-    statement more and scores only the invoices that can be on it (`_page_cut`): the same page
-    as scoring them all. Otherwise every open invoice in scope is scored.
+    A worklist page (cash at risk, not deeper than CUT_REACH rows) takes a statement more and
+    scores only the invoices that can be on it (`_page_cut`): the same page as scoring them
+    all. Otherwise every open invoice in scope is scored.
 
     Args:
         scope: dimension filters and currency (its period is not used).
@@ -687,12 +683,9 @@ def scored_rows(
         offset: rows skipped.
         outcome_known_by: when set, keep only invoices whose outcome (`late_q`) is known by
             that day and return it (backtest and fit).
-        band_bounds: when set, the same statement also counts and sums every row in scope by
-            score band (`band_totals`), so a page and its bands cost one scoring.
 
     Returns:
-        The page of rows and the total count of rows in scope (before the page), with the
-        band totals when asked for.
+        The page of rows and the total count of rows in scope (before the page).
     """
     if ordering not in ORDERINGS:
         raise ValueError(ordering)
@@ -701,32 +694,14 @@ def scored_rows(
         ordering == "cash_at_risk"
         and limit is not None
         and offset + limit <= CUT_REACH
-        and band_bounds is None
         and outcome_known_by is None
     ):
         cut = _page_cut(scope, as_of, model, no_activity_days, offset + limit)
     ctes, params = _scoring_ctes(scope, as_of, model, no_activity_days, outcome_known_by, cut)
     rank = "s.logit" if ordering == "score" else _CASH_AT_RISK
-    band_columns = ""
-    if band_bounds is not None:
-        # Grouped once (`b`), read by each page row: the scored rows are kept once for both.
-        case, case_params = _band_case(band_bounds)
-        ctes += (
-            f", b AS (SELECT {case} AS band, COUNT(*) AS n, SUM(s.open_exact) AS amount "
-            "FROM s GROUP BY 1)"
-        )
-        params.extend(case_params)
-        band_columns = "".join(
-            f", (SELECT b.n FROM b WHERE b.band = {band}) AS band{band}_n"
-            f", (SELECT b.amount FROM b WHERE b.band = {band}) AS band{band}_amount"
-            for band in range(len(band_bounds) + 1)
-        )
     # The count from the open invoices alone: COUNT(*) OVER () over `s` kept every scored row,
     # factors and all, before the page was cut (a fifth of the statement at 1M invoices).
-    sql = (
-        f"{ctes} SELECT s.*, (SELECT COUNT(*) FROM a) AS total{band_columns} "
-        f"FROM s ORDER BY {rank} DESC, s.id"
-    )
+    sql = f"{ctes} SELECT s.*, (SELECT COUNT(*) FROM a) AS total FROM s ORDER BY {rank} DESC, s.id"
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params.extend([limit, offset])
@@ -741,22 +716,6 @@ def scored_rows(
         total = _open_invoices(scope, as_of, no_activity_days, outcome_known_by).count()
     else:
         total = 0
-    bands = None
-    if band_bounds is not None:
-        if fetched:
-            first = fetched[0]
-            bands = {
-                band: (
-                    int(first[f"band{band}_n"]),
-                    _decimal(first[f"band{band}_amount"]).quantize(CENT),
-                )
-                for band in range(len(band_bounds) + 1)
-                if first[f"band{band}_n"]
-            }
-        elif offset:
-            bands = band_totals(scope, as_of, model, band_bounds)
-        else:
-            bands = {}
     rows = tuple(
         ScoredRow(
             invoice_id=row["id"],
@@ -773,7 +732,7 @@ def scored_rows(
         )
         for row in fetched
     )
-    return Scored(rows, total, bands)
+    return Scored(rows, total)
 
 
 # The score bands of `band_totals`: 0-25, 25-50, 50-75, 75-100.

@@ -245,15 +245,11 @@ class PromiseToPayAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceA
         "invoice__customer__segment",
     )
     search_fields = ("invoice__number", "invoice__customer__name", "notes")
-    list_select_related = ("invoice__customer",)
+    list_select_related = ("invoice", "customer")
     autocomplete_fields = ("invoice",)
     date_hierarchy = "promised_date"
     actions = ("refresh_statuses",)
     NEW_FIELDS = ("invoice", "created_date", "promised_date", "amount", "notes")
-
-    @admin.display(ordering="invoice__customer__name")
-    def customer(self, obj):
-        return obj.invoice.customer
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, obj):

@@ -40,7 +40,7 @@ def test_the_default_schedule_holds_every_job():
         "kpi_status_changes": 3600,
         "purge_history": 86400,
         "purge_idempotency_keys": 3600,
-        "refresh_forecasts": 300,
+        "refresh_panels": 300,
         "refresh_promise_statuses": 86400,
         "run_playbook": 86400,
     }

@@ -54,26 +54,3 @@ def test_bands_cost_two_queries(history):
     with CaptureQueriesContext(connection) as ctx:
         engine.risk_bands(scope(), AS_OF)
     assert len(ctx.captured_queries) == 2
-
-
-def test_worklist_with_bands_is_both_from_one_statement(history):
-    # The dashboard's panels: the same page and bands as asked one by one.
-    page = engine.worklist_page(scope(), AS_OF, limit=2)
-    bands = engine.risk_bands(scope(), AS_OF)
-
-    with CaptureQueriesContext(connection) as ctx:
-        both = engine.worklist_with_bands(scope(), AS_OF, limit=2)
-
-    assert both == (page, bands)
-    assert [item.invoice_id for item in both[0].results] == [history.a5.pk, history.a4.pk]
-    assert summary(both[1])[3] == (D(75), None, 2, D("900.00"))
-    # The model, the scoring statement, the page's details.
-    assert len(ctx.captured_queries) == 3
-
-
-def test_worklist_with_bands_of_an_empty_scope(history):
-    page, bands = engine.worklist_with_bands(scope(currency="EUR"), AS_OF)
-
-    assert (page.count, page.results) == (0, ())
-    assert (bands.invoice_count, bands.open_amount) == (0, D("0.00"))
-    assert [b.invoice_count for b in bands.bands] == [0, 0, 0, 0]

@@ -347,7 +347,7 @@ def render_size(size: str, r: dict) -> list[str]:
         f"- Derived data equals its recomputation from the source rows: "
         f"{'yes' if not r['verify_before']['differences'] else 'NO'} before "
         f"({r['verify_before']['seconds']} s: the KPI rollup, AR included, recomputed from the "
-        "fact families per projection and compared)"
+        "fact families per projection and compared; each invoice's activity count recounted)"
         + (
             f", {'yes' if not r['verify_after']['differences'] else 'NO'} after posting."
             if "verify_after" in r

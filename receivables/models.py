@@ -77,9 +77,7 @@ class Invoice(models.Model):
     Counts for the KPIs unless draft or void. `open_amount` is amount minus applications minus
     adjustments; `paid_date` is the date the open amount reached zero (the latest application
     or adjustment date), so the invoice is open at date d exactly when
-    `issue_date <= d < paid_date` (or `paid_date` is null). `activity_count` is the number of
-    its collection activities, kept by the activity services (`receivables.services.activities`)
-    so that aging counts an invoice's activities by a date without a lookup per invoice.
+    `issue_date <= d < paid_date` (or `paid_date` is null).
     """
 
     class Status(models.TextChoices):
@@ -105,6 +103,9 @@ class Invoice(models.Model):
     open_amount = money_field(editable=False)
     paid_date = models.DateField(null=True, blank=True, editable=False)
     voided_date = models.DateField(null=True, blank=True, editable=False)
+    # The number of its collection activities, kept by the activity services
+    # (`receivables.services.activities`), so that aging counts an invoice's activities by a
+    # date without a lookup per invoice (`metrics.engine.aging`). Not in the APIs.
     activity_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

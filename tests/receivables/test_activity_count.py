@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from metrics import engine
+from metrics.scope import Scope
 from receivables import services
 from receivables.models import CollectionActivity, Invoice
 from tests.api.test_payments_concurrency import run_threads
@@ -106,6 +108,39 @@ def test_counting_leaves_the_invoice_audit_trail_and_change_time_alone(book):
     services.update_invoice(Invoice.objects.get(pk=a.pk), product_line="support")
     assert counts()["A"] == 1
     assert a.history.count() == history_before + 1
+
+
+@pytest.mark.parametrize("days", [100_000, -100_000], ids=["stored count", "lookups"])
+def test_aging_counts_moved_and_deleted_activities_where_they_are_now(monkeypatch, days):
+    """As of 30 Apr, three invoices of 100 due 31 Mar (30 days: 1_30). A had calls on 2 Apr
+    (x), 5 Apr (y) and 3 May (z, after as_of); x is moved to B, y deleted: A has none by
+    30 Apr, B one, OTHER none -> 1_30: 300, 3 invoices, 1 activity, 2 without. Both ways of
+    counting (the stored count less those since, and a lookup per invoice) agree."""
+    monkeypatch.setattr(engine, "STORED_ACTIVITY_COUNT_DAYS", days)
+    acme = CustomerFactory(name="Acme")
+    due = {"issue_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
+    a = InvoiceFactory(customer=acme, number="A", **due)
+    b = InvoiceFactory(customer=acme, number="B", **due)
+    InvoiceFactory(number="OTHER", **due)
+    x, y = call(acme, a, date(2026, 4, 2)), call(acme, a, date(2026, 4, 5))
+    call(acme, a, date(2026, 5, 3))
+    services.update_activity(x, invoice=b)
+    services.delete_activity(y)
+
+    aging = engine.aging(Scope(start=date(2026, 4, 1), end=date(2026, 4, 30), currency="USD"))
+
+    assert counts() == {"A": 1, "B": 1, "OTHER": 0}
+    assert [
+        (bucket.bucket, bucket.amount, bucket.invoice_count, bucket.activity_count,
+         bucket.invoices_without_activity)
+        for bucket in aging.buckets
+    ] == [
+        ("current", 0, 0, 0, 0),
+        ("1_30", 300, 3, 1, 2),
+        ("31_60", 0, 0, 0, 0),
+        ("61_90", 0, 0, 0, 0),
+        ("over_90", 0, 0, 0, 0),
+    ]  # fmt: skip
 
 
 @pytest.mark.postgres

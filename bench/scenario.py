@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -29,6 +30,7 @@ from metrics import engine, rollup
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
 from receivables import demo
+from receivables.models import Invoice
 
 META = "bench_meta"
 BASELINE_KEYS = (
@@ -66,7 +68,7 @@ def run(
     today = result["build"]["today"]
     log("checking derived data against a recomputation")
     result["verify_before"] = verify()
-    if result["verify_before"]["differences"]:
+    if result["verify_before"]["differences"] or result["verify_before"]["activity_counts"]:
         raise SystemExit(f"derived data differs from recomputation: {result['verify_before']}")
     result["counts"] = counts()
     log(f"rows: {result['counts']}")
@@ -130,7 +132,7 @@ def run(
         result["posting"] = posting(today, single, bulk_requests, log)
         log("checking derived data after posting")
         result["verify_after"] = verify()
-        if result["verify_after"]["differences"]:
+        if result["verify_after"]["differences"] or result["verify_after"]["activity_counts"]:
             raise SystemExit(f"derived data differs after posting: {result['verify_after']}")
     result["timings"] = {name: t.as_dict() for name, t in timings.items()}
     return result
@@ -149,7 +151,9 @@ def build(
 ) -> dict:
     """Migrate; reuse the database if its meta row says it is complete at this size."""
     began = time.monotonic()
+    applied = len(MigrationRecorder(connection).applied_migrations())
     call_command("migrate", verbosity=0)
+    migrated = len(MigrationRecorder(connection).applied_migrations()) != applied
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {META} (size text PRIMARY KEY, invoices integer, "
@@ -165,6 +169,12 @@ def build(
             # Seeded before the KPI rollup existed: derive it, as a seed does at its end.
             log("building the KPI rollup")
             rollup.rebuild()
+        if migrated:
+            # A migration that filled a column rewrote rows: until VACUUM marks their pages
+            # all-visible again, the index-only scans the measures rely on fetch the table.
+            log("vacuuming after the migrations")
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
         return {
             "reused": True,
             "today": row[2],
@@ -203,10 +213,16 @@ def build(
 
 
 def verify() -> dict:
-    """Derived data vs recomputation from the source rows (SQL EXCEPT both ways)."""
+    """Derived data vs recomputation from the source rows (SQL EXCEPT both ways): the KPI
+    rollup's differing keys, and the invoices whose stored activity count is wrong."""
     began = time.monotonic()
     differences = kpi_rollup_differences()
-    return {"differences": differences, "seconds": round(time.monotonic() - began, 1)}
+    activity_counts = Invoice.objects.activity_count_wrong().count()
+    return {
+        "differences": differences,
+        "activity_counts": activity_counts,
+        "seconds": round(time.monotonic() - began, 1),
+    }
 
 
 def kpi_rollup_differences() -> int:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection, router
@@ -28,12 +29,11 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    F,
     Func,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -54,7 +54,7 @@ from metrics.definitions import (
     ratio,
 )
 from metrics.models import KPIRollup
-from metrics.scope import Period, Scope, check_points, split
+from metrics.scope import Period, Scope, check_points, split, today
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api import sqlcache
 from o2c_api.money import CURRENCIES, ZERO, summed
@@ -618,6 +618,14 @@ AGING_LABELS = {
 }
 
 
+# How far back aging counts activities as the stored count less those logged since: beyond,
+# those since outnumber the open invoices (each month about half as many activities as open
+# invoices), and a lookup per open invoice is faster. At 1M invoices the two cross about five
+# months back (as of 31 Mar: 318 ms by lookups, 357 ms from the stored counts; as of 31 Oct,
+# a month before last: 175 against 102).
+STORED_ACTIVITY_COUNT_DAYS = 120
+
+
 def aging_bucket(as_of: date, prefix: str = "") -> Case:
     """The aging bucket (a name of `AGING_BUCKETS`) of an open invoice at as_of, by due date."""
     return _bucket_of_due(_aging_dates(as_of), prefix)
@@ -651,21 +659,26 @@ def _bucket_of_due(dates: dict, prefix: str = "") -> Case:
 def aging(scope: Scope, as_of: date | None = None) -> Aging:
     """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
 
-    Two queries (and the currencies present), whatever the data and the date:
+    One query (and the currencies present), whatever the data and the date
+    (`_open_by_bucket`). The invoices open at as_of (`predicates.open_at`) are read once, in
+    two disjoint parts joined by UNION ALL: those not settled today, from
+    `invoice_unpaid_aging_idx` alone (an index-only scan of the few unsettled invoices
+    instead of their scattered heap pages), and those settled after as_of (none for today;
+    from `invoice_settled_covering` alone). Then, united:
 
-    1. The invoices open at as_of (`predicates.open_at`), grouped by bucket and by their
-       number of activities on or before as_of, with their current open amount. In two
-       disjoint parts joined by UNION ALL: the invoices not settled today, read from
-       `invoice_unpaid_aging_idx` alone (an index-only scan of the few unsettled invoices
-       instead of their scattered heap pages), and those settled after as_of (none for
-       today; from `invoice_settled_covering` alone). Each invoice's activities are counted by a
-       lookup in the (invoice, occurred_at) index, where joining the activities read and
-       hashed every activity ever logged, nearly all on invoices long paid (at 1M invoices
-       about 54k lookups instead of 650k activities). The count in the grouping gives the
-       activity count (Σ count × invoices) and the invoices without activity (count 0).
+    1. Those invoices grouped by bucket and by their number of activities on or before
+       as_of, with their current open amount. For an as_of in the last
+       `STORED_ACTIVITY_COUNT_DAYS`, that number is the stored `activity_count` (kept by the
+       activity services) less the activities logged after as_of, read as one range of the
+       (occurred_at, invoice) index grouped per invoice and hash-joined: none for today, a
+       few weeks of activities for a recent month end. Further back, where those since
+       outnumber the open invoices, a lookup per open invoice in the (invoice, occurred_at)
+       index (joining the activities would read every activity ever logged). The count in
+       the grouping gives the activity count (Σ count × invoices) and the invoices without
+       activity (count 0).
     2. The applications and adjustments of those invoices dated after as_of (one union,
-       joined to the two parts united), added back: the services keep open_amount = amount
-       − every application − every adjustment (tests/invariants.py), so open at as_of =
+       joined to them), added back per bucket: the services keep open_amount = amount −
+       every application − every adjustment (tests/invariants.py), so open at as_of =
        open_amount + what moved after as_of, and reading what moved *after* as_of touches a
        few rows for a recent date where "dated by as_of" would read the whole history of
        the open invoices.
@@ -689,22 +702,24 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     # Read where the router sends reads (a replica, when there is one).
     using = router.db_for_read(Invoice)
     shape = tuple(filters)
-    invoiced = sqlcache.rows(("aging invoices", shape), _open_by_bucket, using, **values)
-    moved = sqlcache.rows(("aging moved", shape), _moved_by_bucket, using, **values)
+    stored = as_of >= today() - timedelta(days=STORED_ACTIVITY_COUNT_DAYS)
+    build = partial(_open_by_bucket, stored_count=stored)
+    rows = sqlcache.rows(("aging", shape, stored), build, using, **values)
     amount = dict.fromkeys(AGING_BUCKETS, ZERO)
     invoice_count = dict.fromkeys(AGING_BUCKETS, 0)
     activity_count = dict.fromkeys(AGING_BUCKETS, 0)
     without_activity = dict.fromkeys(AGING_BUCKETS, 0)
-    # A handful of rows (bucket × distinct activity counts), not one per invoice.
-    for row in invoiced:
+    # A handful of rows (bucket × distinct activity counts, and what moved per bucket), not
+    # one per invoice.
+    for row in rows:
         bucket, activities, n = row["kpi_bucket"], row["kpi_activities"], row["n"]
         amount[bucket] += summed(row["amount"])
+        if activities is None:  # applied or adjusted after as_of: open then
+            continue
         invoice_count[bucket] += n
         activity_count[bucket] += activities * n
         if activities == 0:
             without_activity[bucket] += n
-    for row in moved:
-        amount[row["kpi_bucket"]] += summed(row["amount"])
 
     buckets = tuple(
         AgingBucket(
@@ -725,49 +740,66 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
     )
 
 
-def _open_by_bucket(**values):
-    """Aging's first query: the invoices open at as_of in their two parts, per bucket and
-    number of activities (see `aging`)."""
-    dims_q = predicates.invoice_dimensions(
-        **blocks.dimension_filters(values), currency=values["currency"]
-    )
-    # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is read.
-    # Run once per open invoice, its estimated cost is far above jit_above_cost: compiling
-    # would cost more than the query, which is why the settings turn PostgreSQL's JIT off.
-    activities_by_as_of = Subquery(
-        CollectionActivity.objects.filter(
-            invoice_id=OuterRef("pk"), occurred_at__lt=values["next_day"]
-        )
-        .order_by()
-        .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
-        .values("kpi_n")
-    )
+def _open_by_bucket(stored_count: bool, **values) -> tuple[str, list]:
+    """Aging's query (see `aging`): the invoices open at as_of, read once (a CTE referenced
+    twice, which PostgreSQL materialises), in two branches united.
 
-    def invoices(part: Q):
-        return (
-            Invoice.objects.filter(part & dims_q)
-            .annotate(kpi_activities=activities_by_as_of, kpi_bucket=_bucket_of_due(values))
-            .values("kpi_bucket", "kpi_activities")
-            .annotate(amount=Sum("open_amount"), n=Count("id"))
-            .order_by()
-        )
+    1. Per bucket and number of activities on or before as_of, their count and today's open
+       amount. With `stored_count` (as_of in the last `STORED_ACTIVITY_COUNT_DAYS`), that
+       number is the stored `activity_count` less the activities logged after as_of, counted
+       per invoice in one range of the (occurred_at, invoice) index and hash-joined; without,
+       a count per open invoice in the (invoice, occurred_at) index. (`kpi_activities` is
+       never null here.)
+    2. Per bucket, the applications and adjustments dated after as_of (`kpi_activities`
+       null), joined to the open invoices.
 
-    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
-    # each read from its own index (and neither has its selectivity counted twice, which made
-    # PostgreSQL expect 4k rows instead of 54k and sort them).
-    unsettled, settled_after = predicates.open_at_parts(values["as_of"])
-    return invoices(unsettled).union(invoices(settled_after), all=True).order_by()
-
-
-def _moved_by_bucket(**values) -> tuple[str, list]:
-    """Aging's second query: the applications and adjustments dated after as_of, united, then
-    joined to the open invoices' two parts united, each read from its own index, and summed
-    per bucket. A join per kind and part (two queries) scanned each part's index once per
-    kind: at 1M invoices, a month back, 75 ms against 110 ms."""
+    Two queries, each reading the open invoices from their indexes, and a lookup per open
+    invoice in the (invoice, occurred_at) index (55k at 1M invoices, 225-245 ms two months
+    back), took 160-175 ms where this takes 100 ms (at 1M, a month before last, load 2).
+    """
     as_of = values["as_of"]
     dims_q = predicates.invoice_dimensions(
         **blocks.dimension_filters(values), currency=values["currency"]
     )
+    if stored_count:
+        by_as_of = F("activity_count")
+    else:
+        # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is
+        # read. Run once per open invoice, its estimated cost is far above jit_above_cost:
+        # compiling would cost more than the query, which is why the settings turn JIT off.
+        by_as_of = Subquery(
+            CollectionActivity.objects.filter(
+                invoice_id=OuterRef("pk"), occurred_at__lt=values["next_day"]
+            )
+            .order_by()
+            .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
+            .values("kpi_n")
+        )
+    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
+    # each read from its own index (and neither has its selectivity counted twice, which made
+    # PostgreSQL expect 4k rows instead of 54k and sort them).
+    parts = [
+        Invoice.objects.filter(part & dims_q)
+        .annotate(kpi_bucket=_bucket_of_due(values), kpi_by_as_of=by_as_of)
+        .values("id", "kpi_bucket", "open_amount", "kpi_by_as_of")
+        .order_by()
+        for part in predicates.open_at_parts(as_of)
+    ]
+    open_sql, open_params = parts[0].union(parts[1], all=True).order_by().query.sql_with_params()
+    activities = "kpi_open.kpi_by_as_of"
+    later_join, later_params = "", []
+    if stored_count:
+        later = (
+            CollectionActivity.objects.filter(
+                occurred_at__gte=values["next_day"], invoice_id__isnull=False
+            )
+            .values("invoice_id")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        later_sql, later_params = later.query.sql_with_params()
+        activities = "kpi_open.kpi_by_as_of - COALESCE(kpi_later.n, 0)"
+        later_join = f"LEFT JOIN ({later_sql}) kpi_later ON kpi_later.invoice_id = kpi_open.id "
     moved = (
         PaymentApplication.objects.filter(applied_date__gt=as_of)
         .values("invoice_id", "amount")
@@ -780,20 +812,17 @@ def _moved_by_bucket(**values) -> tuple[str, list]:
         )
         .order_by()
     )
-    parts = [
-        Invoice.objects.filter(part & dims_q)
-        .annotate(kpi_bucket=_bucket_of_due(values))
-        .values("id", "kpi_bucket")
-        .order_by()
-        for part in predicates.open_at_parts(as_of)
-    ]
     moved_sql, moved_params = moved.query.sql_with_params()
-    open_sql, open_params = parts[0].union(parts[1], all=True).order_by().query.sql_with_params()
     return (
-        f"SELECT kpi_open.kpi_bucket, SUM(kpi_moved.amount) AS amount FROM ({moved_sql}) "
-        f"kpi_moved JOIN ({open_sql}) kpi_open ON kpi_open.id = kpi_moved.invoice_id "
-        "GROUP BY kpi_open.kpi_bucket",
-        [*moved_params, *open_params],
+        f"WITH kpi_open AS ({open_sql}) "
+        f"SELECT kpi_open.kpi_bucket, {activities} AS kpi_activities, "
+        "SUM(kpi_open.open_amount) AS amount, COUNT(*) AS n "
+        f"FROM kpi_open {later_join}GROUP BY 1, 2 "
+        "UNION ALL "
+        "SELECT kpi_open.kpi_bucket, NULL, SUM(kpi_moved.amount), 0 "
+        f"FROM ({moved_sql}) kpi_moved JOIN kpi_open ON kpi_open.id = kpi_moved.invoice_id "
+        "GROUP BY 1",
+        [*open_params, *later_params, *moved_params],
     )
 
 

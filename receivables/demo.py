@@ -4,7 +4,8 @@
 Python, in batches of customers, and writes them with `bulk_create`: the services' per-row
 locking would take hours at benchmark size (1M invoices). The amounts the services normally
 keep (`open_amount`, `paid_date`, `status`, `unapplied_amount`) are computed here from the same
-events that become applications and adjustments, and the derived data is rebuilt once at the
+events that become applications and adjustments (and `activity_count` from the activities
+drawn), and the derived data is rebuilt once at the
 end by its own code (`rollup.rebuild()`, `services.refresh_promise_statuses()`), so
 the result satisfies exactly the invariants the services maintain (tests/invariants.py).
 
@@ -589,7 +590,9 @@ class _Generator:
             )
 
     def _collection(self, customer, invoice, events, rows) -> None:
-        """Reminders before the due date, calls and promises when late."""
+        """Reminders before the due date, calls and promises when late; each activity counted
+        on its invoice (`Invoice.activity_count`, which the services keep), which is written
+        after this."""
         rng = self.rng
         today = self.today
         paid_on = invoice.paid_date
@@ -614,6 +617,7 @@ class _Generator:
                     clicked_at=clicked,
                 )
             )
+            invoice.activity_count += 1
         call_date = invoice.due_date + self._days(5, 15)
         if call_date < today and (paid_on is None or paid_on > call_date) and rng.random() < 0.7:
             outcome = rng.choice(CALL_OUTCOMES)
@@ -627,6 +631,7 @@ class _Generator:
                     notes="Left a voicemail." if outcome == "no_answer" else "",
                 )
             )
+            invoice.activity_count += 1
             if outcome == "promised" or rng.random() < 0.2:
                 # The promise is for what is still open on the day of the call.
                 settled = sum((part for day, _, part in events if day < call_date), ZERO)

@@ -103,6 +103,25 @@ class InvoiceQuerySet(models.QuerySet):
         """
         return self.annotate(**collection_state())
 
+    def activity_count_wrong(self) -> "InvoiceQuerySet":
+        """Invoices whose stored `activity_count` is not their number of activities: none while
+        activities are written through their services (the check of the tests' invariants and
+        the benchmark's derived data). One count per invoice, from the (invoice, occurred_at)
+        index."""
+        from receivables.models import CollectionActivity
+
+        activities = (
+            CollectionActivity.objects.filter(invoice_id=models.OuterRef("pk"))
+            .order_by()
+            .values("invoice_id")
+            .annotate(n=models.Count("*"))
+            .values("n")
+        )
+        counted = models.functions.Coalesce(
+            models.Subquery(activities), 0, output_field=models.IntegerField()
+        )
+        return self.alias(kpi_counted=counted).exclude(activity_count=models.F("kpi_counted"))
+
 
 def collection_state() -> dict[str, models.Expression]:
     """The annotations of `InvoiceQuerySet.with_collection_state`, by name.

@@ -103,12 +103,18 @@ class Invoice(models.Model):
     open_amount = money_field(editable=False)
     paid_date = models.DateField(null=True, blank=True, editable=False)
     voided_date = models.DateField(null=True, blank=True, editable=False)
+    # The number of its collection activities, kept by the activity services
+    # (`receivables.services.activities`), so that aging counts an invoice's activities by a
+    # date without a lookup per invoice (`metrics.engine.aging`). Not in the APIs.
+    activity_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = InvoiceQuerySet.as_manager()
-    # Every change, with who, when, from where and why (o2c_api.audit).
-    history = AuditTrail()
+    # Every change, with who, when, from where and why (o2c_api.audit). Not the activity
+    # count: it follows the activities (their own records), and recorded here it would show
+    # in the next change of the invoice as if that change had made it.
+    history = AuditTrail(excluded_fields=["activity_count"])
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -151,6 +157,7 @@ class Invoice(models.Model):
                     "customer",
                     "rep",
                     "product_line",
+                    "activity_count",
                 ],
                 name="invoice_settled_covering",
             ),
@@ -165,8 +172,8 @@ class Invoice(models.Model):
             # Aging (`metrics.engine.aging`) and the risk score (`worklist.risk`): the invoices
             # not settled today, with every column they read, so PostgreSQL answers from this
             # small index alone (an index-only scan) instead of fetching scattered heap pages.
-            # Key columns rather than INCLUDE so SQLite builds it too; by id so the per-invoice
-            # activity lookups that follow walk the activity index in order.
+            # Key columns rather than INCLUDE so SQLite builds it too; `activity_count` so aging
+            # counts each invoice's activities by a date from here and the few logged since.
             models.Index(
                 fields=[
                     "currency",
@@ -178,6 +185,7 @@ class Invoice(models.Model):
                     "rep",
                     "product_line",
                     "amount",
+                    "activity_count",
                 ],
                 condition=Q(paid_date__isnull=True, status__in=("open", "paid")),
                 name="invoice_unpaid_aging_idx",
@@ -580,6 +588,9 @@ class CollectionActivity(models.Model):
         indexes = [
             models.Index(fields=["kind", "occurred_at"]),
             models.Index(fields=["invoice", "occurred_at"]),
+            # The activities logged after a date, per invoice, from the index alone: what
+            # aging takes off each invoice's `activity_count` to count them by that date.
+            models.Index(fields=["occurred_at", "invoice"], name="activity_occurred_invoice"),
         ]
         constraints = [
             models.CheckConstraint(

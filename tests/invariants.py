@@ -81,6 +81,7 @@ def invariant_violations() -> list[str]:
         - adjustment: dated on or after the invoice's issue date.
         - promise: stored status equals the derivation of the spec (refresh changes nothing);
           its customer is its invoice's.
+        - invoice: activity_count = its number of collection activities.
         - the AR rollup equals its recomputation from the source rows.
     """
     violations: list[str] = []
@@ -170,6 +171,11 @@ def invariant_violations() -> list[str]:
         violations,
         "promise of another customer than its invoice's",
         PromiseToPay.objects.exclude(customer_id=F("invoice__customer_id")),
+    )
+    _report(
+        violations,
+        "activity_count != number of activities",
+        Invoice.objects.activity_count_wrong(),
     )
     differing = rollup.differences()
     if differing:

@@ -1,13 +1,13 @@
 """The invariant checker itself: it passes on service-made data and catches each corruption."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from metrics.models import KPIRollup
 from receivables import services
-from receivables.models import Invoice, Payment, PromiseToPay
+from receivables.models import CollectionActivity, Invoice, Payment, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 from tests.invariants import invariant_violations
 
@@ -84,3 +84,17 @@ def test_a_rollup_drift_is_caught(books):
     KPIRollup.objects.filter(ar_invoiced=Decimal("100.00")).update(ar_invoiced=Decimal("100.01"))
 
     assert rules(invariant_violations()) == ["rollup != recompute"]
+
+
+def test_an_activity_written_around_its_service_is_caught(books):
+    invoice, _ = books
+    occurred = datetime(2026, 1, 10, 9, tzinfo=UTC)
+    services.create_activity(
+        customer=invoice.customer, invoice=invoice, kind="call", occurred_at=occurred
+    )
+    assert invariant_violations() == []
+    CollectionActivity.objects.create(
+        customer=invoice.customer, invoice=invoice, kind="call", occurred_at=occurred
+    )
+
+    assert rules(invariant_violations()) == ["activity_count != number of activities"]

@@ -1,7 +1,13 @@
-"""Collection activities (calls, emails, reminders): their rules and writes."""
+"""Collection activities (calls, emails, reminders): their rules and writes.
+
+Every write here keeps `Invoice.activity_count` (the number of the invoice's activities) in
+the same transaction: activities are written through these services only (the demo seed,
+which bulk-writes, sets the counts itself; tests/invariants.py checks them).
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from accounts.models import Customer
 from integrations import events
@@ -67,6 +73,7 @@ def create_activity(
     check_activity_rules(activity)
     activity.full_clean()
     activity.save()
+    _count_activities({activity.invoice_id: 1})
     rollup.added(activities=[activity.pk])
     return activity
 
@@ -81,11 +88,15 @@ def update_activity(activity: CollectionActivity, **changes) -> CollectionActivi
     """
     activity = CollectionActivity.objects.select_for_update().get(pk=activity.pk)
     rollup.touch(activities=[activity.pk])
+    invoice_before = activity.invoice_id
     for field, value in changes.items():
         setattr(activity, field, value)
     check_activity_rules(activity)
     activity.full_clean()
     activity.save()
+    if activity.invoice_id != invoice_before:
+        # Moved to another invoice (or onto one, or off it): one less there, one more here.
+        _count_activities({invoice_before: -1, activity.invoice_id: 1})
     return activity
 
 
@@ -97,3 +108,19 @@ def delete_activity(activity: CollectionActivity) -> None:
     rollup.touch(activities=[activity.pk])
     events.record(EventType.RECORD_DELETED, ("collectionactivity", activity.pk))
     activity.delete()
+    _count_activities({activity.invoice_id: -1})
+
+
+def _count_activities(deltas: dict[int | None, int]) -> None:
+    """Add each delta to its invoice's `activity_count` (None: an activity without invoice).
+
+    An UPDATE of `activity_count + delta`, not a value computed here, so concurrent writers
+    of the same invoice wait for each other's row lock and none loses the other's count; in
+    invoice order, as the cash services lock invoices, so two invoices' locks never cross.
+    A set-based UPDATE: no history row (the count is not part of the audit trail, see
+    `Invoice.history`) and `updated_at` stays the time of the invoice's own last change.
+    """
+    for invoice_id in sorted(pk for pk, delta in deltas.items() if pk is not None and delta):
+        Invoice.objects.filter(pk=invoice_id).update(
+            activity_count=F("activity_count") + deltas[invoice_id]
+        )

@@ -20,6 +20,14 @@ pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 5, 31)
 
 
+@pytest.fixture(autouse=True, params=["stored count", "lookups"])
+def counting(request, monkeypatch):
+    """Every test twice: activities by as_of counted as the stored count less those since
+    (as_of within `STORED_ACTIVITY_COUNT_DAYS`), and by a lookup per open invoice (before)."""
+    days = 100_000 if request.param == "stored count" else -100_000
+    monkeypatch.setattr(engine, "STORED_ACTIVITY_COUNT_DAYS", days)
+
+
 def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC)
 

@@ -529,20 +529,31 @@ def risk_view(panel: Panels) -> dict:
 
 
 def _export_outlook(panel: Panels) -> HttpResponse:
-    outlook = panel.outlook
+    # The kept figures (dashboard.stored) say when they were computed, as the panel does.
+    outlook, computed_at = panel.outlook, panel.outlook_computed_at.isoformat()
     sources = forecast.SOURCES
     rows = [
         [w.week, w.start, w.end, w.expected]
         + [getattr(w.by_source, s) for s in sources]
-        + [w.due_date_amount, outlook.currency]
+        + [w.due_date_amount, outlook.currency, computed_at]
         for w in outlook.weeks
     ]
     rows.append(
         ["after_horizon", "", "", outlook.after_horizon, *[""] * len(sources), "", outlook.currency]
+        + [computed_at]
     )
     return csv_response(
         f"cash-outlook-{outlook.as_of}.csv",
-        ["week", "start", "end", "expected", *sources, "due_date_amount", "currency"],
+        [
+            "week",
+            "start",
+            "end",
+            "expected",
+            *sources,
+            "due_date_amount",
+            "currency",
+            "computed_at",
+        ],
         rows,
     )
 
@@ -588,13 +599,13 @@ def _export_worklist(panel: Panels) -> HttpResponse:
 
 
 def _export_risk(panel: Panels) -> HttpResponse:
-    bands = panel.bands
+    bands, computed_at = panel.bands, panel.bands_computed_at.isoformat()
     return csv_response(
         f"risk-bands-{bands.as_of}.csv",
-        ["score_from", "score_to", "invoices", "open_amount", "currency"],
+        ["score_from", "score_to", "invoices", "open_amount", "currency", "computed_at"],
         (
             [b.low, b.high if b.high is not None else 100, b.invoice_count, b.open_amount]
-            + [bands.scope.currency]
+            + [bands.scope.currency, computed_at]
             for b in bands.bands
         ),
     )

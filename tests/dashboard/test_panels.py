@@ -142,7 +142,10 @@ def test_outlook_export_and_the_filters(book, viewer):  # noqa: F811
         "orders",
         "due_date_amount",
         "currency",
+        "computed_at",
     ]
+    computed_at = StoredPanel.objects.get(kind="forecast", scope_key="currency=USD&weeks=13")
+    at = computed_at.computed_at.isoformat()
     assert rows[1] == [
         "1",
         "2026-04-01",
@@ -154,8 +157,9 @@ def test_outlook_export_and_the_filters(book, viewer):  # noqa: F811
         "0.00",
         "2700.00",
         "USD",
+        at,
     ]
-    assert rows[14] == ["after_horizon", "", "", "200.00", "", "", "", "", "", "USD"]
+    assert rows[14] == ["after_horizon", "", "", "200.00", "", "", "", "", "", "USD", at]
     assert len(rows) == 15
     assert (empty["open_ar"], empty["after_amount"]) == ("0.00 USD", "0.00 USD")
     assert (euros["open_ar"], euros["api_url"]) == (
@@ -280,12 +284,13 @@ def test_risk_panel_worked_by_hand(history, viewer):  # noqa: F811
     ]
     assert (risk["total"], risk["count"]) == ("1,900.00 USD", 3)
     assert "75–100 900.00 USD 47.37% 2" in text(response.content)
+    at = StoredPanel.objects.get(kind="risk_bands", scope_key="currency=USD&model=0").computed_at
     assert rows == [
-        ["score_from", "score_to", "invoices", "open_amount", "currency"],
-        ["0", "25", "1", "1000.00", "USD"],
-        ["25", "50", "0", "0.00", "USD"],
-        ["50", "75", "0", "0.00", "USD"],
-        ["75", "100", "2", "900.00", "USD"],
+        ["score_from", "score_to", "invoices", "open_amount", "currency", "computed_at"],
+        ["0", "25", "1", "1000.00", "USD", at.isoformat()],
+        ["25", "50", "0", "0.00", "USD", at.isoformat()],
+        ["50", "75", "0", "0.00", "USD", at.isoformat()],
+        ["75", "100", "2", "900.00", "USD", at.isoformat()],
     ]
     assert (acme["total"], acme["count"]) == ("900.00 USD", 2)
 

@@ -48,7 +48,7 @@ from django.utils.timezone import get_current_timezone
 
 from metrics.scope import Scope
 from o2c_api.expressions import DaysBetween
-from o2c_api.money import CENT, ZERO, money_field
+from o2c_api.money import ZERO, money_field, summed
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -773,9 +773,7 @@ def band_totals(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {
-        int(band): (int(count), _decimal(amount).quantize(CENT)) for band, count, amount in rows
-    }
+    return {int(band): (int(count), summed(amount)) for band, count, amount in rows}
 
 
 def _band_case(bounds: Sequence[Decimal]) -> tuple[str, list]:
@@ -785,11 +783,6 @@ def _band_case(bounds: Sequence[Decimal]) -> tuple[str, list]:
         cases.append(f"WHEN s.logit >= %s THEN {band}")
         params.append(_logit(float((bound - HALF_POINT) / 100)))
     return f"CASE {' '.join(cases)} ELSE 0 END", params
-
-
-def _decimal(value) -> Decimal:
-    # SQLite answers floats: read through their shortest repr.
-    return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
 def local_date(moment: datetime) -> date:

@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from accounts.models import Opportunity
 from accounts.scoping import own_customers
 from metrics.models import KPIRollup
-from o2c_api.expressions import DayAfter, DaysBetween
+from o2c_api.expressions import AnyOf, DayAfter, DaysBetween
 from o2c_api.money import ZERO, money_field
 from receivables import predicates
 from receivables.models import (
@@ -241,12 +241,15 @@ def _invoice_key(prefix: str = "", day: str | Func = "issue_date") -> dict:
     }
 
 
-def _any_of(*lookups: tuple[str, set]) -> Q | None:
-    """The rows any of the non-empty id sets reaches, by lookup; None if every set is empty."""
+def _any_of(*paths: tuple[str, set]) -> Q | None:
+    """The rows any of the non-empty id sets reaches, by the path to their id; None if every
+    set is empty. Each set is one parameter (`AnyOf`), so a snapshot's SQL depends on which
+    kinds of rows it reaches, not on how many."""
     q = None
-    for lookup, ids in lookups:
+    for path, ids in paths:
         if ids:
-            q = Q(**{lookup: sorted(ids)}) if q is None else q | Q(**{lookup: sorted(ids)})
+            reached = Q(AnyOf(F(path), sorted(ids)))
+            q = reached if q is None else q | reached
     return q
 
 
@@ -254,9 +257,9 @@ def _invoice_lookups(anchors: Anchors, prefix: str = "") -> tuple:
     """The anchors that reach an invoice (or a row reached through `prefix` to one)."""
     p = f"{prefix}__" if prefix else ""
     return (
-        (f"{prefix}_id__in" if prefix else "pk__in", anchors.invoices),
-        (f"{p}order_id__in", anchors.orders),
-        (f"{p}customer_id__in", anchors.customers),
+        (f"{prefix}_id" if prefix else "pk", anchors.invoices),
+        (f"{p}order_id", anchors.orders),
+        (f"{p}customer_id", anchors.customers),
     )
 
 
@@ -321,7 +324,7 @@ class InvoicesDue(Family):
 
 def _movement_lookups(anchors: Anchors) -> tuple:
     """The anchors that reach an application: its invoice's, and its payment."""
-    return (*_invoice_lookups(anchors, "invoice"), ("payment_id__in", anchors.payments))
+    return (*_invoice_lookups(anchors, "invoice"), ("payment_id", anchors.payments))
 
 
 class Applications(Family):
@@ -482,8 +485,8 @@ class Reminders(Family):
     def anchor_q(self, anchors):
         return _any_of(
             *_invoice_lookups(anchors, "invoice"),
-            ("customer_id__in", anchors.customers),
-            ("pk__in", anchors.activities),
+            ("customer_id", anchors.customers),
+            ("pk", anchors.activities),
         )
 
 
@@ -515,7 +518,7 @@ class Payments(Family):
         }
 
     def anchor_q(self, anchors):
-        return _any_of(("pk__in", anchors.payments), ("customer_id__in", anchors.customers))
+        return _any_of(("pk", anchors.payments), ("customer_id", anchors.customers))
 
 
 def _opportunity_key(day: str) -> dict:
@@ -529,7 +532,7 @@ def _opportunity_key(day: str) -> dict:
 
 
 def _opportunity_anchor_q(anchors: Anchors) -> Q | None:
-    return _any_of(("pk__in", anchors.opportunities), ("customer_id__in", anchors.customers))
+    return _any_of(("pk", anchors.opportunities), ("customer_id", anchors.customers))
 
 
 class OpportunitiesCreated(Family):

@@ -37,6 +37,7 @@ from metrics.facts import (
     families,
 )
 from metrics.models import KPIRollup
+from o2c_api import sqlcache
 from o2c_api.db import insert_rows, json_recordset, json_rows
 
 __all__ = ["CASH_FAMILIES", "added", "touch", "tracked", "tracking"]
@@ -135,76 +136,34 @@ def _anchored_query(where: _Where):
     return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
 
 
-# Compiled snapshot SQL by shape (how many ids of each kind): building the union through the
-# ORM costs about 12 ms of Python, more than running it, and a posting takes two snapshots.
-# The SQL is compiled once per shape with stand-in ids, which each call swaps for its own.
-_COMPILED: dict = {}
-_STAND_IN = -(10**15)
-
-
-def _shape(where: _Where) -> tuple:
-    excluded = where.excluded or Anchors()
-    counts = tuple(len(getattr(a, n)) for a in (where.current, excluded) for n in ANCHOR_NAMES)
-    return (counts, where.families)
-
-
-def _compiled(where: _Where) -> tuple | None:
-    shape = _shape(where)
-    if shape not in _COMPILED:
-        counter = iter(range(10**9))
-        stand_ins = {}
-
-        def stand_in(anchors: Anchors | None, label: str) -> Anchors:
-            result = Anchors()
-            for name in ANCHOR_NAMES:
-                ids = set()
-                for _ in getattr(anchors, name) if anchors else ():
-                    value = _STAND_IN - next(counter)
-                    stand_ins[value] = (label, name, len(ids))
-                    ids.add(value)
-                setattr(result, name, ids)
-            return result
-
-        probe = _Where(stand_in(where.current, "current"), None, where.families)
-        if where.excluded:
-            probe.excluded = stand_in(where.excluded, "excluded")
-        qs = _anchored_query(probe)
-        if qs is None:
-            _COMPILED[shape] = None
-        else:
-            sql, params = qs.query.get_compiler(qs.db).as_sql()
-            slots = [stand_ins.get(p) if isinstance(p, int) else None for p in params]
-            if len(_COMPILED) > 500:
-                _COMPILED.clear()
-            _COMPILED[shape] = (sql, list(params), slots)
-    return _COMPILED[shape]
-
-
 def _anchored_rows(where: _Where) -> Iterator[dict]:
-    compiled = _compiled(where)
-    if compiled is None:
-        return
-    sql, params, slots = compiled
-    ids = {
-        (label, name): sorted(getattr(anchors, name))
+    """The facts the anchors reach, summed per key at full dimensions. The query is built
+    once per shape (which kinds of rows are anchored, which families), each kind's ids one
+    parameter (`sqlcache`): building the union through the ORM costs more Python than running
+    it, and a posting takes two snapshots."""
+    values = {
+        f"{label}_{name}": sorted(getattr(anchors, name))
         for label, anchors in (("current", where.current), ("excluded", where.excluded))
         if anchors
         for name in ANCHOR_NAMES
+        if getattr(anchors, name)
     }
-    actual = [
-        p if slot is None else ids[slot[:2]][slot[2]] for p, slot in zip(params, slots, strict=True)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, actual)
-        names = [column[0] for column in cursor.description]
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            if isinstance(row["kpi_day"], str):  # SQLite returns dates and sums as text/floats
-                row["kpi_day"] = date.fromisoformat(row["kpi_day"])
-            for measure in MONEY_MEASURES:
-                value = row[f"kpi_{measure}"]
-                row[f"kpi_{measure}"] = Decimal(str(value or 0)).quantize(Decimal("0.01"))
-            yield row
+
+    def build(**ids):
+        def anchors(label: str) -> Anchors:
+            return Anchors(**{n: set(ids.get(f"{label}_{n}", ())) for n in ANCHOR_NAMES})
+
+        excluded = anchors("excluded")
+        return _anchored_query(_Where(anchors("current"), excluded or None, where.families))
+
+    shape = ("rollup snapshot", tuple(values), where.families)
+    for row in sqlcache.rows(shape, build, **values):
+        if isinstance(row["kpi_day"], str):  # SQLite returns dates and sums as text/floats
+            row["kpi_day"] = date.fromisoformat(row["kpi_day"])
+        for measure in MONEY_MEASURES:
+            value = row[f"kpi_{measure}"]
+            row[f"kpi_{measure}"] = Decimal(str(value or 0)).quantize(Decimal("0.01"))
+        yield row
 
 
 def fact_deltas(where: _Where, sign: int = 1) -> Deltas:

@@ -14,7 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 
+from o2c_api.expressions import id_list
+
 _CACHE: dict = {}
+_NO_QUERY = object()
 _LIMIT = 2000  # shapes kept (a bound, not a tuning knob: there are a few hundred in practice)
 
 
@@ -33,7 +36,9 @@ def rows(
             or SQL and its parameters composed of querysets' (`sql_with_params()`).
         using: the database alias to read (default: the default database), e.g. the
             router's choice for a read (`router.db_for_read`), so a read replica serves it.
-        values: ints, strings, dates or aware datetimes, none of them None.
+        values: ints, strings, dates, aware datetimes or non-empty lists of ids (for
+            `o2c_api.expressions.AnyOf`, one parameter whatever their length), none of
+            them None. `build` may return None: no query, no rows.
     """
     key = (connection.vendor, shape)
     compiled = _CACHE.get(key)
@@ -42,6 +47,8 @@ def rows(
         if len(_CACHE) >= _LIMIT:
             _CACHE.clear()
         _CACHE[key] = compiled
+    if compiled is _NO_QUERY:
+        return []
     sql, params, slots = compiled
     actual = [
         param if slot is None else slot[1](values[slot[0]])
@@ -67,6 +74,8 @@ def _stand_in(value, n: int):
         return datetime(1001, 1, 1, tzinfo=UTC) + timedelta(minutes=n)
     if isinstance(value, date):
         return date(1001, 1, 1) + timedelta(days=n)
+    if isinstance(value, list) and value:
+        return [2**31 - 1 - n]
     raise TypeError(f"No stand-in for {type(value).__name__}.")
 
 
@@ -77,6 +86,8 @@ def _forms(value) -> list[Callable]:
         return [lambda v: v, ops.adapt_datetimefield_value, str]
     if isinstance(value, date):
         return [lambda v: v, ops.adapt_datefield_value, str]
+    if isinstance(value, list):
+        return [lambda v: id_list(connection.vendor, v)]
     return [lambda v: v]
 
 
@@ -87,6 +98,8 @@ def _compile(build: Callable[..., QuerySet | tuple], values: dict) -> tuple:
         for form in _forms(stand_in):
             lookup.setdefault(form(stand_in), (name, form))
     built = build(**stand_ins)
+    if built is None:
+        return _NO_QUERY
     if isinstance(built, tuple):
         sql, params = built
     else:

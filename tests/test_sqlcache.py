@@ -4,9 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db.models import Count, Sum
+from django.db import connection
+from django.db.models import Count, F, Sum
+from django.test.utils import CaptureQueriesContext
 
 from o2c_api import sqlcache
+from o2c_api.expressions import AnyOf, id_list
 from receivables.models import Invoice
 from tests.factories import CustomerFactory, InvoiceFactory
 
@@ -61,3 +64,49 @@ def test_a_value_the_orm_transforms_is_refused_not_cached():
 
     with pytest.raises(ValueError, match="transformed"):
         sqlcache.rows(("test", "icontains"), by_name, name="acme")
+
+
+def of_customers(customers: list[int]):
+    return (
+        Invoice.objects.filter(AnyOf(F("customer_id"), customers))
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .order_by("customer_id")
+    )
+
+
+def test_a_list_of_ids_is_one_parameter_whatever_its_length():
+    # Given three customers with one, two and no invoices
+    a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    InvoiceFactory(customer=a)
+    InvoiceFactory(customer=b)
+    InvoiceFactory(customer=b)
+    shape = ("test", "of customers")
+    sqlcache._CACHE.pop((connection.vendor, shape), None)
+
+    # When one shape runs with lists of one, two and three ids
+    with CaptureQueriesContext(connection) as captured:
+        one = sqlcache.rows(shape, of_customers, customers=[b.pk])
+        two = sqlcache.rows(shape, of_customers, customers=[a.pk, c.pk])
+        three = sqlcache.rows(shape, of_customers, customers=[a.pk, b.pk, c.pk])
+
+    # Then each answers for its own ids, from one compiled statement with one id parameter
+    assert [(r["customer_id"], r["n"]) for r in one] == [(b.pk, 2)]
+    assert [(r["customer_id"], r["n"]) for r in two] == [(a.pk, 1)]
+    assert [(r["customer_id"], r["n"]) for r in three] == [(a.pk, 1), (b.pk, 2)]
+    sql, params, slots = sqlcache._CACHE[(connection.vendor, shape)]
+    assert params == [id_list(connection.vendor, [2**31 - 1])]
+    assert slots[0][0] == "customers"
+    assert len(captured.captured_queries) == 3
+
+
+def test_any_of_is_in_on_every_backend():
+    a, b = CustomerFactory(), CustomerFactory()
+    first, second = InvoiceFactory(customer=a), InvoiceFactory(customer=b)
+    InvoiceFactory()
+
+    found = Invoice.objects.filter(AnyOf(F("pk"), [second.pk, first.pk, second.pk]))
+
+    assert sorted(found.values_list("pk", flat=True)) == sorted([first.pk, second.pk])
+    assert id_list("postgresql", [3, 1]) == "{3,1}"
+    assert id_list("sqlite", [3, 1]) == "[3,1]"

@@ -319,7 +319,9 @@ def after_posting(customer_ids: Collection[int]) -> HoldChanges:
     return refresh_holds(customer_ids)
 
 
-@transaction.atomic
+# No savepoint of its own: inside a write's transaction (every refresh_holds), a failure here
+# fails the write, so a savepoint would only cost a posting two more round trips.
+@transaction.atomic(savepoint=False)
 def _evaluate(
     as_of: date, customer_ids: Collection[int] | None, *, place: Collection[str] | None
 ) -> HoldChanges:

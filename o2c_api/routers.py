@@ -36,16 +36,27 @@ REPLICA_PREFIXES = (
 SAFE_METHODS = ("GET", "HEAD")
 
 
+def read_alias() -> str:
+    """The database a read of the domain tables goes to now: the replica while a request the
+    middleware sent there runs, unless inside a transaction; else the primary.
+
+    The ORM's reads ask it through the router; the reads in raw SQL ask it directly (the KPI
+    engine's queries compiled once, `o2c_api.sqlcache`; the cash forecast; the risk score),
+    which `connection.cursor()` would send to the primary.
+    """
+    alias = _read_alias.get()
+    if alias is None or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return DEFAULT_DB_ALIAS
+    return alias
+
+
 class ReplicaRouter:
     """Writes to the primary; reads to the replica only when the request allows it."""
 
     def db_for_read(self, model, **hints):
         if model._meta.app_label == "django_cache":
             return DEFAULT_DB_ALIAS  # the shared cache (throttle counters) never lags
-        alias = _read_alias.get()
-        if alias is None or connections[DEFAULT_DB_ALIAS].in_atomic_block:
-            return DEFAULT_DB_ALIAS
-        return alias
+        return read_alias()
 
     def db_for_write(self, model, **hints):
         return DEFAULT_DB_ALIAS

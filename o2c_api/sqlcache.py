@@ -11,9 +11,10 @@ swap in their own values and run the SQL directly.
 from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection, connections
 from django.db.models import QuerySet
 
+from o2c_api import routers
 from o2c_api.expressions import id_list
 
 _CACHE: dict = {}
@@ -34,8 +35,9 @@ def rows(
             build the same SQL from different values).
         build: builds the queryset from the values (called once per shape, with stand-ins),
             or SQL and its parameters composed of querysets' (`sql_with_params()`).
-        using: the database alias to read (default: the default database), e.g. the
-            router's choice for a read (`router.db_for_read`), so a read replica serves it.
+        using: the database alias to read; by default where the router sends reads now
+            (`o2c_api.routers.read_alias`: a read replica, in a request it serves; the
+            primary inside a transaction).
         values: ints, strings, dates, aware datetimes or non-empty lists of ids (for
             `o2c_api.expressions.AnyOf`, one parameter whatever their length), none of
             them None. `build` may return None: no query, no rows.
@@ -54,7 +56,7 @@ def rows(
         param if slot is None else slot[1](values[slot[0]])
         for param, slot in zip(params, slots, strict=True)
     ]
-    with connections[using or DEFAULT_DB_ALIAS].cursor() as cursor:
+    with connections[using or routers.read_alias()].cursor() as cursor:
         cursor.execute(sql, actual)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -50,7 +50,7 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -70,6 +70,7 @@ from metrics import engine
 from metrics.scope import Period, Scope, build_scope, parse_date, today
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO, money_field
+from o2c_api.routers import read_alias
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -583,7 +584,7 @@ def amounts(
     """{(kind, week): amount} of `_statement` (one query): the sources unrounded, the
     baselines and totals to the cent. Shared with `outlook.backtest`."""
     sql, params = _statement(scope, as_of, weeks, orders_after_days)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result: dict[tuple[str, int], Decimal] = {}

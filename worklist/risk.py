@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     Case,
     Count,
@@ -49,6 +49,7 @@ from django.utils.timezone import get_current_timezone
 from metrics.scope import Scope
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import ZERO, money_field, summed
+from o2c_api.routers import read_alias
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -649,7 +650,7 @@ def _page_cut(
         scope, as_of, model, no_activity_days, None, _Cut(largest=reach * CUT_CANDIDATES)
     )
     sql = f"{ctes} SELECT {_CASH_AT_RISK} FROM s ORDER BY 1 DESC, s.id LIMIT 1 OFFSET %s"
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, [*params, reach - 1])
         row = cursor.fetchone()
     return None if row is None else _Cut(at_least=float(row[0]))
@@ -705,7 +706,7 @@ def scored_rows(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params.extend([limit, offset])
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         fetched = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -770,7 +771,7 @@ def band_totals(
     case, case_params = _band_case(bounds)
     params.extend(case_params)
     sql = f"{ctes} SELECT {case} AS band, COUNT(*), SUM(s.open_exact) FROM s GROUP BY 1"
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {int(band): (int(count), summed(amount)) for band, count, amount in rows}

@@ -5,6 +5,8 @@ The `replica` alias is a second connection to the test database (what a streamin
 would hold), so each query can be attributed to the alias that ran it.
 """
 
+from datetime import date
+
 import pytest
 from django.core.cache import cache
 from django.db import connections, transaction
@@ -61,6 +63,35 @@ def test_lists_exports_and_kpis_read_the_replica_single_objects_the_primary(repl
     assert (primary, secondary > 0) == (0, True)
     primary, secondary = reads_of(api, f"/api/v1/invoices/{invoice.pk}/")
     assert (primary > 0, secondary) == (True, 0)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/kpis/",
+        "/api/v1/kpis/series/?keys=dso,cei&interval=month&start=2026-01-01&end=2026-06-30",
+        "/api/v1/kpis/dso/breakdown/?group_by=rep",
+        "/api/v1/kpis/aging/",
+        "/api/v1/forecast/",
+        "/api/v1/risk/",
+        "/api/v1/worklist/",
+    ],
+)
+def test_kpis_forecast_risk_and_worklist_read_only_the_replica(replica, make_client, url):
+    """Their SQL compiled once (`o2c_api.sqlcache`) or written by hand reads the replica too:
+    the primary answers only the permission lookup (accounts.backends, never lagging)."""
+    InvoiceFactory(issue_date=date(2026, 1, 5))
+    api = make_client("admin")
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as secondary,
+    ):
+        response = api.get(url)
+    assert response.status_code == 200, response.content[:300]
+    on_primary = [q["sql"] for q in primary.captured_queries]
+    assert [sql for sql in on_primary if '"auth_permission"' not in sql] == []
+    assert len(on_primary) <= 1
+    assert any('"receivables_' in q["sql"] for q in secondary.captured_queries)
 
 
 def test_a_clients_reads_after_its_own_write_stay_on_the_primary(replica, make_client):

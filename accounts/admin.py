@@ -168,6 +168,13 @@ class CustomerAdmin(AuditedAdmin, ServiceAdmin):
         fields = [f.name for f in Customer._meta.concrete_fields if f.editable]
         return services.update_customer(form.instance, **changes_from(form, fields))
 
+    def delete_model(self, request, obj):
+        services.delete_customer(obj)  # a tombstone in the event feed
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            services.delete_customer(customer)
+
     @admin.action(description="Place selected customers on credit hold", permissions=["change"])
     def place_credit_hold(self, request, queryset):
         run_for_each(

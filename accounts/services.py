@@ -122,6 +122,26 @@ def create_customer(**fields) -> Customer:
 
 
 @transaction.atomic
+def delete_customer(customer: Customer) -> None:
+    """Delete a customer entered by mistake, leaving a tombstone in the event feed.
+
+    Only a customer nothing refers to is deleted: its orders, invoices, payments,
+    opportunities, activities, promises and credit holds protect it (so it has no KPI facts
+    to take out of the rollup); its rep assignments and payment link go with it.
+
+    Raises:
+        ProtectedError: when such records refer to it (nothing deleted, no event).
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    events.record(
+        EventType.RECORD_DELETED,
+        customer,
+        {"name": customer.name, "external_id": customer.external_id},
+    )
+    customer.delete()
+
+
+@transaction.atomic
 @rollup.tracked
 def create_opportunity(**fields) -> Opportunity:
     """Create a deal after the model's validation; without a rep it takes the customer's.

@@ -107,6 +107,13 @@ class OrderAdmin(ServiceAdmin):
             changes["currency"] = form.instance.customer.currency
         return services.update_order(form.instance, **changes)
 
+    def delete_model(self, request, obj):
+        services.delete_order(obj)  # a tombstone in the event feed
+
+    def delete_queryset(self, request, queryset):
+        for order in queryset:
+            services.delete_order(order)
+
 
 class InvoiceForm(ServiceAdminForm):
     """Due date, currency, rep and product line may be left empty: the service fills them."""

@@ -36,7 +36,12 @@ from receivables.services.invoices import (
     update_invoice,
     void_invoice,
 )
-from receivables.services.orders import check_order_rules, create_order, update_order
+from receivables.services.orders import (
+    check_order_rules,
+    create_order,
+    delete_order,
+    update_order,
+)
 from receivables.services.payments import (
     apply_payment,
     check_payable,
@@ -62,6 +67,7 @@ __all__ = [
     "create_promise",
     "delete_activity",
     "delete_invoice",
+    "delete_order",
     "duplicate_payment",
     "issue_invoice",
     "lock_invoices",

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Customer, SalesRep
+from integrations import events
+from integrations.models import EventType
 from metrics import rollup
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -102,3 +104,18 @@ def update_order(order: Order, **changes) -> Order:
     if order.customer_id != booked_for:
         dunning.admit_order(order)
     return order
+
+
+@transaction.atomic
+def delete_order(order: Order) -> None:
+    """Delete an order booked by mistake, leaving a tombstone in the event feed.
+
+    An order its invoices name is protected: they count the days from order to invoice in
+    the KPI rollup; an order without invoices has no facts of its own.
+
+    Raises:
+        ProtectedError: when invoices refer to it (nothing deleted, no event).
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    events.record(EventType.RECORD_DELETED, order, {"number": order.number})
+    order.delete()

@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Customer
 from integrations import webhooks
-from integrations.models import ScheduledJob, WebhookDelivery, WebhookSubscription
+from integrations.models import Event, ScheduledJob, WebhookDelivery, WebhookSubscription
+from receivables.models import Order
 from tests.admin_helpers import admin_url, form_errors, run_action
-from tests.factories import CustomerFactory, InvoiceFactory
+from tests.factories import CustomerFactory, InvoiceFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,32 @@ def test_the_delivery_log_redelivers_the_selected_deliveries(admin_client):
     assert messages == ["1 delivery will be sent again."]
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.PENDING, 0)
     assert delivery.next_attempt_at <= timezone.now()
+
+
+@pytest.mark.parametrize("how", ["page", "action"])
+def test_customers_and_orders_deleted_in_the_admin_leave_tombstones(admin_client, how):
+    customer = CustomerFactory(name="Typo Ltd")
+    order = OrderFactory(customer=CustomerFactory(), number="SO-T")
+    start = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    for obj in (order, customer):
+        if how == "page":
+            response = admin_client.post(admin_url(type(obj), "delete", obj.pk), {"post": "yes"})
+            assert response.status_code == 302
+        else:
+            response = admin_client.post(
+                admin_url(type(obj), "changelist"),
+                {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+            )
+            assert response.status_code == 302
+
+    assert list(
+        Event.objects.filter(id__gt=start)
+        .order_by("id")
+        .values_list("type", "object_type", "object_id")
+    ) == [
+        ("record.deleted", "order", str(order.pk)),
+        ("record.deleted", "customer", str(customer.pk)),
+    ]
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    assert not Order.objects.filter(pk=order.pk).exists()

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as accounts_services
+from accounts.models import Customer
 from dunning import services as dunning_services
 from integrations import kpi_status
 from integrations.models import Event, KPIStatus
@@ -15,7 +17,7 @@ from metrics.models import Threshold
 from metrics.scope import default_period
 from receivables import services
 from receivables.cash_application import RemittanceLine, post_batch, post_payment
-from receivables.models import Adjustment, Dispute
+from receivables.models import Adjustment, Dispute, Order
 from tests.factories import (
     ActivityFactory,
     CustomerFactory,
@@ -257,6 +259,46 @@ def test_deleting_an_opportunity_leaves_a_tombstone():
 
     assert recorded(start) == [("record.deleted", "opportunity", str(pk))]
     assert Event.objects.get(type="record.deleted").customer_id == customer
+
+
+def test_deleting_a_customer_leaves_a_tombstone():
+    customer = accounts_services.create_customer(name="Typo Ltd", external_id="C-9", currency="USD")
+    pk = customer.pk
+    start = last_id()
+
+    accounts_services.delete_customer(customer)
+
+    assert recorded(start) == [("record.deleted", "customer", str(pk))]
+    event = Event.objects.get(type="record.deleted")
+    assert (event.payload, event.customer_id) == ({"name": "Typo Ltd", "external_id": "C-9"}, pk)
+    assert not Customer.objects.filter(pk=pk).exists()
+
+
+def test_a_customer_with_documents_is_not_deleted_and_leaves_no_tombstone():
+    invoice = InvoiceFactory()
+    start = last_id()
+
+    with pytest.raises(ProtectedError):
+        accounts_services.delete_customer(invoice.customer)
+
+    assert recorded(start) == []
+    assert Customer.objects.filter(pk=invoice.customer_id).exists()
+
+
+def test_deleting_an_order_leaves_a_tombstone():
+    customer = CustomerFactory()
+    order = services.create_order(
+        customer=customer, number="SO-1", order_date=date(2026, 1, 2), amount=D("10.00")
+    )
+    pk = order.pk
+    start = last_id()
+
+    services.delete_order(order)
+
+    assert recorded(start) == [("record.deleted", "order", str(pk))]
+    event = Event.objects.get(type="record.deleted")
+    assert (event.payload, event.customer_id) == ({"number": "SO-1"}, customer.pk)
+    assert not Order.objects.filter(pk=pk).exists()
 
 
 def test_kpi_status_changes_are_detected_for_the_default_scope():

@@ -89,3 +89,36 @@ def test_admin_login_works_on_the_admin_site(client):
 
     assert login.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [({}, ["worker up", "serve", "worker down"]), ({"no_worker": True}, ["serve"])],
+)
+def test_demo_serves_with_the_background_worker_beside_it(monkeypatch, flags, expected):
+    """`make demo` (`manage.py demo`) runs the worker for as long as it serves; the worker
+    process itself is tests/test_serve.py's (`background_worker`)."""
+    import contextlib
+    import signal
+
+    from django.core.management.commands import runserver
+
+    from receivables.management.commands import demo
+
+    steps = []
+
+    @contextlib.contextmanager
+    def worker():
+        steps.append("worker up")
+        yield type("Process", (), {"pid": 4242})()
+        steps.append("worker down")
+
+    monkeypatch.setattr(demo, "background_worker", worker)
+    monkeypatch.setattr(runserver.Command, "handle", lambda self, *a, **o: steps.append("serve"))
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    out = StringIO()
+
+    call_command("demo", customers=1, stdout=out, **flags)
+
+    assert steps == expected
+    assert ("Worker:     pid 4242 (manage.py run_worker)" in out.getvalue()) == (not flags)

@@ -104,3 +104,20 @@ def test_the_graphql_example_runs_against_demo_data(demo_data):
     body = response.json()
     assert "errors" not in body, body["errors"]
     assert body["data"]["kpis"]["arBalance"]["currency"] == "USD"
+
+
+def test_the_feed_examples_show_the_payment_example_once_it_is_posted(demo_data):
+    """The demo's history is seeded in bulk, not as events (README): the feed starts with the
+    changes made to it, such as the README's payment."""
+    token = token_for(UserFactory(username="readme", role="admin"))
+    commands = {" ".join(c): c for c in curl_commands()}
+    (payment,) = [c for text, c in commands.items() if "-X POST" in text and "/payments/" in text]
+    (typed,) = [c for text, c in commands.items() if "/events/?type=" in text]
+    assert replay(APIClient(), token, typed).json()["results"] == []
+
+    posted = replay(APIClient(), token, payment).json()
+    body = replay(APIClient(), token, typed).json()
+
+    assert [(e["type"], e["object_id"]) for e in body["results"]] == [
+        ("payment.posted", str(posted["id"])),
+    ]

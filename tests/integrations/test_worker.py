@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from integrations import jobs
 from integrations.models import ScheduledJob, WebhookDelivery, WorkerHeartbeat
 from integrations.webhooks import save_subscription
+from tests.admin_helpers import admin_url
 from tests.factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_a_due_job_runs_once_as_a_task_and_moves_its_next_run(receiver):
     assert DBTaskResult.objects.count() == 1
 
 
-def test_a_failing_job_is_retried_later_and_its_error_is_kept(monkeypatch):
+def test_a_failing_job_is_retried_later_and_its_error_is_kept(monkeypatch, admin_client):
     def boom():
         raise RuntimeError("the database of the bank is down")
 
@@ -93,6 +94,12 @@ def test_a_failing_job_is_retried_later_and_its_error_is_kept(monkeypatch):
     retry = DBTaskResult.objects.get(status="READY")
     assert retry.args_kwargs == {"args": ["purge_idempotency_keys", 2], "kwargs": {}}
     assert timedelta(seconds=25) < retry.run_after - timezone.now() <= timedelta(seconds=30)
+    # Visible in the admin: the schedule's list, and the failed task with its traceback.
+    schedule = admin_client.get(admin_url(ScheduledJob, "changelist")).content.decode()
+    assert "attempt 1: RuntimeError: the database of the bank is down (retrying)" in schedule
+    task_page = admin_client.get(admin_url(DBTaskResult, "change", failed.pk)).content.decode()
+    assert "RuntimeError: the database of the bank is down" in task_page
+    assert "Traceback (most recent call last)" in task_page
     # The retry's time comes: it fails again, and that was the last attempt.
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
     run_worker_once()

@@ -276,3 +276,26 @@ def test_graphql_deliveries_cost_the_same_queries_at_any_size(gql, receiver, siz
     assert {r["status"] for r in page["results"]} == {"succeeded"}
     assert page["results"][0]["subscription"] == {"url": receiver.url}
     assert len(queries) == 4  # token, permissions, count, page (joined)
+
+
+def test_failed_attempts_are_counted_for_prometheus(receiver, settings):
+    from prometheus_client import REGISTRY
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("o2c_webhook_failures_total") or 0.0
+
+    receiver.codes = [500, 200]
+    subscribe(receiver)
+    InvoiceFactory()
+    settings.O2C_METRICS = False
+    before_off = failures()
+    assert run_worker_round()["failed"] == 1
+    assert failures() == before_off  # metrics off: nothing counted
+    settings.O2C_METRICS = True
+    receiver.codes = [502, 200]
+    make_due(WebhookDelivery.objects.get())
+    assert run_worker_round()["failed"] == 1
+    assert failures() == before_off + 1
+    make_due(WebhookDelivery.objects.get())
+    assert run_worker_round()["sent"] == 1
+    assert failures() == before_off + 1  # a success counts nothing

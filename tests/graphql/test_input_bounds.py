@@ -180,6 +180,51 @@ def test_without_introspection_an_unknown_mutation_suggests_nothing(gql):
     assert error["extensions"]["code"] == "invalid_query"
 
 
+UNKNOWN_INPUT_FIELDS = [
+    (
+        '{ invoices(filters: {numbr: {exact: "x"}}) { totalCount } }',
+        None,
+        "Expected value of type 'InvoiceFilter' not to include unknown field 'numbr'. "
+        'Found: { numbr: { exact: "x" } }.',
+    ),
+    (
+        "{ invoices(ordering: [{dueDat: ASC}]) { totalCount } }",
+        None,
+        "Expected value of type 'InvoiceOrder' not to include unknown field 'dueDat'. "
+        "Found: { dueDat: ASC }.",
+    ),
+    (
+        "mutation($d: PaymentPostingInput!) { postPayment(data: $d) { __typename } }",
+        {"d": {"custmer": "1", "amount": "1.00", "receivedDate": "2026-01-01"}},
+        "Variable '$d' has invalid value: Expected value of type 'PaymentPostingInput' not to "
+        "include unknown field 'custmer'. "
+        "Found: {'custmer': '1', 'amount': '1.00', 'receivedDate': '2026-01-01'}.",
+    ),
+]
+
+
+@override_settings(O2C_GRAPHQL_INTROSPECTION=False)
+@pytest.mark.parametrize(
+    ("query", "variables", "message"), UNKNOWN_INPUT_FIELDS, ids=["filter", "ordering", "variable"]
+)
+def test_without_introspection_an_unknown_input_field_suggests_nothing(
+    gql, query, variables, message
+):
+    # graphql-core puts this suggestion mid-sentence, before "Found: ...".
+    error = only_error(gql(query, variables))
+
+    assert error["message"] == message
+    assert error["extensions"]["code"] in ("invalid_query", "invalid")
+    assert not Payment.objects.exists()
+
+
+@override_settings(O2C_GRAPHQL_INTROSPECTION=True)
+def test_with_introspection_an_unknown_input_field_is_suggested(gql):
+    query, _, _ = UNKNOWN_INPUT_FIELDS[0]
+
+    assert "Did you mean 'number'?" in only_error(gql(query))["message"]
+
+
 def test_a_syntax_error_has_a_code(gql):
     error = only_error(gql("{ invoices { totalCount "))
 

@@ -2,8 +2,9 @@
 
 Issue 12: GraphQL answered raw internal text without `extensions.code` ("PostgreSQL text
 fields cannot contain NUL", "date value out of range", "Field 'id' expected a number but got
-'abc'", `[<class 'decimal.InvalidOperation'>]`), had no cost limit, and suggested field names
-with introspection off.
+'abc'" — from an `id` argument, and from a list filter's `id: {exact: ...}` — and
+`[<class 'decimal.InvalidOperation'>]`), had no cost limit, and suggested field names with
+introspection off.
 """
 
 import pytest
@@ -110,6 +111,38 @@ def code_and_message(answer: dict) -> tuple[str, str]:
             {"id": "99999999999999999999"},
             "not_found",
             "No object has the id '99999999999999999999': an id is a positive whole number.",
+        ),
+        # An id a list filter compares ("Field 'id' expected a number but got 'abc'" was a
+        # server_error): in the document, in a list, under OR, in a variable, nested.
+        (
+            '{ invoices(filters: {id: {exact: "abc"}}) { totalCount } }',
+            None,
+            "invalid",
+            "'abc' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ payments(filters: {id: {inList: ["1", "abc"]}}) { totalCount } }',
+            None,
+            "invalid",
+            "'abc' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ invoices(filters: {OR: {id: {exact: "-1"}}}) { totalCount } }',
+            None,
+            "invalid_choice",
+            "'-1' is not an id: an id is a positive whole number.",
+        ),
+        (
+            "query($f: InvoiceFilter) { invoices(filters: $f) { totalCount } }",
+            {"f": {"NOT": {"id": {"exact": "99999999999999999999"}}}},
+            "invalid_choice",
+            "'99999999999999999999' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ customers { results { invoices(filters: {id: {exact: "x"}}) { totalCount } } } }',
+            None,
+            "invalid",
+            "'x' is not an id: an id is a positive whole number.",
         ),
     ],
 )

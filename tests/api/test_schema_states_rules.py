@@ -210,3 +210,52 @@ def _open_dispute():
     return services.open_dispute(
         invoice, reason="pricing", amount=Decimal("10.00"), opened_date=date(2026, 1, 6)
     )
+
+
+# Found by schemathesis: "schema-violating requests accepted".
+def test_text_over_its_max_length_is_400_whatever_whitespace_surrounds_it(api):
+    # Given a segment name of 100 characters at most; when 101 are sent, the first a space
+    response = api.post(
+        "/api/v1/segments/", {"name": " " + "x" * 100, "code": "SMB"}, format="json"
+    )
+
+    # then it is refused as the schema's maxLength says, though 100 are left once trimmed
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "max_length",
+            "field": "name",
+            "message": "Ensure this field has no more than 100 characters.",
+        }
+    ]
+    assert (
+        api.post(
+            "/api/v1/segments/", {"name": " " + "x" * 99, "code": "SMB"}, format="json"
+        ).json()["name"]
+        == "x" * 99
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [("/api/v1/reps/", "active"), ("/api/v1/customers/", "on_credit_hold")],
+)
+def test_a_boolean_filter_takes_true_or_false_only(api, path, param):
+    SalesRepFactory(active=False)
+
+    refused = api.get(path, {param: "maybe"})
+
+    assert refused.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [(param, "invalid")]
+    assert api.get(path, {param: "false"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [({"offset": "-5"}, "invalid_offset"), ({"limit": "0"}, "invalid_limit")],
+)
+def test_a_csv_list_refuses_the_paging_the_json_list_refuses(api, params, code):
+    response = api.get("/api/v1/reps/", {**params, "format": "csv"})
+
+    assert response.status_code == 400
+    assert [e["code"] for e in response.json()["errors"]] == [code]

@@ -20,6 +20,8 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Customer, CustomerAssignment
+from accounts.scoping import SCOPED_GROUP
 from accounts.tokens import create_token
 from bench import baseline
 from bench.baseline import month_start
@@ -28,7 +30,7 @@ from bench.timing import Timing, measure
 from dashboard.models import StoredPanel
 from metrics import engine, rollup
 from metrics.models import KPIRollup
-from metrics.scope import Period, Scope
+from metrics.scope import Period, Scope, build_scope
 from receivables import demo
 from receivables.models import Invoice
 
@@ -92,6 +94,11 @@ def run(
     # statuses): the like-for-like comparison. The full summary adds the other KPI families.
     for name, scope in scopes.items():
         timed(f"summary AR keys/{name}", lambda scope=scope: engine.summary(scope, BASELINE_KEYS))
+    # A collector limited to their own customers (accounts.scoping): the source rows of
+    # their book, never the rollup.
+    for name, scope in own_customers_scopes(scopes).items():
+        result["scopes"][name] = scope.as_dict()
+        timed(f"summary/{name}", lambda scope=scope: engine.summary(scope))
     everything_year = scopes["everything/year"]
     timed("aging/everything", lambda: engine.aging(scopes["everything/month"], today))
     timed("aging/segment", lambda: engine.aging(scopes["segment/month"], today))
@@ -357,6 +364,33 @@ def pick_scopes(today: date) -> dict[str, Scope]:
                 start=start, end=stop, currency=currency, **dim
             )
     return dict(sorted(scopes.items(), key=lambda item: item[0].split("/")[::-1]))
+
+
+OWN_CUSTOMERS = 100
+
+
+def own_customers_scopes(scopes: dict[str, Scope]) -> dict[str, Scope]:
+    """The month and the year of the busiest rep's first `OWN_CUSTOMERS` customers, as a
+    collector in the `own_customers` group sees them: the customers assigned to them in the
+    admin (`CustomerAssignment`), the scope built for the user (`build_scope`)."""
+    user = get_user_model().objects.create_user(username=f"bench-own-{uuid.uuid4().hex[:8]}")
+    user.groups.add(Group.objects.get(name="collector"), Group.objects.get(name=SCOPED_GROUP))
+    rep = scopes["rep/month"].rep
+    book = Customer.objects.filter(rep_id=rep).order_by("pk")[:OWN_CUSTOMERS]
+    CustomerAssignment.objects.bulk_create(
+        CustomerAssignment(user=user, customer=customer) for customer in book
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {CustomerAssignment._meta.db_table}")
+    return {
+        f"own customers/{period}": build_scope(
+            start=scopes[f"everything/{period}"].start,
+            end=scopes[f"everything/{period}"].end,
+            currency=scopes[f"everything/{period}"].currency,
+            user=user,
+        )
+        for period in ("month", "year")
+    }
 
 
 # --- list endpoint -------------------------------------------------------------------------

@@ -423,10 +423,11 @@ def _source_query(chosen, values: dict, count: int, group_by, history: bool, mea
                 )
         keys = ["kpi_bucket", *(["kpi_group"] if group_by else [])]
         sums = {}
+        family_measures = family.measures_in(filters["customers_of"])
         for name, m in measures.items():
             money = m in facts.MONEY_MEASURES
             # A measure the family does not set is a typed zero: the parts share columns.
-            expression = family.measures.get(m, Value(ZERO if money else 0))
+            expression = family_measures.get(m, Value(ZERO if money else 0))
             sums[name] = Sum(expression, output_field=money_field() if money else BigIntegerField())
         parts.append(
             qs.annotate(kpi_bucket=bucket("kpi_day", cuts))

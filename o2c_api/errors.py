@@ -34,6 +34,8 @@ class ErrorCode(StrEnum):
     INVALID = "invalid"
     # An id that is not a positive whole number names no object: REST's 404.
     NOT_FOUND = "not_found"
+    # A filter's id that is a whole number but not a positive one: REST's filters' code.
+    INVALID_CHOICE = "invalid_choice"
     # Anything unexpected: the message says nothing internal.
     SERVER_ERROR = "server_error"
 

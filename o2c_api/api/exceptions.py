@@ -75,6 +75,9 @@ UNPROCESSABLE_CODES = frozenset(
         "date_before_opened",
         # One field disagrees with another.
         "clicked_before_occurred",
+        # A credit amount with a resolution other than `credited` (an unknown resolution,
+        # the service's other use of the code, is refused by REST's serializer first).
+        "invalid_resolution",
         "due_before_issue",
         "promised_before_created",
         "closed_before_created",

@@ -222,41 +222,6 @@ class NumberFilter(django_filters.NumberFilter):
     numbers too large to compare) stated in the schema."""
 
 
-class FilterSet(django_filters.FilterSet):
-    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`),
-    decimals in their schema's shape (`DecimalStringFormField`), and the filters it makes for
-    foreign keys by id (`IdFilter`: an unknown id matches nothing)."""
-
-    FILTER_DEFAULTS = {
-        **django_filters.FilterSet.FILTER_DEFAULTS,
-        **{
-            field: {**django_filters.FilterSet.FILTER_DEFAULTS[field], "filter_class": IdFilter}
-            for field in (models.ForeignKey, models.OneToOneField)
-        },
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A range of a decimal column is stated as its decimal string (`<name>_min`,
-        # `<name>_max`); a NumberFilter is stated as a JSON number and takes any.
-        for declared in self.filters.values():
-            if not isinstance(declared, django_filters.RangeFilter):
-                continue
-            try:
-                model_field = self._meta.model._meta.get_field(declared.field_name)
-            except FieldDoesNotExist:
-                continue
-            if isinstance(model_field, models.DecimalField):
-                declared.field_class = StrictDecimalRangeField
-                declared.extra["model_field"] = model_field
-
-    def get_form_class(self):
-        form = super().get_form_class()
-        if issubclass(form, BoundedDatesForm):
-            return form
-        return type(form.__name__, (BoundedDatesForm, form), {})
-
-
 class StrictBooleanField(forms.NullBooleanField):
     """`true`/`false` (or 1/0); anything else is an error instead of "no filter"."""
 
@@ -284,3 +249,42 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """A BooleanFilter whose unknown values (`maybe`) are a 400 rather than ignored."""
 
     field_class = StrictBooleanField
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every FilterSet of the API: dates bounded (see `BoundedDatesForm`),
+    decimals in their schema's shape (`DecimalStringFormField`), and the filters it makes for
+    foreign keys by id (`IdFilter`: an unknown id matches nothing) and for booleans
+    (`StrictBooleanFilter`)."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            field: {**django_filters.FilterSet.FILTER_DEFAULTS[field], "filter_class": IdFilter}
+            for field in (models.ForeignKey, models.OneToOneField)
+        },
+        # A boolean column's filter (`?active=`): anything but true/false is a 400, as the
+        # schema's boolean says (django-filter's own ignores "maybe": found by schemathesis).
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A range of a decimal column is stated as its decimal string (`<name>_min`,
+        # `<name>_max`); a NumberFilter is stated as a JSON number and takes any.
+        for declared in self.filters.values():
+            if not isinstance(declared, django_filters.RangeFilter):
+                continue
+            try:
+                model_field = self._meta.model._meta.get_field(declared.field_name)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(model_field, models.DecimalField):
+                declared.field_class = StrictDecimalRangeField
+                declared.extra["model_field"] = model_field
+
+    def get_form_class(self):
+        form = super().get_form_class()
+        if issubclass(form, BoundedDatesForm):
+            return form
+        return type(form.__name__, (BoundedDatesForm, form), {})

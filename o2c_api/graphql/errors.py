@@ -24,7 +24,10 @@ from o2c_api.errors import Conflict, ErrorCode
 logger = logging.getLogger(__name__)
 
 SERVER_ERROR = "Internal error; nothing was saved."
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# graphql-core puts its suggestions at the end of most messages, but in the middle of some
+# ("... unknown field 'numbr'. Did you mean 'number'? Found: {...}."): a GraphQL name holds
+# no "?", so a suggestion ends at the first one.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def formatted(error: GraphQLError) -> dict:

@@ -7,6 +7,9 @@ it is built per request). It refuses, with a coded error and nothing run:
   (`null_characters_not_allowed`, as REST's fields and filters answer);
 - an `id` argument that is not a positive whole number (`not_found`, REST's 404 for
   `/invoices/abc/`): strawberry-django would otherwise hand "abc" to the database;
+- an id a list filter compares (`filters: {id: {exact: "abc"}}`, `inList`, in AND/OR/NOT, in
+  the document or its variables) that is not a whole number (`invalid`) or not a positive
+  one within bigint (`invalid_choice`), as the filters' other ids are answered;
 - a document whose cost is over `settings.O2C_GRAPHQL_MAX_COST` (`query_too_costly`).
 
 Cost (computed from the document and its variables, never by running it), counted like
@@ -38,6 +41,9 @@ from graphql import (
     InlineFragmentNode,
     ValidationRule,
     get_named_type,
+    get_nullable_type,
+    is_input_object_type,
+    is_list_type,
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
@@ -138,11 +144,13 @@ def _rule(variables: dict) -> type[ValidationRule]:
 
         def enter_argument(self, node, *_args):
             definition = self.context.get_argument()
-            if node.name.value != "id" or definition is None:
-                return
-            if get_named_type(definition.type) is not GraphQLID:
+            if definition is None:
                 return
             value = value_from_ast_untyped(node.value, variables)
+            for pk in _lookup_ids(value, definition.type):
+                self._check_lookup_id(pk, node)
+            if node.name.value != "id" or get_named_type(definition.type) is not GraphQLID:
+                return
             if value is None:
                 return
             text = str(value)
@@ -154,6 +162,25 @@ def _rule(variables: dict) -> type[ValidationRule]:
                         extensions={"code": ErrorCode.NOT_FOUND, "field": "id"},
                     )
                 )
+
+        def _check_lookup_id(self, pk, node) -> None:
+            """An id a filter compares (`filters: {id: {exact: ...}}`), as the filters' own
+            id arguments judge one (`accounts.graphql.filters.filter_id`): the database would
+            be handed "abc" ("Field 'id' expected a number")."""
+            text = str(pk)
+            if not re.fullmatch(r"-?[0-9]+", text):
+                code = ErrorCode.INVALID
+            elif not _ID.fullmatch(text) or int(text) > _MAX_ID:
+                code = ErrorCode.INVALID_CHOICE
+            else:
+                return
+            self.report_error(
+                GraphQLError(
+                    f"{pk!r} is not an id: an id is a positive whole number.",
+                    node,
+                    extensions={"code": code, "field": "id"},
+                )
+            )
 
         def _cost(self, selection_set, parent, seen: set, rows: int, root=False) -> int:
             """The cost of a selection set inside lists that may return `rows` rows."""
@@ -212,6 +239,24 @@ def _rule(variables: dict) -> type[ValidationRule]:
             return self._cost(node.selection_set, kind, seen, rows)
 
     return GuardRule
+
+
+def _lookup_ids(value, type_, in_lookup: bool = False) -> Iterator:
+    """The ids that `value`, of GraphQL input type `type_`, gives to filter lookups (the ID
+    fields of strawberry-django's `...FilterLookup` inputs, at any depth: AND, OR, NOT)."""
+    type_ = get_nullable_type(type_)
+    if value is None:
+        return
+    if is_list_type(type_):
+        for item in value if isinstance(value, list) else [value]:
+            yield from _lookup_ids(item, type_.of_type, in_lookup)
+    elif is_input_object_type(type_) and isinstance(value, dict):
+        lookup = type_.name.endswith("FilterLookup")
+        for name, field in type_.fields.items():
+            if name in value:
+                yield from _lookup_ids(value[name], field.type, lookup)
+    elif in_lookup and type_ is GraphQLID:
+        yield value
 
 
 def _has_nul(value) -> bool:

@@ -221,11 +221,14 @@ class DisputeResolveSerializer(StrictSerializer):
         choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
     )
     resolved_date = BoundedDateField(required=False, help_text="Defaults to today.")
+    # Above zero, as a credit note's amount (`not_positive`): the schema says so (found by
+    # schemathesis: "-0.3" was schema-valid).
     credit_amount = StrictDecimalField(
         max_digits=18,
         decimal_places=2,
         required=False,
         allow_null=True,
+        positive=True,
         help_text="With `credited`: issue a credit note of this amount in the same step.",
     )
     notes = StrictCharField(required=False, allow_blank=True, default="")

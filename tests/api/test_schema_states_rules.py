@@ -6,6 +6,7 @@ request breaks one of them; what depends on stored data is a 409 or 422 (docs/re
 import re
 import tomllib
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,106 @@ def test_every_409_and_422_code_is_documented():
 
     assert set() == CONFLICT_CODES & UNPROCESSABLE_CODES
     assert sorted(c for c in CONFLICT_CODES | UNPROCESSABLE_CODES if f"`{c}`" not in text) == []
+
+
+# Found by schemathesis (`POST /disputes/{id}/resolve/` with a credit amount of "-0.3" and
+# another resolution than `credited`: a schema-valid request refused with a 400).
+def test_a_credit_amount_with_another_resolution_is_422_and_changes_nothing(api):
+    dispute = _open_dispute()
+
+    response = api.post(
+        f"/api/v1/disputes/{dispute.pk}/resolve/",
+        {"resolution": "withdrawn", "credit_amount": "0.30"},
+        format="json",
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "code": "invalid_resolution",
+            "field": "credit_amount",
+            "message": "Only a credited resolution issues a credit note.",
+        }
+    ]
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution) == ("open", "")
+    assert not dispute.invoice.adjustments.exists()
+
+
+@pytest.mark.parametrize("amount", ["-0.30", "0", "0.00"])
+def test_a_credit_amount_of_zero_or_less_is_400_as_the_schema_says(api, schema, amount):
+    dispute = _open_dispute()
+    properties = schema["components"]["schemas"]["DisputeResolveRequest"]["properties"]
+
+    response = api.post(
+        f"/api/v1/disputes/{dispute.pk}/resolve/",
+        {"resolution": "credited", "credit_amount": amount},
+        format="json",
+    )
+
+    assert not re.fullmatch(properties["credit_amount"]["pattern"], amount)
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("credit_amount", "not_positive")
+    ]
+    dispute.refresh_from_db()
+    assert dispute.status == "open"
+    assert not dispute.invoice.adjustments.exists()
+
+
+def _open_dispute():
+    from receivables import services
+
+    invoice = InvoiceFactory(issue_date=date(2026, 1, 5))
+    return services.open_dispute(
+        invoice, reason="pricing", amount=Decimal("10.00"), opened_date=date(2026, 1, 6)
+    )
+
+
+# Found by schemathesis: "schema-violating requests accepted".
+def test_text_over_its_max_length_is_400_whatever_whitespace_surrounds_it(api):
+    # Given a segment name of 100 characters at most; when 101 are sent, the first a space
+    response = api.post(
+        "/api/v1/segments/", {"name": " " + "x" * 100, "code": "SMB"}, format="json"
+    )
+
+    # then it is refused as the schema's maxLength says, though 100 are left once trimmed
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "max_length",
+            "field": "name",
+            "message": "Ensure this field has no more than 100 characters.",
+        }
+    ]
+    assert (
+        api.post(
+            "/api/v1/segments/", {"name": " " + "x" * 99, "code": "SMB"}, format="json"
+        ).json()["name"]
+        == "x" * 99
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [("/api/v1/reps/", "active"), ("/api/v1/customers/", "on_credit_hold")],
+)
+def test_a_boolean_filter_takes_true_or_false_only(api, path, param):
+    SalesRepFactory(active=False)
+
+    refused = api.get(path, {param: "maybe"})
+
+    assert refused.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [(param, "invalid")]
+    assert api.get(path, {param: "false"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [({"offset": "-5"}, "invalid_offset"), ({"limit": "0"}, "invalid_limit")],
+)
+def test_a_csv_list_refuses_the_paging_the_json_list_refuses(api, params, code):
+    response = api.get("/api/v1/reps/", {**params, "format": "csv"})
+
+    assert response.status_code == 400
+    assert [e["code"] for e in response.json()["errors"]] == [code]

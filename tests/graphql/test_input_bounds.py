@@ -2,8 +2,9 @@
 
 Issue 12: GraphQL answered raw internal text without `extensions.code` ("PostgreSQL text
 fields cannot contain NUL", "date value out of range", "Field 'id' expected a number but got
-'abc'", `[<class 'decimal.InvalidOperation'>]`), had no cost limit, and suggested field names
-with introspection off.
+'abc'" — from an `id` argument, and from a list filter's `id: {exact: ...}` — and
+`[<class 'decimal.InvalidOperation'>]`), had no cost limit, and suggested field names with
+introspection off.
 """
 
 import pytest
@@ -111,6 +112,38 @@ def code_and_message(answer: dict) -> tuple[str, str]:
             "not_found",
             "No object has the id '99999999999999999999': an id is a positive whole number.",
         ),
+        # An id a list filter compares ("Field 'id' expected a number but got 'abc'" was a
+        # server_error): in the document, in a list, under OR, in a variable, nested.
+        (
+            '{ invoices(filters: {id: {exact: "abc"}}) { totalCount } }',
+            None,
+            "invalid",
+            "'abc' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ payments(filters: {id: {inList: ["1", "abc"]}}) { totalCount } }',
+            None,
+            "invalid",
+            "'abc' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ invoices(filters: {OR: {id: {exact: "-1"}}}) { totalCount } }',
+            None,
+            "invalid_choice",
+            "'-1' is not an id: an id is a positive whole number.",
+        ),
+        (
+            "query($f: InvoiceFilter) { invoices(filters: $f) { totalCount } }",
+            {"f": {"NOT": {"id": {"exact": "99999999999999999999"}}}},
+            "invalid_choice",
+            "'99999999999999999999' is not an id: an id is a positive whole number.",
+        ),
+        (
+            '{ customers { results { invoices(filters: {id: {exact: "x"}}) { totalCount } } } }',
+            None,
+            "invalid",
+            "'x' is not an id: an id is a positive whole number.",
+        ),
     ],
 )
 def test_bad_input_is_a_coded_error_with_a_sentence(gql, query, variables, code, message):
@@ -178,6 +211,51 @@ def test_without_introspection_an_unknown_mutation_suggests_nothing(gql):
 
     assert "Did you mean" not in error["message"]
     assert error["extensions"]["code"] == "invalid_query"
+
+
+UNKNOWN_INPUT_FIELDS = [
+    (
+        '{ invoices(filters: {numbr: {exact: "x"}}) { totalCount } }',
+        None,
+        "Expected value of type 'InvoiceFilter' not to include unknown field 'numbr'. "
+        'Found: { numbr: { exact: "x" } }.',
+    ),
+    (
+        "{ invoices(ordering: [{dueDat: ASC}]) { totalCount } }",
+        None,
+        "Expected value of type 'InvoiceOrder' not to include unknown field 'dueDat'. "
+        "Found: { dueDat: ASC }.",
+    ),
+    (
+        "mutation($d: PaymentPostingInput!) { postPayment(data: $d) { __typename } }",
+        {"d": {"custmer": "1", "amount": "1.00", "receivedDate": "2026-01-01"}},
+        "Variable '$d' has invalid value: Expected value of type 'PaymentPostingInput' not to "
+        "include unknown field 'custmer'. "
+        "Found: {'custmer': '1', 'amount': '1.00', 'receivedDate': '2026-01-01'}.",
+    ),
+]
+
+
+@override_settings(O2C_GRAPHQL_INTROSPECTION=False)
+@pytest.mark.parametrize(
+    ("query", "variables", "message"), UNKNOWN_INPUT_FIELDS, ids=["filter", "ordering", "variable"]
+)
+def test_without_introspection_an_unknown_input_field_suggests_nothing(
+    gql, query, variables, message
+):
+    # graphql-core puts this suggestion mid-sentence, before "Found: ...".
+    error = only_error(gql(query, variables))
+
+    assert error["message"] == message
+    assert error["extensions"]["code"] in ("invalid_query", "invalid")
+    assert not Payment.objects.exists()
+
+
+@override_settings(O2C_GRAPHQL_INTROSPECTION=True)
+def test_with_introspection_an_unknown_input_field_is_suggested(gql):
+    query, _, _ = UNKNOWN_INPUT_FIELDS[0]
+
+    assert "Did you mean 'number'?" in only_error(gql(query))["message"]
 
 
 def test_a_syntax_error_has_a_code(gql):

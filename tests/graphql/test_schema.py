@@ -43,6 +43,7 @@ def test_depth_limit(gql):
 
     assert answer["data"] is None
     assert "exceeds maximum operation depth of 7" in answer["errors"][0]["message"]
+    assert answer["errors"][0]["extensions"] == {"code": "invalid_query"}
 
 
 def test_default_depth_allows_customer_invoices_applications(gql):
@@ -61,7 +62,9 @@ def test_alias_limit(gql):
     answer = gql(" ".join(["{", *(f"a{i}: segments {{ totalCount }}" for i in range(4)), "}"]))
 
     assert answer["data"] is None
-    assert answer["errors"][0]["message"] == "4 aliases found. Allowed: 3"
+    assert answer["errors"] == [
+        {"message": "4 aliases found. Allowed: 3", "extensions": {"code": "invalid_query"}}
+    ]
 
 
 def test_default_alias_limit_is_enforced(gql):
@@ -83,6 +86,7 @@ def test_token_limit(gql):
     assert answer["errors"][0]["message"] == (
         "Syntax Error: Document contains more than 12 tokens. Parsing aborted."
     )
+    assert answer["errors"][0]["extensions"] == {"code": "invalid_query"}
 
 
 @override_settings(STRAWBERRY_DJANGO={**settings.STRAWBERRY_DJANGO, "PAGINATION_MAX_LIMIT": 2})

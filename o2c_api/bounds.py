@@ -25,6 +25,10 @@ from o2c_api.errors import ErrorCode
 
 NUL_MESSAGE = "Null characters are not allowed."
 
+# The largest id a client may name: a record's id is a bigint (PostgreSQL's, SQLite's
+# INTEGER), and a larger number is no id at all (SQLite raises OverflowError binding it).
+MAX_ID = 2**63 - 1
+
 
 def date_range() -> tuple[date, date]:
     """The first and last day a client may send (settings O2C_DATE_MIN, O2C_DATE_MAX)."""

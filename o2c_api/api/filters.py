@@ -16,7 +16,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from o2c_api.api.fields import decimal_pattern
-from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
+from o2c_api.bounds import MAX_ID, check_date, has_date_shape, has_datetime_shape
 
 
 class BoundedDatesForm(forms.Form):
@@ -141,9 +141,10 @@ class StableOrderingFilter(filters.OrderingFilter):
 class IdChoiceField(filter_fields.ModelChoiceField):
     """An id of the filter's queryset; an id of no record stands for one that matches nothing.
 
-    What is not a positive whole number is a 400 `invalid_choice` (the schema says
-    `integer`, `minimum: 1`); a well-formed id that names no record filters to an empty list,
-    as a filter by an unused value does: whether a record exists is not a rule of the request.
+    What is not a whole number from 1 to `MAX_ID` is a 400 `invalid_choice` (the schema says
+    `integer`, `minimum: 1`, `maximum`); a well-formed id that names no record filters to an
+    empty list, as a filter by an unused value does: whether a record exists is not a rule of
+    the request.
     """
 
     def to_python(self, value):
@@ -153,7 +154,7 @@ class IdChoiceField(filter_fields.ModelChoiceField):
             number = int(str(value))
         except ValueError:
             number = 0
-        if number < 1 or not str(value).isdigit():
+        if not 1 <= number <= MAX_ID or not str(value).isdigit():
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"],
                 code="invalid_choice",
@@ -166,7 +167,7 @@ class IdChoiceField(filter_fields.ModelChoiceField):
             return self.queryset.model(**{self.to_field_name or "pk": number})
 
 
-@extend_schema_field({"type": "integer", "minimum": 1})
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.ModelChoiceFilter):
     """A filter by the id of a related record (see `IdChoiceField`): an id that names no
     record answers an empty list, not an error."""

@@ -49,7 +49,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from metrics.scope import build_scope, point_count
-from o2c_api.bounds import NUL_MESSAGE
+from o2c_api.bounds import MAX_ID, NUL_MESSAGE
 from o2c_api.errors import ErrorCode
 
 POINT_COST = 200
@@ -61,7 +61,6 @@ BREAKDOWN_DEFAULT_LIMIT = 20
 MAX_PAGE = 500
 
 _ID = re.compile(r"[1-9][0-9]{0,18}")
-_MAX_ID = 2**63 - 1  # PostgreSQL's bigint
 
 
 def _page_size(arguments: dict) -> int | None:
@@ -154,7 +153,7 @@ def _rule(variables: dict) -> type[ValidationRule]:
             if value is None:
                 return
             text = str(value)
-            if not _ID.fullmatch(text) or int(text) > _MAX_ID:
+            if not _ID.fullmatch(text) or int(text) > MAX_ID:
                 self.report_error(
                     GraphQLError(
                         f"No object has the id {value!r}: an id is a positive whole number.",
@@ -170,7 +169,7 @@ def _rule(variables: dict) -> type[ValidationRule]:
             text = str(pk)
             if not re.fullmatch(r"-?[0-9]+", text):
                 code = ErrorCode.INVALID
-            elif not _ID.fullmatch(text) or int(text) > _MAX_ID:
+            elif not _ID.fullmatch(text) or int(text) > MAX_ID:
                 code = ErrorCode.INVALID_CHOICE
             else:
                 return

@@ -180,6 +180,16 @@ def test_ordering_is_stable_on_ties(api, book):
             },
         ),
         (
+            # Past a bigint: no id at all (SQLite raised OverflowError binding it: a 500).
+            "customer=99999999999999999999",
+            {
+                "code": "invalid_choice",
+                "field": "customer",
+                "message": "Select a valid choice. That choice is not one of the available "
+                "choices.",
+            },
+        ),
+        (
             "issue_date_after=2026-13-01",
             {"code": "invalid", "field": "issue_date", "message": "Enter a valid date."},
         ),

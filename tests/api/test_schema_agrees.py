@@ -105,12 +105,16 @@ def test_strict_request_bodies_refuse_other_keys(schema):
     assert components["InvoiceRequest"]["additionalProperties"] is False
 
 
-def test_limits_and_ids_have_their_minimums(schema):
+def test_limits_and_ids_have_their_bounds(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/invoices/"]["get"]["parameters"]}
 
     assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1}
     assert parameters["offset"]["schema"] == {"type": "integer", "minimum": 0}
-    assert parameters["customer"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["customer"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+    }
 
 
 def test_an_unknown_format_is_a_400_naming_it(api):

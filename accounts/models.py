@@ -79,6 +79,11 @@ class Customer(models.Model):
                 fields=["external_id"],
                 condition=~Q(external_id=""),
                 name="customer_external_id_unique",
+                # "unique" puts the refusal on `external_id` (Model.validate_constraints), as
+                # REST's unique validator does; without it a conditional constraint's error
+                # has no field and no code.
+                violation_error_code="unique",
+                violation_error_message="A customer with this external id already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),

@@ -65,8 +65,8 @@ def test_invalid_customer_change_shows_an_error_and_changes_nothing(admin_client
     )
 
     assert form_errors(response) == {
-        "__all__": [
-            {"message": "Constraint “customer_external_id_unique” is violated.", "code": ""}
+        "external_id": [
+            {"message": "A customer with this external id already exists.", "code": "unique"}
         ]
     }
     customer.refresh_from_db()

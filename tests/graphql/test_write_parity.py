@@ -91,6 +91,14 @@ CASES = [
     # --- customers ---------------------------------------------------------------------------
     case(
         lambda w: ("post", "/api/v1/customers/",
+                   {"name": "Acme 2", "external_id": "ERP-ACME", "currency": "USD"}),
+        lambda w: ("createCustomer",
+                   {"data": {"name": "Acme 2", "externalId": "ERP-ACME", "currency": "USD"}}),
+        [("external_id", "unique")],
+        id="customer-external-id-taken",
+    ),
+    case(
+        lambda w: ("post", "/api/v1/customers/",
                    {"name": "Neg", "currency": "USD", "credit_limit": "-1.00"}),
         lambda w: ("createCustomer",
                    {"data": {"name": "Neg", "currency": "USD", "creditLimit": "-1.00"}}),

@@ -6,16 +6,17 @@ carry the names and collection state a dashboard shows, from the viewsets' selec
 and annotations, never from a query per row.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from o2c_api.api.fields import (
     BoundedDateField,
     StrictCharField,
-    StrictChoiceField,
     StrictDecimalField,
 )
 from o2c_api.api.serializers import StrictModelSerializer, StrictSerializer
 from receivables import services
+from receivables.api.payments.serializers import CurrencyField
 from receivables.models import (
     Adjustment,
     CollectionActivity,
@@ -30,6 +31,26 @@ TIMESTAMPS = ["created_at", "updated_at"]
 
 # Amounts above zero (`not_positive`, as the services say), stated by the schema's pattern.
 POSITIVE = {"positive": True}
+
+
+def checked_by_service(choices) -> type[StrictCharField]:
+    """A text field whose value the service checks, with its own code (`invalid_kind`,
+    `invalid_reason`, ...), as GraphQL's same write is answered; the schema states the enum.
+    (A ChoiceField here would answer DRF's `invalid_choice` for the same bad value.)"""
+
+    @extend_schema_field(serializers.ChoiceField(choices=choices))
+    class ServiceChoiceField(StrictCharField):
+        pass
+
+    return ServiceChoiceField
+
+
+InvoiceStatusField = checked_by_service(
+    [(Invoice.Status.DRAFT, "Draft"), (Invoice.Status.OPEN, "Open")]
+)
+AdjustmentKindField = checked_by_service(Adjustment.Kind.choices)
+DisputeReasonField = checked_by_service(Dispute.Reason.choices)
+ResolutionField = checked_by_service([c for c in Dispute.Resolution.choices if c[0]])
 
 
 class OrderSerializer(StrictModelSerializer):
@@ -49,6 +70,7 @@ class OrderSerializer(StrictModelSerializer):
         help_text="Admins only: book the order although the customer is on credit hold, "
         "and why (recorded with who).",
     )
+    currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
 
     class Meta:
         model = Order
@@ -93,6 +115,9 @@ class InvoiceSerializer(StrictModelSerializer):
     latest_promise_status = serializers.ChoiceField(
         choices=PromiseToPay.Status.choices, read_only=True, allow_null=True
     )
+    currency = CurrencyField(
+        required=False, help_text="Defaults to the order's, else the customer's currency."
+    )
 
     class Meta:
         model = Invoice
@@ -126,7 +151,6 @@ class InvoiceSerializer(StrictModelSerializer):
             "due_date": {"required": False, "help_text": "Defaults to issue date + terms."},
             "rep": {"help_text": "Defaults to the order's rep, else the customer's."},
             "product_line": {"help_text": "Defaults to the order's product line."},
-            "currency": {"help_text": "Defaults to the order's, else the customer's currency."},
         }
 
     def get_days_past_due(self, invoice: Invoice) -> int | None:
@@ -137,10 +161,7 @@ class InvoiceSerializer(StrictModelSerializer):
 class InvoiceCreateSerializer(InvoiceSerializer):
     """A new invoice is `open` (issued, counts for the KPIs) or a `draft`."""
 
-    status = StrictChoiceField(
-        choices=[(Invoice.Status.DRAFT, "Draft"), (Invoice.Status.OPEN, "Open")],
-        default=Invoice.Status.OPEN,
-    )
+    status = InvoiceStatusField(default=Invoice.Status.OPEN)
 
     class Meta(InvoiceSerializer.Meta):
         read_only_fields = ["open_amount", "paid_date", "voided_date", *TIMESTAMPS]
@@ -159,6 +180,7 @@ class AdjustmentSerializer(StrictModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
     customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
+    kind = AdjustmentKindField()
 
     class Meta:
         model = Adjustment
@@ -186,6 +208,7 @@ class DisputeSerializer(StrictModelSerializer):
     customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
     customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
     rep = serializers.IntegerField(source="invoice.rep_id", read_only=True, allow_null=True)
+    reason = DisputeReasonField()
 
     class Meta:
         model = Dispute
@@ -212,14 +235,14 @@ class DisputeSerializer(StrictModelSerializer):
 class DisputeUpdateSerializer(DisputeSerializer):
     """Only the notes of a dispute are edited in place."""
 
+    reason = DisputeReasonField(read_only=True)  # declared: read_only_fields skips it
+
     class Meta(DisputeSerializer.Meta):
         read_only_fields = [f for f in DisputeSerializer.Meta.fields if f != "notes"]
 
 
 class DisputeResolveSerializer(StrictSerializer):
-    resolution = StrictChoiceField(
-        choices=[(value, label) for value, label in Dispute.Resolution.choices if value]
-    )
+    resolution = ResolutionField()
     resolved_date = BoundedDateField(required=False, help_text="Defaults to today.")
     # Above zero, as a credit note's amount (`not_positive`): the schema says so (found by
     # schemathesis: "-0.3" was schema-valid).

@@ -161,8 +161,9 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     the rollup is re-keyed in the same transaction.
 
     Raises:
-        ValidationError: invoice_issued_immutable, invoice_void, due_before_issue,
-            order_customer_mismatch, currency_mismatch, or field errors.
+        ValidationError: invoice_issued_immutable, invoice_void, not_positive,
+            invalid_amount, invalid_currency, due_before_issue, order_customer_mismatch,
+            currency_mismatch, or field errors.
     """
     from dunning import services as dunning
 
@@ -190,6 +191,8 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     if "amount" in changes:
         check_amount(invoice.amount)
         invoice.open_amount = invoice.amount
+    if "currency" in changes:
+        check_currency(invoice.currency)
     if invoice.due_date < invoice.issue_date:
         raise ValidationError(
             {

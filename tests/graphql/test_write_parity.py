@@ -139,6 +139,16 @@ CASES = [
         [("opportunity", "opportunity_customer_mismatch")],
         id="order-another-customers-opportunity",
     ),
+    case(
+        lambda w: ("post", "/api/v1/orders/",
+                   {"customer": w["acme"].pk, "number": "SO-1", "order_date": "2026-01-01",
+                    "amount": "5.00", "currency": "XXX"}),
+        lambda w: ("createOrder",
+                   {"data": {"customer": _id(w, "acme"), "number": "SO-1",
+                             "orderDate": "2026-01-01", "amount": "5.00", "currency": "XXX"}}),
+        [("currency", "invalid_currency")],
+        id="order-unknown-currency",
+    ),
     # --- invoices ----------------------------------------------------------------------------
     case(
         lambda w: ("post", "/api/v1/invoices/",
@@ -185,6 +195,32 @@ CASES = [
         [(None, "invoice_has_applications")],
         id="invoice-with-cash-voided",
     ),
+    case(
+        lambda w: ("post", "/api/v1/invoices/",
+                   {"customer": w["acme"].pk, "number": "INV-9", "issue_date": "2026-01-10",
+                    "amount": "10.00", "currency": "XXX"}),
+        lambda w: ("createInvoice",
+                   {"data": {"customer": _id(w, "acme"), "number": "INV-9",
+                             "issueDate": "2026-01-10", "amount": "10.00", "currency": "XXX"}}),
+        [("currency", "invalid_currency")],
+        id="invoice-unknown-currency",
+    ),
+    case(
+        lambda w: ("patch", f"/api/v1/invoices/{w['draft'].pk}/", {"currency": "XXX"}),
+        lambda w: ("updateInvoice", {"id": _id(w, "draft"), "data": {"currency": "XXX"}}),
+        [("currency", "invalid_currency")],
+        id="invoice-draft-unknown-currency",
+    ),
+    case(
+        lambda w: ("post", "/api/v1/invoices/",
+                   {"customer": w["acme"].pk, "number": "INV-9", "issue_date": "2026-01-10",
+                    "amount": "10.00", "status": "paid"}),
+        lambda w: ("createInvoice",
+                   {"data": {"customer": _id(w, "acme"), "number": "INV-9",
+                             "issueDate": "2026-01-10", "amount": "10.00", "status": "paid"}}),
+        [("status", "invalid_status")],
+        id="invoice-created-paid",
+    ),
     # --- adjustments -------------------------------------------------------------------------
     case(
         lambda w: ("post", "/api/v1/adjustments/",
@@ -205,6 +241,16 @@ CASES = [
                              "amount": "1.00", "adjustmentDate": "2025-12-31"}}),
         [("adjustment_date", "date_before_issue")],
         id="adjustment-before-issue",
+    ),
+    case(
+        lambda w: ("post", "/api/v1/adjustments/",
+                   {"invoice": w["invoice"].pk, "kind": "gift", "amount": "1.00",
+                    "adjustment_date": "2026-01-02"}),
+        lambda w: ("addAdjustment",
+                   {"data": {"invoice": _id(w, "invoice"), "kind": "gift", "amount": "1.00",
+                             "adjustmentDate": "2026-01-02"}}),
+        [("kind", "invalid_kind")],
+        id="adjustment-unknown-kind",
     ),
     # --- applications ------------------------------------------------------------------------
     case(
@@ -279,6 +325,23 @@ CASES = [
                     "data": {"resolution": "upheld", "creditAmount": "5.00"}}),
         [("credit_amount", "invalid_resolution")],
         id="dispute-upheld-with-a-credit",
+    ),
+    case(
+        lambda w: ("post", "/api/v1/disputes/",
+                   {"invoice": w["invoice"].pk, "reason": "mood", "amount": "1.00",
+                    "opened_date": "2026-01-02"}),
+        lambda w: ("openDispute",
+                   {"data": {"invoice": _id(w, "invoice"), "reason": "mood", "amount": "1.00",
+                             "openedDate": "2026-01-02"}}),
+        [("reason", "invalid_reason")],
+        id="dispute-unknown-reason",
+    ),
+    case(
+        lambda w: ("post", f"/api/v1/disputes/{w['dispute'].pk}/resolve/",
+                   {"resolution": "shrug"}),
+        lambda w: ("resolveDispute", {"id": _id(w, "dispute"), "data": {"resolution": "shrug"}}),
+        [("resolution", "invalid_resolution")],
+        id="dispute-unknown-resolution",
     ),
     # --- promises ----------------------------------------------------------------------------
     case(

@@ -6,6 +6,8 @@ carry the names and collection state a dashboard shows, from the viewsets' selec
 and annotations, never from a query per row.
 """
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -29,8 +31,23 @@ from receivables.models import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-# Amounts above zero (`not_positive`, as the services say), stated by the schema's pattern.
-POSITIVE = {"positive": True}
+class ServiceAmountField(StrictDecimalField):
+    """An amount of money as written: above zero (`not_positive`), at most 16 whole digits
+    (`max_digits`, `max_whole_digits`, as the model), the schema's pattern states both; more
+    than two decimals are the service's to refuse (`invalid_amount`, as GraphQL's same write
+    and the payment endpoints are answered), so DRF neither refuses nor rounds them."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=18, decimal_places=2, positive=True, **kwargs)
+
+    def _too_precise(self, value: Decimal) -> bool:
+        return value.is_finite() and value.as_tuple().exponent < -self.decimal_places
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        return value if self._too_precise(value) else super().validate_precision(value)
+
+    def quantize(self, value: Decimal) -> Decimal:
+        return value if self._too_precise(value) else super().quantize(value)
 
 
 def checked_by_service(choices) -> type[StrictCharField]:
@@ -71,6 +88,7 @@ class OrderSerializer(StrictModelSerializer):
         "and why (recorded with who).",
     )
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
+    amount = ServiceAmountField()
 
     class Meta:
         model = Order
@@ -91,7 +109,6 @@ class OrderSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = TIMESTAMPS
-        extra_kwargs = {"amount": POSITIVE}
 
 
 class InvoiceSerializer(StrictModelSerializer):
@@ -118,6 +135,7 @@ class InvoiceSerializer(StrictModelSerializer):
     currency = CurrencyField(
         required=False, help_text="Defaults to the order's, else the customer's currency."
     )
+    amount = ServiceAmountField()
 
     class Meta:
         model = Invoice
@@ -147,7 +165,6 @@ class InvoiceSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["status", "open_amount", "paid_date", "voided_date", *TIMESTAMPS]
         extra_kwargs = {
-            "amount": POSITIVE,
             "due_date": {"required": False, "help_text": "Defaults to issue date + terms."},
             "rep": {"help_text": "Defaults to the order's rep, else the customer's."},
             "product_line": {"help_text": "Defaults to the order's product line."},
@@ -181,6 +198,7 @@ class AdjustmentSerializer(StrictModelSerializer):
     customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
     customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
     kind = AdjustmentKindField()
+    amount = ServiceAmountField()
 
     class Meta:
         model = Adjustment
@@ -198,7 +216,6 @@ class AdjustmentSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = ["created_by", *TIMESTAMPS]
-        extra_kwargs = {"amount": POSITIVE}
 
 
 class DisputeSerializer(StrictModelSerializer):
@@ -209,6 +226,7 @@ class DisputeSerializer(StrictModelSerializer):
     customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
     rep = serializers.IntegerField(source="invoice.rep_id", read_only=True, allow_null=True)
     reason = DisputeReasonField()
+    amount = ServiceAmountField()
 
     class Meta:
         model = Dispute
@@ -229,13 +247,14 @@ class DisputeSerializer(StrictModelSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = ["status", "resolution", "resolved_date", *TIMESTAMPS]
-        extra_kwargs = {"amount": POSITIVE}
 
 
 class DisputeUpdateSerializer(DisputeSerializer):
     """Only the notes of a dispute are edited in place."""
 
-    reason = DisputeReasonField(read_only=True)  # declared: read_only_fields skips it
+    # Declared fields: read_only_fields skips them.
+    reason = DisputeReasonField(read_only=True)
+    amount = ServiceAmountField(read_only=True)
 
     class Meta(DisputeSerializer.Meta):
         read_only_fields = [f for f in DisputeSerializer.Meta.fields if f != "notes"]
@@ -263,6 +282,7 @@ class PromiseSerializer(StrictModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
     customer_name = serializers.CharField(source="invoice.customer.name", read_only=True)
+    amount = ServiceAmountField()
 
     class Meta:
         model = PromiseToPay
@@ -282,13 +302,14 @@ class PromiseSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["status", "created_by", *TIMESTAMPS]
         extra_kwargs = {
-            "amount": POSITIVE,
             "created_date": {"required": False, "help_text": "Defaults to today."},
         }
 
 
 class PromiseUpdateSerializer(PromiseSerializer):
     """Only the notes of a promise are edited in place."""
+
+    amount = ServiceAmountField(read_only=True)  # declared: read_only_fields skips it
 
     class Meta(PromiseSerializer.Meta):
         read_only_fields = [f for f in PromiseSerializer.Meta.fields if f != "notes"]

@@ -280,6 +280,11 @@ class DisputeViewSet(
         data = dict(serializer.validated_data)
         serializer.instance = services.open_dispute(data.pop("invoice"), **data)
 
+    def perform_update(self, serializer):
+        # Under the row's lock, the notes only: never the rest of the row as read here.
+        notes = serializer.validated_data.get("notes", serializer.instance.notes)
+        serializer.instance = services.update_notes(serializer.instance, notes)
+
     @extend_schema(
         request=DisputeResolveSerializer,
         responses=DisputeSerializer,
@@ -335,6 +340,11 @@ class PromiseViewSet(
         serializer.instance = services.create_promise(
             data.pop("invoice"), user=self.request.user, **data
         )
+
+    def perform_update(self, serializer):
+        # Under the row's lock, the notes only: never the rest of the row as read here.
+        notes = serializer.validated_data.get("notes", serializer.instance.notes)
+        serializer.instance = services.update_notes(serializer.instance, notes)
 
 
 class ActivityViewSet(

@@ -494,3 +494,44 @@ def test_invoice_cannot_point_to_another_customers_order(api, world):
         }
     ]
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("kind", ["dispute", "promise"])
+def test_notes_edit_goes_through_the_service_and_never_writes_back_a_stale_row(
+    api, world, monkeypatch, kind
+):
+    # Given a dispute / promise read by the view just before a service moved it on (the
+    # dispute resolved; the promise kept once cash arrived)
+    from receivables.api import views
+
+    if kind == "dispute":
+        record = world.dispute
+        stale = Dispute.objects.get(pk=record.pk)
+        services.resolve_dispute(record, resolution="withdrawn", resolved_date=date(2026, 2, 20))
+        viewset, path = views.DisputeViewSet, f"/api/v1/disputes/{record.pk}/"
+    else:
+        record = services.create_promise(
+            world.invoice, promised_date=date(2026, 2, 10), amount=Decimal("40.00"),
+            created_date=date(2026, 2, 1),
+        )  # fmt: skip
+        stale = PromiseToPay.objects.get(pk=record.pk)
+        payment = PaymentFactory(
+            customer=world.customer, amount=Decimal("40.00"), received_date=date(2026, 2, 3)
+        )
+        services.apply_payment(payment, world.invoice, Decimal("40.00"))
+        viewset, path = views.PromiseViewSet, f"/api/v1/promises/{record.pk}/"
+    moved = type(record).objects.values().get(pk=record.pk)
+    monkeypatch.setattr(viewset, "get_object", lambda self: stale)
+
+    # When its notes are edited
+    response = api.patch(path, {"notes": "Called back"}, format="json")
+
+    # Then only the notes changed (services.update_notes, under the row's lock): the state the
+    # service moved it to is kept, not overwritten with what the view had read
+    assert response.status_code == 200
+    row = type(record).objects.values().get(pk=record.pk)
+    assert row["notes"] == "Called back"
+    assert {k: v for k, v in row.items() if k not in ("notes", "updated_at")} == {
+        k: v for k, v in moved.items() if k not in ("notes", "updated_at")
+    }
+    assert moved["status"] == ("resolved" if kind == "dispute" else "kept")

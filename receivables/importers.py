@@ -4,7 +4,8 @@ Columns used: countryCode, customerID, invoiceNumber, InvoiceDate, DueDate, Invo
 Disputed (Yes/No), SettledDate (empty when unpaid). Dates are M/D/YYYY. Each row becomes:
 
 - a Segment per country code (code = the country code, name "Country <code>");
-- a Customer per customerID (`external_id` = customerID);
+- a Customer per customerID (`external_id` = customerID), created by
+  `accounts.services.create_customer` unless one with that external id exists;
 - an Invoice (`services.create_invoice`, number = invoiceNumber, dates from the file);
 - when settled, a Payment of the full amount received on the settle date, external id
   `ibm-ar:<invoiceNumber>`, applied in full on that date (`services.apply_payment`);
@@ -24,6 +25,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts import services as accounts_services
 from accounts.models import Customer, Segment
 from o2c_api.money import CURRENCIES, to_money
 from receivables import services
@@ -137,14 +139,16 @@ class _Importer:
 
     def customer(self, row: _Row) -> Customer:
         if row.customer_id not in self.customers:
-            self.customers[row.customer_id], _ = Customer.objects.get_or_create(
+            # A new customer through its service, as every other path creates one (its
+            # validation and its `customer.created` event).
+            self.customers[row.customer_id] = Customer.objects.filter(
+                external_id=row.customer_id
+            ).first() or accounts_services.create_customer(
                 external_id=row.customer_id,
-                defaults={
-                    "name": f"Customer {row.customer_id}",
-                    "segment": self.segment(row.country),
-                    "currency": self.currency,
-                    "payment_terms_days": max(0, (row.due_date - row.issue_date).days),
-                },
+                name=f"Customer {row.customer_id}",
+                segment=self.segment(row.country),
+                currency=self.currency,
+                payment_terms_days=max(0, (row.due_date - row.issue_date).days),
             )
         return self.customers[row.customer_id]
 

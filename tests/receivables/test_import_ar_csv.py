@@ -185,3 +185,27 @@ def test_the_ibm_sample_imports_completely_and_only_once():
     assert out == "Imported 0 rows (0.00 USD), 2466 already imported, 0 rejected.\n"
     assert (Invoice.objects.count(), Payment.objects.count()) == (2466, 2466)
     assert invariant_violations() == []
+
+
+def test_new_customers_are_created_by_the_customer_service(tmp_path):
+    # Given one customer already known (by its external id) and a file naming two
+    from integrations.models import Event, EventType
+    from tests.factories import CustomerFactory
+
+    known = CustomerFactory(external_id="8976-AMJEO", name="Known Co")
+    before = Event.objects.filter(type=EventType.CUSTOMER_CREATED).count()
+
+    # When the file is imported
+    run(write_csv(tmp_path, GOOD))
+
+    # Then the new one was created by accounts.services.create_customer (its customer.created
+    # event, as through REST, GraphQL and the admin) and the known one is reused, unchanged
+    created = Customer.objects.get(external_id="0379-NEVHP")
+    events = Event.objects.filter(type=EventType.CUSTOMER_CREATED).order_by("id")
+    assert events.count() == before + 1
+    assert (events.last().object_id, events.last().payload["external_id"]) == (
+        str(created.pk),
+        "0379-NEVHP",
+    )
+    assert Customer.objects.get(pk=known.pk).name == "Known Co"
+    assert Customer.objects.count() == 2

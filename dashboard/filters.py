@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 
-from metrics.scope import INTERVALS, Period, Scope, build_scope, split, today
+from metrics.scope import Period, Scope, build_scope, check_interval, split, today
 
 PRESETS = {
     "last_month": "Last full month",
@@ -140,14 +140,7 @@ def parse_filters(params: Mapping, user=None) -> Filters:
         period = preset_period(preset, today())
         start, end = period.start, period.end
     interval = params.get("interval") or DEFAULT_INTERVAL
-    if interval not in INTERVALS:
-        raise ValidationError(
-            {
-                "interval": ValidationError(
-                    f"Unknown interval {interval!r}: week, month or quarter.", "invalid_interval"
-                )
-            }
-        )
+    check_interval(interval)
     scope = build_scope(
         start=start,
         end=end,

@@ -28,6 +28,7 @@ from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from metrics import facts
+from metrics.errors import ErrorCode
 from metrics.expressions import bucket
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
@@ -65,7 +66,8 @@ def not_applicable(kpi_label: str, group_by: str) -> ValidationError:
     return ValidationError(
         {
             "group_by": ValidationError(
-                f"{kpi_label} cannot be broken down by {group_by}.", "not_applicable"
+                f"{kpi_label} cannot be broken down by {group_by}.",
+                ErrorCode.NOT_APPLICABLE,
             )
         }
     )

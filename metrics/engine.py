@@ -53,6 +53,7 @@ from metrics.definitions import (
     countback_dates,
     ratio,
 )
+from metrics.errors import ErrorCode
 from metrics.models import KPIRollup
 from metrics.scope import Period, Scope, check_points, split, today
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
@@ -236,7 +237,8 @@ def get_kpi(key: str) -> KPI:
         raise ValidationError(
             {
                 "key": ValidationError(
-                    f"Unknown KPI {key!r}; valid keys: {', '.join(KEYS)}.", "unknown_kpi"
+                    f"Unknown KPI {key!r}; valid keys: {', '.join(KEYS)}.",
+                    ErrorCode.UNKNOWN_KPI,
                 )
             }
         )
@@ -504,7 +506,7 @@ def breakdown(
             {
                 "group_by": ValidationError(
                     f"Unknown group_by {group_by!r}: rep, segment, product_line or customer.",
-                    "invalid_group_by",
+                    ErrorCode.INVALID_GROUP_BY,
                 )
             }
         )
@@ -512,10 +514,16 @@ def breakdown(
         raise blocks.not_applicable(kpi.label, group_by)
     if not 1 <= limit <= MAX_BREAKDOWN_LIMIT:
         raise ValidationError(
-            {"limit": ValidationError(f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", "invalid_limit")}
+            {
+                "limit": ValidationError(
+                    f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", ErrorCode.INVALID_LIMIT
+                )
+            }
         )
     if offset < 0:
-        raise ValidationError({"offset": ValidationError("offset is 0 or more.", "invalid_offset")})
+        raise ValidationError(
+            {"offset": ValidationError("offset is 0 or more.", ErrorCode.INVALID_OFFSET)}
+        )
     previous_scope = scope.previous(compare)
     thresholds = Thresholds([key])
     if group_by == "customer" and kpi.of_balance is not None:

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from accounts.models import Customer, SalesRep, Segment
 from accounts.scoping import is_scoped, own_customers
+from metrics.errors import UNKNOWN_BY_FIELD, ErrorCode
 from o2c_api.bounds import check_text, parse_date
-from o2c_api.errors import ErrorCode
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import CURRENCIES
 
 INTERVALS = ("week", "month", "quarter")
@@ -162,7 +163,7 @@ def parse_compare(value) -> str:
         raise _error(
             "compare",
             f"Unknown compare {compare!r}: previous_period or previous_year.",
-            "invalid_compare",
+            ErrorCode.INVALID_COMPARE,
         )
     return compare
 
@@ -181,9 +182,9 @@ def _parse_id(value, field: str) -> int | None:
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise _error(field, f"{value!r} is not an id.", "invalid_id") from exc
+        raise _error(field, f"{value!r} is not an id.", ErrorCode.INVALID_ID) from exc
     if number <= 0:
-        raise _error(field, f"{value!r} is not an id.", "invalid_id")
+        raise _error(field, f"{value!r} is not an id.", ErrorCode.INVALID_ID)
     return number
 
 
@@ -222,16 +223,20 @@ def build_scope(
         start_date = end_date.replace(day=1)
     if end_date < start_date:
         raise _error(
-            "end", f"The end {end_date} is before the start {start_date}.", "end_before_start"
+            "end",
+            f"The end {end_date} is before the start {start_date}.",
+            ErrorCode.END_BEFORE_START,
         )
     max_days = settings.O2C_MAX_PERIOD_DAYS
     if (end_date - start_date).days + 1 > max_days:
-        raise _error("end", f"The period is longer than {max_days} days.", "period_too_long")
+        raise _error(
+            "end", f"The period is longer than {max_days} days.", ErrorCode.PERIOD_TOO_LONG
+        )
     if product_line:
         check_text(product_line, "product_line")
     currency = (currency or settings.O2C_BASE_CURRENCY).upper()
     if currency not in CURRENCIES:
-        raise _error("currency", f"Unknown currency {currency!r}.", "invalid_currency")
+        raise _error("currency", f"Unknown currency {currency!r}.", ErrorCode.INVALID_CURRENCY)
     rep_id = _parse_id(rep, "rep")
     segment_id = _parse_id(segment, "segment")
     customer_id = _parse_id(customer, "customer")
@@ -245,7 +250,7 @@ def build_scope(
         ("customer", customers, customer_id),
     ):
         if pk is not None and not rows.filter(pk=pk).exists():
-            raise _error(field, f"There is no {field} with id {pk}.", f"unknown_{field}")
+            raise _error(field, f"There is no {field} with id {pk}.", UNKNOWN_BY_FIELD[field])
     return Scope(
         start=start_date,
         end=end_date,
@@ -266,6 +271,16 @@ def scope_from_params(params: Mapping, user=None) -> Scope:
     return build_scope(**{name: params.get(name) for name in SCOPE_PARAMS}, user=user)
 
 
+def check_interval(interval: str) -> None:
+    """Raises ValidationError(invalid_interval) unless `interval` is one of `INTERVALS`."""
+    if interval not in INTERVALS:
+        raise _error(
+            "interval",
+            f"Unknown interval {interval!r}: week, month or quarter.",
+            ErrorCode.INVALID_INTERVAL,
+        )
+
+
 def split(period: Period, interval: str) -> list[Period]:
     """Split a period into calendar weeks (Monday to Sunday), months or quarters.
 
@@ -274,12 +289,7 @@ def split(period: Period, interval: str) -> list[Period]:
     Raises:
         ValidationError: invalid_interval.
     """
-    if interval not in INTERVALS:
-        raise _error(
-            "interval",
-            f"Unknown interval {interval!r}: week, month or quarter.",
-            "invalid_interval",
-        )
+    check_interval(interval)
     points = []
     cursor = period.start
     while cursor <= period.end:
@@ -329,7 +339,7 @@ def check_points(keys: int, period: Period, interval: str) -> None:
             f"The series would have {points} points ({keys} KPI(s) × "
             f"{points // keys} {interval}s); at most {limit} are answered: "
             "a shorter period, a longer interval or fewer keys.",
-            ErrorCode.TOO_MANY_POINTS,
+            CommonCode.TOO_MANY_POINTS,
         )
 
 

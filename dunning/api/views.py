@@ -29,6 +29,7 @@ from dunning.models import (
     PlaybookStep,
 )
 from metrics.api.views import SCOPE_PARAMETERS
+from metrics.errors import ErrorCode as ScopeCode
 from metrics.scope import parse_date, scope_from_params
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from o2c_api.api.permissions import CanViewScopedKPIs
@@ -238,7 +239,8 @@ def reliability_params(params, user=None) -> dict:
         raise ValidationError(
             {
                 "end": ValidationError(
-                    f"The end {end} is before the start {start}.", "end_before_start"
+                    f"The end {end} is before the start {start}.",
+                    ScopeCode.END_BEFORE_START,
                 )
             }
         )

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from metrics import engine
 from metrics.api import serializers
 from metrics.definitions import KEYS
+from metrics.errors import ErrorCode
 from metrics.render import currency_of, measure
 from metrics.scope import (
     COMPARES,
@@ -289,7 +290,11 @@ class ManySeriesView(KPIView):
         keys = list(dict.fromkeys(key.strip() for key in raw.split(",") if key.strip()))
         if not keys:
             raise ValidationError(
-                {"keys": ValidationError(f"Name one or more KPIs: {', '.join(KEYS)}.", "required")}
+                {
+                    "keys": ValidationError(
+                        f"Name one or more KPIs: {', '.join(KEYS)}.", ErrorCode.KEYS_REQUIRED
+                    )
+                }
             )
         for key in keys:
             engine.get_kpi(key)

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from accounts.scoping import KPI_PERMISSION, may_view_kpis
 from metrics import engine
+from metrics.errors import ErrorCode
 from metrics.graphql.types import (
     AgingType,
     BreakdownType,
@@ -145,7 +146,7 @@ class Query:
         def resolve():
             if not keys:
                 raise ValidationError(
-                    {"keys": ValidationError("Name one or more KPIs.", "required")}
+                    {"keys": ValidationError("Name one or more KPIs.", ErrorCode.KEYS_REQUIRED)}
                 )
             scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             names = list(dict.fromkeys(key.value for key in keys))

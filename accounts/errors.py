@@ -15,3 +15,8 @@ class ErrorCode(StrEnum):
     # A customer's orders, invoices, payments and opportunities are in its currency: changing
     # it afterwards would make them disagree (409).
     CURRENCY_LOCKED = "customer_currency_locked"
+    # The model's constraints (their `violation_error_code`).
+    NEGATIVE_CREDIT_LIMIT = "negative_credit_limit"
+    NEGATIVE_AMOUNT = "negative_amount"
+    CLOSED_DATE_MISMATCH = "closed_date_mismatch"
+    CLOSED_BEFORE_CREATED = "closed_before_created"

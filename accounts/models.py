@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.errors import ErrorCode
 from o2c_api.audit import AuditTrail
 from o2c_api.money import currency_field, money_field
 
@@ -88,7 +89,7 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
                 name="customer_credit_limit_not_negative",
-                violation_error_code="negative_credit_limit",
+                violation_error_code=ErrorCode.NEGATIVE_CREDIT_LIMIT,
                 violation_error_message="The credit limit cannot be negative.",
             ),
         ]
@@ -129,14 +130,14 @@ class Opportunity(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gte=0),
                 name="opportunity_amount_gte_0",
-                violation_error_code="negative_amount",
+                violation_error_code=ErrorCode.NEGATIVE_AMOUNT,
                 violation_error_message="An opportunity's amount cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=(Q(stage="open") & Q(closed_date__isnull=True))
                 | (Q(stage__in=["won", "lost"]) & Q(closed_date__isnull=False)),
                 name="opportunity_closed_iff_won_or_lost",
-                violation_error_code="closed_date_mismatch",
+                violation_error_code=ErrorCode.CLOSED_DATE_MISMATCH,
                 violation_error_message="A won or lost opportunity needs a closed date; an open "
                 "one has none.",
             ),
@@ -144,7 +145,7 @@ class Opportunity(models.Model):
                 condition=Q(closed_date__isnull=True)
                 | Q(closed_date__gte=models.F("created_date")),
                 name="opportunity_closed_not_before_created",
-                violation_error_code="closed_before_created",
+                violation_error_code=ErrorCode.CLOSED_BEFORE_CREATED,
                 violation_error_message="An opportunity cannot close before it was created.",
             ),
         ]

@@ -14,3 +14,5 @@ class ErrorCode(StrEnum):
     ACTION_ALREADY_DONE = "action_already_done"
     # The same code as the KPI engine's for a key it does not know.
     UNKNOWN_KPI = "unknown_kpi"
+    # The model's constraint: a done action has its done date, an open one none.
+    DONE_DATE_MISMATCH = "done_date_mismatch"

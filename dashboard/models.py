@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import SalesRep, Segment
+from dashboard.errors import ErrorCode
 
 
 class Annotation(models.Model):
@@ -72,6 +73,8 @@ class HuddleAction(models.Model):
                 condition=(models.Q(status="open") & models.Q(done_date__isnull=True))
                 | (models.Q(status="done") & models.Q(done_date__isnull=False)),
                 name="huddle_action_done_date_iff_done",
+                violation_error_code=ErrorCode.DONE_DATE_MISMATCH,
+                violation_error_message="A done action has its done date; an open one has none.",
             ),
         ]
 

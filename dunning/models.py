@@ -22,6 +22,7 @@ from django.utils import formats, timezone
 
 from accounts.models import Customer, Segment
 from dunning import templates
+from dunning.errors import ErrorCode
 from o2c_api.money import CURRENCY_CHOICES, money_field
 from receivables.models import CollectionActivity, Invoice, Order
 
@@ -112,13 +113,13 @@ class PlaybookStep(models.Model):
                 fields=["offset_days"],
                 condition=Q(active=True),
                 name="playbook_step_one_active_per_offset",
-                violation_error_code="duplicate_offset",
+                violation_error_code=ErrorCode.DUPLICATE_OFFSET,
                 violation_error_message="Another active step fires on the same day.",
             ),
             models.CheckConstraint(
                 condition=~Q(challenger_template=F("template")),
                 name="playbook_step_challenger_differs",
-                violation_error_code="challenger_is_champion",
+                violation_error_code=ErrorCode.CHALLENGER_IS_CHAMPION,
                 violation_error_message="The challenger template must differ from the template.",
             ),
         ]
@@ -162,7 +163,7 @@ class ChannelRule(models.Model):
                 condition=Q(min_open_amount__isnull=True, max_open_amount__isnull=True)
                 | ~Q(currency=""),
                 name="channel_rule_band_has_currency",
-                violation_error_code="band_without_currency",
+                violation_error_code=ErrorCode.BAND_WITHOUT_CURRENCY,
                 violation_error_message="An amount band needs its currency.",
             ),
             models.CheckConstraint(
@@ -170,7 +171,7 @@ class ChannelRule(models.Model):
                 | Q(max_open_amount__isnull=True)
                 | Q(min_open_amount__lt=F("max_open_amount")),
                 name="channel_rule_band_ordered",
-                violation_error_code="empty_band",
+                violation_error_code=ErrorCode.EMPTY_BAND,
                 violation_error_message="The band's minimum must be below its maximum.",
             ),
         ]
@@ -299,12 +300,14 @@ class CreditHold(models.Model):
                 fields=["customer"],
                 condition=Q(lifted_at__isnull=True),
                 name="credit_hold_one_current_per_customer",
-                violation_error_code="already_on_credit_hold",
+                violation_error_code=ErrorCode.ALREADY_ON_CREDIT_HOLD,
                 violation_error_message="The customer is already on credit hold.",
             ),
             models.CheckConstraint(
                 condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=F("placed_at")),
                 name="credit_hold_lifted_after_placed",
+                violation_error_code=ErrorCode.LIFTED_BEFORE_PLACED,
+                violation_error_message="A hold cannot be lifted before it was placed.",
             ),
         ]
 
@@ -341,6 +344,8 @@ class CreditHoldReason(models.Model):
                 fields=["hold", "code"],
                 condition=Q(cleared_at__isnull=True),
                 name="credit_hold_reason_once_while_active",
+                violation_error_code="unique",
+                violation_error_message="The hold already has this reason in force.",
             ),
         ]
 

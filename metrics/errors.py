@@ -31,6 +31,8 @@ class ErrorCode(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     INVALID_LIMIT = "invalid_limit"
     INVALID_OFFSET = "invalid_offset"
+    # Thresholds (the model's constraint): green is on the better side of red.
+    THRESHOLDS_OUT_OF_ORDER = "thresholds_out_of_order"
 
 
 # `unknown_<field>` for an id of no record, by the scope's field.

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Segment
+from metrics.errors import ErrorCode
 from o2c_api.money import money_field
 
 
@@ -40,13 +41,20 @@ class Threshold(models.Model):
         permissions = [("view_kpis", "Can read KPIs, series, breakdowns and aging")]
         constraints = [
             models.UniqueConstraint(
-                fields=["kpi"], condition=Q(segment__isnull=True), name="threshold_default_unique"
+                fields=["kpi"],
+                condition=Q(segment__isnull=True),
+                name="threshold_default_unique",
+                violation_error_code="unique",
+                violation_error_message="This KPI has a default threshold already.",
             ),
             models.UniqueConstraint(fields=["kpi", "segment"], name="threshold_segment_unique"),
             models.CheckConstraint(
                 condition=(Q(better="lower") & Q(green_boundary__lte=models.F("red_boundary")))
                 | (Q(better="higher") & Q(green_boundary__gte=models.F("red_boundary"))),
                 name="threshold_boundaries_ordered",
+                violation_error_code=ErrorCode.THRESHOLDS_OUT_OF_ORDER,
+                violation_error_message="The green boundary must be on the better side of the "
+                "red one.",
             ),
         ]
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Customer
+from integrations.models import Event, EventType
 from tests.admin_helpers import admin_url, form_errors, post_form, run_action
 from tests.factories import CustomerFactory, InvoiceFactory, SegmentFactory
 
@@ -52,6 +53,10 @@ def test_adding_a_customer(admin_client):
     assert form_errors(response) == {}
     customer = Customer.objects.get()
     assert (customer.name, customer.currency, customer.segment_id) == ("New Co", "EUR", segment.pk)
+    # Created by accounts.services.create_customer, as REST and GraphQL create one: its event.
+    assert list(
+        Event.objects.filter(type=EventType.CUSTOMER_CREATED).values_list("object_id", flat=True)
+    ) == [str(customer.pk)]
 
 
 def test_invalid_customer_change_shows_an_error_and_changes_nothing(admin_client):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from django.db import OperationalError, connection
 from django.db.models import Model
 
-from o2c_api.errors import Conflict
+from o2c_api.errors import Conflict, ErrorCode
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
 DEADLOCK_ATTEMPTS = 3
@@ -29,7 +29,7 @@ def retry_on_deadlock[T](work: Callable[[], T], attempts: int = DEADLOCK_ATTEMPT
             if attempt == attempts - 1:
                 raise Conflict(
                     "Concurrent changes kept colliding; nothing was stored. Retry the request.",
-                    code="concurrent_update",
+                    code=ErrorCode.CONCURRENT_UPDATE,
                 ) from exc
     raise AssertionError("unreachable")
 

@@ -8,6 +8,8 @@
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
 
 
 class ErrorCode(StrEnum):
@@ -38,6 +40,30 @@ class ErrorCode(StrEnum):
     INVALID_CHOICE = "invalid_choice"
     # Anything unexpected: the message says nothing internal.
     SERVER_ERROR = "server_error"
+    # The database refused a write (`database_refusal`): other rows depend on the row
+    # deleted, or a unique or other constraint was hit by a concurrent change.
+    PROTECTED = "protected"
+    CONFLICT = "conflict"
+    # Deadlocks or serialization failures kept recurring (`o2c_api.db.retry_on_deadlock`).
+    CONCURRENT_UPDATE = "concurrent_update"
+    # An Idempotency-Key still held by its first request, or used for another request.
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+
+
+def database_refusal(exc: ProtectedError | IntegrityError) -> ValidationError:
+    """What both APIs answer (409) when the database refused a write the services let through:
+    one code and one sentence for each, REST's error entry and GraphQL's message alike."""
+    if isinstance(exc, ProtectedError):
+        return ValidationError(
+            "Other records depend on this one (e.g. cash applications); it cannot be deleted.",
+            code=ErrorCode.PROTECTED,
+        )
+    return ValidationError(
+        "The change conflicts with existing data (a duplicate or a concurrent change); "
+        "nothing was saved.",
+        code=ErrorCode.CONFLICT,
+    )
 
 
 class Conflict(ValidationError):

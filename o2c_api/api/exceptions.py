@@ -20,7 +20,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from o2c_api.errors import Conflict
+from o2c_api.errors import Conflict, database_refusal
 
 NON_FIELD = ("non_field_errors", "__all__")
 
@@ -183,28 +183,10 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         errors = django_validation_errors(exc)
         return error_response(errors, status_for(errors))
-    if isinstance(exc, ProtectedError):
+    if isinstance(exc, ProtectedError | IntegrityError):
+        refusal = database_refusal(exc)
         return error_response(
-            [
-                {
-                    "code": "protected",
-                    "field": None,
-                    "message": "Other records depend on this one (e.g. cash applications); "
-                    "it cannot be deleted.",
-                }
-            ],
-            status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, IntegrityError):
-        return error_response(
-            [
-                {
-                    "code": "conflict",
-                    "field": None,
-                    "message": "The change conflicts with existing data (a duplicate or a "
-                    "concurrent change); nothing was saved.",
-                }
-            ],
+            [{"code": refusal.code, "field": None, "message": refusal.message}],
             status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, RequestDataTooBig):

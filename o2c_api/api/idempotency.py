@@ -41,6 +41,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from o2c_api.api.exceptions import error_response
 from o2c_api.db import retry_on_deadlock
+from o2c_api.errors import ErrorCode
 from o2c_api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -125,7 +126,7 @@ def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
             continue
         if existing.fingerprint != print_:
             return _error(
-                "idempotency_key_reused",
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
                 "This Idempotency-Key was used for a different request; use a new key.",
                 status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
@@ -144,7 +145,7 @@ def _claim(user, key: str, print_: str) -> IdempotencyKey | Response:
             continue
         break
     return _error(
-        "idempotency_in_progress",
+        ErrorCode.IDEMPOTENCY_IN_PROGRESS,
         "A request with this Idempotency-Key is still being processed; retry later.",
         status.HTTP_409_CONFLICT,
     )

@@ -19,7 +19,7 @@ from django.db import IntegrityError
 from django.db.models import Model, ProtectedError
 from graphql import GraphQLError
 
-from o2c_api.errors import Conflict, ErrorCode
+from o2c_api.errors import Conflict, ErrorCode, database_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -82,17 +82,8 @@ def service_errors() -> Iterator[None]:
     except Conflict as exc:
         details = "".join(f" ({key} {value})" for key, value in exc.details.items())
         raise ValidationError(" ".join(exc.messages) + details, code=exc.code) from exc
-    except ProtectedError as exc:
-        raise ValidationError(
-            "Other records depend on this one (e.g. cash applications); it cannot be deleted.",
-            code="protected",
-        ) from exc
-    except IntegrityError as exc:
-        raise ValidationError(
-            "The change conflicts with existing data (a duplicate or a concurrent change); "
-            "nothing was saved.",
-            code="conflict",
-        ) from exc
+    except (ProtectedError, IntegrityError) as exc:
+        raise database_refusal(exc) from exc
 
 
 def get_object[M: Model](model: type[M], pk, field: str = "id", *, for_input: bool = False) -> M:

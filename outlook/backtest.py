@@ -19,6 +19,7 @@ from django.db.models import Sum
 from metrics.expressions import bucket
 from metrics.scope import Scope, today
 from o2c_api.money import CENT, ZERO
+from outlook.errors import ErrorCode
 from outlook.forecast import (
     DEFAULT_WEEKS,
     SOURCES,
@@ -84,7 +85,7 @@ def _horizon_over(as_of: date, weeks: int) -> None:
             "as_of",
             f"The {weeks} weeks after {as_of} end on {last}, which is not over: a backtest "
             "needs an as-of date whose horizon has passed.",
-            "horizon_not_over",
+            ErrorCode.HORIZON_NOT_OVER,
         )
 
 

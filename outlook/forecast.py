@@ -71,6 +71,7 @@ from metrics.scope import Period, Scope, build_scope, parse_date, today
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import CENT, ZERO, money_field
 from o2c_api.routers import read_alias
+from outlook.errors import ErrorCode
 from receivables import predicates
 from receivables.models import (
     Adjustment,
@@ -157,9 +158,11 @@ def parse_weeks(value) -> int:
     try:
         weeks = int(value)
     except (TypeError, ValueError) as exc:
-        raise _error("weeks", f"{value!r} is not a number of weeks.", "invalid_weeks") from exc
+        raise _error(
+            "weeks", f"{value!r} is not a number of weeks.", ErrorCode.INVALID_WEEKS
+        ) from exc
     if not 1 <= weeks <= MAX_WEEKS:
-        raise _error("weeks", f"weeks is 1 to {MAX_WEEKS}.", "invalid_weeks")
+        raise _error("weeks", f"weeks is 1 to {MAX_WEEKS}.", ErrorCode.INVALID_WEEKS)
     return weeks
 
 
@@ -174,7 +177,7 @@ def parse_bool(value, field: str) -> bool:
         return True
     if text in ("false", "0", "no"):
         return False
-    raise _error(field, f"{value!r} is not true or false.", "invalid_boolean")
+    raise _error(field, f"{value!r} is not true or false.", ErrorCode.INVALID_BOOLEAN)
 
 
 def forecast_scope(
@@ -238,7 +241,7 @@ def forecast_scope(
             "currency",
             f"The scope holds amounts in {names}, which are never added up: name one with "
             "currency.",
-            "currency_required",
+            ErrorCode.CURRENCY_REQUIRED,
         )
     if currencies:
         return replace(scope, currency=currencies.pop())

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from metrics import engine
 from metrics.scope import Scope
 from o2c_api.money import CENT
+from outlook.errors import ErrorCode
 
 HUNDRED = Decimal(100)
 MAX_LEVER_DAYS = Decimal(365)
@@ -86,8 +87,8 @@ def lever(name: str, days, share=None, field: str | None = None) -> Lever:
     share = HUNDRED if share is None or share == "" else share
     return Lever(
         name,
-        _number(days, f"{field}_days", Decimal(0), MAX_LEVER_DAYS, "invalid_days"),
-        _number(share, f"{field}_share", Decimal(0), HUNDRED, "invalid_share"),
+        _number(days, f"{field}_days", Decimal(0), MAX_LEVER_DAYS, ErrorCode.INVALID_DAYS),
+        _number(share, f"{field}_share", Decimal(0), HUNDRED, ErrorCode.INVALID_SHARE),
     )
 
 
@@ -109,7 +110,7 @@ def levers(
     # value out of range is taken in silence.
     for field, share in (("invoice_lag", invoice_lag_share), ("payment_lag", payment_lag_share)):
         if share not in (None, ""):
-            _number(share, f"{field}_share", Decimal(0), HUNDRED, "invalid_share")
+            _number(share, f"{field}_share", Decimal(0), HUNDRED, ErrorCode.INVALID_SHARE)
     result = []
     if invoice_lag_days not in (None, ""):
         result.append(lever("invoice_lag", invoice_lag_days, invoice_lag_share))
@@ -117,7 +118,9 @@ def levers(
         result.append(lever("payment_lag", payment_lag_days, payment_lag_share))
     scenarios = list(scenarios)
     if len(scenarios) > MAX_SCENARIOS:
-        raise _error("scenario", f"At most {MAX_SCENARIOS} scenarios.", "too_many_scenarios")
+        raise _error(
+            "scenario", f"At most {MAX_SCENARIOS} scenarios.", ErrorCode.TOO_MANY_SCENARIOS
+        )
     for i, text in enumerate(scenarios, start=1):
         days, _, share = str(text).partition(":")
         try:
@@ -126,7 +129,7 @@ def levers(
             raise _error(
                 "scenario",
                 f"Scenario {text!r} is not <days>:<share> with days 0 to 365 and share 0 to 100.",
-                "invalid_scenario",
+                ErrorCode.INVALID_SCENARIO,
             ) from exc
     return tuple(result)
 

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 
 from metrics.scope import Scope, today
 from worklist import risk
+from worklist.errors import ErrorCode
 from worklist.risk import Model
 
 MAX_MONTH_ENDS = 36
@@ -85,14 +86,14 @@ def checked_month_ends(start: date, end: date) -> list[date]:
     ends = month_ends(start, end)
     if not ends:
         raise ValidationError(
-            {"end": ValidationError("The period contains no month end.", "no_month_end")}
+            {"end": ValidationError("The period contains no month end.", ErrorCode.NO_MONTH_END)}
         )
     if len(ends) > MAX_MONTH_ENDS:
         raise ValidationError(
             {
                 "end": ValidationError(
                     f"The period contains more than {MAX_MONTH_ENDS} month ends.",
-                    "too_many_month_ends",
+                    ErrorCode.TOO_MANY_MONTH_ENDS,
                 )
             }
         )

@@ -29,6 +29,7 @@ from metrics.scope import Scope, build_scope, parse_date
 from o2c_api.money import CENT
 from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
 from worklist import risk
+from worklist.errors import ErrorCode
 from worklist.risk import Contribution, Model
 
 DEFAULT_LIMIT = 50
@@ -52,6 +53,7 @@ def page_bounds(limit, offset) -> tuple[int, int]:
         ValidationError: invalid_limit, invalid_offset.
     """
     values = []
+    codes = {"limit": ErrorCode.INVALID_LIMIT, "offset": ErrorCode.INVALID_OFFSET}
     for field, raw, default in (("limit", limit, DEFAULT_LIMIT), ("offset", offset, 0)):
         if raw is None or raw == "":
             values.append(default)
@@ -59,10 +61,10 @@ def page_bounds(limit, offset) -> tuple[int, int]:
         try:
             number = int(raw)
         except (TypeError, ValueError) as exc:
-            raise _error(field, f"{raw!r} is not a number.", f"invalid_{field}") from exc
+            raise _error(field, f"{raw!r} is not a number.", codes[field]) from exc
         if number < (1 if field == "limit" else 0):
             low = "1" if field == "limit" else "0"
-            raise _error(field, f"{field} must be at least {low}.", f"invalid_{field}")
+            raise _error(field, f"{field} must be at least {low}.", codes[field])
         values.append(number)
     return min(values[0], MAX_LIMIT), values[1]
 
@@ -79,11 +81,13 @@ def no_activity_days_of(raw) -> int | None:
         days = int(raw)
     except (TypeError, ValueError) as exc:
         raise _error(
-            "no_activity_days", f"{raw!r} is not a number of days.", "invalid_no_activity_days"
+            "no_activity_days",
+            f"{raw!r} is not a number of days.",
+            ErrorCode.INVALID_NO_ACTIVITY_DAYS,
         ) from exc
     if not 0 <= days <= 3660:
         raise _error(
-            "no_activity_days", "no_activity_days is 0 to 3660.", "invalid_no_activity_days"
+            "no_activity_days", "no_activity_days is 0 to 3660.", ErrorCode.INVALID_NO_ACTIVITY_DAYS
         )
     return days
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from metrics.scope import Scope, today
 from worklist import backtest, risk
+from worklist.errors import ErrorCode
 from worklist.models import RiskModel
 
 
@@ -54,7 +55,7 @@ def fit(
     outcomes = [row.late for _, row in rows]
     if len(set(outcomes)) < 2:
         raise ValidationError(
-            "The training rows need both late and on-time invoices.", "not_enough_outcomes"
+            "The training rows need both late and on-time invoices.", ErrorCode.NOT_ENOUGH_OUTCOMES
         )
     features = [[row.values[key] for key in risk.FACTOR_KEYS] for _, row in rows]
     regression = LogisticRegression(C=regularization, max_iter=1000)

@@ -14,5 +14,7 @@ class ErrorCode(StrEnum):
     ACTION_ALREADY_DONE = "action_already_done"
     # The same code as the KPI engine's for a key it does not know.
     UNKNOWN_KPI = "unknown_kpi"
+    # A dashboard period preset it does not know.
+    INVALID_PERIOD = "invalid_period"
     # The model's constraint: a done action has its done date, an open one none.
     DONE_DATE_MISMATCH = "done_date_mismatch"

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 
+from dashboard.errors import ErrorCode
 from metrics.scope import Period, Scope, build_scope, check_interval, split, today
 
 PRESETS = {
@@ -64,7 +65,8 @@ def preset_period(preset: str, on: date) -> Period:
     raise ValidationError(
         {
             "period": ValidationError(
-                f"Unknown period {preset!r}: {', '.join(PRESETS)}.", "invalid_period"
+                f"Unknown period {preset!r}: {', '.join(PRESETS)}.",
+                ErrorCode.INVALID_PERIOD,
             )
         }
     )

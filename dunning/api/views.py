@@ -249,10 +249,14 @@ def reliability_params(params, user=None) -> dict:
         result["customers_of"] = user.pk
     customer = params.get("customer")
     if customer not in (None, ""):
-        result["customer_ids"] = [_number(customer, "customer", "invalid_id", minimum=1)]
-    result["limit"] = _number(params.get("limit") or 50, "limit", "invalid_limit", minimum=1)
+        result["customer_ids"] = [_number(customer, "customer", ScopeCode.INVALID_ID, minimum=1)]
+    result["limit"] = _number(
+        params.get("limit") or 50, "limit", ScopeCode.INVALID_LIMIT, minimum=1
+    )
     result["limit"] = min(result["limit"], MAX_LIMIT)
-    result["offset"] = _number(params.get("offset") or 0, "offset", "invalid_offset", minimum=0)
+    result["offset"] = _number(
+        params.get("offset") or 0, "offset", ScopeCode.INVALID_OFFSET, minimum=0
+    )
     return result
 
 

@@ -63,3 +63,12 @@ def test_the_dashboard_refuses_an_interval_with_the_scopes_check():
     # Then one check answered both
     assert dashboard_says == scope_says == [("interval", ErrorCode.INVALID_INTERVAL)]
     assert type(dashboard_says[0][1]) is ErrorCode
+
+
+def test_the_dashboards_own_refusal_carries_its_apps_code():
+    from dashboard.errors import ErrorCode as DashboardCode
+
+    codes = refusal(lambda: parse_filters({"period": "forever"}))
+
+    assert codes == [("period", DashboardCode.INVALID_PERIOD)]
+    assert type(codes[0][1]) is DashboardCode

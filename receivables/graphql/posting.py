@@ -212,14 +212,15 @@ def post_many(items: list[PaymentPostingInput], user, *, atomic: bool) -> BulkPo
     good ones).
 
     Raises:
-        ValidationError: more than O2C_BULK_MAX_ITEMS items (max_length on `items`).
+        ValidationError: no item (min_length on `items`) or more than O2C_BULK_MAX_ITEMS
+            (max_length), REST's codes for the same list bounds.
     """
     limit = settings.O2C_BULK_MAX_ITEMS
     if not items or len(items) > limit:
         raise ValidationError(
             {
                 "items": ValidationError(
-                    f"Give 1 to {limit} items.", "empty" if not items else "max_length"
+                    f"Give 1 to {limit} items.", "min_length" if not items else "max_length"
                 )
             }
         )

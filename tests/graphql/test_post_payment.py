@@ -467,3 +467,15 @@ def test_bulk_over_the_limit_is_refused(gql, ledger, monkeypatch):
 
     assert answer["data"]["postPayments"]["messages"] == [{"field": "items", "code": "max_length"}]
     assert state() == before
+
+
+def test_an_empty_bulk_is_refused_with_rests_code(gql, api, ledger):
+    before = state()
+
+    answer = gql(BULK, {"items": [], "atomic": False}, role="integration")
+    rest = api.post("/api/v1/payments/bulk/", {"items": []}, format="json")
+
+    assert answer["data"]["postPayments"]["messages"] == [{"field": "items", "code": "min_length"}]
+    assert rest.status_code == 400
+    assert [(e["field"], e["code"]) for e in rest.json()["errors"]] == [("items", "min_length")]
+    assert state() == before

@@ -22,6 +22,7 @@ from o2c_api.api.schema import ErrorSerializer
 from o2c_api.api.serializers import StrictSerializer
 from o2c_api.money import CURRENCY_CHOICES
 from receivables.cash_application import RemittanceLine, resolve_customer
+from receivables.errors import ErrorCode
 from receivables.models import Invoice, Payment, PaymentApplication
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DecimalField(18, 2)
@@ -186,7 +187,8 @@ class RemittanceLineSerializer(StrictSerializer):
     def validate(self, attrs):
         if ("invoice" in attrs) == ("invoice_number" in attrs):
             raise serializers.ValidationError(
-                "Give either `invoice_number` or `invoice`.", code="invoice_or_number_required"
+                "Give either `invoice_number` or `invoice`.",
+                code=ErrorCode.INVOICE_OR_NUMBER_REQUIRED,
             )
         return attrs
 
@@ -227,7 +229,8 @@ class PaymentCreateSerializer(StrictSerializer):
     def validate(self, attrs):
         if "customer" in attrs and "customer_external_id" in attrs:
             raise serializers.ValidationError(
-                "Give `customer` or `customer_external_id`, not both.", code="customer_ambiguous"
+                "Give `customer` or `customer_external_id`, not both.",
+                code=ErrorCode.CUSTOMER_AMBIGUOUS,
             )
         attrs["customer"] = resolve_customer(
             customer_id=attrs.pop("customer", None),
@@ -283,7 +286,7 @@ class ApplySerializer(StrictSerializer):
                         "Give the invoice by `invoice` (id) or `invoice_number`, one of them."
                     ]
                 },
-                code="invoice_required",
+                code=ErrorCode.INVOICE_REQUIRED,
             )
         attrs["invoice"] = by_id or by_number
         return attrs

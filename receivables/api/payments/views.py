@@ -41,6 +41,7 @@ from receivables.api.payments.serializers import (
     UnapplySerializer,
 )
 from receivables.cash_application import post_payment
+from receivables.errors import ErrorCode
 from receivables.filtersets import PaymentApplicationFilterSet, PaymentFilterSet
 from receivables.models import Payment, PaymentApplication
 
@@ -240,7 +241,8 @@ class PaymentViewSet(
         ).first()
         if application is None:
             raise serializers.ValidationError(
-                {"application": ["No such application of this payment."]}, code="does_not_exist"
+                {"application": ["No such application of this payment."]},
+                code=ErrorCode.DOES_NOT_EXIST,
             )
         with audit.reason(serializer.validated_data.get("reason")):
             services.unapply(application)

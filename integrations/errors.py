@@ -13,5 +13,4 @@ class ErrorCode(StrEnum):
 
     INVALID_CURSOR = "invalid_cursor"
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
-    INVALID_LIMIT = "invalid_limit"
     INVALID_URL = "invalid_url"

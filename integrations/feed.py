@@ -34,6 +34,7 @@ from django.db.models import Q
 from accounts.scoping import scope
 from integrations.errors import ErrorCode
 from integrations.models import Event, EventType
+from o2c_api.errors import ErrorCode as PageCode
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -117,7 +118,7 @@ def parse_limit(value) -> int:
         raise ValidationError(
             {
                 "limit": ValidationError(
-                    f"limit is a whole number from 1 to {MAX_LIMIT}.", ErrorCode.INVALID_LIMIT
+                    f"limit is a whole number from 1 to {MAX_LIMIT}.", PageCode.INVALID_LIMIT
                 )
             }
         )

@@ -58,6 +58,7 @@ from metrics.models import KPIRollup
 from metrics.scope import Period, Scope, check_points, split, today
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from o2c_api import sqlcache
+from o2c_api.errors import ErrorCode as PageCode
 from o2c_api.money import CURRENCIES, ZERO, summed
 from receivables import predicates
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
@@ -516,13 +517,13 @@ def breakdown(
         raise ValidationError(
             {
                 "limit": ValidationError(
-                    f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", ErrorCode.INVALID_LIMIT
+                    f"limit is 1 to {MAX_BREAKDOWN_LIMIT}.", PageCode.INVALID_LIMIT
                 )
             }
         )
     if offset < 0:
         raise ValidationError(
-            {"offset": ValidationError("offset is 0 or more.", ErrorCode.INVALID_OFFSET)}
+            {"offset": ValidationError("offset is 0 or more.", PageCode.INVALID_OFFSET)}
         )
     previous_scope = scope.previous(compare)
     thresholds = Thresholds([key])

@@ -4,7 +4,8 @@ Defined once here and raised by the scope's parsers and the engine; REST answers
 `errors[].code`, GraphQL as `extensions.code`, and the apps that read a scope (dashboard,
 outlook, worklist, dunning) answer the same codes for the same refusal. Values are stable: a
 client may rely on them. Codes every API shares (`invalid_date`, `date_out_of_range`,
-`too_many_points`) are `o2c_api.errors.ErrorCode`'s.
+`too_many_points`, a page's `invalid_limit` and `invalid_offset`) are
+`o2c_api.errors.ErrorCode`'s.
 """
 
 from enum import StrEnum
@@ -29,8 +30,6 @@ class ErrorCode(StrEnum):
     # Breakdowns.
     INVALID_GROUP_BY = "invalid_group_by"
     NOT_APPLICABLE = "not_applicable"
-    INVALID_LIMIT = "invalid_limit"
-    INVALID_OFFSET = "invalid_offset"
     # Thresholds (the model's constraint): green is on the better side of red.
     THRESHOLDS_OUT_OF_ORDER = "thresholds_out_of_order"
 

@@ -46,6 +46,10 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     # Deadlocks or serialization failures kept recurring (`o2c_api.db.retry_on_deadlock`).
     CONCURRENT_UPDATE = "concurrent_update"
+    # A page's limit or offset outside its bounds: every paged report or feed (KPI breakdowns,
+    # the worklist, the credit holds, the event feed).
+    INVALID_LIMIT = "invalid_limit"
+    INVALID_OFFSET = "invalid_offset"
     # An Idempotency-Key still held by its first request, or used for another request.
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

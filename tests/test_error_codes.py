@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
+from o2c_api.errors import ErrorCode as PageCode
 from outlook import forecast
 from outlook.errors import ErrorCode as OutlookCode
 from worklist import backtest, engine
@@ -26,8 +27,8 @@ CASES = [
     (lambda: forecast.parse_weeks("53"), ("weeks", OutlookCode.INVALID_WEEKS)),
     (lambda: forecast.parse_bool("maybe", "include_orders"),
      ("include_orders", OutlookCode.INVALID_BOOLEAN)),
-    (lambda: engine.page_bounds("x", None), ("limit", WorklistCode.INVALID_LIMIT)),
-    (lambda: engine.page_bounds(None, "-1"), ("offset", WorklistCode.INVALID_OFFSET)),
+    (lambda: engine.page_bounds("x", None), ("limit", PageCode.INVALID_LIMIT)),
+    (lambda: engine.page_bounds(None, "-1"), ("offset", PageCode.INVALID_OFFSET)),
     (lambda: engine.no_activity_days_of("9999"),
      ("no_activity_days", WorklistCode.INVALID_NO_ACTIVITY_DAYS)),
     (lambda: backtest.checked_month_ends(date(2026, 1, 2), date(2026, 1, 20)),

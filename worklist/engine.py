@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
 
 from metrics.scope import Scope, build_scope, parse_date
+from o2c_api.errors import ErrorCode as PageCode
 from o2c_api.money import CENT
 from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
 from worklist import risk
@@ -53,7 +54,7 @@ def page_bounds(limit, offset) -> tuple[int, int]:
         ValidationError: invalid_limit, invalid_offset.
     """
     values = []
-    codes = {"limit": ErrorCode.INVALID_LIMIT, "offset": ErrorCode.INVALID_OFFSET}
+    codes = {"limit": PageCode.INVALID_LIMIT, "offset": PageCode.INVALID_OFFSET}
     for field, raw, default in (("limit", limit, DEFAULT_LIMIT), ("offset", offset, 0)):
         if raw is None or raw == "":
             values.append(default)

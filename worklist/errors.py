@@ -2,7 +2,8 @@
 
 Defined once here and raised by `worklist.engine`, `worklist.backtest` and `worklist.fitting`;
 REST answers them as `errors[].code`, GraphQL as `extensions.code`. The scope's codes are
-`metrics.errors.ErrorCode`'s. Values are stable: a client may rely on them.
+`metrics.errors.ErrorCode`'s, a page's `o2c_api.errors.ErrorCode`'s. Values are stable: a
+client may rely on them.
 """
 
 from enum import StrEnum
@@ -11,8 +12,6 @@ from enum import StrEnum
 class ErrorCode(StrEnum):
     """A machine-readable reason a risk or worklist request was refused."""
 
-    INVALID_LIMIT = "invalid_limit"
-    INVALID_OFFSET = "invalid_offset"
     INVALID_NO_ACTIVITY_DAYS = "invalid_no_activity_days"
     # A backtest's period.
     NO_MONTH_END = "no_month_end"

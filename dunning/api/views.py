@@ -34,6 +34,7 @@ from metrics.scope import parse_date, scope_from_params
 from o2c_api.api.idempotency import IdempotentCreateMixin, idempotent
 from o2c_api.api.permissions import CanViewScopedKPIs
 from o2c_api.api.scoping import CustomerScopedMixin
+from o2c_api.errors import ErrorCode as PageCode
 
 
 class MessageTemplateViewSet(
@@ -250,12 +251,10 @@ def reliability_params(params, user=None) -> dict:
     customer = params.get("customer")
     if customer not in (None, ""):
         result["customer_ids"] = [_number(customer, "customer", ScopeCode.INVALID_ID, minimum=1)]
-    result["limit"] = _number(
-        params.get("limit") or 50, "limit", ScopeCode.INVALID_LIMIT, minimum=1
-    )
+    result["limit"] = _number(params.get("limit") or 50, "limit", PageCode.INVALID_LIMIT, minimum=1)
     result["limit"] = min(result["limit"], MAX_LIMIT)
     result["offset"] = _number(
-        params.get("offset") or 0, "offset", ScopeCode.INVALID_OFFSET, minimum=0
+        params.get("offset") or 0, "offset", PageCode.INVALID_OFFSET, minimum=0
     )
     return result
 

@@ -146,7 +146,18 @@ def post_payment(
         "posted_by": posted_by,
     }
     remittance = list(remittance or [])
-    return retry_on_deadlock(lambda: _post_payment(fields, remittance))
+    try:
+        return retry_on_deadlock(lambda: _post_payment(fields, remittance))
+    except IntegrityError:
+        posted_by, external_id = fields["posted_by"], fields["external_id"]
+        # The unique constraint on (posted_by, external_id) is the duplicate check, also when
+        # a concurrent post of the same external id won the race: the clash is answered as
+        # `services.record_payment` answers it, naming the existing payment. The posting's
+        # own transaction (or savepoint) is rolled back by then, so nothing is stored.
+        existing = existing_external_ids(posted_by, {external_id})
+        if external_id not in existing:
+            raise
+        raise services.duplicate_payment(external_id, existing[external_id]) from None
 
 
 @transaction.atomic
@@ -156,26 +167,13 @@ def _post_payment(fields: dict, remittance: list[RemittanceLine]) -> PostingResu
 
 
 def _record(fields: dict) -> Payment:
-    """Store a checked payment (`services.new_payment`); a taken external id is a Conflict.
-
-    The unique constraint on (posted_by, external_id) is the duplicate check: the INSERT runs
-    in a savepoint and a clash is answered as `services.record_payment` answers it, naming the
-    existing payment — also when a concurrent post of the same external id won the race.
-    """
+    """Store a checked payment (`services.new_payment`) without a savepoint of its own: a
+    taken external id aborts the posting, and `post_payment` answers it."""
     payment = services.new_payment(**fields)
     # Recorded in the audit trail once, when the posting is done (`_store_outcomes`).
     payment.skip_history_when_saving = True
-    try:
-        with transaction.atomic():
-            payment.save(force_insert=True)
-            rollup.added(payments=[payment.pk])
-    except IntegrityError:
-        existing = existing_external_ids(payment.posted_by, {payment.external_id})
-        if payment.external_id not in existing:
-            raise
-        raise services.duplicate_payment(
-            payment.external_id, existing[payment.external_id]
-        ) from None
+    payment.save(force_insert=True)
+    rollup.added(payments=[payment.pk])
     return payment
 
 

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -7,27 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from accounts import tokens
-from metrics.models import KPIRollup
 from receivables import services
 from receivables.models import Invoice, PromiseToPay
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.invariants import invariant_violations
 
 pytestmark = pytest.mark.django_db
-
-
-def test_rebuild_ar_rollup_restores_a_damaged_rollup(check_rollup):
-    InvoiceFactory(amount=Decimal("100.00"), issue_date=date(2026, 1, 1))
-    InvoiceFactory(amount=Decimal("50.00"), issue_date=date(2026, 1, 2))
-    KPIRollup.objects.filter(rep_key=-1).delete()
-    out = StringIO()
-
-    call_command("rebuild_ar_rollup", stdout=out)
-
-    # KPI rollup: 2 days × 5 keys (full dimensions, all, rep, segment, product line) of the
-    # day's facts, and the same for the two invoices' not-yet-due rows by due date.
-    assert out.getvalue() == "Rebuilt the KPI rollup: 20 rows.\n"
-    check_rollup()
 
 
 def test_refresh_promise_statuses_breaks_promises_past_their_date():

@@ -30,6 +30,7 @@ from dashboard import charts, services, stored
 from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
 from metrics import engine
+from metrics.aging import Aging
 from metrics.definitions import KPIS
 from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
@@ -350,7 +351,7 @@ def panels_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def aging_view(aging: engine.Aging, currency: str) -> dict:
+def aging_view(aging: Aging, currency: str) -> dict:
     """Bars for the amounts and a heatmap of the follow-up per bucket.
 
     The heatmap's cells are shaded by the share of invoices without any collection activity,
@@ -640,7 +641,7 @@ def _export_trends(trend_lines: Sequence[Trend]) -> HttpResponse:
     )
 
 
-def _export_aging(aging: engine.Aging) -> HttpResponse:
+def _export_aging(aging: Aging) -> HttpResponse:
     return csv_response(
         f"aging-{aging.as_of}.csv",
         ["bucket", "amount", "invoices", "activities", "invoices_without_activity", "currency"],

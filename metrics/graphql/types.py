@@ -16,6 +16,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from metrics import engine
+from metrics.aging import Aging
 from metrics.definitions import KPIS, REPORTS
 from metrics.render import currency_of, measure
 from metrics.scope import COMPARES, INTERVALS, Scope
@@ -276,7 +277,7 @@ class AgingType:
     buckets: list[AgingBucketType]
 
     @classmethod
-    def of(cls, aging: engine.Aging) -> AgingType:
+    def of(cls, aging: Aging) -> AgingType:
         return cls(
             as_of=aging.as_of,
             currency=aging.scope.currency,

@@ -588,46 +588,6 @@ def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = Non
     return _one("pipeline", scope, periods, group_by)
 
 
-def _time_to_invoice_qs(scope: Scope):
-    """The scope's invoices with an order, with `kpi_days` (the `order_days` fact)."""
-    invoices = facts.Invoices()
-    return (
-        invoices.scoped(**scope.filters())
-        .filter(order__isnull=False, issue_date__gte=scope.start, issue_date__lte=scope.end)
-        .annotate(kpi_days=invoices.measures["order_days"])
-    )
-
-
-def time_to_invoice_percentile(scope: Scope, count: int, fraction: Decimal) -> Decimal | None:
-    """percentile_cont(fraction) of the days of the scope's period: one bounded query.
-
-    With the n values sorted, the position is fraction × (n − 1); the two neighbouring ranks
-    are read with OFFSET/LIMIT (at most two rows) and interpolated linearly, exactly as
-    PostgreSQL's percentile_cont does, on every backend.
-    """
-    if count == 0:
-        return None
-    position = fraction * (count - 1)
-    low = int(position)
-    high = min(low + 1, count - 1)
-    qs = _time_to_invoice_qs(scope)
-    values = list(qs.order_by("kpi_days", "id").values_list("kpi_days", flat=True)[low : high + 1])
-    lower = Decimal(values[0])
-    upper = Decimal(values[-1])
-    return lower + (position - low) * (upper - lower)
-
-
-def slowest_invoices(scope: Scope, limit: int = 10) -> list[dict]:
-    """The invoices of the period that took longest from order to invoice (one query)."""
-    return list(
-        _time_to_invoice_qs(scope)
-        .order_by("-kpi_days", "issue_date", "id")
-        .values(
-            "id", "number", "customer_id", "order_id", "order__order_date", "issue_date", "kpi_days"
-        )[:limit]
-    )
-
-
 # --- Pipeline --------------------------------------------------------------------------------
 
 

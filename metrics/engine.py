@@ -44,6 +44,7 @@ from metrics.definitions import (
 from metrics.errors import ErrorCode
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
+from metrics.time_to_invoice import time_to_invoice
 from o2c_api.errors import ErrorCode as PageCode
 
 # The public entry point of the KPI reports: other apps call `engine.<report>(...)`, whichever
@@ -171,28 +172,6 @@ class ReminderFunnel:
     clicked: int
     paid: int
     conversion_rate: Decimal | None
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SlowInvoice:
-    invoice_id: int
-    number: str
-    customer_id: int
-    order_id: int
-    order_date: date
-    issue_date: date
-    days: int
-
-
-@dataclass(frozen=True)
-class TimeToInvoice:
-    scope: Scope
-    count: int
-    mean: Decimal | None
-    median: Decimal | None
-    p90: Decimal | None
-    slowest: tuple[SlowInvoice, ...]
     currencies: tuple[str, ...] = ()
 
 
@@ -540,39 +519,6 @@ def reminder_funnel(scope: Scope) -> ReminderFunnel:
     rate = ratio(paid, sent)
     return ReminderFunnel(
         scope, sent, clicked, paid, None if rate is None else rate * 100, currencies(scope)
-    )
-
-
-MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
-
-
-def time_to_invoice(scope: Scope, slowest: int = 10) -> TimeToInvoice:
-    """Mean, median and p90 days from order to invoice in P, and the slowest invoices.
-
-    Four queries: the count and sum, one bounded query per percentile, the slowest.
-    """
-    row = blocks.time_to_invoice(scope, [scope.period]).get((None, 1)) or {}
-    count = row.get("invoiced") or 0
-    slow = tuple(
-        SlowInvoice(
-            r["id"],
-            r["number"],
-            r["customer_id"],
-            r["order_id"],
-            r["order__order_date"],
-            r["issue_date"],
-            r["kpi_days"],
-        )
-        for r in blocks.slowest_invoices(scope, slowest)
-    )
-    return TimeToInvoice(
-        scope,
-        count,
-        ratio(row.get("days"), count),
-        blocks.time_to_invoice_percentile(scope, count, MEDIAN),
-        blocks.time_to_invoice_percentile(scope, count, P90),
-        slow,
-        currencies(scope),
     )
 
 

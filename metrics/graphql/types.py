@@ -21,6 +21,7 @@ from metrics.definitions import KPIS, REPORTS
 from metrics.render import currency_of, measure
 from metrics.scope import COMPARES, INTERVALS, Scope
 from metrics.thresholds import rendered
+from metrics.time_to_invoice import TimeToInvoice
 
 # A KPI value: a decimal string for money (its currency beside it), a number rounded to two
 # decimals for days and percentages — REST's rendering, carried as the JSON scalar.
@@ -340,7 +341,7 @@ class TimeToInvoiceType:
     slowest: list[SlowInvoiceType]
 
     @classmethod
-    def of(cls, result: engine.TimeToInvoice) -> TimeToInvoiceType:
+    def of(cls, result: TimeToInvoice) -> TimeToInvoiceType:
         return cls(
             scope=ScopeType.of(result.scope),
             currencies=list(result.currencies),

@@ -32,6 +32,7 @@ from dashboard.models import Annotation, HuddleAction
 from metrics import engine
 from metrics.aging import Aging
 from metrics.definitions import KPIS
+from metrics.glossary import GlossaryEntry
 from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
@@ -179,7 +180,7 @@ class Tile:
 
 
 def tiles(
-    summary: engine.Summary, glossary: dict[str, engine.GlossaryEntry], keys: Sequence[str]
+    summary: engine.Summary, glossary: dict[str, GlossaryEntry], keys: Sequence[str]
 ) -> list[Tile]:
     currency = summary.scope.currency
     result = []

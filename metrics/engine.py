@@ -36,12 +36,12 @@ from metrics.definitions import (
     KPI,
     KPIS,
     LEDGER,
-    REPORTS,
     Inputs,
     countback_dates,
     ratio,
 )
 from metrics.errors import ErrorCode
+from metrics.glossary import glossary
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from metrics.time_to_invoice import time_to_invoice
@@ -173,19 +173,6 @@ class ReminderFunnel:
     paid: int
     conversion_rate: Decimal | None
     currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GlossaryEntry:
-    key: str
-    label: str
-    explanation: str
-    formula: str
-    unit: str
-    better: str | None
-    owner: str
-    playbook_url: str
-    choices: tuple[str, ...]
 
 
 # --- the core: every needed block once, then the formulas ---------------------------------
@@ -509,7 +496,7 @@ def group_names(group_by: str, ids: list) -> dict:
     )
 
 
-# --- reminder funnel, time to invoice, glossary -------------------------------------------
+# --- reminder funnel -----------------------------------------------------------------------
 
 
 def reminder_funnel(scope: Scope) -> ReminderFunnel:
@@ -520,56 +507,3 @@ def reminder_funnel(scope: Scope) -> ReminderFunnel:
     return ReminderFunnel(
         scope, sent, clicked, paid, None if rate is None else rate * 100, currencies(scope)
     )
-
-
-COMMON_CHOICES = (
-    "Status compares the value rounded to two decimals with the thresholds (a segment's own "
-    "threshold wins); change is the difference of the rounded values.",
-    "Default period: the last full calendar month before today. Previous period: for a whole "
-    "calendar month, quarter or year, the month, quarter or year before it (October compares "
-    "with September, Q3 with Q2); for any other period, the same number of days immediately "
-    "before P; compare=previous_year takes the same dates one year earlier (29 February: the "
-    "28th). A period that ends after today is partial and flagged so.",
-    "Series sub-periods are calendar weeks (Monday to Sunday), months or quarters clipped to P.",
-)
-
-
-def glossary() -> tuple[GlossaryEntry, ...]:
-    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices;
-    then the forward-looking reports (`metrics.definitions.REPORTS`).
-
-    Owner and playbook come from the default (segment-less) threshold (one query).
-    """
-    thresholds = Thresholds(KEYS)
-    entries = []
-    for kpi in KPIS.values():
-        threshold = thresholds.get(kpi.key)
-        entries.append(
-            GlossaryEntry(
-                kpi.key,
-                kpi.label,
-                kpi.explanation,
-                kpi.formula,
-                kpi.unit,
-                kpi.better,
-                threshold.owner if threshold else "",
-                threshold.playbook_url if threshold else "",
-                kpi.choices + COMMON_CHOICES,
-            )
-        )
-    # The forward-looking reports (computed by the outlook app) have no thresholds.
-    for report in REPORTS.values():
-        entries.append(
-            GlossaryEntry(
-                report.key,
-                report.label,
-                report.explanation,
-                report.formula,
-                report.unit,
-                None,
-                "",
-                "",
-                report.choices,
-            )
-        )
-    return tuple(entries)

@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from metrics import engine
 from metrics.aging import Aging
 from metrics.definitions import KPIS, REPORTS
+from metrics.glossary import GlossaryEntry
 from metrics.render import currency_of, measure
 from metrics.scope import COMPARES, INTERVALS, Scope
 from metrics.thresholds import rendered
@@ -377,7 +378,7 @@ class GlossaryEntryType:
     choices: list[str]
 
     @classmethod
-    def of(cls, entry: engine.GlossaryEntry) -> GlossaryEntryType:
+    def of(cls, entry: GlossaryEntry) -> GlossaryEntryType:
         return cls(
             key=KpiGlossaryKey(entry.key),
             label=entry.label,

@@ -33,6 +33,7 @@ from metrics import engine
 from metrics.aging import Aging
 from metrics.definitions import KPIS
 from metrics.glossary import GlossaryEntry
+from metrics.results import KPIValue, Summary
 from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
@@ -176,12 +177,10 @@ class Tile:
     explanation: str
     owner: str
     playbook_url: str
-    raw: engine.KPIValue
+    raw: KPIValue
 
 
-def tiles(
-    summary: engine.Summary, glossary: dict[str, GlossaryEntry], keys: Sequence[str]
-) -> list[Tile]:
+def tiles(summary: Summary, glossary: dict[str, GlossaryEntry], keys: Sequence[str]) -> list[Tile]:
     currency = summary.scope.currency
     result = []
     for key in keys:
@@ -616,7 +615,7 @@ def _export_risk(panel: Panels) -> HttpResponse:
 PANEL_EXPORTERS = {"outlook": _export_outlook, "worklist": _export_worklist, "risk": _export_risk}
 
 
-def _export_kpis(summary: engine.Summary, glossary) -> HttpResponse:
+def _export_kpis(summary: Summary, glossary) -> HttpResponse:
     scope = summary.scope
     return csv_response(
         f"kpis-{scope.start}-{scope.end}.csv",

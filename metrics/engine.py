@@ -1,8 +1,10 @@
 """The KPI engine: summary, series, breakdown, aging, reminder funnel, time to invoice, glossary.
 
 Plain functions taking a validated `Scope` (see `metrics.scope.build_scope`) and returning
-frozen dataclasses with exact Decimals. REST (`metrics.api`) and GraphQL (`metrics.graphql`)
-only render them, rounding with `metrics.thresholds.rendered`.
+frozen dataclasses with exact Decimals (`metrics.results`). REST (`metrics.api`) and GraphQL
+(`metrics.graphql`) only render them, rounding with `metrics.thresholds.rendered`. Aging, time
+to invoice and the glossary are computed in their own modules (`metrics.aging`,
+`metrics.time_to_invoice`, `metrics.glossary`) and called from here like the others.
 
 Query budget (independent of data size, period length and number of points or groups):
 `summary` 5 queries (6 with a product line) — the AR movements, the facts of every other
@@ -18,8 +20,7 @@ the source rows); `breakdown` those for both periods at once (DSO by customer: o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -42,6 +43,16 @@ from metrics.definitions import (
 )
 from metrics.errors import ErrorCode
 from metrics.glossary import glossary
+from metrics.results import (
+    Breakdown,
+    BreakdownRow,
+    Change,
+    KPIValue,
+    ReminderFunnel,
+    Series,
+    SeriesPoint,
+    Summary,
+)
 from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
 from metrics.time_to_invoice import time_to_invoice
@@ -68,112 +79,6 @@ __all__ = [
     "summary",
     "time_to_invoice",
 ]
-
-# --- results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KPIValue:
-    """One KPI for a scope: exact value and previous-period value, the change between the
-    rendered values, the status of each, and the KPI's unit and direction."""
-
-    key: str
-    value: Decimal | None
-    previous: Decimal | None
-    change: Decimal | None
-    status: str | None
-    previous_status: str | None
-    unit: str
-    better: str | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One line of "what changed": the KPI, its previous and current value, the change
-    between the rendered values, the current status, and the generated sentence."""
-
-    key: str
-    previous: Decimal | None
-    value: Decimal | None
-    change: Decimal | None
-    status: str | None
-    unit: str
-    sentence: str
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Every KPI for a scope, compared with `previous_scope` (see `metrics.scope.previous_period`).
-
-    `currencies` lists every currency the scope's filters find invoices in, so a client sees
-    when the book holds amounts in a currency other than `scope.currency` (never summed).
-    """
-
-    scope: Scope
-    previous_scope: Scope
-    compare: str
-    currencies: tuple[str, ...]
-    kpis: dict[str, KPIValue]
-    changes: tuple[Change, ...]
-
-    @property
-    def what_changed(self) -> tuple[str, ...]:
-        return tuple(change.sentence for change in self.changes)
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    start: date
-    end: date
-    value: Decimal | None
-
-
-@dataclass(frozen=True)
-class Series:
-    key: str
-    interval: str
-    scope: Scope
-    unit: str
-    points: tuple[SeriesPoint, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class BreakdownRow:
-    """One group's value, its value over the previous period, their change, its status."""
-
-    group_id: int | str | None
-    group_name: str
-    value: Decimal | None
-    previous: Decimal | None
-    change: Decimal | None
-    status: str | None
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """A page of groups, worst first: `count` groups in all, `rows` from `offset`."""
-
-    key: str
-    group_by: str
-    scope: Scope
-    previous_scope: Scope
-    unit: str
-    count: int
-    offset: int
-    rows: tuple[BreakdownRow, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReminderFunnel:
-    scope: Scope
-    sent: int
-    clicked: int
-    paid: int
-    conversion_rate: Decimal | None
-    currencies: tuple[str, ...] = ()
-
 
 # --- the core: every needed block once, then the formulas ---------------------------------
 

@@ -13,7 +13,7 @@ the pipeline's open count, all for both periods at once, plus the thresholds and
 currencies present;
 `series` the blocks its KPIs need (the AR movements are one query on the rollup, three on
 the source rows); `breakdown` those for both periods at once (DSO by customer: one query,
-`blocks.balances_by_customer`), plus the thresholds and the group names; `aging` two;
+`metrics.balances`), plus the thresholds and the group names; `aging` two;
 `time_to_invoice` four.
 """
 
@@ -29,6 +29,7 @@ from django.db import connection
 from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
 from metrics.aging import aging
+from metrics.balances import Ranking, balances_by_customer
 from metrics.book import currencies, product_lines
 from metrics.definitions import (
     COUNTBACK,
@@ -365,7 +366,7 @@ def _customers_by_balance(
     """A breakdown page of a KPI of AR(end), credit sales(P) and N (`KPI.of_balance`) by
     customer: (customers in all, [(customer, value, previous value)] of the page).
 
-    From one row per customer (`blocks.balances_by_customer`), where the building blocks
+    From one row per customer (`metrics.balances.balances_by_customer`), where the building blocks
     fold every customer's movements per period in Python. PostgreSQL ranks the customers
     and returns the page alone (`rank_key`'s order, a test holds them equal); elsewhere
     they are ranked here.
@@ -376,8 +377,8 @@ def _customers_by_balance(
     ranking = None
     if connection.vendor == "postgresql":
         descending = kpi.better != "higher"
-        ranking = blocks.Ranking(formula.sql, days, descending, limit, offset)
-    count, balances = blocks.balances_by_customer(scope, periods, ranking)
+        ranking = Ranking(formula.sql, days, descending, limit, offset)
+    count, balances = balances_by_customer(scope, periods, ranking)
     values = [
         (
             row.customer,

@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.utils.timezone import get_current_timezone
 
-from metrics import blocks
+from metrics import sums
 from metrics.book import currencies
 from metrics.scope import Scope, today
 from o2c_api import sqlcache
@@ -144,7 +144,7 @@ def aging(scope: Scope, as_of: date | None = None) -> Aging:
         An `Aging` with one `AgingBucket` per name of `AGING_BUCKETS`, in that order.
     """
     as_of = as_of or scope.end
-    filters = blocks.set_filters(scope)
+    filters = sums.set_filters(scope)
     values = {**filters, **_aging_dates(as_of)}
     # Each query is built once per shape (`o2c_api.sqlcache`): building them through the ORM
     # cost 10-20 ms a call, a tenth of the target.
@@ -206,7 +206,7 @@ def _open_by_bucket(stored_count: bool, **values) -> tuple[str, list]:
     """
     as_of = values["as_of"]
     dims_q = predicates.invoice_dimensions(
-        **blocks.dimension_filters(values), currency=values["currency"]
+        **sums.dimension_filters(values), currency=values["currency"]
     )
     if stored_count:
         by_as_of = F("activity_count")

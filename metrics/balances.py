@@ -14,8 +14,8 @@ from decimal import Decimal
 from django.db.models import Case, F, Q, Value, When
 
 from metrics import facts
-from metrics.blocks import dimension_filters, set_filters
 from metrics.scope import Period, Scope
+from metrics.sums import dimension_filters, set_filters
 from o2c_api import sqlcache
 from o2c_api.money import money_field, summed
 

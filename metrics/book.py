@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from metrics import blocks
+from metrics import sums
 from metrics.models import KPIRollup
 from metrics.scope import Scope
 from o2c_api import sqlcache
@@ -24,7 +24,7 @@ def currencies(scope: Scope) -> tuple[str, ...]:
     From the KPI rollup's invoice counts (rows per day, not per invoice) unless the scope
     names a customer, whose own invoices are found by index.
     """
-    if blocks.rollup_answers(scope, None):
+    if sums.rollup_answers(scope, None):
         filters = {
             name: value
             for name, value in scope.filters().items()
@@ -36,7 +36,7 @@ def currencies(scope: Scope) -> tuple[str, ...]:
             # so each is an index lookup, where a DISTINCT would read every row of the
             # projection.
             dims_scope = Scope(start=end, end=end, currency=scope.currency, **dims)
-            projection = blocks.kpi_projection(dims_scope, None, any_currency=True)
+            projection = sums.kpi_projection(dims_scope, None, any_currency=True)
             rows = projection.rows.filter(day__lte=end, invoices_issued__gt=0)
             parts, params = [], []
             for currency in CURRENCIES:

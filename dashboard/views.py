@@ -30,7 +30,10 @@ from dashboard import charts, services, stored
 from dashboard.filters import PRESETS, Filters, parse_filters
 from dashboard.models import Annotation, HuddleAction
 from metrics import engine
+from metrics.aging import Aging
 from metrics.definitions import KPIS
+from metrics.glossary import GlossaryEntry
+from metrics.results import KPIValue, Summary
 from metrics.scope import INTERVALS, Period, Scope, today
 from metrics.thresholds import format_number, rendered, unit_suffix, worsened
 from o2c_api.admin import error_text
@@ -174,12 +177,10 @@ class Tile:
     explanation: str
     owner: str
     playbook_url: str
-    raw: engine.KPIValue
+    raw: KPIValue
 
 
-def tiles(
-    summary: engine.Summary, glossary: dict[str, engine.GlossaryEntry], keys: Sequence[str]
-) -> list[Tile]:
+def tiles(summary: Summary, glossary: dict[str, GlossaryEntry], keys: Sequence[str]) -> list[Tile]:
     currency = summary.scope.currency
     result = []
     for key in keys:
@@ -350,7 +351,7 @@ def panels_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def aging_view(aging: engine.Aging, currency: str) -> dict:
+def aging_view(aging: Aging, currency: str) -> dict:
     """Bars for the amounts and a heatmap of the follow-up per bucket.
 
     The heatmap's cells are shaded by the share of invoices without any collection activity,
@@ -614,7 +615,7 @@ def _export_risk(panel: Panels) -> HttpResponse:
 PANEL_EXPORTERS = {"outlook": _export_outlook, "worklist": _export_worklist, "risk": _export_risk}
 
 
-def _export_kpis(summary: engine.Summary, glossary) -> HttpResponse:
+def _export_kpis(summary: Summary, glossary) -> HttpResponse:
     scope = summary.scope
     return csv_response(
         f"kpis-{scope.start}-{scope.end}.csv",
@@ -640,7 +641,7 @@ def _export_trends(trend_lines: Sequence[Trend]) -> HttpResponse:
     )
 
 
-def _export_aging(aging: engine.Aging) -> HttpResponse:
+def _export_aging(aging: Aging) -> HttpResponse:
     return csv_response(
         f"aging-{aging.as_of}.csv",
         ["bucket", "amount", "invoices", "activities", "invoices_without_activity", "currency"],

@@ -1,11 +1,11 @@
 """The KPI building blocks, each one SQL query (or a fixed few) for any number of periods.
 
 Every block takes the scope (filters), a list of contiguous periods and an optional group
-dimension, and sums KPI facts per period: from the KPI rollup's rows when they answer the
-scope, else from the source rows of the fact families that build the rollup
-(`metrics.facts`: each fact is defined there once, for both). It puts each row into its
-period with a CASE over the period boundaries computed in SQL (`expressions.bucket`) and
-aggregates with GROUP BY. So the number of queries of a
+dimension, and sums KPI facts per period (`metrics.sums.fact_sums`): from the KPI rollup's
+rows when they answer the scope, else from the source rows of the fact families that build
+the rollup (`metrics.facts`: each fact is defined there once, for both). It puts each row
+into its period with a CASE over the period boundaries computed in SQL (`expressions.bucket`)
+and aggregates with GROUP BY. So the number of queries of a
 summary (two periods), a series (any number of points) or a breakdown (any number of groups)
 is fixed; Python only combines the small aggregated result, never loops over source rows.
 
@@ -19,36 +19,18 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
-from django.utils import timezone
 
 from metrics import facts
 from metrics.errors import ErrorCode
-from metrics.expressions import bucket
-from metrics.models import KPIRollup
 from metrics.scope import Period, Scope
-from o2c_api import sqlcache
-from o2c_api.money import ZERO, money_field, summed
+from metrics.sums import fact_sums
+from o2c_api.money import ZERO
 
 GROUP_BYS = ("rep", "segment", "product_line", "customer")
-# The scope's filters besides its currency (`Scope.filters`), as the queries' values name them.
-DIMENSIONS = ("rep", "segment", "customer", "product_line", "customers_of")
-
-
-def set_filters(scope: Scope) -> dict:
-    """The scope's filters that are set (the currency always is): the values of a query built
-    once per shape (`o2c_api.sqlcache`), their names part of its shape."""
-    return {name: value for name, value in scope.filters().items() if value is not None}
-
-
-def dimension_filters(values: dict) -> dict:
-    """The dimension filters of `set_filters`' values, None where not set (no currency)."""
-    return {name: values.get(name) for name in DIMENSIONS}
 
 
 Key = tuple[int | str | None, int]
@@ -167,9 +149,6 @@ class Movements:
         return -self.flow(group, "application", period.start - timedelta(days=1), period.end)
 
 
-PATHS = ("kpi_rollup", "source")
-
-
 def movements(
     scope: Scope,
     dates: Iterable[date],
@@ -188,9 +167,9 @@ def movements(
         dates: every date AR is asked at or a flow starts after / ends on.
         current_dates: the dates Current AR is asked at (a subset of `dates`).
         group_by: None or one of GROUP_BYS.
-        path: one of PATHS to force it; by default the KPI rollup unless the scope filters
-            or groups by customer, or holds a user's own customers (the rollup has no
-            customer key).
+        path: one of `metrics.sums.PATHS` to force it; by default the KPI rollup unless the
+            scope filters or groups by customer, or holds a user's own customers (the rollup
+            has no customer key).
     """
     dates = sorted(set(dates) | set(current_dates))
     current_dates = sorted(set(current_dates))
@@ -209,243 +188,6 @@ def movements(
         if current_dates:
             result.add_current(g, mb, every_date, row["current"])
     return result
-
-
-# --- The KPI rollup: one row per day for everything or one dimension, full rows otherwise --
-
-_PROJECTION_COLUMNS = {"rep": "rep_key", "segment": "segment_key", "product_line": "product_line"}
-
-
-@dataclass(frozen=True)
-class Projection:
-    """The KPI rollup rows of a scope: `rows` (a queryset) and the group expression."""
-
-    rows: object
-    group: F | None
-
-
-def kpi_projection(
-    scope: Scope, group_by: str | None, product_lines: bool = True, any_currency: bool = False
-) -> Projection | None:
-    """The KPI rollup rows for the scope, or None when it cannot answer it (a customer).
-
-    Everything or one of rep / segment / product line (between the filters and the
-    grouping) reads that projection's rows, one per day (and group); a combination of them
-    reads the rows at full dimensions, summed.
-
-    `product_lines=False` for facts the product line does not narrow (payments,
-    opportunities): its filter is ignored, and they cannot be grouped by it.
-    `any_currency=True` leaves out the scope's currency: the rows of every currency.
-    """
-    if not rollup_answers(scope, group_by, product_lines):
-        return None
-    filters = {"rep": scope.rep, "segment": scope.segment}
-    if product_lines:
-        filters["product_line"] = scope.product_line
-    used = {dim for dim, value in filters.items() if value is not None}
-    if group_by is not None:
-        used.add(group_by)
-    rows = (
-        KPIRollup.objects.all()
-        if any_currency
-        else KPIRollup.objects.filter(currency=scope.currency)
-    )
-    columns = {}
-    for dim, value in filters.items():
-        if value is not None:
-            columns[_PROJECTION_COLUMNS[dim]] = value
-    if len(used) > 1:
-        # Full rows: no column holds its "all" sentinel.
-        for column in _PROJECTION_COLUMNS.values():
-            rows = rows.exclude(**{column: columns_sentinel(column)})
-    else:
-        for column in _PROJECTION_COLUMNS.values():
-            columns.setdefault(column, columns_sentinel(column))
-    group = None
-    if group_by is not None:
-        column = _PROJECTION_COLUMNS[group_by]
-        columns.pop(column, None)
-        rows = rows.exclude(**{column: columns_sentinel(column)})
-        group = F(column)
-    return Projection(rows.filter(**columns), group)
-
-
-def columns_sentinel(column: str):
-    return KPIRollup.ALL_PRODUCT_LINES if column == "product_line" else KPIRollup.ALL
-
-
-# --- Facts per group and bucket, from the rollup or from the source rows ----------------
-
-
-def _group_name(group_by: str | None, value):
-    """Rep and segment 0 are "none" (None), as a scope names them."""
-    if group_by in ("rep", "segment") and value == 0:
-        return None
-    return value
-
-
-def _settled_before(d: date, prefix: str) -> Q:
-    """Invoices paid on or before d and due before it: every movement they make (issue,
-    applications, adjustments, the Current AR take-back the day after the due date) is
-    dated by d and they net to zero, so AR at d and after, and every flow after d, leave
-    them out. Most of the history: the source path skips them."""
-    p = f"{prefix}__" if prefix else ""
-    return Q(**{f"{p}paid_date__lte": d, f"{p}due_date__lt": d})
-
-
-def fact_sums(
-    scope: Scope,
-    cuts: Sequence[date],
-    group_by: str | None,
-    families: Sequence[str],
-    *,
-    product_lines: bool = True,
-    history: bool = False,
-    path: str | None = None,
-    **measures: str,
-) -> dict:
-    """Σ of rollup measures per (group, bucket of `cuts`): {(group, bucket): {name: value}}.
-
-    One query: on the KPI rollup rows when they answer the scope, else on the source rows of
-    the fact families that set the measures (their grouped rows united): a fact is defined
-    once, in `metrics.facts`, for both. The SQL is built once per shape (`o2c_api.sqlcache`).
-    Groups with every measure zero are left out.
-
-    Args:
-        cuts: bucket i is (cuts[i-1], cuts[i]]; bucket 0 is everything up to cuts[0] when
-            `history` is set (AR), else left out.
-        families: the names of the families (`metrics.facts`) setting the measures.
-        product_lines: False for facts without a product line (payments, opportunities):
-            the scope's product line does not narrow them.
-        path: one of PATHS to force it.
-        measures: result name -> rollup measure.
-    """
-    on_rollup = path != "source" and rollup_answers(scope, group_by, product_lines)
-    if path == "kpi_rollup" and not on_rollup:
-        raise ValueError("The KPI rollup cannot answer this scope.")
-    filters = set_filters(scope)
-    values = {**filters, **{f"cut{i}": cut for i, cut in enumerate(cuts)}}
-    shape = (group_by, product_lines, history, len(cuts), tuple(filters), tuple(measures.items()))
-    if on_rollup:
-
-        def build(**v):
-            projection = kpi_projection(_stand_in_scope(v), group_by, product_lines)
-            return _rollup_query(projection, _cuts(v, len(cuts)), history, measures)
-
-        rows = sqlcache.rows(("rollup", *shape), build, **values)
-    else:
-        chosen = [f for f in facts.families() if type(f).__name__ in families]
-        chosen = [f for f in chosen if any(m in f.measures for m in measures.values())]
-        if not chosen:
-            return {}
-        if not history and any(f.timestamp for f in chosen):
-            values["window_start"] = _start_of_day(cuts[0] + timedelta(days=1))
-            values["window_end"] = _start_of_day(cuts[-1] + timedelta(days=1))
-
-        def build(**v):
-            return _source_query(chosen, v, len(cuts), group_by, history, measures)
-
-        names = tuple(type(f).__name__ for f in chosen)
-        rows = sqlcache.rows(("source", names, *shape), build, **values)
-    result: dict = {}
-    for row in rows:
-        cell = result.setdefault(
-            (_group_name(group_by, row.get("kpi_group")), int(row["kpi_bucket"])),
-            dict.fromkeys(measures, 0),
-        )
-        for name, measure in measures.items():
-            if measure in facts.MONEY_MEASURES:
-                cell[name] += summed(row[name])
-            else:
-                cell[name] += int(row[name] or 0)
-    return {key: row for key, row in result.items() if any(row.values())}
-
-
-def rollup_answers(scope: Scope, group_by: str | None, product_lines: bool = True) -> bool:
-    """Whether the KPI rollup holds the scope: it has no customer key (neither a customer nor
-    a user's own customers), and facts without a product line cannot be grouped by one."""
-    if scope.customer is not None or scope.customers_of is not None or group_by == "customer":
-        return False
-    return product_lines or group_by != "product_line"
-
-
-def _cuts(values: dict, count: int) -> list[date]:
-    return [values[f"cut{i}"] for i in range(count)]
-
-
-def _start_of_day(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def _stand_in_scope(values: dict) -> Scope:
-    """A scope of the values (the period is not used: the cuts say what is needed)."""
-    return Scope(
-        start=values["cut0"],
-        end=values["cut0"],
-        currency=values["currency"],
-        **dimension_filters(values),
-    )
-
-
-def _rollup_query(projection: Projection, cuts: list[date], history: bool, measures: dict):
-    rows = projection.rows.filter(day__lte=cuts[-1])
-    if not history:
-        rows = rows.filter(day__gt=cuts[0])
-    keys = ["kpi_bucket"]
-    group = {} if projection.group is None else {"kpi_group": projection.group}
-    if group:
-        keys.append("kpi_group")
-    return (
-        rows.annotate(kpi_bucket=bucket("day", cuts), **group)
-        .values(*keys)
-        .annotate(**{name: Sum(column) for name, column in measures.items()})
-        .order_by()
-    )
-
-
-def _source_query(chosen, values: dict, count: int, group_by, history: bool, measures: dict):
-    """The chosen families' rows in the scope, grouped per bucket (and group), united."""
-    cuts = _cuts(values, count)
-    filters = dimension_filters(values)
-    parts = []
-    for family in chosen:
-        qs = family.scoped(**filters, currency=values["currency"], group_by=group_by)
-        qs = qs.filter(kpi_day__lte=cuts[-1])
-        if history and family.invoice is not None:
-            qs = qs.exclude(_settled_before(cuts[0], family.invoice))
-        if not history:
-            qs = qs.filter(kpi_day__gt=cuts[0])
-            if family.timestamp:
-                # The day is the timestamp's date: bound the timestamp too, for its index.
-                qs = qs.filter(
-                    **{
-                        f"{family.timestamp}__gte": values["window_start"],
-                        f"{family.timestamp}__lt": values["window_end"],
-                    }
-                )
-        keys = ["kpi_bucket", *(["kpi_group"] if group_by else [])]
-        sums = {}
-        family_measures = family.measures_in(filters["customers_of"])
-        for name, m in measures.items():
-            money = m in facts.MONEY_MEASURES
-            # A measure the family does not set is a typed zero: the parts share columns.
-            expression = family_measures.get(m, Value(ZERO if money else 0))
-            sums[name] = Sum(expression, output_field=money_field() if money else BigIntegerField())
-        parts.append(
-            qs.annotate(kpi_bucket=bucket("kpi_day", cuts))
-            .values(*keys)
-            .annotate(**sums)
-            .order_by()
-        )
-    if len(parts) == 1:
-        return parts[0]
-    # The parts' rows summed per key in the database: a grouping by customer returns one row
-    # per customer and bucket, not one per family too.
-    sql, params = parts[0].union(*parts[1:], all=True).order_by().query.sql_with_params()
-    qn = connection.ops.quote_name
-    key_list = ", ".join(qn(key) for key in keys)
-    sum_list = ", ".join(f"SUM({qn(name)}) AS {qn(name)}" for name in measures)
-    return f"SELECT {key_list}, {sum_list} FROM ({sql}) parts GROUP BY {key_list}", params
 
 
 @dataclass(frozen=True)
@@ -588,46 +330,6 @@ def pipeline(scope: Scope, periods: Sequence[Period], group_by: str | None = Non
     return _one("pipeline", scope, periods, group_by)
 
 
-def _time_to_invoice_qs(scope: Scope):
-    """The scope's invoices with an order, with `kpi_days` (the `order_days` fact)."""
-    invoices = facts.Invoices()
-    return (
-        invoices.scoped(**scope.filters())
-        .filter(order__isnull=False, issue_date__gte=scope.start, issue_date__lte=scope.end)
-        .annotate(kpi_days=invoices.measures["order_days"])
-    )
-
-
-def time_to_invoice_percentile(scope: Scope, count: int, fraction: Decimal) -> Decimal | None:
-    """percentile_cont(fraction) of the days of the scope's period: one bounded query.
-
-    With the n values sorted, the position is fraction × (n − 1); the two neighbouring ranks
-    are read with OFFSET/LIMIT (at most two rows) and interpolated linearly, exactly as
-    PostgreSQL's percentile_cont does, on every backend.
-    """
-    if count == 0:
-        return None
-    position = fraction * (count - 1)
-    low = int(position)
-    high = min(low + 1, count - 1)
-    qs = _time_to_invoice_qs(scope)
-    values = list(qs.order_by("kpi_days", "id").values_list("kpi_days", flat=True)[low : high + 1])
-    lower = Decimal(values[0])
-    upper = Decimal(values[-1])
-    return lower + (position - low) * (upper - lower)
-
-
-def slowest_invoices(scope: Scope, limit: int = 10) -> list[dict]:
-    """The invoices of the period that took longest from order to invoice (one query)."""
-    return list(
-        _time_to_invoice_qs(scope)
-        .order_by("-kpi_days", "issue_date", "id")
-        .values(
-            "id", "number", "customer_id", "order_id", "order__order_date", "issue_date", "kpi_days"
-        )[:limit]
-    )
-
-
 # --- Pipeline --------------------------------------------------------------------------------
 
 
@@ -666,183 +368,3 @@ def _with_open_count(scope: Scope, cuts: list[date], group_by: str | None, close
             row["open"] = open_count
             result[(g, k)] = row
     return result
-
-
-# --- AR and credit sales per customer, for a ranking of every customer ------------------
-
-
-@dataclass(frozen=True)
-class CustomerBalance:
-    """One customer's AR at the end of two periods and its credit sales in each."""
-
-    customer: int
-    ar: tuple[Decimal, Decimal]
-    sales: tuple[Decimal, Decimal]
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Customers ranked in the database by `sql`, an expression of the later period's {ar},
-    {sales} and {days} (`metrics.definitions.OfBalance.sql`): descending or not, NULL last,
-    then by id as text (as `metrics.engine.breakdown` orders any groups), `limit` of them
-    from `offset`."""
-
-    sql: str
-    days: int
-    descending: bool
-    limit: int
-    offset: int
-
-
-# The places a ranking divides to: two values that differ differ by at least 1 / (the product
-# of two sales in cents), far above 10^-40 (and above what Python's 28 digits tell apart), so
-# the order is the order of the exact values.
-RANK_PLACES = 40
-
-
-def balances_by_customer(
-    scope: Scope, periods: tuple[Period, Period], ranking: Ranking | None = None
-) -> tuple[int, list[CustomerBalance]]:
-    """AR(end) and credit sales of each period, per customer in the scope: one query, one
-    row per customer, whatever the history; with a `ranking`, only its page of them.
-
-    AR(d) is read backwards from today: the AR facts of an invoice (`metrics.facts`'
-    Invoices, Applications and Adjustments) summed over every day give its open amount (the
-    services keep open_amount = amount − applications − adjustments: tests/invariants.py),
-    so AR(d) = Σ open amounts now − Σ the AR facts dated after d. That reads the unsettled
-    invoices (a partial index), the invoices issued since the earlier period began and the
-    cash and adjustments since the earlier end, each from a covering index, where summing
-    the facts up to d read every application of every invoice not settled by then (at 1M
-    invoices a hash join over a million applications, 1.4 s, then 20k customers' movements
-    folded in Python).
-
-    A customer is listed when it has AR at either end or credit sales in either period
-    (every other customer has no value of AR, credit sales or DSO in either).
-
-    Args:
-        scope: its filters apply (not its period: `periods` say what is needed).
-        periods: the earlier and the later period (they may overlap).
-        ranking: rank in the database and return a page (PostgreSQL: its numeric division
-            is exact to the places asked, where SQLite divides floats).
-
-    Returns:
-        The number of customers listed, and their rows (the ranking's page, in its order).
-    """
-    filters = set_filters(scope)
-    values = {**filters}
-    for k, period in enumerate(periods):
-        values[f"start{k}"] = period.start - timedelta(days=1)
-        values[f"end{k}"] = period.end
-    values["sales_after"] = min(p.start for p in periods) - timedelta(days=1)
-    values["moved_after"] = min(p.end for p in periods)
-    shape = ("balances by customer", tuple(filters))
-    if ranking is not None:
-        values.update(days=ranking.days, limit=ranking.limit, offset=ranking.offset)
-        shape += (ranking.sql, ranking.descending)
-
-    def build(**v):
-        return _balances_query(v, ranking)
-
-    rows = sqlcache.rows(shape, build, **values)
-    balances = [
-        CustomerBalance(
-            row["kpi_group"],
-            (summed(row["ar0"]), summed(row["ar1"])),
-            (summed(row["sales0"]), summed(row["sales1"])),
-        )
-        for row in rows
-    ]
-    if ranking is None:
-        return len(balances), balances
-    # The count comes with the page, and alone on a row of no customer past the end.
-    return rows[0]["kpi_count"], [b for b in balances if b.customer is not None]
-
-
-def _balances_query(values: dict, ranking: Ranking | None):
-    """`balances_by_customer`'s SQL: the rows of the parts united, summed per customer once
-    (a grouping per part and another of their sums cost twice the aggregation)."""
-    filters = dimension_filters(values)
-    currency = values["currency"]
-    # NULL, not 0, where a row adds nothing to a sum: SUM skips a NULL without the numeric
-    # addition (about 10% of the query at 1M invoices).
-    zero = Value(None, output_field=money_field())
-
-    def when(condition: Q, expression) -> Case:
-        return Case(When(condition, then=expression), default=zero, output_field=money_field())
-
-    def after(k: int) -> Q:
-        return Q(kpi_day__gt=values[f"end{k}"])
-
-    def within(k: int) -> Q:
-        return Q(kpi_day__gt=values[f"start{k}"], kpi_day__lte=values[f"end{k}"])
-
-    def rows(qs, **columns):
-        return qs.annotate(**columns).values("kpi_group", *BALANCE_COLUMNS).order_by()
-
-    invoices, applications, adjustments = (
-        next(f for f in facts.families() if type(f).__name__ == name)
-        for name in ("Invoices", "Applications", "Adjustments")
-    )
-    scoped = {**filters, "currency": currency, "group_by": "customer"}
-    # Every AR fact of an invoice, summed over all days: its open amount (settled: zero).
-    open_amount = F("open_amount")
-    parts = [
-        rows(
-            invoices.scoped(**scoped).filter(paid_date__isnull=True),
-            ar0=open_amount,
-            ar1=open_amount,
-            sales0=zero,
-            sales1=zero,
-        )
-    ]
-    # Less the facts dated after each end; the invoices also give the credit sales.
-    issued = invoices.measures["ar_invoiced"]
-    parts.append(
-        rows(
-            invoices.scoped(**scoped).filter(kpi_day__gt=values["sales_after"]),
-            ar0=when(after(0), -issued),
-            ar1=when(after(1), -issued),
-            sales0=when(within(0), issued),
-            sales1=when(within(1), issued),
-        )
-    )
-    # Cash and adjustments dated after an end belong to invoices not settled by then (an
-    # invoice's paid date is its latest movement: tests/invariants.py), unsettled today or
-    # settled since: each part joins the invoices of one covering index, read from it alone,
-    # where one join read every invoice of the table (at 1M invoices 330 ms against 90 ms).
-    unsettled = Q(invoice__paid_date__isnull=True)
-    settled_since = Q(invoice__paid_date__gt=values["moved_after"])
-    for family, measure in ((applications, "ar_applied"), (adjustments, "ar_adjusted")):
-        taken = family.measures[measure]
-        for part in (unsettled, settled_since):
-            parts.append(
-                rows(
-                    family.scoped(**scoped).filter(part, kpi_day__gt=values["moved_after"]),
-                    ar0=when(after(0), taken),
-                    ar1=when(after(1), taken),
-                    sales0=zero,
-                    sales1=zero,
-                )
-            )
-    sql, params = parts[0].union(*parts[1:], all=True).order_by().query.sql_with_params()
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in BALANCE_COLUMNS)
-    nonzero = " OR ".join(f"SUM({name}) <> 0" for name in BALANCE_COLUMNS)
-    grouped = f"FROM ({sql}) parts GROUP BY kpi_group HAVING {nonzero}"
-    if ranking is None:
-        return f"SELECT kpi_group, {sums} {grouped}", params
-    rank = ranking.sql.format(
-        ar=f"CAST(COALESCE(SUM(ar1), 0) AS NUMERIC(65, {RANK_PLACES}))",
-        sales="COALESCE(SUM(sales1), 0)",
-        days="%s",
-    )
-    direction = "DESC" if ranking.descending else "ASC"
-    order = f'ORDER BY kpi_rank {direction} NULLS LAST, CAST(kpi_group AS TEXT) COLLATE "C"'
-    return (
-        f"WITH ranked AS (SELECT kpi_group, {sums}, {rank} AS kpi_rank {grouped}) "
-        "SELECT page.*, counted.kpi_count FROM (SELECT COUNT(*) AS kpi_count FROM ranked) counted "
-        f"LEFT JOIN (SELECT * FROM ranked {order} LIMIT %s OFFSET %s) page ON TRUE {order}",
-        [values["days"], *params, values["limit"], values["offset"]],
-    )
-
-
-BALANCE_COLUMNS = ("ar0", "ar1", "sales0", "sales1")

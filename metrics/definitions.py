@@ -70,7 +70,7 @@ class OfBalance:
     """A KPI that reads AR(end), credit sales(P) and N alone, as a function of them.
 
     A breakdown by customer computes it from one row per customer
-    (`metrics.blocks.balances_by_customer`) and ranks every customer in the database by
+    (`metrics.balances.balances_by_customer`) and ranks every customer in the database by
     `sql`, the same formula over the placeholders {ar}, {sales} and {days} (NULL where
     `compute` gives None); a test holds the two to the same order.
     """

@@ -1,8 +1,10 @@
 """The KPI engine: summary, series, breakdown, aging, reminder funnel, time to invoice, glossary.
 
 Plain functions taking a validated `Scope` (see `metrics.scope.build_scope`) and returning
-frozen dataclasses with exact Decimals. REST (`metrics.api`) and GraphQL (`metrics.graphql`)
-only render them, rounding with `metrics.thresholds.rendered`.
+frozen dataclasses with exact Decimals (`metrics.results`). REST (`metrics.api`) and GraphQL
+(`metrics.graphql`) only render them, rounding with `metrics.thresholds.rendered`. Aging, time
+to invoice and the glossary are computed in their own modules (`metrics.aging`,
+`metrics.time_to_invoice`, `metrics.glossary`) and called from here like the others.
 
 Query budget (independent of data size, period length and number of points or groups):
 `summary` 5 queries (6 with a product line) — the AR movements, the facts of every other
@@ -11,36 +13,24 @@ the pipeline's open count, all for both periods at once, plus the thresholds and
 currencies present;
 `series` the blocks its KPIs need (the AR movements are one query on the rollup, three on
 the source rows); `breakdown` those for both periods at once (DSO by customer: one query,
-`blocks.balances_by_customer`), plus the thresholds and the group names; `aging` two;
+`metrics.balances`), plus the thresholds and the group names; `aging` two;
 `time_to_invoice` four.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Subquery,
-    Value,
-    When,
-)
-from django.utils.timezone import get_current_timezone
 
 from accounts.models import Customer, SalesRep, Segment
 from metrics import blocks
+from metrics.aging import aging
+from metrics.balances import Ranking, balances_by_customer
+from metrics.book import currencies, product_lines
 from metrics.definitions import (
     COUNTBACK,
     CURRENT,
@@ -48,186 +38,48 @@ from metrics.definitions import (
     KPI,
     KPIS,
     LEDGER,
-    REPORTS,
     Inputs,
     countback_dates,
     ratio,
 )
 from metrics.errors import ErrorCode
-from metrics.models import KPIRollup
-from metrics.scope import Period, Scope, check_points, split, today
+from metrics.glossary import glossary
+from metrics.results import (
+    Breakdown,
+    BreakdownRow,
+    Change,
+    KPIValue,
+    ReminderFunnel,
+    Series,
+    SeriesPoint,
+    Summary,
+)
+from metrics.scope import Period, Scope, check_points, split
 from metrics.thresholds import Thresholds, moved, rendered, sentence, severity
-from o2c_api import sqlcache
+from metrics.time_to_invoice import time_to_invoice
 from o2c_api.errors import ErrorCode as PageCode
-from o2c_api.money import CURRENCIES, ZERO, summed
-from receivables import predicates
-from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 
-# --- results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KPIValue:
-    """One KPI for a scope: exact value and previous-period value, the change between the
-    rendered values, the status of each, and the KPI's unit and direction."""
-
-    key: str
-    value: Decimal | None
-    previous: Decimal | None
-    change: Decimal | None
-    status: str | None
-    previous_status: str | None
-    unit: str
-    better: str | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One line of "what changed": the KPI, its previous and current value, the change
-    between the rendered values, the current status, and the generated sentence."""
-
-    key: str
-    previous: Decimal | None
-    value: Decimal | None
-    change: Decimal | None
-    status: str | None
-    unit: str
-    sentence: str
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Every KPI for a scope, compared with `previous_scope` (see `metrics.scope.previous_period`).
-
-    `currencies` lists every currency the scope's filters find invoices in, so a client sees
-    when the book holds amounts in a currency other than `scope.currency` (never summed).
-    """
-
-    scope: Scope
-    previous_scope: Scope
-    compare: str
-    currencies: tuple[str, ...]
-    kpis: dict[str, KPIValue]
-    changes: tuple[Change, ...]
-
-    @property
-    def what_changed(self) -> tuple[str, ...]:
-        return tuple(change.sentence for change in self.changes)
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    start: date
-    end: date
-    value: Decimal | None
-
-
-@dataclass(frozen=True)
-class Series:
-    key: str
-    interval: str
-    scope: Scope
-    unit: str
-    points: tuple[SeriesPoint, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class BreakdownRow:
-    """One group's value, its value over the previous period, their change, its status."""
-
-    group_id: int | str | None
-    group_name: str
-    value: Decimal | None
-    previous: Decimal | None
-    change: Decimal | None
-    status: str | None
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """A page of groups, worst first: `count` groups in all, `rows` from `offset`."""
-
-    key: str
-    group_by: str
-    scope: Scope
-    previous_scope: Scope
-    unit: str
-    count: int
-    offset: int
-    rows: tuple[BreakdownRow, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AgingBucket:
-    """One bucket of days past due: its open amount, invoices and collection activity."""
-
-    bucket: str
-    amount: Decimal
-    invoice_count: int
-    activity_count: int
-    invoices_without_activity: int
-
-    @property
-    def label(self) -> str:
-        """The bucket as a person reads it ("1–30 days")."""
-        return AGING_LABELS[self.bucket]
-
-
-@dataclass(frozen=True)
-class Aging:
-    as_of: date
-    scope: Scope
-    total: Decimal
-    buckets: tuple[AgingBucket, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReminderFunnel:
-    scope: Scope
-    sent: int
-    clicked: int
-    paid: int
-    conversion_rate: Decimal | None
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SlowInvoice:
-    invoice_id: int
-    number: str
-    customer_id: int
-    order_id: int
-    order_date: date
-    issue_date: date
-    days: int
-
-
-@dataclass(frozen=True)
-class TimeToInvoice:
-    scope: Scope
-    count: int
-    mean: Decimal | None
-    median: Decimal | None
-    p90: Decimal | None
-    slowest: tuple[SlowInvoice, ...]
-    currencies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GlossaryEntry:
-    key: str
-    label: str
-    explanation: str
-    formula: str
-    unit: str
-    better: str | None
-    owner: str
-    playbook_url: str
-    choices: tuple[str, ...]
-
+# The public entry point of the KPI reports: other apps call `engine.<report>(...)`, whichever
+# module of `metrics` computes it.
+__all__ = [
+    "MAX_BREAKDOWN_LIMIT",
+    "aging",
+    "breakdown",
+    "change_of",
+    "compare_values",
+    "compute",
+    "currencies",
+    "get_kpi",
+    "glossary",
+    "group_names",
+    "many_series",
+    "product_lines",
+    "rank_key",
+    "reminder_funnel",
+    "series",
+    "summary",
+    "time_to_invoice",
+]
 
 # --- the core: every needed block once, then the formulas ---------------------------------
 
@@ -326,71 +178,6 @@ def change_of(value: Decimal | None, previous: Decimal | None) -> Decimal | None
     if value is None or previous is None:
         return None
     return rendered(value) - rendered(previous)
-
-
-def currencies(scope: Scope) -> tuple[str, ...]:
-    """The currencies of the counting invoices issued by the scope's end within its
-    dimension filters, whatever the scope's own currency (one query).
-
-    From the KPI rollup's invoice counts (rows per day, not per invoice) unless the scope
-    names a customer, whose own invoices are found by index.
-    """
-    if blocks.rollup_answers(scope, None):
-        filters = {
-            name: value
-            for name, value in scope.filters().items()
-            if value is not None and name != "currency"
-        }
-
-        def probes(end: date, **dims) -> tuple[str, list]:
-            # One EXISTS probe per known currency: the rollup's key leads with the currency,
-            # so each is an index lookup, where a DISTINCT would read every row of the
-            # projection.
-            dims_scope = Scope(start=end, end=end, currency=scope.currency, **dims)
-            projection = blocks.kpi_projection(dims_scope, None, any_currency=True)
-            rows = projection.rows.filter(day__lte=end, invoices_issued__gt=0)
-            parts, params = [], []
-            for currency in CURRENCIES:
-                sql, probe = rows.filter(currency=currency).values("pk")[:1].query.sql_with_params()
-                parts.append(f"SELECT %s AS currency WHERE EXISTS ({sql})")
-                params += [currency, *probe]
-            return " UNION ALL ".join(parts), params
-
-        rows = sqlcache.rows(("currencies", tuple(filters)), probes, end=scope.end, **filters)
-        return tuple(sorted(row["currency"] for row in rows))
-    dims = {**scope.filters(), "currency": None}
-    return tuple(
-        Invoice.objects.filter(
-            predicates.counting()
-            & predicates.issued_by(scope.end)
-            & predicates.invoice_dimensions(**dims)
-        )
-        .order_by("currency")
-        .values_list("currency", flat=True)
-        .distinct()
-    )
-
-
-def product_lines() -> tuple[str, ...]:
-    """The product lines of the counting invoices, sorted (one query).
-
-    Read from the KPI rollup's product-line projection (one row per day, currency and line;
-    every currency named, so it is a range of the rollup's key), where a DISTINCT over the
-    invoices reads every invoice: 20 ms against 100-180 ms at 1M invoices.
-    """
-    lines = (
-        KPIRollup.objects.filter(
-            currency__in=CURRENCIES,
-            rep_key=KPIRollup.ALL,
-            segment_key=KPIRollup.ALL,
-            invoices_issued__gt=0,  # a voided invoice leaves its row, with zeros
-        )
-        .exclude(product_line=KPIRollup.ALL_PRODUCT_LINES)
-        .order_by("product_line")
-        .values_list("product_line", flat=True)
-        .distinct()
-    )
-    return tuple(line for line in lines if line)
 
 
 def summary(scope: Scope, keys: Sequence[str] = KEYS, compare: str = "previous_period") -> Summary:
@@ -579,7 +366,7 @@ def _customers_by_balance(
     """A breakdown page of a KPI of AR(end), credit sales(P) and N (`KPI.of_balance`) by
     customer: (customers in all, [(customer, value, previous value)] of the page).
 
-    From one row per customer (`blocks.balances_by_customer`), where the building blocks
+    From one row per customer (`metrics.balances.balances_by_customer`), where the building blocks
     fold every customer's movements per period in Python. PostgreSQL ranks the customers
     and returns the page alone (`rank_key`'s order, a test holds them equal); elsewhere
     they are ranked here.
@@ -590,8 +377,8 @@ def _customers_by_balance(
     ranking = None
     if connection.vendor == "postgresql":
         descending = kpi.better != "higher"
-        ranking = blocks.Ranking(formula.sql, days, descending, limit, offset)
-    count, balances = blocks.balances_by_customer(scope, periods, ranking)
+        ranking = Ranking(formula.sql, days, descending, limit, offset)
+    count, balances = balances_by_customer(scope, periods, ranking)
     values = [
         (
             row.customer,
@@ -615,225 +402,7 @@ def group_names(group_by: str, ids: list) -> dict:
     )
 
 
-# --- aging -------------------------------------------------------------------------------
-
-AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
-AGING_LABELS = {
-    "current": "Current",
-    "1_30": "1–30 days past due",
-    "31_60": "31–60 days past due",
-    "61_90": "61–90 days past due",
-    "over_90": "Over 90 days past due",
-}
-
-
-# How far back aging counts activities as the stored count less those logged since: beyond,
-# those since outnumber the open invoices (each month about half as many activities as open
-# invoices), and a lookup per open invoice is faster. At 1M invoices the two cross about five
-# months back (as of 31 Mar: 318 ms by lookups, 357 ms from the stored counts; as of 31 Oct,
-# a month before last: 175 against 102).
-STORED_ACTIVITY_COUNT_DAYS = 120
-
-
-def aging_bucket(as_of: date, prefix: str = "") -> Case:
-    """The aging bucket (a name of `AGING_BUCKETS`) of an open invoice at as_of, by due date."""
-    return _bucket_of_due(_aging_dates(as_of), prefix)
-
-
-def _aging_dates(as_of: date) -> dict:
-    """The dates aging compares with: as_of, the due dates 30, 60 and 90 days before it, and
-    the start of the day after it (activities before it count)."""
-    return {
-        "as_of": as_of,
-        **{f"due_{n}": as_of - timedelta(days=n) for n in (30, 60, 90)},
-        "next_day": datetime.combine(
-            as_of + timedelta(days=1), time.min, tzinfo=get_current_timezone()
-        ),
-    }
-
-
-def _bucket_of_due(dates: dict, prefix: str = "") -> Case:
-    """`aging_bucket` from `_aging_dates` (values of their own, so the SQL is built once)."""
-    due = f"{prefix}__due_date" if prefix else "due_date"
-    return Case(
-        When(**{f"{due}__gte": dates["as_of"]}, then=Value("current")),
-        When(**{f"{due}__gte": dates["due_30"]}, then=Value("1_30")),
-        When(**{f"{due}__gte": dates["due_60"]}, then=Value("31_60")),
-        When(**{f"{due}__gte": dates["due_90"]}, then=Value("61_90")),
-        default=Value("over_90"),
-        output_field=CharField(),
-    )
-
-
-def aging(scope: Scope, as_of: date | None = None) -> Aging:
-    """Open AR at `as_of` (default the scope's end) by days past due, with collection activity.
-
-    One query (and the currencies present), whatever the data and the date
-    (`_open_by_bucket`). The invoices open at as_of (`predicates.open_at`) are read once, in
-    two disjoint parts joined by UNION ALL: those not settled today, from
-    `invoice_unpaid_aging_idx` alone (an index-only scan of the few unsettled invoices
-    instead of their scattered heap pages), and those settled after as_of (none for today;
-    from `invoice_settled_covering` alone). Then, united:
-
-    1. Those invoices grouped by bucket and by their number of activities on or before
-       as_of, with their current open amount. For an as_of in the last
-       `STORED_ACTIVITY_COUNT_DAYS`, that number is the stored `activity_count` (kept by the
-       activity services) less the activities logged after as_of, read as one range of the
-       (occurred_at, invoice) index grouped per invoice and hash-joined: none for today, a
-       few weeks of activities for a recent month end. Further back, where those since
-       outnumber the open invoices, a lookup per open invoice in the (invoice, occurred_at)
-       index (joining the activities would read every activity ever logged). The count in
-       the grouping gives the activity count (Σ count × invoices) and the invoices without
-       activity (count 0).
-    2. The applications and adjustments of those invoices dated after as_of (one union,
-       joined to them), added back per bucket: the services keep open_amount = amount −
-       every application − every adjustment (tests/invariants.py), so open at as_of =
-       open_amount + what moved after as_of, and reading what moved *after* as_of touches a
-       few rows for a recent date where "dated by as_of" would read the whole history of
-       the open invoices.
-
-    An invoice is open at as_of exactly when its open amount then is above zero
-    (`predicates.open_at`, kept true by the services' `paid_date`), so the bucket amounts add
-    up exactly to AR(as_of).
-
-    Args:
-        scope: the validated scope; its dimension filters and currency select the invoices.
-        as_of: the date to age at, the scope's end by default.
-
-    Returns:
-        An `Aging` with one `AgingBucket` per name of `AGING_BUCKETS`, in that order.
-    """
-    as_of = as_of or scope.end
-    filters = blocks.set_filters(scope)
-    values = {**filters, **_aging_dates(as_of)}
-    # Each query is built once per shape (`o2c_api.sqlcache`): building them through the ORM
-    # cost 10-20 ms a call, a tenth of the target.
-    shape = tuple(filters)
-    stored = as_of >= today() - timedelta(days=STORED_ACTIVITY_COUNT_DAYS)
-    build = partial(_open_by_bucket, stored_count=stored)
-    rows = sqlcache.rows(("aging", shape, stored), build, **values)
-    amount = dict.fromkeys(AGING_BUCKETS, ZERO)
-    invoice_count = dict.fromkeys(AGING_BUCKETS, 0)
-    activity_count = dict.fromkeys(AGING_BUCKETS, 0)
-    without_activity = dict.fromkeys(AGING_BUCKETS, 0)
-    # A handful of rows (bucket × distinct activity counts, and what moved per bucket), not
-    # one per invoice.
-    for row in rows:
-        bucket, activities, n = row["kpi_bucket"], row["kpi_activities"], row["n"]
-        amount[bucket] += summed(row["amount"])
-        if activities is None:  # applied or adjusted after as_of: open then
-            continue
-        invoice_count[bucket] += n
-        activity_count[bucket] += activities * n
-        if activities == 0:
-            without_activity[bucket] += n
-
-    buckets = tuple(
-        AgingBucket(
-            name,
-            amount[name],
-            invoice_count[name],
-            activity_count[name],
-            without_activity[name],
-        )
-        for name in AGING_BUCKETS
-    )
-    return Aging(
-        as_of,
-        scope,
-        sum((b.amount for b in buckets), ZERO),
-        buckets,
-        currencies(replace(scope, end=as_of)),
-    )
-
-
-def _open_by_bucket(stored_count: bool, **values) -> tuple[str, list]:
-    """Aging's query (see `aging`): the invoices open at as_of, read once (a CTE referenced
-    twice, which PostgreSQL materialises), in two branches united.
-
-    1. Per bucket and number of activities on or before as_of, their count and today's open
-       amount. With `stored_count` (as_of in the last `STORED_ACTIVITY_COUNT_DAYS`), that
-       number is the stored `activity_count` less the activities logged after as_of, counted
-       per invoice in one range of the (occurred_at, invoice) index and hash-joined; without,
-       a count per open invoice in the (invoice, occurred_at) index. (`kpi_activities` is
-       never null here.)
-    2. Per bucket, the applications and adjustments dated after as_of (`kpi_activities`
-       null), joined to the open invoices.
-
-    Two queries, each reading the open invoices from their indexes, and a lookup per open
-    invoice in the (invoice, occurred_at) index (55k at 1M invoices, 225-245 ms two months
-    back), took 160-175 ms where this takes 100 ms (at 1M, a month before last, load 2).
-    """
-    as_of = values["as_of"]
-    dims_q = predicates.invoice_dimensions(
-        **blocks.dimension_filters(values), currency=values["currency"]
-    )
-    if stored_count:
-        by_as_of = F("activity_count")
-    else:
-        # COUNT(*) with no GROUP BY: 0 rather than no row, and nothing outside the index is
-        # read. Run once per open invoice, its estimated cost is far above jit_above_cost:
-        # compiling would cost more than the query, which is why the settings turn JIT off.
-        by_as_of = Subquery(
-            CollectionActivity.objects.filter(
-                invoice_id=OuterRef("pk"), occurred_at__lt=values["next_day"]
-            )
-            .order_by()
-            .annotate(kpi_n=Func(template="COUNT(*)", output_field=IntegerField()))
-            .values("kpi_n")
-        )
-    # `predicates.open_at` in its two disjoint parts, not settled and settled after as_of,
-    # each read from its own index (and neither has its selectivity counted twice, which made
-    # PostgreSQL expect 4k rows instead of 54k and sort them).
-    parts = [
-        Invoice.objects.filter(part & dims_q)
-        .annotate(kpi_bucket=_bucket_of_due(values), kpi_by_as_of=by_as_of)
-        .values("id", "kpi_bucket", "open_amount", "kpi_by_as_of")
-        .order_by()
-        for part in predicates.open_at_parts(as_of)
-    ]
-    open_sql, open_params = parts[0].union(parts[1], all=True).order_by().query.sql_with_params()
-    activities = "kpi_open.kpi_by_as_of"
-    later_join, later_params = "", []
-    if stored_count:
-        later = (
-            CollectionActivity.objects.filter(
-                occurred_at__gte=values["next_day"], invoice_id__isnull=False
-            )
-            .values("invoice_id")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        later_sql, later_params = later.query.sql_with_params()
-        activities = "kpi_open.kpi_by_as_of - COALESCE(kpi_later.n, 0)"
-        later_join = f"LEFT JOIN ({later_sql}) kpi_later ON kpi_later.invoice_id = kpi_open.id "
-    moved = (
-        PaymentApplication.objects.filter(applied_date__gt=as_of)
-        .values("invoice_id", "amount")
-        .order_by()
-        .union(
-            Adjustment.objects.filter(adjustment_date__gt=as_of)
-            .values("invoice_id", "amount")
-            .order_by(),
-            all=True,
-        )
-        .order_by()
-    )
-    moved_sql, moved_params = moved.query.sql_with_params()
-    return (
-        f"WITH kpi_open AS ({open_sql}) "
-        f"SELECT kpi_open.kpi_bucket, {activities} AS kpi_activities, "
-        "SUM(kpi_open.open_amount) AS amount, COUNT(*) AS n "
-        f"FROM kpi_open {later_join}GROUP BY 1, 2 "
-        "UNION ALL "
-        "SELECT kpi_open.kpi_bucket, NULL, SUM(kpi_moved.amount), 0 "
-        f"FROM ({moved_sql}) kpi_moved JOIN kpi_open ON kpi_open.id = kpi_moved.invoice_id "
-        "GROUP BY 1",
-        [*open_params, *later_params, *moved_params],
-    )
-
-
-# --- reminder funnel, time to invoice, glossary -------------------------------------------
+# --- reminder funnel -----------------------------------------------------------------------
 
 
 def reminder_funnel(scope: Scope) -> ReminderFunnel:
@@ -844,89 +413,3 @@ def reminder_funnel(scope: Scope) -> ReminderFunnel:
     return ReminderFunnel(
         scope, sent, clicked, paid, None if rate is None else rate * 100, currencies(scope)
     )
-
-
-MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
-
-
-def time_to_invoice(scope: Scope, slowest: int = 10) -> TimeToInvoice:
-    """Mean, median and p90 days from order to invoice in P, and the slowest invoices.
-
-    Four queries: the count and sum, one bounded query per percentile, the slowest.
-    """
-    row = blocks.time_to_invoice(scope, [scope.period]).get((None, 1)) or {}
-    count = row.get("invoiced") or 0
-    slow = tuple(
-        SlowInvoice(
-            r["id"],
-            r["number"],
-            r["customer_id"],
-            r["order_id"],
-            r["order__order_date"],
-            r["issue_date"],
-            r["kpi_days"],
-        )
-        for r in blocks.slowest_invoices(scope, slowest)
-    )
-    return TimeToInvoice(
-        scope,
-        count,
-        ratio(row.get("days"), count),
-        blocks.time_to_invoice_percentile(scope, count, MEDIAN),
-        blocks.time_to_invoice_percentile(scope, count, P90),
-        slow,
-        currencies(scope),
-    )
-
-
-COMMON_CHOICES = (
-    "Status compares the value rounded to two decimals with the thresholds (a segment's own "
-    "threshold wins); change is the difference of the rounded values.",
-    "Default period: the last full calendar month before today. Previous period: for a whole "
-    "calendar month, quarter or year, the month, quarter or year before it (October compares "
-    "with September, Q3 with Q2); for any other period, the same number of days immediately "
-    "before P; compare=previous_year takes the same dates one year earlier (29 February: the "
-    "28th). A period that ends after today is partial and flagged so.",
-    "Series sub-periods are calendar weeks (Monday to Sunday), months or quarters clipped to P.",
-)
-
-
-def glossary() -> tuple[GlossaryEntry, ...]:
-    """For each KPI: label, hover text, formula, unit, direction, owner, playbook, choices;
-    then the forward-looking reports (`metrics.definitions.REPORTS`).
-
-    Owner and playbook come from the default (segment-less) threshold (one query).
-    """
-    thresholds = Thresholds(KEYS)
-    entries = []
-    for kpi in KPIS.values():
-        threshold = thresholds.get(kpi.key)
-        entries.append(
-            GlossaryEntry(
-                kpi.key,
-                kpi.label,
-                kpi.explanation,
-                kpi.formula,
-                kpi.unit,
-                kpi.better,
-                threshold.owner if threshold else "",
-                threshold.playbook_url if threshold else "",
-                kpi.choices + COMMON_CHOICES,
-            )
-        )
-    # The forward-looking reports (computed by the outlook app) have no thresholds.
-    for report in REPORTS.values():
-        entries.append(
-            GlossaryEntry(
-                report.key,
-                report.label,
-                report.explanation,
-                report.formula,
-                report.unit,
-                None,
-                "",
-                "",
-                report.choices,
-            )
-        )
-    return tuple(entries)

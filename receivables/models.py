@@ -121,7 +121,7 @@ class Invoice(models.Model):
         indexes = [
             # Invoices issued in a range of dates with what credit sales and AR read of them,
             # from the index alone: a breakdown by customer reads the invoices issued since the
-            # month before last (`metrics.blocks.balances_by_customer`: at 1M invoices 90k of
+            # month before last (`metrics.balances.balances_by_customer`: at 1M invoices 90k of
             # them scattered over 17k table pages, 110 ms against 20 ms).
             models.Index(
                 fields=["issue_date", "currency", "status", "customer", "amount"],

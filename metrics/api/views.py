@@ -15,6 +15,7 @@ from metrics.api import serializers
 from metrics.definitions import KEYS
 from metrics.errors import ErrorCode
 from metrics.render import currency_of, measure
+from metrics.results import Series
 from metrics.scope import (
     COMPARES,
     INTERVALS,
@@ -177,7 +178,7 @@ SERIES_EXAMPLE = {
 }
 
 
-def series_csv(result: tuple[engine.Series, ...], filename: str):
+def series_csv(result: tuple[Series, ...], filename: str):
     """Long format: one row per KPI and sub-period."""
     rows = (
         {

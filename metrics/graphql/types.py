@@ -15,11 +15,14 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
-from metrics import engine
+from metrics.aging import Aging
 from metrics.definitions import KPIS, REPORTS
+from metrics.glossary import GlossaryEntry
 from metrics.render import currency_of, measure
+from metrics.results import Breakdown, Change, KPIValue, ReminderFunnel, Series, Summary
 from metrics.scope import COMPARES, INTERVALS, Scope
 from metrics.thresholds import rendered
+from metrics.time_to_invoice import TimeToInvoice
 
 # A KPI value: a decimal string for money (its currency beside it), a number rounded to two
 # decimals for days and percentages — REST's rendering, carried as the JSON scalar.
@@ -95,7 +98,7 @@ class KPIValueType:
     better: str | None
 
     @classmethod
-    def of(cls, kpi: engine.KPIValue, currency: str) -> KPIValueType:
+    def of(cls, kpi: KPIValue, currency: str) -> KPIValueType:
         return cls(
             value=measure(kpi.value, kpi.unit),
             previous=measure(kpi.previous, kpi.unit),
@@ -120,7 +123,7 @@ class ChangeType:
     sentence: str
 
     @classmethod
-    def of(cls, change: engine.Change, currency: str) -> ChangeType:
+    def of(cls, change: Change, currency: str) -> ChangeType:
         return cls(
             key=KpiKey(change.key),
             previous=measure(change.previous, change.unit),
@@ -159,7 +162,7 @@ def _kpis_type():
 KPIsType = _kpis_type()
 
 
-def kpis_of(summary: engine.Summary):
+def kpis_of(summary: Summary):
     currency = summary.scope.currency
     return KPIsType(
         scope=ScopeType.of(summary.scope),
@@ -190,7 +193,7 @@ class SeriesType:
     points: list[SeriesPointType]
 
     @classmethod
-    def of(cls, series: engine.Series) -> SeriesType:
+    def of(cls, series: Series) -> SeriesType:
         return cls(
             key=KpiKey(series.key),
             interval=KpiInterval(series.interval),
@@ -233,7 +236,7 @@ class BreakdownType:
     results: list[BreakdownRowType]
 
     @classmethod
-    def of(cls, breakdown: engine.Breakdown) -> BreakdownType:
+    def of(cls, breakdown: Breakdown) -> BreakdownType:
         unit = breakdown.unit
         return cls(
             key=KpiKey(breakdown.key),
@@ -276,7 +279,7 @@ class AgingType:
     buckets: list[AgingBucketType]
 
     @classmethod
-    def of(cls, aging: engine.Aging) -> AgingType:
+    def of(cls, aging: Aging) -> AgingType:
         return cls(
             as_of=aging.as_of,
             currency=aging.scope.currency,
@@ -306,7 +309,7 @@ class ReminderFunnelType:
     conversion_rate: float | None
 
     @classmethod
-    def of(cls, funnel: engine.ReminderFunnel) -> ReminderFunnelType:
+    def of(cls, funnel: ReminderFunnel) -> ReminderFunnelType:
         return cls(
             scope=ScopeType.of(funnel.scope),
             currencies=list(funnel.currencies),
@@ -339,7 +342,7 @@ class TimeToInvoiceType:
     slowest: list[SlowInvoiceType]
 
     @classmethod
-    def of(cls, result: engine.TimeToInvoice) -> TimeToInvoiceType:
+    def of(cls, result: TimeToInvoice) -> TimeToInvoiceType:
         return cls(
             scope=ScopeType.of(result.scope),
             currencies=list(result.currencies),
@@ -375,7 +378,7 @@ class GlossaryEntryType:
     choices: list[str]
 
     @classmethod
-    def of(cls, entry: engine.GlossaryEntry) -> GlossaryEntryType:
+    def of(cls, entry: GlossaryEntry) -> GlossaryEntryType:
         return cls(
             key=KpiGlossaryKey(entry.key),
             label=entry.label,

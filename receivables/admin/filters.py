@@ -2,7 +2,7 @@
 
 Each is a thin wrapper over the definition the APIs and the KPI engine use: past due and open
 are `receivables.predicates` as of today, the buckets are the aging report's
-(`metrics.engine.aging_bucket`), "no activity" is the worklist's (`worklist.risk`), "open
+(`metrics.aging.aging_bucket`), "no activity" is the worklist's (`worklist.risk`), "open
 dispute" and "promise" the invoice API's `with_collection_state` annotations.
 """
 
@@ -12,11 +12,11 @@ from decimal import Decimal
 from django.contrib import admin
 from django.db.models import Q
 
-from metrics import engine
+from metrics.aging import AGING_BUCKETS, AGING_LABELS, aging_bucket
 from receivables import predicates, services
 from receivables.models import PromiseToPay
 
-PAST_DUE_BUCKETS = engine.AGING_BUCKETS[1:]  # every bucket but "current"
+PAST_DUE_BUCKETS = AGING_BUCKETS[1:]  # every bucket but "current"
 # Open amount ranges (in the invoice's own currency: a filter never adds currencies up).
 OPEN_AMOUNT_RANGES = {
     "0_1k": (Decimal("0.01"), Decimal("1000")),
@@ -42,7 +42,7 @@ class PastDueFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("any", "Any past due"),
-            *((name, engine.AGING_LABELS[name]) for name in PAST_DUE_BUCKETS),
+            *((name, AGING_LABELS[name]) for name in PAST_DUE_BUCKETS),
             ("no", "Not past due"),
         ]
 
@@ -56,7 +56,7 @@ class PastDueFilter(admin.SimpleListFilter):
         if value in PAST_DUE_BUCKETS:
             return (
                 queryset.filter(predicates.past_due_at(today))
-                .alias(admin_bucket=engine.aging_bucket(today))
+                .alias(admin_bucket=aging_bucket(today))
                 .filter(admin_bucket=value)
             )
         return queryset

@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 
 from accounts.models import Customer
 from metrics import engine
+from metrics.aging import Aging
 from metrics.scope import Scope
 from receivables import predicates, services
 from receivables.models import CollectionActivity, Dispute, Invoice, PromiseToPay
@@ -28,7 +29,7 @@ class Balance:
     """A customer's open AR in one currency today, by aging bucket."""
 
     currency: str
-    aging: engine.Aging
+    aging: Aging
 
     @property
     def open_amount(self):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from metrics import engine
+from metrics.aging import AGING_BUCKETS
 from receivables import demo, services
 from receivables.models import Adjustment, CollectionActivity, Invoice, PaymentApplication
 from tests.factories import ActivityFactory, CustomerFactory, InvoiceFactory, SegmentFactory
@@ -25,7 +26,7 @@ def counting(request, monkeypatch):
     """Every test twice: activities by as_of counted as the stored count less those since
     (as_of within `STORED_ACTIVITY_COUNT_DAYS`), and by a lookup per open invoice (before)."""
     days = 100_000 if request.param == "stored count" else -100_000
-    monkeypatch.setattr(engine, "STORED_ACTIVITY_COUNT_DAYS", days)
+    monkeypatch.setattr("metrics.aging.STORED_ACTIVITY_COUNT_DAYS", days)
 
 
 def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -164,7 +165,7 @@ def recomputed_aging(as_of: date, **dims) -> list[tuple]:
     ).values_list("invoice_id", "occurred_at"):
         if timezone.localdate(occurred_at) <= as_of:
             activities[invoice_id] += 1
-    table = {name: [D(0), 0, 0, 0] for name in engine.AGING_BUCKETS}
+    table = {name: [D(0), 0, 0, 0] for name in AGING_BUCKETS}
     for inv in invoices:
         open_amount = inv.amount - applied.get(inv.pk, 0) - adjusted.get(inv.pk, 0)
         if open_amount <= 0:

@@ -1,11 +1,12 @@
 """DSO by customer: every customer ranked from its AR at both ends and its credit sales
-(`metrics.blocks.balances_by_customer`), equal to the building blocks customer by customer."""
+(`metrics.balances.balances_by_customer`), equal to the building blocks customer by customer."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from metrics import blocks, engine
+from metrics import engine
+from metrics.balances import CustomerBalance, balances_by_customer
 from metrics.definitions import KPIS
 from metrics.scope import Period
 from receivables import services
@@ -158,7 +159,7 @@ def test_every_customer_equals_the_building_blocks(compare):
     assert [r.group_id for r in result.rows] == [g for g, _, _ in order]
     assert all(v == (None, None) for g, v in expected.items() if g not in listed)
     assert len(listed) == result.count >= 4
-    count, rows = blocks.balances_by_customer(s, (previous.period, s.period))
+    count, rows = balances_by_customer(s, (previous.period, s.period))
     assert (count, {row.customer for row in rows}) == (len(listed), set(listed))
 
 
@@ -175,6 +176,6 @@ def test_balances_of_a_rep_over_overlapping_periods():
     InvoiceFactory(customer=CustomerFactory(rep=other), issue_date=date(2026, 4, 1))
     periods = (Period(date(2026, 3, 1), date(2026, 4, 15)), Period(*APRIL))
 
-    result = blocks.balances_by_customer(scope(*APRIL, rep=rep.pk), periods)
+    result = balances_by_customer(scope(*APRIL, rep=rep.pk), periods)
 
-    assert result == (1, [blocks.CustomerBalance(c.pk, (D(300), D(300)), (D(500), D(0)))])
+    assert result == (1, [CustomerBalance(c.pk, (D(300), D(300)), (D(500), D(0)))])

@@ -96,7 +96,7 @@ def test_query_counts_do_not_grow_with_data_or_period():
     assert small["series month"] == small["series week"] == small["series short"] == 2
     assert small["series pipeline"] == 3
     # Breakdown of DSO by customer: AR and credit sales per customer, both periods at once,
-    # ranked (`blocks.balances_by_customer`) 1 + thresholds + names + currencies present.
+    # ranked (`balances.balances_by_customer`) 1 + thresholds + names + currencies present.
     assert small["breakdown"] == 4
     # Aging: the open invoices with their activity counts and what was applied or adjusted
     # after the date 1 + currencies present 1.

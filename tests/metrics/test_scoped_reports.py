@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import CustomerAssignment
 from accounts.scoping import SCOPED_GROUP
-from metrics import blocks, engine
+from metrics import engine, sums
 from metrics.definitions import KEYS, KPIS
 from metrics.scope import build_scope
 from receivables import services
@@ -241,10 +241,10 @@ def test_two_customers_of_three_hand_worked():
 def test_a_scoped_scope_never_reads_the_rollup(world):
     scope = build_scope(start=APRIL[0], end=APRIL[1], user=world["user"])
 
-    assert not blocks.rollup_answers(scope, None)
-    assert blocks.kpi_projection(scope, None) is None
+    assert not sums.rollup_answers(scope, None)
+    assert sums.kpi_projection(scope, None) is None
     with pytest.raises(ValueError, match="cannot answer"):
-        blocks.fact_sums(scope, [APRIL[0], APRIL[1]], None, ("Invoices",), path="kpi_rollup",
+        sums.fact_sums(scope, [APRIL[0], APRIL[1]], None, ("Invoices",), path="kpi_rollup",
                          issued="invoices_issued")  # fmt: skip
 
 

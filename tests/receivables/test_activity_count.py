@@ -116,7 +116,7 @@ def test_aging_counts_moved_and_deleted_activities_where_they_are_now(monkeypatc
     (x), 5 Apr (y) and 3 May (z, after as_of); x is moved to B, y deleted: A has none by
     30 Apr, B one, OTHER none -> 1_30: 300, 3 invoices, 1 activity, 2 without. Both ways of
     counting (the stored count less those since, and a lookup per invoice) agree."""
-    monkeypatch.setattr(engine, "STORED_ACTIVITY_COUNT_DAYS", days)
+    monkeypatch.setattr("metrics.aging.STORED_ACTIVITY_COUNT_DAYS", days)
     acme = CustomerFactory(name="Acme")
     due = {"issue_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
     a = InvoiceFactory(customer=acme, number="A", **due)

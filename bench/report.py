@@ -129,7 +129,7 @@ _PANELS = (
     "worklist's measure): a miss is that and the machine's load."
 )
 _BREAKDOWN_CUSTOMER = (
-    "One query since 2026-12-04 (metrics.blocks.balances_by_customer): each customer's AR at "
+    "One query since 2026-12-04 (metrics.balances.balances_by_customer): each customer's AR at "
     "both ends is today's open amounts less the AR facts dated after the end, with both "
     "periods' credit sales, read from covering indexes, and PostgreSQL ranks the customers "
     "and returns the page (it was 1.4 s quiet, 4.6-5.8 s at load 5-8: every application of "

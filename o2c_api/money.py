@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from o2c_api.errors import ErrorCode
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -47,7 +49,7 @@ def to_money(value) -> Decimal:
     try:
         amount = Decimal(str(value))
     except ArithmeticError as exc:
-        raise ValidationError("Not a valid amount.", code="invalid_amount") from exc
+        raise ValidationError("Not a valid amount.", code=ErrorCode.INVALID_AMOUNT) from exc
     if not amount.is_finite() or amount != amount.quantize(CENT):
-        raise ValidationError("Amounts have at most two decimals.", code="invalid_amount")
+        raise ValidationError("Amounts have at most two decimals.", code=ErrorCode.INVALID_AMOUNT)
     return amount.quantize(CENT)

@@ -20,6 +20,7 @@ from integrations.models import EventType
 from metrics import rollup
 from o2c_api import audit
 from o2c_api.errors import Conflict
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import ZERO
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -285,7 +286,7 @@ def delete_invoice(invoice: Invoice) -> None:
     if invoice.applications.exists():
         raise Conflict(
             "Cash is applied to this invoice; it cannot be deleted.",
-            code=ErrorCode.PROTECTED,
+            code=CommonCode.PROTECTED,
             details={"invoice": invoice.pk},
         )
     if invoice.status != Invoice.Status.DRAFT:

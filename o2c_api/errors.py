@@ -50,7 +50,9 @@ class ErrorCode(StrEnum):
     # the worklist, the credit holds, the event feed).
     INVALID_LIMIT = "invalid_limit"
     INVALID_OFFSET = "invalid_offset"
-    # An Idempotency-Key still held by its first request, or used for another request.
+    # An Idempotency-Key that is not 1 to MAX_KEY_LENGTH printable ASCII characters, still held
+    # by its first request, or used for another request.
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # A value that must be unique is taken: Django's code for a unique constraint, kept so a
@@ -63,8 +65,6 @@ class ErrorCode(StrEnum):
     MAX_LENGTH = "max_length"
     # A decimal with more digits than its field holds: DRF's code, GraphQL's too.
     MAX_DIGITS = "max_digits"
-    # An amount that is not a number, or has more than two decimals (`o2c_api.money`).
-    INVALID_AMOUNT = "invalid_amount"
     # A currency that is not one of settings.O2C_CURRENCIES.
     INVALID_CURRENCY = "invalid_currency"
     # Who is asking: no or a bad credential (401), a role or row the user may not touch (403),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from o2c_api.errors import ErrorCode
+from receivables.errors import ErrorCode
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -45,7 +45,12 @@ def summed(value) -> Decimal:
 
 
 def to_money(value) -> Decimal:
-    """Parse a positive-or-zero amount with at most two decimals, or raise ValidationError."""
+    """Parse a positive-or-zero amount with at most two decimals, or raise ValidationError.
+
+    Raises:
+        ValidationError: invalid_amount, receivables' code for an amount it cannot book (the
+            services' check and the payment's constraint answer it too).
+    """
     try:
         amount = Decimal(str(value))
     except ArithmeticError as exc:

@@ -3,8 +3,8 @@ disputes, promises and activities.
 
 Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
 `OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
-Values are stable: a client may rely on them. An amount's and a currency's codes
-(`invalid_amount`, `invalid_currency`) and `protected` are `o2c_api.errors.ErrorCode`'s.
+Values are stable: a client may rely on them. A currency's code
+(`invalid_currency`) and `protected` are `o2c_api.errors.ErrorCode`'s.
 """
 
 from enum import StrEnum
@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     EXCEEDS_INVOICE_AMOUNT = "exceeds_invoice_amount"
     EXCEEDS_OPEN_AMOUNT = "exceeds_open_amount"
     EXCEEDS_UNAPPLIED_AMOUNT = "exceeds_unapplied_amount"
+    INVALID_AMOUNT = "invalid_amount"
     INVALID_KIND = "invalid_kind"
     INVALID_METHOD = "invalid_method"
     INVALID_REASON = "invalid_reason"

@@ -15,7 +15,6 @@ from django.utils import formats, timezone
 
 from accounts.models import Customer, Opportunity, SalesRep
 from o2c_api.audit import AuditTrail
-from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import currency_field, money_field
 from receivables.errors import ErrorCode
 from receivables.managers import (
@@ -355,7 +354,7 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(unapplied_amount__lte=F("amount")),
                 name="payment_unapplied_lte_amount",
-                violation_error_code=CommonCode.INVALID_AMOUNT,
+                violation_error_code=ErrorCode.INVALID_AMOUNT,
                 violation_error_message="The unapplied amount cannot exceed the payment amount.",
             ),
             models.UniqueConstraint(

@@ -42,7 +42,7 @@ def check_amount(amount: Decimal, field: str = "amount") -> None:
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(
-            {field: ValidationError("At most two decimals.", CommonCode.INVALID_AMOUNT)}
+            {field: ValidationError("At most two decimals.", ErrorCode.INVALID_AMOUNT)}
         )
 
 

@@ -190,6 +190,13 @@ CASES = [
         id="invoice-voided-twice",
     ),
     case(
+        lambda w: ("post", f"/api/v1/invoices/{w['invoice'].pk}/void/",
+                   {"voided_date": "2025-12-31"}),
+        lambda w: ("voidInvoice", {"id": _id(w, "invoice"), "voidedDate": "2025-12-31"}),
+        [("voided_date", "date_before_issue")],
+        id="invoice-voided-before-issue",
+    ),
+    case(
         lambda w: ("post", f"/api/v1/invoices/{w['applied_to'].pk}/void/", {}),
         lambda w: ("voidInvoice", {"id": _id(w, "applied_to")}),
         [(None, "invoice_has_applications")],
@@ -204,6 +211,22 @@ CASES = [
                              "issueDate": "2026-01-10", "amount": "10.00", "currency": "XXX"}}),
         [("currency", "invalid_currency")],
         id="invoice-unknown-currency",
+    ),
+    case(
+        lambda w: ("post", "/api/v1/invoices/",
+                   {"customer": w["acme"].pk, "number": "INV-9", "issue_date": "2026-01-10",
+                    "amount": "10.00", "currency": "EUR"}),
+        lambda w: ("createInvoice",
+                   {"data": {"customer": _id(w, "acme"), "number": "INV-9",
+                             "issueDate": "2026-01-10", "amount": "10.00", "currency": "EUR"}}),
+        [("currency", "currency_mismatch")],
+        id="invoice-in-another-currency-than-its-customers",
+    ),
+    case(
+        lambda w: ("patch", f"/api/v1/invoices/{w['draft'].pk}/", {"currency": "EUR"}),
+        lambda w: ("updateInvoice", {"id": _id(w, "draft"), "data": {"currency": "EUR"}}),
+        [("currency", "currency_mismatch")],
+        id="invoice-draft-in-another-currency-than-its-customers",
     ),
     case(
         lambda w: ("patch", f"/api/v1/invoices/{w['draft'].pk}/", {"currency": "XXX"}),

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
+from integrations.models import Event
 from metrics.models import KPIRollup
 from o2c_api.errors import Conflict
 from receivables import services
@@ -154,6 +155,44 @@ def test_create_invoice_refuses_a_currency_other_than_the_orders(customer):
     )
 
 
+def test_create_invoice_without_an_order_takes_its_customers_currency():
+    euro = CustomerFactory(currency="EUR")
+
+    invoice = new_invoice(euro)
+
+    assert invoice.currency == "EUR"
+
+
+def test_create_invoice_without_an_order_refuses_another_currency_than_the_customers(customer):
+    # Given a customer billed in USD
+    # When an invoice without an order is created for it in EUR
+    error = assert_refused(("currency", "currency_mismatch"), new_invoice, customer, currency="EUR")
+
+    # Then it is refused with the order path's code, and no invoice exists
+    assert error.messages == [
+        f"{customer.name} is billed in USD: an invoice without an order cannot be in EUR."
+    ]
+    assert Invoice.objects.count() == 0
+
+
+def test_a_drafts_currency_and_customer_stay_in_step_without_an_order(customer):
+    # Given a draft without an order, in its customer's USD
+    draft = new_invoice(customer, status="draft")
+    euro = CustomerFactory(currency="EUR")
+
+    # When its currency, or its customer, is changed to disagree with the other
+    assert_refused(
+        ("currency", "currency_mismatch"), services.update_invoice, draft, currency="EUR"
+    )
+    assert_refused(("currency", "currency_mismatch"), services.update_invoice, draft, customer=euro)
+
+    # Then both are refused and the draft is as it was; changing both together is accepted
+    draft.refresh_from_db()
+    assert (draft.customer_id, draft.currency) == (customer.pk, "USD")
+    moved = services.update_invoice(draft, customer=euro, currency="EUR")
+    assert (moved.customer_id, moved.currency) == (euro.pk, "EUR")
+
+
 def test_create_invoice_refuses_a_duplicate_number(customer, invoice):
     assert_refused(("number", "unique"), new_invoice, customer, number=invoice.number)
 
@@ -255,6 +294,39 @@ def test_void_invoice_removes_it_from_ar(invoice, check_rollup):
     assert ar_rows() == []
     check_rollup()
     assert_refused((None, "invoice_already_void"), services.void_invoice, voided)
+
+
+def test_void_is_refused_before_the_issue_date(invoice):
+    # Given an open invoice issued 2026-01-01
+    # When it is voided on 2025-12-31
+    error = assert_refused(
+        ("voided_date", "date_before_issue"),
+        services.void_invoice,
+        invoice,
+        voided_date=date(2025, 12, 31),
+    )
+
+    # Then it is refused with a sentence a person reads, and the invoice is still open
+    assert error.messages == [
+        "An invoice cannot be voided before it was issued: the void date 2025-12-31 is before "
+        "the issue date 2026-01-01."
+    ]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.open_amount, invoice.voided_date) == ("open", D("100.00"), None)
+    assert Event.objects.filter(type="invoice.voided").count() == 0
+
+
+def test_void_on_the_issue_date_is_accepted(invoice):
+    voided = services.void_invoice(invoice, voided_date=date(2026, 1, 1))
+
+    assert (voided.status, voided.voided_date) == ("void", date(2026, 1, 1))
+
+
+def test_void_today_of_an_invoice_issued_later_is_refused(customer):
+    # The default void date, today, is held to the same rule: give the issue date or later.
+    later = InvoiceFactory(customer=customer, issue_date=services.today() + timedelta(days=7))
+
+    assert_refused(("voided_date", "date_before_issue"), services.void_invoice, later)
 
 
 def test_void_is_refused_while_cash_is_applied(invoice, payment):

@@ -11,18 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_constraint_codes import PROJECT_APPS as APPS
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = (
-    "o2c_api",
-    "accounts",
-    "receivables",
-    "metrics",
-    "dashboard",
-    "dunning",
-    "integrations",
-    "outlook",
-    "worklist",
-)
 SKIPPED_DIRS = {"tests", "migrations", "bench", ".venv", "node_modules"}
 # Calls whose second positional argument is an error code.
 CODE_CALLS = {"ValidationError", "Conflict", "ErrorDetail"}

@@ -63,8 +63,7 @@ def create_invoice(
         number: unique invoice number.
         issue_date: may be in the past (history imports).
         amount: > 0, two decimals.
-        currency: defaults to the order's, else the customer's currency; without an order it
-            is the customer's (as an order's default), never another.
+        currency: defaults to the order's, else the customer's currency.
         due_date: defaults to issue date + the customer's payment terms.
         order: optional; must belong to the customer and share its currency.
         rep: defaults to the order's rep, else the customer's current rep; kept afterwards.
@@ -76,8 +75,7 @@ def create_invoice(
 
     Raises:
         ValidationError: with codes not_positive, invalid_currency, order_customer_mismatch,
-            currency_mismatch (another currency than the order's, or without an order than
-            the customer's), due_before_issue, invalid_status, unique (number).
+            currency_mismatch, due_before_issue, invalid_status, unique (number).
     """
     check_amount(amount)
     if status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
@@ -102,7 +100,6 @@ def create_invoice(
                 )
             }
         )
-    check_customer_currency(customer, currency, order)
     if due_date is None:
         due_date = issue_date + timedelta(days=customer.payment_terms_days)
     if due_date < issue_date:
@@ -140,28 +137,6 @@ def create_invoice(
     return invoice
 
 
-def check_customer_currency(customer: Customer, currency: str, order: Order | None) -> None:
-    """An invoice without an order is in its customer's currency.
-
-    A customer's documents are in its currency (accounts.services.update_customer locks it
-    once it has any), and its receivables, credit limit and dunning bands are read in it; an
-    invoice with an order follows the order's currency instead (`currency_mismatch` there).
-
-    Raises:
-        ValidationError: currency_mismatch, on `currency`.
-    """
-    if order is None and currency != customer.currency:
-        raise ValidationError(
-            {
-                "currency": ValidationError(
-                    f"{customer.name} is billed in {customer.currency}: an invoice without "
-                    f"an order cannot be in {currency}.",
-                    ErrorCode.CURRENCY_MISMATCH,
-                )
-            }
-        )
-
-
 def invoice_payload(invoice: Invoice, **extra) -> dict:
     """What an invoice event carries: enough to act on without reading the invoice."""
     return {
@@ -189,8 +164,7 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
     Raises:
         ValidationError: invoice_issued_immutable, invoice_void, not_positive,
             invalid_amount, invalid_currency, due_before_issue, order_customer_mismatch,
-            currency_mismatch (another currency than the order's, or without an order than
-            the customer's), or field errors.
+            currency_mismatch, or field errors.
     """
     from dunning import services as dunning
 
@@ -245,8 +219,6 @@ def update_invoice(invoice: Invoice, **changes) -> Invoice:
                 )
             }
         )
-    if {"customer", "currency", "order"} & set(changes):
-        check_customer_currency(invoice.customer, invoice.currency, invoice.order)
     invoice.full_clean()
     invoice.save()
     if invoice.counts and invoice.due_date != due_date:

@@ -155,44 +155,6 @@ def test_create_invoice_refuses_a_currency_other_than_the_orders(customer):
     )
 
 
-def test_create_invoice_without_an_order_takes_its_customers_currency():
-    euro = CustomerFactory(currency="EUR")
-
-    invoice = new_invoice(euro)
-
-    assert invoice.currency == "EUR"
-
-
-def test_create_invoice_without_an_order_refuses_another_currency_than_the_customers(customer):
-    # Given a customer billed in USD
-    # When an invoice without an order is created for it in EUR
-    error = assert_refused(("currency", "currency_mismatch"), new_invoice, customer, currency="EUR")
-
-    # Then it is refused with the order path's code, and no invoice exists
-    assert error.messages == [
-        f"{customer.name} is billed in USD: an invoice without an order cannot be in EUR."
-    ]
-    assert Invoice.objects.count() == 0
-
-
-def test_a_drafts_currency_and_customer_stay_in_step_without_an_order(customer):
-    # Given a draft without an order, in its customer's USD
-    draft = new_invoice(customer, status="draft")
-    euro = CustomerFactory(currency="EUR")
-
-    # When its currency, or its customer, is changed to disagree with the other
-    assert_refused(
-        ("currency", "currency_mismatch"), services.update_invoice, draft, currency="EUR"
-    )
-    assert_refused(("currency", "currency_mismatch"), services.update_invoice, draft, customer=euro)
-
-    # Then both are refused and the draft is as it was; changing both together is accepted
-    draft.refresh_from_db()
-    assert (draft.customer_id, draft.currency) == (customer.pk, "USD")
-    moved = services.update_invoice(draft, customer=euro, currency="EUR")
-    assert (moved.customer_id, moved.currency) == (euro.pk, "EUR")
-
-
 def test_create_invoice_refuses_a_duplicate_number(customer, invoice):
     assert_refused(("number", "unique"), new_invoice, customer, number=invoice.number)
 

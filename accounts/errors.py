@@ -2,7 +2,8 @@
 
 Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
 `OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
-Values are stable: a client may rely on them.
+Values are stable: a client may rely on them. Credit holds are dunning's
+(`dunning.errors.ErrorCode`).
 """
 
 from enum import StrEnum
@@ -11,7 +12,6 @@ from enum import StrEnum
 class ErrorCode(StrEnum):
     """A machine-readable reason a write was refused."""
 
-    CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"
     # A customer's orders, invoices, payments and opportunities are in its currency: changing
     # it afterwards would make them disagree (409).
     CURRENCY_LOCKED = "customer_currency_locked"

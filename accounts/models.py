@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.errors import ErrorCode
 from o2c_api.audit import AuditTrail
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import currency_field, money_field
 
 
@@ -83,7 +84,7 @@ class Customer(models.Model):
                 # "unique" puts the refusal on `external_id` (Model.validate_constraints), as
                 # REST's unique validator does; without it a conditional constraint's error
                 # has no field and no code.
-                violation_error_code="unique",
+                violation_error_code=CommonCode.UNIQUE,
                 violation_error_message="A customer with this external id already exists.",
             ),
             models.CheckConstraint(

@@ -2,7 +2,8 @@
 
 Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
 `OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
-Values are stable: a client may rely on them.
+Values are stable: a client may rely on them. A KPI key it does not know is the engine's
+`metrics.errors.ErrorCode.UNKNOWN_KPI`.
 """
 
 from enum import StrEnum
@@ -12,8 +13,6 @@ class ErrorCode(StrEnum):
     """A machine-readable reason a write was refused."""
 
     ACTION_ALREADY_DONE = "action_already_done"
-    # The same code as the KPI engine's for a key it does not know.
-    UNKNOWN_KPI = "unknown_kpi"
     # A dashboard period preset it does not know.
     INVALID_PERIOD = "invalid_period"
     # The model's constraint: a done action has its done date, an open one none.

@@ -9,13 +9,14 @@ from django.db import transaction
 from dashboard.errors import ErrorCode
 from dashboard.models import Annotation, HuddleAction
 from metrics.definitions import KPIS
+from metrics.errors import ErrorCode as KPICode
 from metrics.scope import today
 
 
 def _check_kpi(kpi: str) -> None:
     if kpi and kpi not in KPIS:
         raise ValidationError(
-            {"kpi": ValidationError(f"Unknown KPI {kpi!r}.", ErrorCode.UNKNOWN_KPI)}
+            {"kpi": ValidationError(f"Unknown KPI {kpi!r}.", KPICode.UNKNOWN_KPI)}
         )
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 class ErrorCode(StrEnum):
     """A machine-readable reason a write was refused."""
 
-    CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"  # as accounts' (the same refusal)
+    CREDIT_HOLD_UNCHANGED = "credit_hold_unchanged"
     CUSTOMER_ON_CREDIT_HOLD = "customer_on_credit_hold"
     OVERRIDE_REASON_REQUIRED = "override_reason_required"
     UNKNOWN_MERGE_FIELD = "unknown_merge_field"

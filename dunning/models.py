@@ -23,6 +23,7 @@ from django.utils import formats, timezone
 from accounts.models import Customer, Segment
 from dunning import templates
 from dunning.errors import ErrorCode
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import CURRENCY_CHOICES, money_field
 from receivables.models import CollectionActivity, Invoice, Order
 
@@ -265,7 +266,7 @@ class CreditHoldRule(models.Model):
             self.Code.BROKEN_PROMISES: ("broken_promises", "window_days"),
         }.get(self.code, ())
         missing = {
-            field: ValidationError("This rule needs it.", "required")
+            field: ValidationError("This rule needs it.", CommonCode.REQUIRED)
             for field in needed
             if getattr(self, field) in (None, 0)
         }
@@ -344,7 +345,7 @@ class CreditHoldReason(models.Model):
                 fields=["hold", "code"],
                 condition=Q(cleared_at__isnull=True),
                 name="credit_hold_reason_once_while_active",
-                violation_error_code="unique",
+                violation_error_code=CommonCode.UNIQUE,
                 violation_error_message="The hold already has this reason in force.",
             ),
         ]

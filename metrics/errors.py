@@ -4,8 +4,8 @@ Defined once here and raised by the scope's parsers and the engine; REST answers
 `errors[].code`, GraphQL as `extensions.code`, and the apps that read a scope (dashboard,
 outlook, worklist, dunning) answer the same codes for the same refusal. Values are stable: a
 client may rely on them. Codes every API shares (`invalid_date`, `date_out_of_range`,
-`too_many_points`, a page's `invalid_limit` and `invalid_offset`) are
-`o2c_api.errors.ErrorCode`'s.
+`too_many_points`, `invalid_currency`, `required`, a page's `invalid_limit` and
+`invalid_offset`) are `o2c_api.errors.ErrorCode`'s.
 """
 
 from enum import StrEnum
@@ -17,7 +17,6 @@ class ErrorCode(StrEnum):
     # The scope.
     END_BEFORE_START = "end_before_start"
     PERIOD_TOO_LONG = "period_too_long"
-    INVALID_CURRENCY = "invalid_currency"
     INVALID_ID = "invalid_id"
     UNKNOWN_REP = "unknown_rep"
     UNKNOWN_SEGMENT = "unknown_segment"
@@ -26,7 +25,6 @@ class ErrorCode(StrEnum):
     INVALID_COMPARE = "invalid_compare"
     # The KPIs asked for.
     UNKNOWN_KPI = "unknown_kpi"
-    KEYS_REQUIRED = "required"
     # Breakdowns.
     INVALID_GROUP_BY = "invalid_group_by"
     NOT_APPLICABLE = "not_applicable"

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from accounts.models import Segment
 from metrics.errors import ErrorCode
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import money_field
 
 
@@ -44,7 +45,7 @@ class Threshold(models.Model):
                 fields=["kpi"],
                 condition=Q(segment__isnull=True),
                 name="threshold_default_unique",
-                violation_error_code="unique",
+                violation_error_code=CommonCode.UNIQUE,
                 violation_error_message="This KPI has a default threshold already.",
             ),
             models.UniqueConstraint(fields=["kpi", "segment"], name="threshold_segment_unique"),

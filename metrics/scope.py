@@ -236,7 +236,7 @@ def build_scope(
         check_text(product_line, "product_line")
     currency = (currency or settings.O2C_BASE_CURRENCY).upper()
     if currency not in CURRENCIES:
-        raise _error("currency", f"Unknown currency {currency!r}.", ErrorCode.INVALID_CURRENCY)
+        raise _error("currency", f"Unknown currency {currency!r}.", CommonCode.INVALID_CURRENCY)
     rep_id = _parse_id(rep, "rep")
     segment_id = _parse_id(segment, "segment")
     customer_id = _parse_id(customer, "customer")

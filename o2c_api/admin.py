@@ -22,6 +22,9 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import may_view_kpis, scope
+from dunning.errors import ErrorCode as DunningCode
+from o2c_api.errors import ErrorCode as CommonCode
+from receivables.errors import ErrorCode as ReceivablesCode
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -50,30 +53,47 @@ class _DryRun(Exception):
 # worded. The APIs keep answering with the codes; the admin never shows them. A code not
 # listed here keeps its service's own message, which is already a sentence for a person.
 SENTENCES = {
-    "clicked_before_occurred": "The click cannot be before the message was sent.",
-    "customer_required": "Choose the customer.",
-    "date_before_issue": "That date is before the invoice's issue date.",
-    "date_before_opened": "The dispute cannot be resolved before the day it was opened.",
-    "dispute_already_resolved": "This dispute is already resolved; nothing was changed.",
-    "due_before_issue": "The due date cannot be before the issue date.",
-    "exceeds_invoice_amount": "The amount is more than the invoice's amount.",
-    "invalid_currency": "Choose one of the listed currencies.",
-    "invalid_kind": "Choose one of the listed kinds.",
-    "invalid_method": "Choose one of the listed payment methods.",
-    "invalid_reason": "Choose one of the listed reasons.",
-    "invalid_resolution": "Choose how the dispute was resolved; only a credited resolution "
-    "issues a credit note.",
-    "invoice_already_void": "This invoice is already void; nothing was changed.",
-    "invoice_has_applications": "Cash is applied to this invoice: reverse the payment's "
-    "application first, or correct the invoice with a credit note instead.",
-    "invoice_issued_immutable": "An issued invoice's amount, currency, customer, number and "
-    "issue date stay as issued: correct it with a credit note, or void it.",
-    "invoice_not_draft": "Only a draft invoice can be issued; this one is issued already.",
-    "invoice_not_open": "The invoice is a draft or void: issue it first (or choose another).",
-    "invoice_void": "A void invoice cannot be changed.",
-    "not_positive": "Enter an amount greater than zero.",
-    "override_reason_required": "Give a reason to book this order despite the credit hold.",
-    "promised_before_created": "The promised date cannot be before the day of the promise.",
+    ReceivablesCode.CLICKED_BEFORE_OCCURRED: "The click cannot be before the message was sent.",
+    ReceivablesCode.CUSTOMER_REQUIRED: "Choose the customer.",
+    ReceivablesCode.DATE_BEFORE_ISSUE: "That date is before the invoice's issue date.",
+    ReceivablesCode.DATE_BEFORE_OPENED: (
+        "The dispute cannot be resolved before the day it was opened."
+    ),
+    ReceivablesCode.DISPUTE_ALREADY_RESOLVED: (
+        "This dispute is already resolved; nothing was changed."
+    ),
+    ReceivablesCode.DUE_BEFORE_ISSUE: "The due date cannot be before the issue date.",
+    ReceivablesCode.EXCEEDS_INVOICE_AMOUNT: "The amount is more than the invoice's amount.",
+    CommonCode.INVALID_CURRENCY: "Choose one of the listed currencies.",
+    ReceivablesCode.INVALID_KIND: "Choose one of the listed kinds.",
+    ReceivablesCode.INVALID_METHOD: "Choose one of the listed payment methods.",
+    ReceivablesCode.INVALID_REASON: "Choose one of the listed reasons.",
+    ReceivablesCode.INVALID_RESOLUTION: (
+        "Choose how the dispute was resolved; only a credited resolution issues a credit note."
+    ),
+    ReceivablesCode.INVOICE_ALREADY_VOID: "This invoice is already void; nothing was changed.",
+    ReceivablesCode.INVOICE_HAS_APPLICATIONS: (
+        "Cash is applied to this invoice: reverse the payment's application first, or correct "
+        "the invoice with a credit note instead."
+    ),
+    ReceivablesCode.INVOICE_ISSUED_IMMUTABLE: (
+        "An issued invoice's amount, currency, customer, number and issue date stay as issued: "
+        "correct it with a credit note, or void it."
+    ),
+    ReceivablesCode.INVOICE_NOT_DRAFT: (
+        "Only a draft invoice can be issued; this one is issued already."
+    ),
+    ReceivablesCode.INVOICE_NOT_OPEN: (
+        "The invoice is a draft or void: issue it first (or choose another)."
+    ),
+    ReceivablesCode.INVOICE_VOID: "A void invoice cannot be changed.",
+    ReceivablesCode.NOT_POSITIVE: "Enter an amount greater than zero.",
+    DunningCode.OVERRIDE_REASON_REQUIRED: (
+        "Give a reason to book this order despite the credit hold."
+    ),
+    ReceivablesCode.PROMISED_BEFORE_CREATED: (
+        "The promised date cannot be before the day of the promise."
+    ),
 }
 
 

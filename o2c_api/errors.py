@@ -50,9 +50,37 @@ class ErrorCode(StrEnum):
     # the worklist, the credit holds, the event feed).
     INVALID_LIMIT = "invalid_limit"
     INVALID_OFFSET = "invalid_offset"
-    # An Idempotency-Key still held by its first request, or used for another request.
+    # An Idempotency-Key that is not 1 to MAX_KEY_LENGTH printable ASCII characters, still held
+    # by its first request, or used for another request.
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # A value that must be unique is taken: Django's code for a unique constraint, kept so a
+    # client sees the same code whichever layer noticed.
+    UNIQUE = "unique"
+    # A required value is missing: DRF's and Django's code.
+    REQUIRED = "required"
+    # Too few or too many items in a list input (a bulk endpoint's cap): DRF's codes.
+    MIN_LENGTH = "min_length"
+    MAX_LENGTH = "max_length"
+    # A decimal with more digits than its field holds: DRF's code, GraphQL's too.
+    MAX_DIGITS = "max_digits"
+    # A currency that is not one of settings.O2C_CURRENCIES.
+    INVALID_CURRENCY = "invalid_currency"
+    # Who is asking: no or a bad credential (401), a role or row the user may not touch (403),
+    # too many requests (429). DRF's codes, GraphQL answers the same.
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    THROTTLED = "throttled"
+    # The request's shape: a body field no endpoint field reads, a sort key or a `format` the
+    # endpoint does not offer, a method or an address it does not answer.
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_ORDERING = "invalid_ordering"
+    INVALID_FORMAT = "invalid_format"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TOO_LARGE = "request_too_large"
+    URI_TOO_LONG = "uri_too_long"
 
 
 def database_refusal(exc: ProtectedError | IntegrityError) -> ValidationError:

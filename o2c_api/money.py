@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from receivables.errors import ErrorCode
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -43,11 +45,16 @@ def summed(value) -> Decimal:
 
 
 def to_money(value) -> Decimal:
-    """Parse a positive-or-zero amount with at most two decimals, or raise ValidationError."""
+    """Parse a positive-or-zero amount with at most two decimals, or raise ValidationError.
+
+    Raises:
+        ValidationError: invalid_amount, receivables' code for an amount it cannot book (the
+            services' check and the payment's constraint answer it too).
+    """
     try:
         amount = Decimal(str(value))
     except ArithmeticError as exc:
-        raise ValidationError("Not a valid amount.", code="invalid_amount") from exc
+        raise ValidationError("Not a valid amount.", code=ErrorCode.INVALID_AMOUNT) from exc
     if not amount.is_finite() or amount != amount.quantize(CENT):
-        raise ValidationError("Amounts have at most two decimals.", code="invalid_amount")
+        raise ValidationError("Amounts have at most two decimals.", code=ErrorCode.INVALID_AMOUNT)
     return amount.quantize(CENT)

@@ -3,7 +3,8 @@ disputes, promises and activities.
 
 Defined once here and raised by the services; REST answers them as `errors[].code`, GraphQL as
 `OperationInfo.messages[].code`, so a client sees the same code for the same refusal on both.
-Values are stable: a client may rely on them.
+Values are stable: a client may rely on them. A currency's code
+(`invalid_currency`) and `protected` are `o2c_api.errors.ErrorCode`'s.
 """
 
 from enum import StrEnum
@@ -28,7 +29,6 @@ class ErrorCode(StrEnum):
     EXCEEDS_OPEN_AMOUNT = "exceeds_open_amount"
     EXCEEDS_UNAPPLIED_AMOUNT = "exceeds_unapplied_amount"
     INVALID_AMOUNT = "invalid_amount"
-    INVALID_CURRENCY = "invalid_currency"
     INVALID_KIND = "invalid_kind"
     INVALID_METHOD = "invalid_method"
     INVALID_REASON = "invalid_reason"
@@ -44,10 +44,11 @@ class ErrorCode(StrEnum):
     INVOICE_PAID = "invoice_paid"
     INVOICE_REQUIRED = "invoice_required"
     INVOICE_VOID = "invoice_void"
+    # The same value as o2c_api.errors.ErrorCode.NOT_FOUND: the payment posting path raises
+    # this member (an application already reversed); fold it into that one with it.
     NOT_FOUND = "not_found"
     NOT_POSITIVE = "not_positive"
     OPPORTUNITY_CUSTOMER_MISMATCH = "opportunity_customer_mismatch"
     ORDER_CUSTOMER_MISMATCH = "order_customer_mismatch"
     PAYMENT_HAS_APPLICATIONS = "payment_has_applications"
     PROMISED_BEFORE_CREATED = "promised_before_created"
-    PROTECTED = "protected"

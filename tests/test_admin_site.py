@@ -108,8 +108,9 @@ def test_messages_are_sentences_without_codes():
 def test_every_sentence_is_for_a_code_the_services_raise():
     from accounts.errors import ErrorCode as AccountCode
     from dunning.errors import ErrorCode as DunningCode
+    from o2c_api.errors import ErrorCode as CommonCode
 
-    codes = {*ErrorCode, *AccountCode, *DunningCode}
+    codes = {*ErrorCode, *AccountCode, *DunningCode, *CommonCode}
     assert set(SENTENCES) <= codes
     assert all(text.endswith(".") and "_" not in text for text in SENTENCES.values())
 

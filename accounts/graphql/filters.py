@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry import auto
 
 from accounts.models import Customer, Opportunity, SalesRep, Segment
+from o2c_api.errors import ErrorCode
 from receivables import predicates
 
 
@@ -32,7 +33,9 @@ def to_id(value: strawberry.ID) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise GraphQLError(f"{value!r} is not a valid id.", extensions={"code": "invalid"}) from exc
+        raise GraphQLError(
+            f"{value!r} is not a valid id.", extensions={"code": ErrorCode.INVALID}
+        ) from exc
 
 
 def filter_id(model, value: strawberry.ID) -> int:
@@ -48,7 +51,7 @@ def filter_id(model, value: strawberry.ID) -> int:
     if pk < 1:
         raise GraphQLError(
             f"{value!r} is not a {model._meta.verbose_name} id.",
-            extensions={"code": "invalid_choice"},
+            extensions={"code": ErrorCode.INVALID_CHOICE},
         )
     return pk
 

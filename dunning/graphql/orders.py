@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from dunning.services import HoldOverride
+from o2c_api.errors import ErrorCode
 from o2c_api.graphql.permissions import DENIED
 
 
@@ -23,4 +24,4 @@ def override_refused() -> Iterator[None]:
     try:
         yield
     except PermissionDenied as exc:
-        raise GraphQLError(DENIED, extensions={"code": "permission_denied"}) from exc
+        raise GraphQLError(DENIED, extensions={"code": ErrorCode.PERMISSION_DENIED}) from exc

@@ -18,6 +18,7 @@ from integrations.graphql.types import (
 )
 from integrations.models import Event, WebhookDelivery, WebhookSubscription
 from o2c_api.api.exceptions import django_validation_errors
+from o2c_api.errors import ErrorCode
 from o2c_api.graphql.errors import fresh, get_object, service_errors
 from o2c_api.graphql.permissions import can_add, can_change, can_view
 
@@ -80,7 +81,9 @@ def _check_visible(visible, obj, pk, info: Info) -> None:
     model = type(obj)
     if not visible(model.objects.filter(pk=obj.pk), info.context.request.user).exists():
         name = model._meta.verbose_name
-        raise ValidationError({"id": ValidationError(f"No {name} with id {pk!r}.", "not_found")})
+        raise ValidationError(
+            {"id": ValidationError(f"No {name} with id {pk!r}.", ErrorCode.NOT_FOUND)}
+        )
 
 
 def _mutation(extensions: list, description: str):

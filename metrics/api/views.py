@@ -26,6 +26,7 @@ from metrics.scope import (
 )
 from o2c_api.api import csvexport
 from o2c_api.api.permissions import CanViewScopedKPIs
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import CURRENCIES
 
 # An id is a positive whole number (`invalid_id`); one that names no record is a 422.
@@ -72,7 +73,7 @@ ERROR_EXAMPLE = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "end_before_start",
+                "code": ErrorCode.END_BEFORE_START.value,
                 "field": "end",
                 "message": "The end 2026-03-01 is before the start 2026-03-31.",
             }
@@ -293,7 +294,7 @@ class ManySeriesView(KPIView):
             raise ValidationError(
                 {
                     "keys": ValidationError(
-                        f"Name one or more KPIs: {', '.join(KEYS)}.", ErrorCode.KEYS_REQUIRED
+                        f"Name one or more KPIs: {', '.join(KEYS)}.", CommonCode.REQUIRED
                     )
                 }
             )

@@ -15,7 +15,6 @@ from strawberry.types import Info
 
 from accounts.scoping import KPI_PERMISSION, may_view_kpis
 from metrics import engine
-from metrics.errors import ErrorCode
 from metrics.graphql.types import (
     AgingType,
     BreakdownType,
@@ -32,6 +31,7 @@ from metrics.graphql.types import (
 )
 from metrics.scope import build_scope, today
 from o2c_api.api.exceptions import django_validation_errors
+from o2c_api.errors import ErrorCode as CommonCode
 
 PERMISSION = KPI_PERMISSION
 
@@ -43,12 +43,12 @@ def require_kpi_permission(info: Info, *, narrowed: bool = False) -> None:
     if user is None or not user.is_authenticated:
         raise GraphQLError(
             "Authentication credentials were not provided.",
-            extensions={"code": "not_authenticated"},
+            extensions={"code": CommonCode.NOT_AUTHENTICATED},
         )
     if not (may_view_kpis(user) if narrowed else user.has_perm(PERMISSION)):
         raise GraphQLError(
             "You do not have permission to perform this action.",
-            extensions={"code": "permission_denied"},
+            extensions={"code": CommonCode.PERMISSION_DENIED},
         )
 
 
@@ -146,7 +146,7 @@ class Query:
         def resolve():
             if not keys:
                 raise ValidationError(
-                    {"keys": ValidationError("Name one or more KPIs.", ErrorCode.KEYS_REQUIRED)}
+                    {"keys": ValidationError("Name one or more KPIs.", CommonCode.REQUIRED)}
                 )
             scope = scope_of(info, start, end, rep, segment, customer, product_line, currency)
             names = list(dict.fromkeys(key.value for key in keys))

@@ -20,81 +20,90 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.errors import ErrorCode as Accounts
+from dashboard.errors import ErrorCode as Dashboard
+from dunning.errors import ErrorCode as Dunning
+from metrics.errors import ErrorCode as Metrics
 from o2c_api.errors import Conflict, database_refusal
+from o2c_api.errors import ErrorCode as Code
+from outlook.errors import ErrorCode as Outlook
+from receivables.errors import ErrorCode as Receivables
+from worklist.errors import ErrorCode as Worklist
 
 NON_FIELD = ("non_field_errors", "__all__")
 
-# Refusals no schema can state, by kind; every other code is a 400 (the request breaks a rule
+# Refusals no schema can state, by kind, as the apps' `errors.ErrorCode` members (a code
+# renamed there keeps its status here); every other code is a 400 (the request breaks a rule
 # the schema states: type, format, pattern, length, enum, bounds, required). GraphQL answers
 # the same codes (it has no statuses). docs/rest-api.md, "Errors", lists them.
 CONFLICT_CODES = frozenset(
     {
         # A value that must be unique is taken, or the change collided with another one.
-        "unique",
-        "duplicate_external_id",
-        "conflict",
-        "concurrent_update",
-        "idempotency_in_progress",
+        Code.UNIQUE,
+        Receivables.DUPLICATE_EXTERNAL_ID,
+        Code.CONFLICT,
+        Code.CONCURRENT_UPDATE,
+        Code.IDEMPOTENCY_IN_PROGRESS,
         # The object is in a state that forbids the change.
-        "protected",
-        "customer_currency_locked",
-        "credit_hold_unchanged",
-        "already_on_credit_hold",
-        "customer_on_credit_hold",
-        "action_already_done",
-        "dispute_already_resolved",
-        "invoice_already_void",
-        "invoice_has_applications",
-        "invoice_issued_immutable",
-        "invoice_not_draft",
-        "invoice_not_open",
-        "invoice_paid",
-        "invoice_void",
-        "payment_has_applications",
+        Code.PROTECTED,
+        Accounts.CURRENCY_LOCKED,
+        Dunning.CREDIT_HOLD_UNCHANGED,
+        Dunning.ALREADY_ON_CREDIT_HOLD,
+        Dunning.CUSTOMER_ON_CREDIT_HOLD,
+        Dashboard.ACTION_ALREADY_DONE,
+        Receivables.DISPUTE_ALREADY_RESOLVED,
+        Receivables.INVOICE_ALREADY_VOID,
+        Receivables.INVOICE_HAS_APPLICATIONS,
+        Receivables.INVOICE_ISSUED_IMMUTABLE,
+        Receivables.INVOICE_NOT_DRAFT,
+        Receivables.INVOICE_NOT_OPEN,
+        Receivables.INVOICE_PAID,
+        Receivables.INVOICE_VOID,
+        Receivables.PAYMENT_HAS_APPLICATIONS,
     }
 )
 UNPROCESSABLE_CODES = frozenset(
     {
         # An id or a reference in the request names no record (or none the client may see).
-        "does_not_exist",
-        "invoice_not_found",
-        "unknown_rep",
-        "unknown_segment",
-        "unknown_customer",
-        "customer_ambiguous",
+        Receivables.DOES_NOT_EXIST,
+        Receivables.INVOICE_NOT_FOUND,
+        Metrics.UNKNOWN_REP,
+        Metrics.UNKNOWN_SEGMENT,
+        Metrics.UNKNOWN_CUSTOMER,
+        Receivables.CUSTOMER_AMBIGUOUS,
         # The request disagrees with the records it names.
-        "customer_mismatch",
-        "order_customer_mismatch",
-        "opportunity_customer_mismatch",
-        "currency_mismatch",
-        "exceeds_invoice_amount",
-        "exceeds_open_amount",
-        "exceeds_unapplied_amount",
-        "applied_before_received",
-        "date_before_issue",
-        "date_before_opened",
+        Receivables.CUSTOMER_MISMATCH,
+        Receivables.ORDER_CUSTOMER_MISMATCH,
+        Receivables.OPPORTUNITY_CUSTOMER_MISMATCH,
+        Receivables.CURRENCY_MISMATCH,
+        Receivables.EXCEEDS_INVOICE_AMOUNT,
+        Receivables.EXCEEDS_OPEN_AMOUNT,
+        Receivables.EXCEEDS_UNAPPLIED_AMOUNT,
+        Receivables.APPLIED_BEFORE_RECEIVED,
+        Receivables.DATE_BEFORE_ISSUE,
+        Receivables.DATE_BEFORE_OPENED,
         # One field disagrees with another.
-        "clicked_before_occurred",
+        Receivables.CLICKED_BEFORE_OCCURRED,
         # A credit amount with a resolution other than `credited` (an unknown resolution,
         # the service's other use of the code, is refused by REST's serializer first).
-        "invalid_resolution",
-        "due_before_issue",
-        "promised_before_created",
-        "closed_before_created",
-        "closed_date_mismatch",
-        "end_before_start",
-        "period_too_long",
-        "no_month_end",
+        Receivables.INVALID_RESOLUTION,
+        Receivables.DUE_BEFORE_ISSUE,
+        Receivables.PROMISED_BEFORE_CREATED,
+        Accounts.CLOSED_BEFORE_CREATED,
+        Accounts.CLOSED_DATE_MISMATCH,
+        Metrics.END_BEFORE_START,
+        Metrics.PERIOD_TOO_LONG,
+        Worklist.NO_MONTH_END,
         # One of several fields is required (the schema marks each optional).
-        "customer_required",
-        "invoice_required",
-        "invoice_or_number_required",
+        Receivables.CUSTOMER_REQUIRED,
+        Receivables.INVOICE_REQUIRED,
+        Receivables.INVOICE_OR_NUMBER_REQUIRED,
         # What the stored records hold decides: open invoices in several currencies.
-        "currency_required",
+        Outlook.CURRENCY_REQUIRED,
         # Today decides: a forecast's accuracy asked before its horizon is over.
-        "horizon_not_over",
+        Outlook.HORIZON_NOT_OVER,
         # The Idempotency-Key was used with another request (o2c_api.api.idempotency).
-        "idempotency_key_reused",
+        Code.IDEMPOTENCY_KEY_REUSED,
     }
 )
 STATUS_BY_CODE = {
@@ -136,7 +145,7 @@ def flatten(detail, field: str | None = None) -> list[dict]:
             else:
                 errors.extend(flatten(value, field))
         return errors
-    code = getattr(detail, "code", None) or "invalid"
+    code = getattr(detail, "code", None) or Code.INVALID
     return [{"code": code, "field": field, "message": str(detail)}]
 
 
@@ -151,11 +160,11 @@ def django_validation_errors(exc: DjangoValidationError) -> list[dict]:
             name = None if field in NON_FIELD else field
             for error in field_errors:
                 errors.append(
-                    {"code": error.code or "invalid", "field": name, "message": _message(error)}
+                    {"code": error.code or Code.INVALID, "field": name, "message": _message(error)}
                 )
         return errors
     return [
-        {"code": error.code or "invalid", "field": None, "message": _message(error)}
+        {"code": error.code or Code.INVALID, "field": None, "message": _message(error)}
         for error in exc.error_list
     ]
 
@@ -193,7 +202,7 @@ def exception_handler(exc, context):
         return error_response(
             [
                 {
-                    "code": "request_too_large",
+                    "code": Code.REQUEST_TOO_LARGE,
                     "field": None,
                     "message": "The request body is larger than this API accepts "
                     f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).",
@@ -235,7 +244,7 @@ def _json_error(request, status_code: int, code: str, message: str):
 def page_not_found(request, exception=None):
     """Django's 404 handler: the error shape under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        return _json_error(request, 404, "not_found", f"No route matches {request.path}.")
+        return _json_error(request, 404, Code.NOT_FOUND, f"No route matches {request.path}.")
     from django.views import defaults
 
     return defaults.page_not_found(request, exception)
@@ -244,7 +253,7 @@ def page_not_found(request, exception=None):
 def server_error(request):
     """Django's 500 handler: the error shape under /api/ (nothing internal leaks)."""
     if request.path.startswith("/api/"):
-        return _json_error(request, 500, "server_error", "Internal error; nothing was saved.")
+        return _json_error(request, 500, Code.SERVER_ERROR, "Internal error; nothing was saved.")
     from django.views import defaults
 
     return defaults.server_error(request)

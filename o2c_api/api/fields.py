@@ -18,6 +18,7 @@ from rest_framework.relations import PrimaryKeyRelatedField, SlugRelatedField
 
 from o2c_api.bounds import check_date, has_date_shape, has_datetime_shape
 from o2c_api.errors import ErrorCode
+from receivables.errors import ErrorCode as ReceivablesCode
 
 
 def json_type_name(value) -> str:
@@ -72,7 +73,7 @@ class StrictCharField(StrictTypeMixin, serializers.CharField):
 
     def run_validation(self, data=serializers.empty):
         if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
+            self.fail(ErrorCode.MAX_LENGTH, max_length=self.max_length)
         return super().run_validation(data)
 
 
@@ -125,7 +126,7 @@ class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
 
     accepted_types = (str, Decimal)
     expected = 'a decimal string such as "12.50"'
-    default_error_messages = {"not_positive": "Must be greater than zero."}
+    default_error_messages = {ReceivablesCode.NOT_POSITIVE: "Must be greater than zero."}
 
     def __init__(self, *, positive: bool = False, signed: bool = True, **kwargs) -> None:
         self.positive = positive
@@ -144,16 +145,16 @@ class StrictDecimalField(StrictTypeMixin, serializers.DecimalField):
     def validate_empty_values(self, data):
         # "" is no decimal string: a 400 `invalid`, as the pattern says; DRF reads it as null.
         if isinstance(data, str) and not data.strip():
-            self.fail("invalid")
+            self.fail(ErrorCode.INVALID)
         return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         # The shape here; the digits' limits are DRF's (`max_digits`, `max_decimal_places`).
         if isinstance(data, str) and not re.fullmatch(decimal_pattern(None, None), data):
-            self.fail("invalid")
+            self.fail(ErrorCode.INVALID)
         value = super().to_internal_value(data)
         if self.positive and value <= 0:
-            self.fail("not_positive")
+            self.fail(ReceivablesCode.NOT_POSITIVE)
         return value
 
 
@@ -192,7 +193,7 @@ class BoundedDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and not has_date_shape(value):
-            self.fail("invalid", format="YYYY-MM-DD")
+            self.fail(ErrorCode.INVALID, format="YYYY-MM-DD")
         return check_date(super().to_internal_value(value))
 
 
@@ -201,5 +202,5 @@ class BoundedDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and not has_datetime_shape(value):
-            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][Z|±hh:mm]")
+            self.fail(ErrorCode.INVALID, format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][Z|±hh:mm]")
         return check_date(super().to_internal_value(value))

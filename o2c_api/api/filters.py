@@ -17,6 +17,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from o2c_api.api.fields import decimal_pattern
 from o2c_api.bounds import MAX_ID, check_date, has_date_shape, has_datetime_shape
+from o2c_api.errors import ErrorCode
 
 
 class BoundedDatesForm(forms.Form):
@@ -36,7 +37,7 @@ class BoundedDatesForm(forms.Form):
                 raw = self.data.get(key)
                 if raw not in (None, "") and name not in self.errors and not shaped(str(raw)):
                     self.add_error(
-                        name, DjangoValidationError(_SHAPE_MESSAGES[shaped], code="invalid")
+                        name, DjangoValidationError(_SHAPE_MESSAGES[shaped], code=ErrorCode.INVALID)
                     )
                     cleaned.pop(name, None)
         for name, value in list(cleaned.items()):
@@ -100,7 +101,7 @@ class StableOrderingFilter(filters.OrderingFilter):
                     f"{', '.join(sorted(valid))} (prefix - for descending)."
                 )
                 raise ValidationError(
-                    {self.ordering_param: [ErrorDetail(message, code="invalid_ordering")]}
+                    {self.ordering_param: [ErrorDetail(message, code=ErrorCode.INVALID_ORDERING)]}
                 )
             ordering = fields
         else:
@@ -156,8 +157,8 @@ class IdChoiceField(filter_fields.ModelChoiceField):
             number = 0
         if not 1 <= number <= MAX_ID or not str(value).isdigit():
             raise forms.ValidationError(
-                self.error_messages["invalid_choice"],
-                code="invalid_choice",
+                self.error_messages[ErrorCode.INVALID_CHOICE],
+                code=ErrorCode.INVALID_CHOICE,
                 params={"value": value},
             )
         try:
@@ -193,7 +194,7 @@ class DecimalStringFormField(forms.DecimalField):
         if value not in self.empty_values and not self.pattern.fullmatch(str(value).strip()):
             raise forms.ValidationError(
                 "Enter a number such as 1250 or -12.50, with at most %(places)d decimals.",
-                code="invalid",
+                code=ErrorCode.INVALID,
                 params={"places": self.decimal_places},
             )
         return super().to_python(value)
@@ -239,7 +240,7 @@ class StrictBooleanField(forms.NullBooleanField):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
+        raise forms.ValidationError("Enter true or false.", code=ErrorCode.INVALID)
 
     def validate(self, value):
         pass

@@ -176,7 +176,7 @@ def run_idempotent(request, handler) -> Response:
         return handler()
     if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         return _error(
-            "invalid_idempotency_key",
+            ErrorCode.INVALID_IDEMPOTENCY_KEY,
             f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
             status.HTTP_400_BAD_REQUEST,
         )

@@ -24,10 +24,13 @@ from o2c_api.errors import ErrorCode
 API_PREFIXES = ("/api/", "/graphql/")
 
 ERRORS = {
-    404: ("not_found", "No route matches {path}."),
-    405: ("method_not_allowed", "Method {method} is not allowed on {path}."),
-    413: ("request_too_large", "The request body is larger than this API accepts ({size} bytes)."),
-    414: ("uri_too_long", "The address is longer than this API accepts."),
+    404: (ErrorCode.NOT_FOUND, "No route matches {path}."),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "Method {method} is not allowed on {path}."),
+    413: (
+        ErrorCode.REQUEST_TOO_LARGE,
+        "The request body is larger than this API accepts ({size} bytes).",
+    ),
+    414: (ErrorCode.URI_TOO_LONG, "The address is longer than this API accepts."),
 }
 
 

@@ -9,6 +9,8 @@ from django.http import Http404
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from o2c_api.errors import ErrorCode
+
 
 class StrictContentNegotiation(DefaultContentNegotiation):
     def filter_renderers(self, renderers, format):
@@ -18,5 +20,5 @@ class StrictContentNegotiation(DefaultContentNegotiation):
             formats = ", ".join(sorted({renderer.format for renderer in renderers}))
             message = f"Unknown format {format!r}: choose from {formats}."
             raise ValidationError(
-                {"format": [ErrorDetail(message, code="invalid_format")]}
+                {"format": [ErrorDetail(message, code=ErrorCode.INVALID_FORMAT)]}
             ) from None

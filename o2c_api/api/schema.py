@@ -28,6 +28,8 @@ from o2c_api.api.idempotency import (
     is_idempotent,
 )
 from o2c_api.api.serializers import StrictFieldsMixin
+from o2c_api.errors import ErrorCode
+from receivables.errors import ErrorCode as ReceivablesCode
 
 CSV_DESCRIPTION = (
     "With `?format=csv` or `Accept: text/csv`: the same rows as CSV, streamed (a list: every "
@@ -91,26 +93,34 @@ ERROR_DESCRIPTIONS = {
 }
 
 ERROR_EXAMPLES = {
-    400: {"code": "not_positive", "field": "amount", "message": "Must be greater than zero."},
+    400: {
+        "code": ReceivablesCode.NOT_POSITIVE.value,
+        "field": "amount",
+        "message": "Must be greater than zero.",
+    },
     401: {
-        "code": "not_authenticated",
+        "code": ErrorCode.NOT_AUTHENTICATED.value,
         "field": None,
         "message": "Authentication credentials were not provided.",
     },
     403: {
-        "code": "permission_denied",
+        "code": ErrorCode.PERMISSION_DENIED.value,
         "field": None,
         "message": "You do not have permission to perform this action.",
     },
-    404: {"code": "not_found", "field": None, "message": "No Invoice matches the given query."},
+    404: {
+        "code": ErrorCode.NOT_FOUND.value,
+        "field": None,
+        "message": "No Invoice matches the given query.",
+    },
     409: {
-        "code": "protected",
+        "code": ErrorCode.PROTECTED.value,
         "field": None,
         "message": "Other records depend on this one (e.g. cash applications); it cannot be "
         "deleted.",
     },
     422: {
-        "code": "does_not_exist",
+        "code": ReceivablesCode.DOES_NOT_EXIST.value,
         "field": "invoice",
         "message": 'Invalid pk "42" - object does not exist.',
     },

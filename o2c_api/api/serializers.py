@@ -20,6 +20,7 @@ from o2c_api.api.fields import (
     StrictSlugField,
     StrictURLField,
 )
+from o2c_api.errors import ErrorCode
 
 # What the browsable API's HTML forms add to a body besides the fields.
 FORM_KEYS = {"csrfmiddlewaretoken"}
@@ -46,7 +47,7 @@ class StrictFieldsMixin:
                                 f"{key!r} is not a field this endpoint accepts"
                                 + (" (it is read only)." if key in self.fields else ".")
                                 + f" Accepted: {', '.join(sorted(writable))}.",
-                                code="unknown_field",
+                                code=ErrorCode.UNKNOWN_FIELD,
                             )
                         ]
                         for key in unknown

@@ -20,6 +20,7 @@ from django.db.models import Model, ProtectedError
 from graphql import GraphQLError
 
 from o2c_api.errors import Conflict, ErrorCode, database_refusal
+from receivables.errors import ErrorCode as ReceivablesCode
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def get_object[M: Model](model: type[M], pk, field: str = "id", *, for_input: bo
     from accounts.scoping import scope
     from o2c_api.graphql.permissions import CURRENT_USER
 
-    code = "does_not_exist" if for_input else "not_found"
+    code = ReceivablesCode.DOES_NOT_EXIST if for_input else ErrorCode.NOT_FOUND
     try:
         # Within what the request's user may see: another customer's row is "no such row".
         return scope(model._default_manager.all(), CURRENT_USER.get()).get(pk=int(pk))

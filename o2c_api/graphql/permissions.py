@@ -14,6 +14,7 @@ from strawberry.types import Info
 from strawberry_django.permissions import HasPerm
 
 from accounts.scoping import scope
+from o2c_api.errors import ErrorCode
 
 DENIED = "You do not have permission to perform this action."
 
@@ -34,9 +35,9 @@ class RolePerm(HasPerm):
         user = getattr(info.context.request, "user", None)
         if user is None or not user.is_authenticated:
             raise GraphQLError(
-                NOT_AUTHENTICATED, extensions={"code": "not_authenticated"}
+                NOT_AUTHENTICATED, extensions={"code": ErrorCode.NOT_AUTHENTICATED}
             ) from exception
-        raise GraphQLError(DENIED, extensions={"code": "permission_denied"}) from exception
+        raise GraphQLError(DENIED, extensions={"code": ErrorCode.PERMISSION_DENIED}) from exception
 
 
 def _perm(model: type[Model], action: str) -> list[HasPerm]:

@@ -70,7 +70,7 @@ def parse_decimal(value) -> Decimal:
     if total > MAX_PARSED_DIGITS:
         raise GraphQLError(
             f"Ensure that there are no more than {MAX_DIGITS} digits in total.",
-            extensions={"code": "max_digits"},
+            extensions={"code": ErrorCode.MAX_DIGITS},
         )
     return number
 

@@ -34,6 +34,7 @@ from strawberry.types import ExecutionResult
 
 from accounts.authentication import HashedTokenAuthentication
 from o2c_api.api import throttling
+from o2c_api.errors import ErrorCode
 from o2c_api.graphql.errors import formatted
 from o2c_api.graphql.permissions import CURRENT_USER
 
@@ -53,7 +54,7 @@ def _error(message: str, code: str, status: int) -> JsonResponse:
 
 
 def _throttled(exc: Throttled) -> JsonResponse:
-    response = _error(str(exc.detail), "throttled", 429)
+    response = _error(str(exc.detail), ErrorCode.THROTTLED, 429)
     response["Retry-After"] = str(exc.wait and int(exc.wait + 0.999) or 1)
     return response
 
@@ -94,20 +95,22 @@ class O2CGraphQLView(GraphQLView):
             try:
                 authenticated = HashedTokenAuthentication().authenticate(request)
             except AuthenticationFailed as exc:
-                return _error(str(exc.detail), "authentication_failed", 401)
+                return _error(str(exc.detail), ErrorCode.AUTHENTICATION_FAILED, 401)
             if authenticated is None:
-                return _error("Invalid token header.", "authentication_failed", 401)
+                return _error("Invalid token header.", ErrorCode.AUTHENTICATION_FAILED, 401)
             request.user, request.auth = authenticated
         elif request.method == "POST" and _csrf_failure(request) is not None:
             # The error shape, never Django's HTML page: without a token or a session there
             # is nobody to check a CSRF token for.
             if not request.user.is_authenticated:
                 return _error(
-                    "Authentication credentials were not provided.", "not_authenticated", 401
+                    "Authentication credentials were not provided.",
+                    ErrorCode.NOT_AUTHENTICATED,
+                    401,
                 )
             return _error(
                 "CSRF check failed: a session needs the X-CSRFToken header (or use a token).",
-                "not_authenticated",
+                ErrorCode.NOT_AUTHENTICATED,
                 403,
             )
         return None

@@ -16,6 +16,7 @@ from o2c_api.api.permissions import CanViewScopedKPIs
 from o2c_api.money import CURRENCIES
 from outlook import backtest, forecast, impact
 from outlook.api import serializers
+from outlook.errors import ErrorCode
 from outlook.impact import MAX_SCENARIOS
 
 # The levers' bounds (outlook.impact.lever: days 0 to 365, share 0 to 100), as the schema
@@ -72,10 +73,10 @@ WEEKS_PARAMETER = OpenApiParameter(
 )
 
 
-def error_example(code: str, field: str, message: str) -> OpenApiExample:
+def error_example(code: ErrorCode, field: str, message: str) -> OpenApiExample:
     return OpenApiExample(
-        code,
-        value={"errors": [{"code": code, "field": field, "message": message}]},
+        code.value,
+        value={"errors": [{"code": code.value, "field": field, "message": message}]},
         response_only=True,
         status_codes=["400"],
     )
@@ -129,7 +130,9 @@ class DSOImpactView(OutlookView):
                 },
                 response_only=True,
             ),
-            error_example("invalid_share", "invoice_lag_share", "invoice_lag_share is 0 to 100."),
+            error_example(
+                ErrorCode.INVALID_SHARE, "invoice_lag_share", "invoice_lag_share is 0 to 100."
+            ),
         ],
     )
     def get(self, request):
@@ -202,7 +205,7 @@ class CashForecastView(OutlookView):
                 response_only=True,
             ),
             error_example(
-                "currency_required",
+                ErrorCode.CURRENCY_REQUIRED,
                 "currency",
                 "The scope holds amounts in EUR and USD, which are never added up: name one "
                 "with currency.",
@@ -247,7 +250,7 @@ class ForecastAccuracyView(OutlookView):
         responses={200: serializers.ForecastAccuracySerializer},
         examples=[
             error_example(
-                "horizon_not_over",
+                ErrorCode.HORIZON_NOT_OVER,
                 "as_of",
                 "The 13 weeks after 2026-11-30 end on 2027-03-01, which is not over: a "
                 "backtest needs an as-of date whose horizon has passed.",

@@ -22,6 +22,7 @@ from o2c_api.admin import (
     run_for_each,
 )
 from receivables import services
+from receivables.errors import ErrorCode
 from receivables.models import CollectionActivity, Dispute, PromiseToPay
 
 
@@ -120,7 +121,9 @@ class DisputeAdmin(NeverDeletedAdmin, AuditedAdmin, BackToInvoice, ServiceAdmin)
             raise PermissionDenied
         page = reverse("admin:receivables_dispute_change", args=[dispute.pk])
         if dispute.status != Dispute.Status.OPEN:
-            self.message_user(request, SENTENCES["dispute_already_resolved"], messages.WARNING)
+            self.message_user(
+                request, SENTENCES[ErrorCode.DISPUTE_ALREADY_RESOLVED], messages.WARNING
+            )
             return HttpResponseRedirect(page)
         form = ResolveDisputeForm(
             request.POST or None,

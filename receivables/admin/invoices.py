@@ -22,6 +22,7 @@ from o2c_api.admin import (
     money,
     run_for_each,
 )
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.expressions import DaysBetween
 from o2c_api.money import CURRENCY_CHOICES
 from receivables import predicates, services
@@ -97,7 +98,8 @@ class OrderAdmin(ServiceAdmin):
                 raise ValidationError(
                     {
                         "credit_hold_override_reason": ValidationError(
-                            "Only an admin may override a credit hold.", "permission_denied"
+                            "Only an admin may override a credit hold.",
+                            CommonCode.PERMISSION_DENIED,
                         )
                     }
                 ) from exc

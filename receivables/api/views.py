@@ -188,7 +188,8 @@ class InvoiceViewSet(
     @action(detail=True, methods=["post"])
     @idempotent
     def void(self, request, pk=None):
-        """Void an invoice (400 `invoice_has_applications` while cash is applied)."""
+        """Void an invoice (409 `invoice_has_applications` while cash is applied, 422
+        `date_before_issue` for a void date before the issue date)."""
         invoice = self.get_object()
         serializer = InvoiceVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -122,7 +122,8 @@ class Mutation:
     @_mutation(
         can_change(Invoice),
         "Void an invoice without cash applied; `reason` is kept in the audit trail. Codes: "
-        "invoice_already_void, invoice_has_applications.",
+        "invoice_already_void, invoice_has_applications, date_before_issue (a void date before the "
+        "issue date).",
     )
     def void_invoice(
         self,

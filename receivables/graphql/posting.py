@@ -19,10 +19,12 @@ from accounts.models import Customer
 from accounts.scoping import scope
 from o2c_api.api.exceptions import flatten
 from o2c_api.errors import Conflict
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.graphql.errors import service_errors
 from receivables import cash_application
 from receivables.api.payments import PaymentCreateSerializer
 from receivables.cash_application import PostingResult
+from receivables.errors import ErrorCode
 from receivables.graphql.inputs import PaymentPostingInput
 from receivables.graphql.types import ApplicationType, PaymentType, PostingExceptionType
 from receivables.models import Payment, PaymentApplication
@@ -158,7 +160,9 @@ def messages(exc: ValidationError) -> list[OperationMessage]:
     kind = OperationMessage.Kind.VALIDATION
     if not hasattr(exc, "error_dict"):
         return [
-            OperationMessage(kind=kind, message=" ".join(e.messages), code=e.code or "invalid")
+            OperationMessage(
+                kind=kind, message=" ".join(e.messages), code=e.code or CommonCode.INVALID
+            )
             for e in exc.error_list
         ]
     return [
@@ -166,7 +170,7 @@ def messages(exc: ValidationError) -> list[OperationMessage]:
             kind=kind,
             field=None if field == NON_FIELD_ERRORS else to_camel_case(field),
             message=" ".join(e.messages),
-            code=e.code or "invalid",
+            code=e.code or CommonCode.INVALID,
         )
         for field, field_errors in exc.error_dict.items()
         for e in field_errors
@@ -185,7 +189,7 @@ def _outcome(index: int, outcome) -> BulkPostingItemType:
                 raise outcome
         except ValidationError as exc:
             errors = messages(exc)
-        status = "duplicate" if outcome.code == "duplicate_external_id" else "error"
+        status = "duplicate" if outcome.code == ErrorCode.DUPLICATE_EXTERNAL_ID else "error"
         return BulkPostingItemType(index=index, status=status, posting=None, errors=errors)
     return BulkPostingItemType(index=index, status="error", posting=None, errors=messages(outcome))
 
@@ -220,7 +224,8 @@ def post_many(items: list[PaymentPostingInput], user, *, atomic: bool) -> BulkPo
         raise ValidationError(
             {
                 "items": ValidationError(
-                    f"Give 1 to {limit} items.", "min_length" if not items else "max_length"
+                    f"Give 1 to {limit} items.",
+                    CommonCode.MIN_LENGTH if not items else CommonCode.MAX_LENGTH,
                 )
             }
         )

@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import CURRENCIES, ZERO, money_field
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -50,7 +51,7 @@ def check_currency(currency: str) -> None:
         raise ValidationError(
             {
                 "currency": ValidationError(
-                    f"Unknown currency {currency!r}.", ErrorCode.INVALID_CURRENCY
+                    f"Unknown currency {currency!r}.", CommonCode.INVALID_CURRENCY
                 )
             }
         )

@@ -20,6 +20,7 @@ from integrations.models import EventType
 from metrics import rollup
 from o2c_api import audit
 from o2c_api.errors import Conflict
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import ZERO
 from receivables.errors import ErrorCode
 from receivables.models import (
@@ -246,8 +247,14 @@ def issue_invoice(invoice: Invoice) -> Invoice:
 def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
     """Void an invoice. Refused while cash is applied to it: unapply first.
 
+    Args:
+        invoice: the invoice to void.
+        voided_date: defaults to today; not before the invoice's issue date (the invoice was
+            open from its issue date to its void date, which the KPIs read as a period).
+
     Raises:
-        ValidationError: invoice_already_void, invoice_has_applications.
+        ValidationError: invoice_already_void, invoice_has_applications, date_before_issue
+            (on `voided_date`).
     """
     from dunning import services as dunning
 
@@ -259,11 +266,22 @@ def void_invoice(invoice: Invoice, voided_date: date | None = None) -> Invoice:
             "Cash is applied to this invoice; unapply it before voiding.",
             code=ErrorCode.INVOICE_HAS_APPLICATIONS,
         )
+    voided_date = voided_date or today()
+    if voided_date < invoice.issue_date:
+        raise ValidationError(
+            {
+                "voided_date": ValidationError(
+                    f"An invoice cannot be voided before it was issued: the void date "
+                    f"{voided_date} is before the issue date {invoice.issue_date}.",
+                    ErrorCode.DATE_BEFORE_ISSUE,
+                )
+            }
+        )
     rollup.touch(invoices=[invoice.pk])
     invoice.status = Invoice.Status.VOID
     invoice.open_amount = ZERO
     invoice.paid_date = None
-    invoice.voided_date = voided_date or today()
+    invoice.voided_date = voided_date
     invoice.save(update_fields=["status", "open_amount", "paid_date", "voided_date", "updated_at"])
     events.record(
         EventType.INVOICE_VOIDED, invoice, invoice_payload(invoice, voided_date=invoice.voided_date)
@@ -285,7 +303,7 @@ def delete_invoice(invoice: Invoice) -> None:
     if invoice.applications.exists():
         raise Conflict(
             "Cash is applied to this invoice; it cannot be deleted.",
-            code=ErrorCode.PROTECTED,
+            code=CommonCode.PROTECTED,
             details={"invoice": invoice.pk},
         )
     if invoice.status != Invoice.Status.DRAFT:

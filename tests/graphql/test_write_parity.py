@@ -190,6 +190,13 @@ CASES = [
         id="invoice-voided-twice",
     ),
     case(
+        lambda w: ("post", f"/api/v1/invoices/{w['invoice'].pk}/void/",
+                   {"voided_date": "2025-12-31"}),
+        lambda w: ("voidInvoice", {"id": _id(w, "invoice"), "voidedDate": "2025-12-31"}),
+        [("voided_date", "date_before_issue")],
+        id="invoice-voided-before-issue",
+    ),
+    case(
         lambda w: ("post", f"/api/v1/invoices/{w['applied_to'].pk}/void/", {}),
         lambda w: ("voidInvoice", {"id": _id(w, "applied_to")}),
         [(None, "invoice_has_applications")],

@@ -11,6 +11,7 @@ from dashboard.filters import parse_filters
 from metrics import engine
 from metrics.errors import ErrorCode
 from metrics.scope import Period, build_scope, parse_compare, split
+from o2c_api.errors import ErrorCode as CommonCode
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,6 @@ CASES = [
      ("end", ErrorCode.END_BEFORE_START)),
     (lambda: too_long(),
      ("end", ErrorCode.PERIOD_TOO_LONG)),
-    (lambda: build_scope(currency="XXX"), ("currency", ErrorCode.INVALID_CURRENCY)),
     (lambda: build_scope(rep="x"), ("rep", ErrorCode.INVALID_ID)),
     (lambda: build_scope(rep="999999"), ("rep", ErrorCode.UNKNOWN_REP)),
     (lambda: build_scope(segment="999999"), ("segment", ErrorCode.UNKNOWN_SEGMENT)),
@@ -51,6 +51,15 @@ def test_scope_and_engine_refusals_carry_the_apps_codes(call, expected):
 
     assert codes == [expected]
     assert type(codes[0][1]) is ErrorCode
+
+
+def test_an_unknown_currency_carries_the_code_every_api_shares():
+    # The scope's currency is checked against the one list receivables checks a document's
+    # against: one code, o2c_api's.
+    codes = refusal(lambda: build_scope(currency="XXX"))
+
+    assert codes == [("currency", CommonCode.INVALID_CURRENCY)]
+    assert type(codes[0][1]) is CommonCode
 
 
 def test_the_dashboard_refuses_an_interval_with_the_scopes_check():

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
+from integrations.models import Event
 from metrics.models import KPIRollup
 from o2c_api.errors import Conflict
 from receivables import services
@@ -255,6 +256,39 @@ def test_void_invoice_removes_it_from_ar(invoice, check_rollup):
     assert ar_rows() == []
     check_rollup()
     assert_refused((None, "invoice_already_void"), services.void_invoice, voided)
+
+
+def test_void_is_refused_before_the_issue_date(invoice):
+    # Given an open invoice issued 2026-01-01
+    # When it is voided on 2025-12-31
+    error = assert_refused(
+        ("voided_date", "date_before_issue"),
+        services.void_invoice,
+        invoice,
+        voided_date=date(2025, 12, 31),
+    )
+
+    # Then it is refused with a sentence a person reads, and the invoice is still open
+    assert error.messages == [
+        "An invoice cannot be voided before it was issued: the void date 2025-12-31 is before "
+        "the issue date 2026-01-01."
+    ]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.open_amount, invoice.voided_date) == ("open", D("100.00"), None)
+    assert Event.objects.filter(type="invoice.voided").count() == 0
+
+
+def test_void_on_the_issue_date_is_accepted(invoice):
+    voided = services.void_invoice(invoice, voided_date=date(2026, 1, 1))
+
+    assert (voided.status, voided.voided_date) == ("void", date(2026, 1, 1))
+
+
+def test_void_today_of_an_invoice_issued_later_is_refused(customer):
+    # The default void date, today, is held to the same rule: give the issue date or later.
+    later = InvoiceFactory(customer=customer, issue_date=services.today() + timedelta(days=7))
+
+    assert_refused(("voided_date", "date_before_issue"), services.void_invoice, later)
 
 
 def test_void_is_refused_while_cash_is_applied(invoice, payment):

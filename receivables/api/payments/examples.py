@@ -10,6 +10,8 @@ from o2c_api.api.schema import (
     ErrorResponseSerializer,
     error_responses,
 )
+from o2c_api.errors import ErrorCode as CommonCode
+from receivables.errors import ErrorCode
 
 EXAMPLE_POST = OpenApiExample(
     "Payment with remittance",
@@ -80,7 +82,7 @@ EXAMPLE_POSTED = OpenApiExample(
             {
                 "line": 1,
                 "invoice": "INV-99999",
-                "code": "invoice_not_found",
+                "code": ErrorCode.INVOICE_NOT_FOUND.value,
                 "message": "No invoice 'INV-99999'.",
                 "amount": "500.00",
             }
@@ -93,7 +95,11 @@ EXAMPLE_400 = OpenApiExample(
     status_codes=["400"],
     value={
         "errors": [
-            {"code": "not_positive", "field": "amount", "message": "Must be greater than zero."}
+            {
+                "code": ErrorCode.NOT_POSITIVE.value,
+                "field": "amount",
+                "message": "Must be greater than zero.",
+            }
         ]
     },
 )
@@ -104,7 +110,7 @@ EXAMPLE_400_CUSTOMER = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "does_not_exist",
+                "code": ErrorCode.DOES_NOT_EXIST.value,
                 "field": "customer_external_id",
                 "message": "No such customer.",
             }
@@ -118,7 +124,7 @@ EXAMPLE_409 = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "duplicate_external_id",
+                "code": ErrorCode.DUPLICATE_EXTERNAL_ID.value,
                 "field": None,
                 "message": "Payment 'BANK-2026-02-01-0042' was already posted as payment 42.",
                 "payment": 42,
@@ -133,7 +139,7 @@ EXAMPLE_409_IN_PROGRESS = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "idempotency_in_progress",
+                "code": CommonCode.IDEMPOTENCY_IN_PROGRESS.value,
                 "field": HEADER,
                 "message": "A request with this Idempotency-Key is still being processed; "
                 "retry later.",
@@ -148,7 +154,7 @@ EXAMPLE_422 = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "idempotency_key_reused",
+                "code": CommonCode.IDEMPOTENCY_KEY_REUSED.value,
                 "field": HEADER,
                 "message": "This Idempotency-Key was used for a different request; use a new key.",
             }
@@ -162,7 +168,7 @@ EXAMPLE_APPLY_400 = OpenApiExample(
     value={
         "errors": [
             {
-                "code": "exceeds_open_amount",
+                "code": ErrorCode.EXCEEDS_OPEN_AMOUNT.value,
                 "field": "amount",
                 "message": "120.00 is more than the open amount 100.00 of INV-00012.",
             }

@@ -349,7 +349,7 @@ class PaymentViewSet(
             result["errors"] = [
                 {**error, **outcome.details} for error in django_validation_errors(outcome)
             ]
-            if outcome.code == "duplicate_external_id":
+            if outcome.code == ErrorCode.DUPLICATE_EXTERNAL_ID:
                 result["status"] = "duplicate"
         elif isinstance(outcome, DjangoValidationError):
             result["errors"] = django_validation_errors(outcome)

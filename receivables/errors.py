@@ -44,9 +44,6 @@ class ErrorCode(StrEnum):
     INVOICE_PAID = "invoice_paid"
     INVOICE_REQUIRED = "invoice_required"
     INVOICE_VOID = "invoice_void"
-    # The same value as o2c_api.errors.ErrorCode.NOT_FOUND: the payment posting path raises
-    # this member (an application already reversed); fold it into that one with it.
-    NOT_FOUND = "not_found"
     NOT_POSITIVE = "not_positive"
     OPPORTUNITY_CUSTOMER_MISMATCH = "opportunity_customer_mismatch"
     ORDER_CUSTOMER_MISMATCH = "order_customer_mismatch"

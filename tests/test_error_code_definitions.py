@@ -34,21 +34,7 @@ ALLOWED = {
         "dunning/defaults.py",
         '{"code": "over_credit_limit"},',
     ): "as above: a credit-hold rule's kind",
-    ("receivables/cash_application/applying.py", 'code=error.code or "invalid",'): (
-        "the payment posting path is being changed in another branch; DRF's `invalid` "
-        "(o2c_api.errors.ErrorCode.INVALID) goes in with that change"
-    ),
 }
-
-# Values two enums define on purpose, with the reason; every other value is in one enum.
-SHARED = {
-    "not_found": (
-        {"o2c_api.errors.ErrorCode", "receivables.errors.ErrorCode"},
-        "the payment posting path (another branch's change) raises receivables' member for an "
-        "application already reversed; folded into o2c_api's with that change",
-    ),
-}
-
 
 def source_files() -> list[Path]:
     return sorted(
@@ -197,8 +183,8 @@ def test_each_code_is_defined_in_one_enum():
     # When the values more than one enum defines are gathered
     shared = {value: names for value, names in owners.items() if len(names) > 1}
 
-    # Then they are exactly the intentionally shared ones
-    assert shared == {value: names for value, (names, _reason) in SHARED.items()}
+    # Then there are none
+    assert shared == {}
 
 
 def test_each_enum_defines_a_value_once():

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from o2c_api.errors import ErrorCode as CommonCode
 from o2c_api.money import ZERO
 from receivables import services
 from receivables.cash_application.matching import Plan
@@ -129,7 +130,7 @@ def _apply(
             PostingException(
                 line=line,
                 invoice=ref or invoice.number,
-                code=error.code or "invalid",
+                code=error.code or CommonCode.INVALID,
                 message=" ".join(error.messages),
                 amount=amount,
             )

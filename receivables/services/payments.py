@@ -19,6 +19,7 @@ from integrations.models import EventType
 from metrics import rollup
 from o2c_api import audit
 from o2c_api.errors import Conflict
+from o2c_api.errors import ErrorCode as CommonCode
 from receivables.errors import ErrorCode
 from receivables.models import (
     Invoice,
@@ -366,7 +367,7 @@ def unapply(application: PaymentApplication) -> None:
         application = PaymentApplication.objects.get(pk=application.pk)
     except PaymentApplication.DoesNotExist as exc:
         raise ValidationError(
-            "The application was already reversed.", code=ErrorCode.NOT_FOUND
+            "The application was already reversed.", code=CommonCode.NOT_FOUND
         ) from exc
     rollup.touch(invoices=[invoice.pk], payments=[payment.pk])
     events.record(

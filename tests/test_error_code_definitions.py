@@ -36,6 +36,7 @@ ALLOWED = {
     ): "as above: a credit-hold rule's kind",
 }
 
+
 def source_files() -> list[Path]:
     return sorted(
         path

@@ -66,6 +66,31 @@ def check_rollup():
     return assert_rollup_matches_source
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a test with `serialized_rollback`, drop the content types (and their
+    permissions), which its setup restores from the serialized database under their own ids.
+
+    A transactional test without it that ran before flushed the database, and its flush
+    re-created the content types under new ids, so restoring the serialized rows would clash on
+    (app_label, model): the browser tests and the token migration's test errored whenever
+    integrations' or receivables' transactional tests ran before them in one session. Only
+    once the test database exists (`_test_serialized_contents`), and between tests, where the
+    tables hold nothing but what the migrations or that flush made.
+    """
+    marker = item.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("serialized_rollback"):
+        return
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if not hasattr(connection, "_test_serialized_contents"):
+        return
+    with item.config.stash[blocking_manager_key].unblock():
+        ContentType.objects.all().delete()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need real row locks: skip them on SQLite.
 
